@@ -1,0 +1,99 @@
+/**
+ * The contract between the chat engine (`chat/`) and any user interface (`terminal/`, a browser
+ * later): the events the engine emits and the commands a UI can ask of it.
+ *
+ * Every event is a plain, JSON-safe object with a `type`. The terminal's `--json` mode writes
+ * these objects one per line, so the field names here are the public JSON schema documented in
+ * `docs/CLIENT.md`: add fields freely, never rename or remove one.
+ *
+ * @module
+ */
+
+/** A user as the roster shows it. */
+export interface UserInfo {
+  /** The nick as granted by the relay. */
+  nick: string;
+  /** Whether the user is connected right now. */
+  online: boolean;
+  /** Whether the local user has verified this peer's safety number (and the key has not changed since). */
+  verified: boolean;
+  /** Short fingerprint of the peer's identity key, when known. */
+  fingerprint?: string;
+}
+
+/** What the relay sees of one envelope: the teaching view (`/wire on`). */
+export interface WireView {
+  /** `out` for an envelope this client sent, `in` for one it received. */
+  direction: "out" | "in";
+  /** Message id, hex. */
+  id: string;
+  /** Sender nick, in the clear. */
+  from: string;
+  /** Recipient nick or room, in the clear. */
+  to: string;
+  /** `nick` or `room`. */
+  toKind: "nick" | "room";
+  /** Cipher-suite id in the clear header. */
+  cipher: string;
+  /** The opaque body as hex: exactly the bytes the relay forwards. */
+  bodyHex: string;
+  /** Size of the whole frame in bytes. */
+  size: number;
+  /** What kind of end-to-end message the body holds (e.g. `initial`, `ratchet`, `room`, `sender-key`). */
+  kind: string;
+}
+
+/** Every event a chat engine emits. */
+export type ChatEvent =
+  | { type: "ready"; nick: string; fingerprint: string; server: string; room: string }
+  | { type: "connected"; server: string }
+  | { type: "disconnected"; reason: string }
+  | { type: "reconnecting"; attempt: number; delayMs: number }
+  | {
+    type: "message";
+    id: string;
+    from: string;
+    to: string;
+    private: boolean;
+    text: string;
+    cipher: string;
+    insecure: boolean;
+    verified: boolean;
+    ts: number;
+    /** True for a message this client sent (an echo for the UI), false for a received one. */
+    own: boolean;
+  }
+  | { type: "sent"; id: string }
+  | { type: "join"; nick: string; room: string }
+  | { type: "leave"; nick: string; room: string }
+  | { type: "presence"; nick: string; online: boolean }
+  | { type: "nick"; old: string; new: string }
+  | { type: "users"; room: string | null; users: UserInfo[] }
+  | { type: "rooms"; rooms: string[]; current: string }
+  | { type: "room"; current: string }
+  | {
+    type: "safety-number";
+    peer: string;
+    safetyNumber: string;
+    formatted: string;
+    words: string[];
+    verified: boolean;
+  }
+  | { type: "verified"; peer: string; match: boolean }
+  | {
+    type: "whois";
+    nick: string;
+    fingerprint: string;
+    verified: boolean;
+    cipher: string;
+    online: boolean;
+  }
+  | { type: "identity-changed"; peer: string; oldFingerprint: string; newFingerprint: string }
+  | { type: "trusted"; peer: string; fingerprint: string }
+  | { type: "cipher"; cipher: string; insecure: boolean }
+  | { type: "wire"; wire: WireView }
+  | { type: "info"; message: string }
+  | { type: "error"; code: string; message: string };
+
+/** A function that receives engine events. */
+export type ChatEventListener = (event: ChatEvent) => void;
