@@ -1,0 +1,120 @@
+/**
+ * Where a chat engine keeps what must survive a restart: the identity, the granted nick, trust
+ * pins, session state, seen message ids and the outbox. A home is a tiny named-file store;
+ * `file_home.ts` keeps it in a directory (Deno), {@linkcode MemoryHome} in memory (tests, and a
+ * starting point for a browser store).
+ *
+ * File names used by the engine (all UTF-8 text):
+ * - `identity`: the Ed25519 identity in `encodeIdentity()` text form.
+ * - `profile.json`: `{ "nick": granted nick, "cipher": suite id, "rooms": [...], "room": current }`.
+ * - `sessions.json`: the sessions library's serialized state (ratchets, sender keys, trust).
+ * - `seen.json`: the bounded list of message ids already shown.
+ * - `outbox.json`: envelopes not yet acknowledged by the relay.
+ *
+ * @module
+ */
+
+/** Names a home accepts: letters, digits, `.`, `_`, `-`; 1-128 characters, not `.` or `..`. */
+export const HOME_NAME_PATTERN: RegExp = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
+
+/** A small store of named text files. */
+export interface ChatHome {
+  /** Where the home lives, for messages (a directory path, or `memory`). */
+  readonly location: string;
+  /**
+   * Reads a file.
+   *
+   * @param name A name matching {@linkcode HOME_NAME_PATTERN}.
+   * @returns The text, or undefined when the file does not exist.
+   */
+  read(name: string): Promise<string | undefined>;
+  /**
+   * Replaces a file atomically (readers see the old or the new text, never a mix).
+   *
+   * @param name A name matching {@linkcode HOME_NAME_PATTERN}.
+   * @param text The new contents.
+   */
+  write(name: string, text: string): Promise<void>;
+  /**
+   * Deletes a file; deleting a missing file is not an error.
+   *
+   * @param name A name matching {@linkcode HOME_NAME_PATTERN}.
+   */
+  remove(name: string): Promise<void>;
+}
+
+/**
+ * Checks a home file name.
+ *
+ * @param name The name to check.
+ * @throws {RangeError} When the name does not match {@linkcode HOME_NAME_PATTERN}.
+ */
+export function checkHomeName(name: string): void {
+  if (!HOME_NAME_PATTERN.test(name)) throw new RangeError(`Invalid home file name: "${name}"`);
+}
+
+/** A home in memory: for tests and for clients that keep nothing. */
+export class MemoryHome implements ChatHome {
+  readonly location = "memory";
+  #files = new Map<string, string>();
+
+  /**
+   * Reads a file.
+   *
+   * @param name File name.
+   * @returns The text or undefined.
+   * @throws {RangeError} For an invalid name.
+   */
+  read(name: string): Promise<string | undefined> {
+    checkHomeName(name);
+    return Promise.resolve(this.#files.get(name));
+  }
+
+  /**
+   * Writes a file.
+   *
+   * @param name File name.
+   * @param text Contents.
+   * @throws {RangeError} For an invalid name.
+   */
+  write(name: string, text: string): Promise<void> {
+    checkHomeName(name);
+    this.#files.set(name, text);
+    return Promise.resolve();
+  }
+
+  /**
+   * Deletes a file.
+   *
+   * @param name File name.
+   * @throws {RangeError} For an invalid name.
+   */
+  remove(name: string): Promise<void> {
+    checkHomeName(name);
+    this.#files.delete(name);
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Computes the default home directory for a nick: `$XDG_CONFIG_HOME/hush/<nick>` when
+ * `XDG_CONFIG_HOME` is set and absolute, else `$HOME/.config/hush/<nick>`.
+ *
+ * @param nick The requested nick (characters outside `[A-Za-z0-9._-]` become `_`).
+ * @param env The environment variables to read (`XDG_CONFIG_HOME`, `HOME`).
+ * @returns The directory path.
+ * @throws {RangeError} When neither variable gives a usable base directory.
+ */
+export function defaultHomeDir(
+  nick: string,
+  env: { XDG_CONFIG_HOME?: string | undefined; HOME?: string | undefined },
+): string {
+  const safe = nick.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_") || "_";
+  const xdg = env.XDG_CONFIG_HOME;
+  if (xdg !== undefined && xdg.startsWith("/")) return `${xdg.replace(/\/+$/, "")}/hush/${safe}`;
+  const home = env.HOME;
+  if (home !== undefined && home !== "") {
+    return `${home.replace(/\/+$/, "")}/.config/hush/${safe}`;
+  }
+  throw new RangeError("Cannot find a home directory: set HOME or XDG_CONFIG_HOME, or pass --home");
+}
