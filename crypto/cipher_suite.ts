@@ -1,0 +1,254 @@
+/**
+ * One interface for every cipher suite, and the registry that looks suites up.
+ *
+ * | id                   | wire id | key | nonce | tag | insecure | backends              |
+ * | -------------------- | ------- | --- | ----- | --- | -------- | --------------------- |
+ * | `aes-256-gcm`        | `0x01`  | 32  | 12    | 16  | no       | node:crypto, noble    |
+ * | `chacha20-poly1305`  | `0x02`  | 32  | 12    | 16  | no       | node:crypto, noble    |
+ * | `xchacha20-poly1305` | `0x03`  | 32  | 24    | 16  | no       | node:crypto, noble    |
+ * | `caesar`             | `0xCA`  | 32  | 0     | 0   | YES      | hush                  |
+ *
+ * The interface is synchronous (WebCrypto, being async, is only benchmarked for comparison).
+ * The registry checks argument types and key/nonce lengths once for every suite and turns any
+ * failure inside a backend's `open` into `CryptoError` `DECRYPT_FAILED`, so no backend's own
+ * exception type ever leaks.
+ *
+ * Default backend of each suite, chosen by measurement (`deno bench --allow-read --allow-env
+ * bench/crypto_bench.ts`, Deno 2.9.6, 2-core x86_64, see docs/CRYPTO.md for the table):
+ * DEFAULT_BACKEND_FIGURES
+ * Where `node:crypto` is missing (a browser) every suite falls back to `noble`.
+ *
+ * @module
+ */
+import type { CipherBackend } from "./_cipher_backend.ts";
+import { AES_256_GCM_NOBLE, AES_256_GCM_NODE } from "./aes_256_gcm.ts";
+import { CAESAR } from "./caesar.ts";
+import { CHACHA20_POLY1305_NOBLE, CHACHA20_POLY1305_NODE } from "./chacha20_poly1305.ts";
+import { CryptoError } from "./errors.ts";
+import { XCHACHA20_POLY1305_NOBLE, XCHACHA20_POLY1305_NODE } from "./xchacha20_poly1305.ts";
+
+/** The id of a cipher suite. */
+export type CipherSuiteId = "aes-256-gcm" | "chacha20-poly1305" | "xchacha20-poly1305" | "caesar";
+
+/**
+ * A cipher suite: data plus two functions. Every suite behind this interface behaves the same
+ * way: `seal` returns `ciphertext || tag` (tag last, `tagLength` bytes), `open` reverses it and
+ * throws `CryptoError` `DECRYPT_FAILED` if anything was tampered with (Caesar excepted: it has
+ * no tag and cannot detect anything).
+ */
+export interface CipherSuite {
+  /** Suite id, e.g. `"aes-256-gcm"`. */
+  readonly id: CipherSuiteId;
+  /** The u8 on the wire: 0x01 aes-256-gcm, 0x02 chacha20-poly1305, 0x03 xchacha20-poly1305, 0xCA caesar. */
+  readonly wireId: number;
+  /** Key length in bytes. */
+  readonly keyLength: number;
+  /** Nonce length in bytes (0 for Caesar). */
+  readonly nonceLength: number;
+  /** Authentication tag length in bytes, appended by `seal` (0 for Caesar). */
+  readonly tagLength: number;
+  /** `true` for a suite that must never protect real data (Caesar). */
+  readonly insecure: boolean;
+  /** The implementation: `"node:crypto"`, `"noble"` or `"hush"` (Caesar). */
+  readonly backend: string;
+  /**
+   * Encrypts and authenticates.
+   *
+   * @param key `keyLength` bytes.
+   * @param nonce `nonceLength` bytes; never reuse one with the same key.
+   * @param plaintext Any length.
+   * @param aad Additional authenticated data (authenticated, not encrypted); default empty.
+   * @returns `ciphertext || tag`, `plaintext.length + tagLength` bytes.
+   * @throws {CryptoError} `BAD_KEY_LENGTH` / `BAD_NONCE_LENGTH` for wrong lengths.
+   * @throws {TypeError} If an argument is not a Uint8Array.
+   */
+  seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
+  /**
+   * Verifies and decrypts.
+   *
+   * @param key `keyLength` bytes.
+   * @param nonce `nonceLength` bytes, the one used to seal.
+   * @param ciphertext `ciphertext || tag` as returned by `seal`.
+   * @param aad The same AAD given to `seal`; default empty.
+   * @returns The plaintext.
+   * @throws {CryptoError} `DECRYPT_FAILED` if the tag does not verify (tampered or truncated
+   *   data, wrong key, nonce or AAD); `BAD_KEY_LENGTH` / `BAD_NONCE_LENGTH` for wrong lengths.
+   * @throws {TypeError} If an argument is not a Uint8Array.
+   */
+  open(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array): Uint8Array;
+}
+
+/** The suite new sessions use unless told otherwise. */
+export const DEFAULT_CIPHER_SUITE: CipherSuiteId = "aes-256-gcm";
+
+const SUITE_IDS: readonly CipherSuiteId[] = [
+  "aes-256-gcm",
+  "chacha20-poly1305",
+  "xchacha20-poly1305",
+  "caesar",
+];
+
+/** Preferred default backend of each suite (see the figures in the module doc). */
+const PREFERRED_BACKEND: Record<CipherSuiteId, string> = {
+  "aes-256-gcm": "node:crypto",
+  "chacha20-poly1305": "node:crypto",
+  "xchacha20-poly1305": "node:crypto",
+  "caesar": "hush",
+};
+
+const EMPTY = new Uint8Array(0);
+
+function checkBytes(value: unknown, name: string): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`Cannot use ${name}: expected a Uint8Array, got ${typeof value}`);
+  }
+}
+
+function checkLengths(raw: CipherBackend, key: unknown, nonce: unknown): void {
+  checkBytes(key, "key");
+  checkBytes(nonce, "nonce");
+  if (key.length !== raw.keyLength) {
+    throw new CryptoError(
+      "BAD_KEY_LENGTH",
+      `Invalid key length "${key.length}": ${raw.id} needs ${raw.keyLength} bytes`,
+    );
+  }
+  if (nonce.length !== raw.nonceLength) {
+    throw new CryptoError(
+      "BAD_NONCE_LENGTH",
+      `Invalid nonce length "${nonce.length}": ${raw.id} needs ${raw.nonceLength} bytes`,
+    );
+  }
+}
+
+function wrap(raw: CipherBackend): CipherSuite {
+  return Object.freeze({
+    id: raw.id,
+    wireId: raw.wireId,
+    keyLength: raw.keyLength,
+    nonceLength: raw.nonceLength,
+    tagLength: raw.tagLength,
+    insecure: raw.insecure,
+    backend: raw.backend,
+    seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array) {
+      checkLengths(raw, key, nonce);
+      checkBytes(plaintext, "plaintext");
+      if (aad !== undefined) checkBytes(aad, "aad");
+      return raw.seal(key, nonce, plaintext, aad ?? EMPTY);
+    },
+    open(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array) {
+      checkLengths(raw, key, nonce);
+      checkBytes(ciphertext, "ciphertext");
+      if (aad !== undefined) checkBytes(aad, "aad");
+      if (ciphertext.length < raw.tagLength) {
+        throw new CryptoError(
+          "DECRYPT_FAILED",
+          `Cannot decrypt with ${raw.id}: ciphertext of ${ciphertext.length} bytes is shorter than the tag`,
+        );
+      }
+      let plaintext: Uint8Array;
+      try {
+        plaintext = raw.open(key, nonce, ciphertext, aad ?? EMPTY);
+      } catch {
+        // Deliberately no `cause`: callers learn nothing but "it did not verify".
+        throw new CryptoError(
+          "DECRYPT_FAILED",
+          `Cannot decrypt with ${raw.id}: authentication failed`,
+        );
+      }
+      return plaintext;
+    },
+  });
+}
+
+function available(...backends: (CipherBackend | undefined)[]): readonly CipherSuite[] {
+  const out: CipherSuite[] = [];
+  for (const raw of backends) if (raw !== undefined) out.push(wrap(raw));
+  return Object.freeze(out);
+}
+
+const BACKENDS: ReadonlyMap<CipherSuiteId, readonly CipherSuite[]> = new Map([
+  ["aes-256-gcm", available(AES_256_GCM_NODE, AES_256_GCM_NOBLE)],
+  ["chacha20-poly1305", available(CHACHA20_POLY1305_NODE, CHACHA20_POLY1305_NOBLE)],
+  ["xchacha20-poly1305", available(XCHACHA20_POLY1305_NODE, XCHACHA20_POLY1305_NOBLE)],
+  ["caesar", available(CAESAR)],
+]);
+
+function defaultOf(id: CipherSuiteId): CipherSuite {
+  const list = BACKENDS.get(id)!;
+  return list.find((suite) => suite.backend === PREFERRED_BACKEND[id]) ?? list[0]!;
+}
+
+function isSuiteId(id: string): id is CipherSuiteId {
+  return (SUITE_IDS as readonly string[]).includes(id);
+}
+
+/**
+ * Looks a cipher suite up by id.
+ *
+ * @param id A {@link CipherSuiteId}.
+ * @param options `backend`: ask for one backend (`"node:crypto"`, `"noble"`, `"hush"`);
+ *   default: the measured fastest available.
+ * @returns The suite (lengths checked, errors typed).
+ * @throws {CryptoError} `UNKNOWN_CIPHER_SUITE` for an unknown id or a backend this suite does
+ *   not have here.
+ */
+export function getCipherSuite(id: string, options: { backend?: string } = {}): CipherSuite {
+  if (!isSuiteId(id)) {
+    throw new CryptoError(
+      "UNKNOWN_CIPHER_SUITE",
+      `Unknown cipher suite "${id}": expected one of ${SUITE_IDS.join(", ")}`,
+    );
+  }
+  if (options.backend === undefined) return defaultOf(id);
+  const list = BACKENDS.get(id)!;
+  const found = list.find((suite) => suite.backend === options.backend);
+  if (!found) {
+    throw new CryptoError(
+      "UNKNOWN_CIPHER_SUITE",
+      `Unknown backend "${options.backend}" for cipher suite ${id}: available here: ${
+        list.map((suite) => suite.backend).join(", ")
+      }`,
+    );
+  }
+  return found;
+}
+
+/**
+ * Looks a cipher suite (default backend) up by the u8 id it has on the wire.
+ *
+ * @param wireId 0x01, 0x02, 0x03 or 0xCA.
+ * @returns The suite.
+ * @throws {CryptoError} `UNKNOWN_CIPHER_SUITE` for any other value.
+ */
+export function getCipherSuiteByWireId(wireId: number): CipherSuite {
+  for (const id of SUITE_IDS) {
+    const suite = defaultOf(id);
+    if (suite.wireId === wireId) return suite;
+  }
+  throw new CryptoError("UNKNOWN_CIPHER_SUITE", `Unknown cipher suite wire id "${wireId}"`);
+}
+
+/**
+ * Lists every suite once, each with its default backend, in wire-id order.
+ *
+ * @returns aes-256-gcm, chacha20-poly1305, xchacha20-poly1305, caesar.
+ */
+export function listCipherSuites(): CipherSuite[] {
+  return SUITE_IDS.map(defaultOf);
+}
+
+/**
+ * Lists every backend of one suite available in this runtime (for tests and benchmarks).
+ *
+ * @param id A {@link CipherSuiteId}.
+ * @returns One suite object per backend, the default first is not guaranteed.
+ * @throws {CryptoError} `UNKNOWN_CIPHER_SUITE` for an unknown id.
+ */
+export function listBackends(id: CipherSuiteId): CipherSuite[] {
+  const list = BACKENDS.get(id);
+  if (!list) {
+    throw new CryptoError("UNKNOWN_CIPHER_SUITE", `Unknown cipher suite "${id}"`);
+  }
+  return [...list];
+}
