@@ -1,0 +1,84 @@
+// The performance aims of issue 3, checked against one invocation's summary (medians over runs,
+// all relays measured side by side in the same invocation).
+
+const fmt = (x) => {
+  if (!Number.isFinite(x)) return "-";
+  if (Math.abs(x) >= 10000) return `${(x / 1000).toFixed(0)}k`;
+  if (Math.abs(x) >= 1000) return `${(x / 1000).toFixed(1)}k`;
+  return String(Math.round(x * 10) / 10);
+};
+
+/**
+ * @param lines the invocation's JSON lines (objects); its `summary` line is read
+ * @returns the aims as a text table: aim, Hush's figure, the target, met / MISSED / n/a
+ */
+export function checkAims(lines) {
+  const summary = lines.findLast((l) => l.kind === "summary");
+  if (!summary) return "aims: no summary line";
+  const row = (relay, workload) =>
+    summary.rows.find((r) => r.relay === relay && r.workload === workload && !r.note);
+  const checks = [];
+  const add = (aim, value, target, ok) =>
+    checks.push([aim, value, target, ok === undefined ? "n/a" : ok ? "met" : "MISSED"]);
+
+  for (const w of ["W2", "W3"]) {
+    const hush = row("hush-tcp", w)?.rate;
+    const ngircd = row("ngircd", w)?.rate;
+    const mosquitto = row("mosquitto", w)?.rate;
+    const target = Math.max(ngircd ?? NaN, 2 * (mosquitto ?? NaN));
+    add(
+      `${w} TCP rate >= ngircd and >= 2x mosquitto`,
+      fmt(hush),
+      `>= ${fmt(target)} (ngircd ${fmt(ngircd)}, mosquitto ${fmt(mosquitto)})`,
+      Number.isFinite(hush) && Number.isFinite(target) ? hush >= target : undefined,
+    );
+  }
+  for (const w of ["W0", "W1", "W2", "W3"]) {
+    const hush = row("hush-ws", w)?.rate;
+    const ceiling = row("ws-deno", w)?.rate;
+    add(
+      `${w} WS rate within 10% of ws-deno`,
+      Number.isFinite(hush / ceiling) ? `${fmt(hush)} (x${(hush / ceiling).toFixed(2)})` : "-",
+      `>= ${fmt(0.9 * ceiling)} (ws-deno ${fmt(ceiling)})`,
+      Number.isFinite(hush / ceiling) ? hush >= 0.9 * ceiling : undefined,
+    );
+  }
+  const mosquittoP99 = row("mosquitto", "W1")?.p99_us;
+  for (const relay of ["hush-tcp", "hush-ws"]) {
+    const p99 = row(relay, "W1")?.p99_us;
+    add(
+      `W1 p99 ${relay} <= mosquitto's`,
+      `${fmt(p99)} us`,
+      `<= ${fmt(mosquittoP99)} us`,
+      Number.isFinite(p99) && Number.isFinite(mosquittoP99) ? p99 <= mosquittoP99 : undefined,
+    );
+  }
+  for (const [relay, limit] of [["hush-tcp", 4], ["hush-ws", 20]]) {
+    const kib = row(relay, "C")?.rss_kib_per_conn;
+    add(
+      `idle connection memory ${relay}`,
+      `${fmt(kib)} KiB`,
+      `<= ${limit} KiB`,
+      Number.isFinite(kib) ? kib <= limit : undefined,
+    );
+  }
+  // Nagle's signature: a p99 pinned near 40 ms (delayed ACK) while the relay is mostly idle.
+  for (const relay of ["hush-tcp", "hush-ws"]) {
+    for (const w of ["W0", "W1", "W3"]) {
+      const r = row(relay, w);
+      if (!r) continue;
+      const pinned = r.p99_us >= 36_000 && r.p99_us <= 48_000 && r.relay_cpu_pct < 60;
+      add(
+        `${w} ${relay} p99 not pinned near 40 ms`,
+        `${fmt(r.p99_us)} us at ${fmt(r.relay_cpu_pct)}% CPU`,
+        "not 36-48 ms with an idle relay",
+        !pinned,
+      );
+    }
+  }
+  const head = ["aim (issue 3)", "Hush", "target (same invocation)", "status"];
+  const widths = head.map((h, i) => Math.max(h.length, ...checks.map((c) => c[i].length)));
+  const line = (c) => c.map((x, i) => x.padEnd(widths[i])).join(" | ");
+  return `\n${line(head)}\n${widths.map((w) => "-".repeat(w)).join("-|-")}\n` +
+    checks.map(line).join("\n") + "\n";
+}

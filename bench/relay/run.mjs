@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+// Hush relay load generator: the shared relay harness (../shared/bench: workloads C and W0-W3,
+// scheduling, /proc CPU and RSS sampling, JSON lines, the table) with two more relays in it,
+// `hush-tcp` and `hush-ws`: this repository's `server.ts`, driven by real Hush clients
+// (hush_adapter.mjs) over each transport. Everything stays on 127.0.0.1.
+//
+//   node bench/relay/run.mjs [--shared DIR] [--server-arg=--flag ...] [bench.mjs flags...]
+//
+// Runs on Node 20 like the harness. See bench/relay/README.md.
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  accessSync,
+  constants,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createHushAdapter } from "./hush_adapter.mjs";
+import { createIdentityPool } from "./identities.mjs";
+import { hushRelaySpecs } from "./relay_spec.mjs";
+import { checkAims } from "./aims.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../..");
+
+const USAGE = `usage: node bench/relay/run.mjs [options] [bench.mjs flags...]
+  --shared DIR        the shared harness (default: $HUSH_SHARED_BENCH or ${
+  join(repo, "../shared/bench")
+})
+  --server-arg=FLAG   one more flag for server.ts (repeatable), e.g. --server-arg=--max-connections=5000
+  --no-aims           do not print the issue 3 aims check after the table
+  --help              this text, then the harness's own flags
+Every other flag goes to the harness's bench.mjs. Defaults added here:
+  --relays hush-tcp,hush-ws,raw-deno,ws-deno,mosquitto,ngircd,ngircd-nodelay
+  --baseline ws-deno   --out bench/results/<time>.jsonl (git-ignored)
+Relays added: hush-tcp (server.ts, raw TCP transport), hush-ws (server.ts, WebSocket transport).`;
+
+// Split our own flags from the harness's.
+const own = { shared: process.env.HUSH_SHARED_BENCH ?? join(repo, "../shared/bench") };
+const serverArgs = [];
+let help = false, aims = true;
+const pass = [];
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const arg = argv[i];
+  if (arg === "--shared") own.shared = argv[++i];
+  else if (arg.startsWith("--shared=")) own.shared = arg.slice("--shared=".length);
+  else if (arg.startsWith("--server-arg=")) serverArgs.push(arg.slice("--server-arg=".length));
+  else if (arg === "--no-aims") aims = false;
+  else if (arg === "--help" || arg === "-h") help = true;
+  else pass.push(arg);
+}
+const has = (flag) => pass.some((a) => a === flag || a.startsWith(`${flag}=`));
+const valueOf = (flag) => {
+  const i = pass.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (i < 0) return undefined;
+  return pass[i].includes("=") ? pass[i].slice(flag.length + 1) : pass[i + 1];
+};
+
+if (help) console.log(USAGE);
+
+const harness = prepareHarness(resolve(own.shared));
+const require = createRequire(join(harness, "package.json"));
+const WebSocket = require("ws");
+const conn = await import(pathToFileURL(join(harness, "lib/conn.mjs")).href);
+const relaysLib = await import(pathToFileURL(join(harness, "lib/relays.mjs")).href);
+
+const deno = relaysLib.findDeno();
+if (!deno) fail("deno was not found (set DENO=/path/to/deno)");
+
+// Clients sign with this repository's crypto/ed25519.ts, bundled for Node.
+const pool = await createIdentityPool({ repo, deno, size: identitiesNeeded() });
+
+const specs = hushRelaySpecs({ repo, deno, serverArgs });
+for (const [name, spec] of Object.entries(specs)) {
+  relaysLib.RELAYS[name] = {
+    ...spec,
+    adapter: createHushAdapter({ transport: spec.transport, WebSocket, conn, identities: pool }),
+  };
+}
+
+if (!help) {
+  if (!has("--relays")) {
+    pass.push("--relays", "hush-tcp,hush-ws,raw-deno,ws-deno,mosquitto,ngircd,ngircd-nodelay");
+  }
+  if (!has("--baseline")) pass.push("--baseline", "ws-deno");
+  if (!has("--out")) {
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    pass.push("--out", join(repo, "bench/results", `hush-${stamp}.jsonl`));
+  }
+}
+
+// Hand over to the harness: same process, same module instances (RELAYS now has Hush in it).
+process.argv = [process.argv[0], join(harness, "bench.mjs"), ...pass];
+await import(pathToFileURL(join(harness, "bench.mjs")).href);
+
+if (!help && aims) {
+  const out = valueOf("--out");
+  const lines = readFileSync(out, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  console.error(checkAims(lines));
+}
+if (!help) {
+  console.error(`Hush clients: ${pool.stats()}`);
+}
+
+/** Exit with a clear message. */
+function fail(message) {
+  console.error(`bench/relay: error: ${message}`);
+  process.exit(2);
+}
+
+/**
+ * The harness needs its npm dependencies (ws, deno). When the shared folder has none and is
+ * read-only, use a private copy under the temp dir (made once, reused), with `npm install` run
+ * there. Returns the folder to import from.
+ */
+function prepareHarness(shared) {
+  if (!existsSync(join(shared, "bench.mjs")) || !existsSync(join(shared, "lib/workloads.mjs"))) {
+    fail(
+      `the shared relay harness was not found at ${shared}\n` +
+        "  This generator reuses its workloads, scheduling and measurements instead of copying\n" +
+        "  them. Point --shared (or HUSH_SHARED_BENCH) at a checkout of it; the baselines and\n" +
+        "  their figures are described in its README.md.",
+    );
+  }
+  if (existsSync(join(shared, "node_modules/ws"))) return shared;
+  let writable = true;
+  try {
+    accessSync(shared, constants.W_OK);
+  } catch {
+    writable = false;
+  }
+  let dir = shared;
+  if (!writable) {
+    const stamp = Math.round(statSync(join(shared, "package-lock.json")).mtimeMs);
+    dir = join(tmpdir(), `hush-relay-bench-harness-${stamp}`);
+    if (!existsSync(join(dir, "node_modules/ws"))) {
+      console.error(`bench/relay: ${shared} is read-only; using a copy in ${dir}`);
+      mkdirSync(dir, { recursive: true });
+      cpSync(shared, dir, {
+        recursive: true,
+        filter: (src) => !/\/(node_modules|results|build)(\/|$)/.test(src.slice(shared.length)),
+      });
+      execFileSync("chmod", ["-R", "u+w", dir]);
+    }
+  }
+  if (!existsSync(join(dir, "node_modules/ws"))) {
+    console.error(`bench/relay: npm install in ${dir}`);
+    const r = spawnSync("npm", ["install", "--no-audit", "--no-fund"], {
+      cwd: dir,
+      stdio: "inherit",
+    });
+    if (r.status !== 0) fail(`npm install failed in ${dir}`);
+  }
+  return dir;
+}
+
+/** How many identities the whole invocation will use (ids are never reused), with margin. */
+function identitiesNeeded() {
+  const quick = has("--quick");
+  const n = (flag, full, fast) => Number(valueOf(flag) ?? (quick ? fast : full));
+  const runs = n("--runs", 5, 1);
+  const perRun = n("--conns", 1000, 200) + 2 + 4 * n("--pairs", 50, 20) + n("--members", 50, 20);
+  const warmup = 2 * 16 + 2 * 2 * 8;
+  const relays = (valueOf("--relays") ?? "hush-tcp,hush-ws").split(",")
+    .filter((r) => r.startsWith("hush-")).length;
+  return relays * (runs * perRun + warmup) + 16;
+}
