@@ -1,0 +1,390 @@
+/**
+ * Chat events to display lines, irssi style: `[HH:MM]` timestamps, a stable colour per nick,
+ * notices for joins and leaves, private messages marked, warnings that cannot be missed.
+ * Pure functions: the clock, colour and terminal width are passed in.
+ *
+ * Text that came over the network (messages, nicks, room names) is cleaned of control
+ * characters first, so a peer cannot move the cursor or recolour the screen with escape codes.
+ *
+ * @module
+ */
+
+import type { ChatEvent, UserInfo, WireView } from "../chat/events.ts";
+
+/** How to render: colour on or off, the clock, and what the user is looking at. */
+export interface RenderOptions {
+  /** ANSI colours; false for `NO_COLOR` or output that is not a terminal. */
+  color: boolean;
+  /** Ring the terminal bell (`\x07`) on a received private message (default true). */
+  bell?: boolean;
+  /** The time shown for events without their own timestamp (default: now). */
+  now?: Date;
+  /** The room the user is talking in; messages to other rooms show their room. */
+  currentRoom?: string;
+  /** Terminal width in columns, for wrapping the wire view (default 80). */
+  width?: number;
+}
+
+/** The ANSI palette nicks are coloured from (red is kept for warnings). */
+export const NICK_PALETTE: readonly number[] = [32, 33, 34, 35, 36, 92, 93, 94, 95, 96];
+
+const RESET = "\x1b[0m";
+const BELL = "\x07";
+const WIRE_MAX_BYTES = 64;
+
+/**
+ * Wraps text in an ANSI style when colour is on.
+ *
+ * @param text The text.
+ * @param codes SGR codes, e.g. `"1;31"` for bold red.
+ * @param color Whether colour is on.
+ * @returns The styled (or untouched) text.
+ */
+export function paint(text: string, codes: string, color: boolean): string {
+  return color ? `\x1b[${codes}m${text}${RESET}` : text;
+}
+
+/**
+ * The palette colour of a nick: the same nick always gets the same colour (FNV-1a hash).
+ *
+ * @param nick The nick.
+ * @returns An SGR colour code from {@link NICK_PALETTE}.
+ */
+export function nickColor(nick: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(nick)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return NICK_PALETTE[hash % NICK_PALETTE.length] ?? 36;
+}
+
+/**
+ * Decides whether to colour output, following https://no-color.org: any non-empty `NO_COLOR`
+ * turns colour off, and so does output that is not a terminal.
+ *
+ * @param env Environment variables (`Deno.env.toObject()`).
+ * @param isTerminal Whether stdout is a terminal.
+ * @returns True when colours should be used.
+ */
+export function shouldColor(
+  env: Readonly<Record<string, string | undefined>>,
+  isTerminal: boolean,
+): boolean {
+  const noColor = env.NO_COLOR;
+  if (noColor !== undefined && noColor !== "") return false;
+  if (env.TERM === "dumb") return false;
+  return isTerminal;
+}
+
+/**
+ * Replaces control characters (C0, DEL, C1, and bidirectional overrides) with visible
+ * placeholders so that network text cannot drive the terminal.
+ *
+ * @param text Text received from the network.
+ * @returns The text with every control character shown as `^X` or `\u{...}`.
+ */
+export function sanitize(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu, (ch) => {
+    const code = ch.codePointAt(0) ?? 0;
+    if (code === 0x09) return "    ";
+    if (code < 0x20) return `^${String.fromCharCode(code + 0x40)}`;
+    if (code === 0x7f) return "^?";
+    return `\\u{${code.toString(16)}}`;
+  });
+}
+
+/**
+ * The `[HH:MM]` timestamp of a moment, in local time.
+ *
+ * @param date The moment.
+ * @returns e.g. `[09:05]`.
+ */
+export function timestamp(date: Date): string {
+  const hh = String(date.getHours()).padStart(2, "0");
+  const mm = String(date.getMinutes()).padStart(2, "0");
+  return `[${hh}:${mm}]`;
+}
+
+/**
+ * A nick in its colour.
+ *
+ * @param nick The nick (cleaned of control characters here).
+ * @param color Whether colour is on.
+ * @returns The coloured nick.
+ */
+export function colorNick(nick: string, color: boolean): string {
+  return paint(sanitize(nick), String(nickColor(nick)), color);
+}
+
+/**
+ * Formats bytes given as hex for the wire view: 16 bytes a line in pairs, at most `maxBytes`
+ * shown and the rest counted.
+ *
+ * @param hex The bytes as hex.
+ * @param options `maxBytes` (default 64) and `bytesPerLine` (default 16).
+ * @returns Lines of hex.
+ */
+export function hexLines(
+  hex: string,
+  options: { maxBytes?: number; bytesPerLine?: number } = {},
+): string[] {
+  const maxBytes = options.maxBytes ?? WIRE_MAX_BYTES;
+  const perLine = Math.max(1, options.bytesPerLine ?? 16);
+  const total = Math.floor(hex.length / 2);
+  const shown = Math.min(total, maxBytes);
+  const lines: string[] = [];
+  for (let start = 0; start < shown; start += perLine) {
+    const bytes: string[] = [];
+    for (let i = start; i < Math.min(start + perLine, shown); i++) {
+      bytes.push(hex.slice(i * 2, i * 2 + 2));
+    }
+    lines.push(bytes.join(" "));
+  }
+  if (total > shown) lines.push(`... ${total - shown} more bytes`);
+  if (lines.length === 0) lines.push("(empty)");
+  return lines;
+}
+
+/**
+ * Renders one engine event as display lines (no trailing newlines).
+ *
+ * @param event The event.
+ * @param options Colour, bell, clock, current room and width.
+ * @returns Zero or more lines; events with nothing to show (e.g. `sent`) give none.
+ */
+export function renderEvent(event: ChatEvent, options: RenderOptions): string[] {
+  const color = options.color;
+  const time = paint(timestamp(options.now ?? new Date()), "2", color);
+  const notice = (text: string) => [`${time} ${paint("--", "2", color)} ${text}`];
+  const nick = (n: string) => colorNick(n, color);
+  const room = (r: string) => paint(sanitize(r), "1", color);
+  switch (event.type) {
+    case "message":
+      return renderMessage(event, options);
+    case "ready":
+      return [
+        `${time} ${paint("***", "1", color)} Connected to ${sanitize(event.server)} as ${
+          nick(event.nick)
+        }, talking in ${room(event.room)}`,
+        `${time} ${paint("***", "1", color)} Your fingerprint: ${
+          sanitize(event.fingerprint)
+        }  (type /help for commands, /verify NICK to check a peer)`,
+      ];
+    case "connected":
+      return notice(`connected to ${sanitize(event.server)}`);
+    case "disconnected":
+      return notice(paint(`disconnected: ${sanitize(event.reason)}`, "33", color));
+    case "reconnecting":
+      return notice(
+        `reconnecting in ${
+          (event.delayMs / 1000).toFixed(1)
+        } s (attempt ${event.attempt}); unsent messages wait in the outbox`,
+      );
+    case "sent":
+      return [];
+    case "join":
+      return notice(`${nick(event.nick)} joined ${room(event.room)}`);
+    case "leave":
+      return notice(`${nick(event.nick)} left ${room(event.room)}`);
+    case "presence":
+      return notice(`${nick(event.nick)} is ${event.online ? "online" : "offline"}`);
+    case "nick":
+      return notice(`${nick(event.old)} is now known as ${nick(event.new)}`);
+    case "users":
+      return renderUsers(event.room, event.users, time, color);
+    case "rooms": {
+      const list = event.rooms.map((r) =>
+        r === event.current ? `${room(r)} (current)` : sanitize(r)
+      );
+      return notice(
+        list.length === 0 ? "You are in no room: /join ROOM" : `Your rooms: ${list.join(", ")}`,
+      );
+    }
+    case "room":
+      return notice(`Now talking in ${room(event.current)}`);
+    case "safety-number":
+      return renderSafetyNumber(event, time, color);
+    case "verified":
+      if (event.match) {
+        return notice(
+          paint(`${sanitize(event.peer)} is verified: the safety numbers match`, "1;32", color),
+        );
+      }
+      return [
+        `${time} ${
+          paint("!!! The safety number you typed does NOT match the one for ", "1;31", color)
+        }${nick(event.peer)}`,
+        `${time} ${
+          paint(
+            "!!! Check that you both read the same number; someone may be in the middle.",
+            "1;31",
+            color,
+          )
+        }`,
+      ];
+    case "whois":
+      return [
+        `${time} ${paint("--", "2", color)} ${nick(event.nick)} (${
+          event.online ? "online" : "offline"
+        })`,
+        `${time}    fingerprint ${sanitize(event.fingerprint)}`,
+        `${time}    ${
+          event.verified ? paint("verified", "32", color) : paint("unverified", "33", color) +
+            ` (compare safety numbers: /verify ${sanitize(event.nick)})`
+        }`,
+        `${time}    cipher ${sanitize(event.cipher)}`,
+      ];
+    case "identity-changed":
+      return renderIdentityChanged(event, time, color);
+    case "trusted":
+      return notice(
+        `${nick(event.peer)}'s new identity key is accepted (fingerprint ${
+          sanitize(event.fingerprint)
+        }); it is not verified until you compare safety numbers: /verify ${sanitize(event.peer)}`,
+      );
+    case "cipher":
+      return event.insecure
+        ? notice(
+          paint(
+            `Cipher is now ${sanitize(event.cipher)} [insecure: ${
+              sanitize(event.cipher)
+            }]: a teaching toy, anyone who sees the wire can read these messages`,
+            "1;31",
+            color,
+          ),
+        )
+        : notice(`Cipher is now ${sanitize(event.cipher)}`);
+    case "wire":
+      return renderWire(event.wire, options);
+    case "info":
+      return event.message.split("\n").map((line) =>
+        `${time} ${paint("--", "2", color)} ${sanitize(line)}`
+      );
+    case "error":
+      return [`${time} ${paint("error:", "1;31", color)} ${sanitize(event.message)}`];
+    default: {
+      const unknown = event as { type?: unknown };
+      return notice(`(event ${sanitize(String(unknown.type))})`);
+    }
+  }
+}
+
+function renderMessage(
+  event: Extract<ChatEvent, { type: "message" }>,
+  options: RenderOptions,
+): string[] {
+  const color = options.color;
+  const time = paint(timestamp(new Date(event.ts)), "2", color);
+  const marks: string[] = [];
+  if (event.insecure) marks.push(paint(`[insecure: ${sanitize(event.cipher)}]`, "1;31", color));
+  if (!event.verified && (!event.own || event.private)) {
+    marks.push(paint("[unverified]", "33", color));
+  }
+  const text = sanitize(event.text);
+  const prefix = marks.length > 0 ? `${marks.join(" ")} ` : "";
+  if (event.private) {
+    const label = event.own
+      ? paint(`[pm to ${sanitize(event.to)}]`, "1;35", color)
+      : paint(`[pm from ${sanitize(event.from)}]`, "1;35", color);
+    const who = colorNick(event.from, color);
+    const bell = !event.own && options.bell !== false ? BELL : "";
+    return [`${time} ${label} ${prefix}<${who}> ${text}${bell}`];
+  }
+  const roomTag = options.currentRoom !== undefined && event.to !== options.currentRoom
+    ? `${paint(sanitize(event.to), "1", color)} `
+    : "";
+  return [`${time} ${roomTag}${prefix}<${colorNick(event.from, color)}> ${text}`];
+}
+
+function renderUsers(
+  room: string | null,
+  users: readonly UserInfo[],
+  time: string,
+  color: boolean,
+): string[] {
+  const online = users.filter((u) => u.online).length;
+  const title = room === null
+    ? `Users (${online} online, ${users.length} known):`
+    : `Users in ${paint(sanitize(room), "1", color)} (${online} online, ${users.length} members):`;
+  const width = Math.max(0, ...users.map((u) => [...sanitize(u.nick)].length));
+  const lines = [`${time} ${paint("--", "2", color)} ${title}`];
+  for (const user of users) {
+    const name = colorNick(user.nick, color) + " ".repeat(width - [...sanitize(user.nick)].length);
+    const state = user.online ? "online " : paint("offline", "2", color);
+    const verified = user.verified
+      ? paint("verified  ", "32", color)
+      : paint("unverified", "33", color);
+    const fp = user.fingerprint === undefined ? "" : `  ${sanitize(user.fingerprint)}`;
+    lines.push(`${time}    ${name}  ${state}  ${verified}${fp}`);
+  }
+  return lines;
+}
+
+function renderSafetyNumber(
+  event: Extract<ChatEvent, { type: "safety-number" }>,
+  time: string,
+  color: boolean,
+): string[] {
+  const peer = sanitize(event.peer);
+  const lines = [
+    `${time} ${paint("--", "2", color)} Safety number with ${colorNick(event.peer, color)} ${
+      event.verified ? paint("(verified)", "32", color) : paint("(not verified yet)", "33", color)
+    }:`,
+    ...event.formatted.split("\n").map((line) =>
+      `${time}      ${paint(sanitize(line), "1", color)}`
+    ),
+  ];
+  if (event.words.length > 0) {
+    lines.push(`${time}    to read aloud: ${event.words.map(sanitize).join(" ")}`);
+  }
+  lines.push(
+    `${time}    ${peer} sees the same number on their screen. Compare it in person or on a call;`,
+    `${time}    when it matches, type /verify ${peer} followed by the number ${peer} reads out.`,
+  );
+  return lines;
+}
+
+function renderIdentityChanged(
+  event: Extract<ChatEvent, { type: "identity-changed" }>,
+  time: string,
+  color: boolean,
+): string[] {
+  const peer = sanitize(event.peer);
+  const loud = (text: string) => `${time} ${paint(`!!! ${text}`, "1;31", color)}`;
+  const bar = "!".repeat(64);
+  return [
+    `${time} ${paint(bar, "1;31", color)}`,
+    loud(`WARNING: ${peer}'s identity key has CHANGED`),
+    loud(`old fingerprint: ${sanitize(event.oldFingerprint)}`),
+    loud(`new fingerprint: ${sanitize(event.newFingerprint)}`),
+    loud(`${peer} may have reinstalled Hush, or someone may be intercepting your messages.`),
+    loud(`Sending to ${peer} is blocked until /trust ${peer}.`),
+    loud(`Ask ${peer} in person or on a call, then /trust ${peer} and /verify ${peer}.`),
+    `${time} ${paint(bar, "1;31", color)}`,
+  ];
+}
+
+function renderWire(wire: WireView, options: RenderOptions): string[] {
+  const color = options.color;
+  const time = paint(timestamp(options.now ?? new Date()), "2", color);
+  const width = options.width ?? 80;
+  const arrow = wire.direction === "out" ? "out" : "in";
+  const bodyBytes = Math.floor(wire.bodyHex.length / 2);
+  const indent = " ".repeat(8);
+  const label = `${indent}body: `;
+  const perLine = Math.max(4, Math.min(16, Math.floor((width - label.length) / 3)));
+  const hex = hexLines(wire.bodyHex, { bytesPerLine: perLine });
+  const header = paint(`[wire ${arrow}]`, "36", color);
+  return [
+    `${time} ${header} what the relay sees: ${wire.size} bytes on the wire, ${bodyBytes} of them sealed body`,
+    `${indent}clear header: from ${sanitize(wire.from)}  to ${
+      sanitize(wire.to)
+    } (${wire.toKind})  cipher ${sanitize(wire.cipher)}  kind ${sanitize(wire.kind)}`,
+    `${indent}message id: ${sanitize(wire.id)}`,
+    ...hex.map((line, i) =>
+      `${i === 0 ? label : " ".repeat(label.length)}${paint(line, "2", color)}`
+    ),
+  ];
+}

@@ -1,0 +1,269 @@
+import assert from "node:assert/strict";
+import type { ChatEvent } from "../../chat/events.ts";
+import {
+  hexLines,
+  NICK_PALETTE,
+  nickColor,
+  paint,
+  renderEvent,
+  sanitize,
+  shouldColor,
+  timestamp,
+} from "../../terminal/render.ts";
+
+const NOW = new Date(2026, 10, 23, 9, 5, 30);
+const plain = { color: false, now: NOW, currentRoom: "lobby" } as const;
+
+function message(overrides: Partial<Extract<ChatEvent, { type: "message" }>> = {}): ChatEvent {
+  return {
+    type: "message",
+    id: "00".repeat(16),
+    from: "bob",
+    to: "lobby",
+    private: false,
+    text: "hello",
+    cipher: "aes-256-gcm",
+    insecure: false,
+    verified: true,
+    ts: NOW.getTime(),
+    own: false,
+    ...overrides,
+  };
+}
+
+Deno.test("timestamp() shows local hours and minutes as [HH:MM]", () => {
+  assert.equal(timestamp(NOW), "[09:05]");
+  assert.equal(timestamp(new Date(2026, 0, 1, 23, 59)), "[23:59]");
+});
+
+Deno.test("renderEvent() shows a room message with time and nick", () => {
+  assert.deepEqual(renderEvent(message(), plain), ["[09:05] <bob> hello"]);
+});
+
+Deno.test("renderEvent() names the room of a message to a room not in view", () => {
+  assert.deepEqual(renderEvent(message({ to: "dev" }), plain), ["[09:05] dev <bob> hello"]);
+});
+
+Deno.test("renderEvent() marks private messages and rings the bell for received ones", () => {
+  const received = message({ private: true, to: "alice", text: "psst" });
+  assert.deepEqual(renderEvent(received, plain), ["[09:05] [pm from bob] <bob> psst\x07"]);
+  assert.deepEqual(renderEvent(received, { ...plain, bell: false }), [
+    "[09:05] [pm from bob] <bob> psst",
+  ]);
+  const sent = message({ private: true, from: "alice", to: "bob", own: true, text: "psst" });
+  assert.deepEqual(renderEvent(sent, plain), ["[09:05] [pm to bob] <alice> psst"]);
+});
+
+Deno.test("renderEvent() flags every message under an insecure suite, sent or received", () => {
+  const received = message({ cipher: "caesar", insecure: true });
+  assert.deepEqual(renderEvent(received, plain), ["[09:05] [insecure: caesar] <bob> hello"]);
+  const sent = message({ cipher: "caesar", insecure: true, own: true, from: "alice" });
+  assert.match(renderEvent(sent, plain)[0] ?? "", /\[insecure: caesar\] <alice> hello/);
+});
+
+Deno.test("renderEvent() marks messages from unverified peers", () => {
+  assert.deepEqual(renderEvent(message({ verified: false }), plain), [
+    "[09:05] [unverified] <bob> hello",
+  ]);
+  // The user's own room message carries no mark about itself.
+  assert.deepEqual(renderEvent(message({ verified: false, own: true, from: "alice" }), plain), [
+    "[09:05] <alice> hello",
+  ]);
+});
+
+Deno.test("renderEvent() writes join, leave, presence and nick notices", () => {
+  const lines = (event: ChatEvent) => renderEvent(event, plain);
+  assert.deepEqual(lines({ type: "join", nick: "bob", room: "lobby" }), [
+    "[09:05] -- bob joined lobby",
+  ]);
+  assert.deepEqual(lines({ type: "leave", nick: "bob", room: "lobby" }), [
+    "[09:05] -- bob left lobby",
+  ]);
+  assert.deepEqual(lines({ type: "presence", nick: "bob", online: false }), [
+    "[09:05] -- bob is offline",
+  ]);
+  assert.deepEqual(lines({ type: "nick", old: "bob", new: "bobby" }), [
+    "[09:05] -- bob is now known as bobby",
+  ]);
+  assert.deepEqual(lines({ type: "sent", id: "ab" }), []);
+});
+
+Deno.test("renderEvent() lists users with online and verified states", () => {
+  const lines = renderEvent({
+    type: "users",
+    room: "lobby",
+    users: [
+      { nick: "alice", online: true, verified: true, fingerprint: "3f2a 9c01" },
+      { nick: "bo", online: false, verified: false },
+    ],
+  }, plain);
+  assert.deepEqual(lines, [
+    "[09:05] -- Users in lobby (1 online, 2 members):",
+    "[09:05]    alice  online   verified    3f2a 9c01",
+    "[09:05]    bo     offline  unverified",
+  ]);
+});
+
+Deno.test("renderEvent() shows the safety number and how to compare it", () => {
+  const lines = renderEvent({
+    type: "safety-number",
+    peer: "bob",
+    safetyNumber: "1".repeat(60),
+    formatted: "11111 11111 11111 11111\n11111 11111 11111 11111\n11111 11111 11111 11111",
+    words: ["apple", "river"],
+    verified: false,
+  }, plain);
+  assert.equal(lines[0], "[09:05] -- Safety number with bob (not verified yet):");
+  assert.equal(lines[1], "[09:05]      11111 11111 11111 11111");
+  assert.equal(lines.length, 7);
+  assert.ok(lines.some((l) => l.includes("to read aloud: apple river")));
+  assert.ok(lines.some((l) => l.includes("/verify bob")));
+});
+
+Deno.test("renderEvent() is loud about a changed identity and says sending is blocked", () => {
+  const lines = renderEvent({
+    type: "identity-changed",
+    peer: "bob",
+    oldFingerprint: "aaaa",
+    newFingerprint: "bbbb",
+  }, plain);
+  assert.ok(lines.length >= 5);
+  const text = lines.join("\n");
+  assert.match(text, /WARNING: bob's identity key has CHANGED/);
+  assert.match(text, /sending to bob is blocked until \/trust bob/i);
+  assert.match(text, /old fingerprint: aaaa/);
+  assert.match(text, /new fingerprint: bbbb/);
+});
+
+Deno.test("renderEvent() reports a verification result either way", () => {
+  assert.match(
+    renderEvent({ type: "verified", peer: "bob", match: true }, plain)[0] ?? "",
+    /bob is verified/,
+  );
+  assert.match(
+    renderEvent({ type: "verified", peer: "bob", match: false }, plain).join("\n"),
+    /does NOT match/,
+  );
+});
+
+Deno.test("renderEvent() warns when switching to an insecure cipher", () => {
+  assert.match(
+    renderEvent({ type: "cipher", cipher: "caesar", insecure: true }, plain)[0] ?? "",
+    /\[insecure: caesar\]/,
+  );
+  assert.deepEqual(renderEvent({ type: "cipher", cipher: "aes-256-gcm", insecure: false }, plain), [
+    "[09:05] -- Cipher is now aes-256-gcm",
+  ]);
+});
+
+Deno.test("renderEvent() shows the wire view: clear header, body hex and size", () => {
+  const bodyHex = "ab".repeat(100);
+  const lines = renderEvent({
+    type: "wire",
+    wire: {
+      direction: "out",
+      id: "0f".repeat(16),
+      from: "alice",
+      to: "lobby",
+      toKind: "room",
+      cipher: "aes-256-gcm",
+      bodyHex,
+      size: 160,
+      kind: "room",
+    },
+  }, { ...plain, width: 80 });
+  const text = lines.join("\n");
+  assert.match(
+    lines[0] ?? "",
+    /\[wire out\] what the relay sees: 160 bytes on the wire, 100 of them/,
+  );
+  assert.match(text, /message id: 0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f/);
+  assert.match(text, /clear header: from alice {2}to lobby \(room\)/);
+  assert.match(text, /cipher aes-256-gcm {2}kind room/);
+  assert.match(text, /body: ab ab ab/);
+  assert.match(text, /\.\.\. 36 more bytes/);
+  for (const line of lines.slice(1)) assert.ok(line.length <= 80, `too wide: ${line}`);
+});
+
+Deno.test("renderEvent() shows errors as one line and never a stack", () => {
+  assert.deepEqual(
+    renderEvent({ type: "error", code: "UNKNOWN_PEER", message: 'No such user "zed"' }, plain),
+    ['[09:05] error: No such user "zed"'],
+  );
+});
+
+Deno.test("renderEvent() renders every event type in the contract", () => {
+  const events: ChatEvent[] = [
+    { type: "ready", nick: "a", fingerprint: "f", server: "ws://x/", room: "lobby" },
+    { type: "connected", server: "ws://x/" },
+    { type: "disconnected", reason: "closed" },
+    { type: "reconnecting", attempt: 2, delayMs: 1500 },
+    { type: "rooms", rooms: ["lobby", "dev"], current: "lobby" },
+    { type: "room", current: "dev" },
+    { type: "whois", nick: "b", fingerprint: "f", verified: false, cipher: "caesar", online: true },
+    { type: "trusted", peer: "b", fingerprint: "f" },
+    { type: "info", message: "one\ntwo" },
+  ];
+  for (const event of events) {
+    const lines = renderEvent(event, plain);
+    assert.ok(lines.length > 0, event.type);
+    for (const line of lines) assert.ok(line.startsWith("[09:05]"), line);
+  }
+  assert.match(
+    renderEvent(events[3] as ChatEvent, plain)[0] ?? "",
+    /reconnecting in 1\.5 s \(attempt 2\)/,
+  );
+  assert.match(renderEvent(events[4] as ChatEvent, plain)[0] ?? "", /lobby \(current\), dev/);
+  assert.deepEqual(renderEvent(events[8] as ChatEvent, plain), [
+    "[09:05] -- one",
+    "[09:05] -- two",
+  ]);
+});
+
+Deno.test("renderEvent() output has no escape codes when colour is off", () => {
+  const lines = renderEvent(message({ cipher: "caesar", insecure: true, verified: false }), plain);
+  assert.ok(!lines.join("").includes("\x1b"));
+});
+
+Deno.test("renderEvent() colours nicks and warnings when colour is on", () => {
+  const [line] = renderEvent(message({ cipher: "caesar", insecure: true }), {
+    ...plain,
+    color: true,
+  });
+  assert.ok(line?.includes(`\x1b[${nickColor("bob")}mbob\x1b[0m`));
+  assert.ok(line?.includes("\x1b[1;31m[insecure: caesar]\x1b[0m"));
+});
+
+Deno.test("nickColor() is stable and spreads nicks over the palette", () => {
+  assert.equal(nickColor("alice"), nickColor("alice"));
+  const colors = new Set(
+    ["alice", "bob", "carol", "dave", "erin", "frank", "grace"].map(nickColor),
+  );
+  assert.ok(colors.size >= 3);
+  for (const color of colors) assert.ok(NICK_PALETTE.includes(color));
+});
+
+Deno.test("shouldColor() honours NO_COLOR, TERM=dumb and non-terminals", () => {
+  assert.equal(shouldColor({}, true), true);
+  assert.equal(shouldColor({}, false), false);
+  assert.equal(shouldColor({ NO_COLOR: "1" }, true), false);
+  assert.equal(shouldColor({ NO_COLOR: "" }, true), true);
+  assert.equal(shouldColor({ TERM: "dumb" }, true), false);
+  assert.equal(paint("x", "31", false), "x");
+  assert.equal(paint("x", "31", true), "\x1b[31mx\x1b[0m");
+});
+
+Deno.test("sanitize() neutralises terminal escape codes from the network", () => {
+  assert.equal(sanitize("hi\x1b[2Jthere"), "hi^[[2Jthere");
+  assert.equal(sanitize("a\rb\nc\x07"), "a^Mb^Jc^G");
+  assert.equal(sanitize("x\u202ey"), "x\\u{202e}y");
+  assert.equal(sanitize("emoji 👋🏽 ok"), "emoji 👋🏽 ok");
+  const [line] = renderEvent(message({ text: "\x1b]0;pwned\x07", from: "bo\x1bb" }), plain);
+  assert.ok(!line?.includes("\x1b"));
+});
+
+Deno.test("hexLines() groups bytes, wraps and counts what it leaves out", () => {
+  assert.deepEqual(hexLines("00010203", { bytesPerLine: 2 }), ["00 01", "02 03"]);
+  assert.deepEqual(hexLines("0001020304", { maxBytes: 2 }), ["00 01", "... 3 more bytes"]);
+  assert.deepEqual(hexLines(""), ["(empty)"]);
+});
