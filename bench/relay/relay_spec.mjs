@@ -11,7 +11,7 @@ import { join } from "node:path";
 export const LOAD_TEST_FLAGS = [];
 
 /** @returns { "hush-tcp": spec, "hush-ws": spec } in the shape of the harness's RELAYS entries. */
-export function hushRelaySpecs({ repo, deno, serverArgs = [] }) {
+export function hushRelaySpecs({ repo, deno, serverArgs = [], denoArgs = [] }) {
   const server = join(repo, "server.ts");
   const base = [
     "run",
@@ -19,6 +19,7 @@ export function hushRelaySpecs({ repo, deno, serverArgs = [] }) {
     "--config",
     join(repo, "deno.json"),
     "--allow-net=127.0.0.1",
+    ...denoArgs,
     server,
     "--host",
     "127.0.0.1",

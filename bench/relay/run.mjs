@@ -34,6 +34,7 @@ const USAGE = `usage: node bench/relay/run.mjs [options] [bench.mjs flags...]
   join(repo, "../shared/bench")
 })
   --server-arg=FLAG   one more flag for server.ts (repeatable), e.g. --server-arg=--max-connections=5000
+  --deno-arg=FLAG     one more flag for \`deno run\` (repeatable), e.g. --deno-arg=--cpu-prof
   --no-aims           do not print the issue 3 aims check after the table
   --help              this text, then the harness's own flags
 Every other flag goes to the harness's bench.mjs. Defaults added here:
@@ -43,7 +44,7 @@ Relays added: hush-tcp (server.ts, raw TCP transport), hush-ws (server.ts, WebSo
 
 // Split our own flags from the harness's.
 const own = { shared: process.env.HUSH_SHARED_BENCH ?? join(repo, "../shared/bench") };
-const serverArgs = [];
+const serverArgs = [], denoArgs = [];
 let help = false, aims = true;
 const pass = [];
 const argv = process.argv.slice(2);
@@ -52,6 +53,7 @@ for (let i = 0; i < argv.length; i++) {
   if (arg === "--shared") own.shared = argv[++i];
   else if (arg.startsWith("--shared=")) own.shared = arg.slice("--shared=".length);
   else if (arg.startsWith("--server-arg=")) serverArgs.push(arg.slice("--server-arg=".length));
+  else if (arg.startsWith("--deno-arg=")) denoArgs.push(arg.slice("--deno-arg=".length));
   else if (arg === "--no-aims") aims = false;
   else if (arg === "--help" || arg === "-h") help = true;
   else pass.push(arg);
@@ -77,7 +79,7 @@ if (!deno) fail("deno was not found (set DENO=/path/to/deno)");
 // Clients sign with this repository's crypto/ed25519.ts, bundled for Node.
 const pool = await createIdentityPool({ repo, deno, size: identitiesNeeded() });
 
-const specs = hushRelaySpecs({ repo, deno, serverArgs });
+const specs = hushRelaySpecs({ repo, deno, serverArgs, denoArgs });
 for (const [name, spec] of Object.entries(specs)) {
   relaysLib.RELAYS[name] = {
     ...spec,

@@ -1,5 +1,5 @@
-// The Hush frames a load-generator client needs, written from docs/PROTOCOL.md alone (not from
-// protocol/), so the bench is also an independent implementation of the spec. Only what the
+// The Hush frames a load-generator client needs, written from docs/PROTOCOL.md (version 1) alone
+// (not from protocol/), so the bench is also an independent implementation of the spec. Only what the
 // workloads use: HELLO, AUTH, SEND, ACK, JOIN, PONG out; CHALLENGE, READY, DELIVER, ACCEPTED,
 // REJECTED, JOINED, ERROR, RELAY_PING in. Every frame is [u8 type][fields...], big-endian
 // integers, names as [u8 length][ASCII]; over TCP each frame is preceded by a u32 BE length.
@@ -126,11 +126,20 @@ export function readName(frame, offset) {
 }
 
 /**
- * The bytes an AUTH signature covers (docs/PROTOCOL.md, "Handshake").
- * PLACEHOLDER until the spec lands: label || challenge || identity key || nick.
+ * The bytes the AUTH signature covers (PROTOCOL.md 3.1): "hush-auth-v1" || u16 version ||
+ * challenge(32) || identityKey(32) || u8 N || nick (the nick the HELLO asked for).
  */
 export function authTranscript({ challenge, identityKey, nick }) {
-  return Buffer.concat([ascii(AUTH_LABEL), challenge, identityKey, ascii(nick)]);
+  const label = ascii(AUTH_LABEL), n = ascii(nick);
+  const out = Buffer.allocUnsafe(label.length + 2 + 32 + 32 + 1 + n.length);
+  label.copy(out, 0);
+  const o = label.length;
+  out.writeUInt16BE(VERSION, o);
+  out.set(challenge, o + 2);
+  out.set(identityKey, o + 34);
+  out[o + 66] = n.length;
+  n.copy(out, o + 67);
+  return out;
 }
 
 /** REJECTED: [0x92][u32 seq][16 id][u8 kind][u8 n][recipient][u8 c][code][u16 d][detail]. */
