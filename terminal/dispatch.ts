@@ -1,0 +1,137 @@
+/**
+ * Runs a parsed command against the chat engine. Shared by the interactive terminal and the
+ * JSON mode: both turn a typed line into a {@link Command} and hand it here.
+ *
+ * @module
+ */
+
+import type { ChatEvent } from "../chat/events.ts";
+import { HushError } from "../crypto/errors.ts";
+import { type Command, helpLines, parseCommand } from "./commands.ts";
+import type { ChatEngine } from "./engine.ts";
+
+/** What a command may do outside the engine. */
+export interface CommandContext {
+  /** The engine to drive. */
+  engine: ChatEngine;
+  /** Shows an event produced by the terminal itself (help, errors). */
+  emit(event: ChatEvent): void;
+  /** Clears the screen (`/clear`); absent in JSON mode. */
+  clear?: () => void;
+  /** The cipher suite in use now, for `/cipher` without an argument. */
+  cipher(): string;
+}
+
+/** What the caller should do after a line: go on, or end the session. */
+export type LineOutcome = "continue" | "quit";
+
+/**
+ * Parses one typed line and runs it.
+ *
+ * @param line The line as typed.
+ * @param context Engine, event sink and screen.
+ * @returns `quit` after `/quit` or `/exit`, else `continue`.
+ */
+export async function runLine(line: string, context: CommandContext): Promise<LineOutcome> {
+  const parsed = parseCommand(line);
+  if (!parsed.ok) {
+    const usage = parsed.usage === undefined ? "" : ` (usage: ${parsed.usage})`;
+    context.emit({ type: "error", code: "BAD_COMMAND", message: `${parsed.message}${usage}` });
+    return "continue";
+  }
+  if (parsed.command === null) return "continue";
+  return await runCommand(parsed.command, context);
+}
+
+/**
+ * Runs one command. Errors thrown by the engine become one `error` event (their code and
+ * message), never a stack trace.
+ *
+ * @param command The command.
+ * @param context Engine, event sink and screen.
+ * @returns `quit` after `/quit`, else `continue`.
+ */
+export async function runCommand(command: Command, context: CommandContext): Promise<LineOutcome> {
+  const { engine } = context;
+  try {
+    switch (command.kind) {
+      case "say":
+        await engine.sendRoom(command.text);
+        break;
+      case "private":
+        await engine.sendPrivate(command.nick, command.text);
+        break;
+      case "users":
+        await (command.room === undefined ? engine.listUsers() : engine.listUsers(command.room));
+        break;
+      case "join":
+        await engine.join(command.room);
+        break;
+      case "leave":
+        await (command.room === undefined ? engine.leave() : engine.leave(command.room));
+        break;
+      case "rooms":
+        await engine.listRooms();
+        break;
+      case "nick":
+        await engine.changeNick(command.nick);
+        break;
+      case "whois":
+        await engine.whois(command.nick);
+        break;
+      case "cipher":
+        if (command.suite === undefined) {
+          context.emit({
+            type: "info",
+            message: `Cipher: ${context.cipher()} (change it with /cipher SUITE)`,
+          });
+        } else {
+          await engine.setCipher(command.suite);
+        }
+        break;
+      case "trust":
+        await engine.trust(command.nick);
+        break;
+      case "verify":
+        await (command.digits === undefined
+          ? engine.verify(command.nick)
+          : engine.verify(command.nick, command.digits));
+        break;
+      case "wire":
+        await engine.setWire(command.on);
+        context.emit({
+          type: "info",
+          message: command.on
+            ? "Wire view on: every message also shows what the relay sees"
+            : "Wire view off",
+        });
+        break;
+      case "clear":
+        context.clear?.();
+        break;
+      case "help":
+        context.emit({ type: "info", message: helpLines(command.topic).join("\n") });
+        break;
+      case "quit":
+        return "quit";
+    }
+  } catch (error) {
+    context.emit(errorEvent(error));
+  }
+  return "continue";
+}
+
+/**
+ * Turns anything thrown into an `error` event: the code and message of a `HushError`, or
+ * `INTERNAL` with the message of anything else.
+ *
+ * @param error What was thrown.
+ * @returns The event.
+ */
+export function errorEvent(error: unknown): Extract<ChatEvent, { type: "error" }> {
+  if (error instanceof HushError) {
+    return { type: "error", code: error.code, message: error.message };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { type: "error", code: "INTERNAL", message };
+}

@@ -1,0 +1,59 @@
+/**
+ * `client.ts fingerprint`: prints the user's own identity fingerprint, reading (or, on first
+ * use, creating) the identity in the home directory, without connecting to a relay.
+ *
+ * @module
+ */
+
+import { openFileHome } from "../chat/file_home.ts";
+import { decodeIdentity, encodeIdentity, generateIdentityKeyPair } from "../crypto/ed25519.ts";
+import { fingerprint } from "../crypto/fingerprint.ts";
+
+/** The name of the identity file in a home (see `chat/home.ts`). */
+export const IDENTITY_FILE = "identity";
+
+/** The user's identity fingerprint and whether the identity was just created. */
+export interface OwnFingerprint {
+  /** Short fingerprint, e.g. `3f2a 9c01 77be 12d4`. */
+  fingerprint: string;
+  /** True when no identity existed and one was created now. */
+  created: boolean;
+  /** The home directory. */
+  home: string;
+}
+
+/**
+ * Reads the identity in a home and returns its fingerprint, creating the identity (owner-only
+ * file) when there is none yet, exactly as the first chat session would.
+ *
+ * @param home The home directory.
+ * @returns The fingerprint and whether the identity is new.
+ * @throws {ChatError} `BAD_HOME` when the home cannot be used.
+ * @throws {CryptoError} `BAD_IDENTITY_ENCODING` when the identity file is corrupt.
+ */
+export async function ownFingerprint(home: string): Promise<OwnFingerprint> {
+  const store = await openFileHome(home);
+  const text = await store.read(IDENTITY_FILE);
+  if (text !== undefined) {
+    return { fingerprint: fingerprint(decodeIdentity(text).publicKey), created: false, home };
+  }
+  const pair = generateIdentityKeyPair();
+  await store.write(IDENTITY_FILE, encodeIdentity(pair));
+  return { fingerprint: fingerprint(pair.publicKey), created: true, home };
+}
+
+/**
+ * The lines `client.ts fingerprint` prints.
+ *
+ * @param nick The nick the home belongs to.
+ * @param result What {@link ownFingerprint} returned.
+ * @returns Lines of text.
+ */
+export function fingerprintLines(nick: string, result: OwnFingerprint): string[] {
+  return [
+    `${nick}: ${result.fingerprint}`,
+    ...(result.created ? [`(a new identity was created in ${result.home})`] : []),
+    "Your peers see this fingerprint in /whois; compare it, or better the safety number",
+    `(/verify ${nick} in their chat), in person or on a call.`,
+  ];
+}

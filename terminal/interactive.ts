@@ -1,0 +1,194 @@
+/**
+ * The interactive terminal: engine events rendered above a raw-mode input line, typed lines run
+ * as commands. Falls back to plain line-by-line reading when stdin is not a terminal.
+ *
+ * @module
+ */
+
+import type { ChatEvent } from "../chat/events.ts";
+import { COMMAND_NAMES } from "./commands.ts";
+import { type CommandContext, errorEvent, runLine } from "./dispatch.ts";
+import type { ChatEngine } from "./engine.ts";
+import { CIPHER_CHOICES } from "./help.ts";
+import { readLines } from "./json_mode.ts";
+import { LineEditor } from "./line_editor.ts";
+import { completionCandidates } from "./line_state.ts";
+import { colorNick, paint, renderEvent } from "./render.ts";
+
+/** Options of an {@link InteractiveUi}. */
+export interface InteractiveOptions {
+  /** The nick asked for (updated from `ready` and `nick` events). */
+  nick: string;
+  /** The room to start in (updated from `ready` and `room` events). */
+  room: string;
+  /** The cipher suite in use (updated from `cipher` events). */
+  cipher: string;
+  /** ANSI colours on. */
+  color: boolean;
+  /** Use the raw-mode line editor (stdin is a terminal). */
+  raw: boolean;
+  /** Ring the bell on a private message. */
+  bell: boolean;
+}
+
+/** The interactive chat screen. */
+export class InteractiveUi {
+  #options: InteractiveOptions;
+  #nick: string;
+  #room: string;
+  #cipher: string;
+  #nicks = new Set<string>();
+  #editor: LineEditor | undefined;
+  #encoder = new TextEncoder();
+
+  /**
+   * Creates the screen; call {@link InteractiveUi.show} for every engine event and
+   * {@link InteractiveUi.run} to read commands.
+   *
+   * @param options Nick, room, cipher and terminal abilities.
+   */
+  constructor(options: InteractiveOptions) {
+    this.#options = options;
+    this.#nick = options.nick;
+    this.#room = options.room;
+    this.#cipher = options.cipher;
+    if (options.raw) {
+      this.#editor = new LineEditor({
+        prompt: this.#prompt(),
+        complete: (word, before) =>
+          completionCandidates(word, before, {
+            commands: COMMAND_NAMES,
+            nicks: [...this.#nicks],
+            ciphers: CIPHER_CHOICES,
+          }),
+      });
+    }
+  }
+
+  /**
+   * Shows one engine event above the input line and follows the state it carries (nick, room,
+   * cipher, known nicks for completion).
+   *
+   * @param event The event.
+   */
+  show(event: ChatEvent): void {
+    this.#follow(event);
+    const lines = renderEvent(event, {
+      color: this.#options.color,
+      bell: this.#options.bell,
+      currentRoom: this.#room,
+      width: columns(),
+    });
+    this.print(lines);
+  }
+
+  /**
+   * Prints lines above the input line.
+   *
+   * @param lines The lines.
+   */
+  print(lines: readonly string[]): void {
+    if (lines.length === 0) return;
+    if (this.#editor !== undefined) this.#editor.print(...lines);
+    else this.#write(lines.join("\n") + "\n");
+  }
+
+  /**
+   * Reads and runs typed lines until `/quit`, Ctrl-D or the end of input, then closes the engine.
+   *
+   * @param engine The engine.
+   * @returns When the engine is closed.
+   */
+  async run(engine: ChatEngine): Promise<void> {
+    const context: CommandContext = {
+      engine,
+      emit: (event) => this.show(event),
+      clear: () => this.#clear(),
+      cipher: () => this.#cipher,
+    };
+    const lines = this.#editor?.lines() ?? readLines(Deno.stdin.readable);
+    try {
+      for await (const line of lines) {
+        if (await runLine(line, context) === "quit") break;
+      }
+    } finally {
+      this.#editor?.close();
+      this.print([
+        paint(
+          "-- closing: waiting for the relay to acknowledge what you sent",
+          "2",
+          this.#options.color,
+        ),
+      ]);
+      try {
+        await engine.close();
+      } catch (error) {
+        this.show(errorEvent(error));
+      }
+    }
+  }
+
+  #follow(event: ChatEvent): void {
+    const before = this.#prompt();
+    switch (event.type) {
+      case "ready":
+        this.#nick = event.nick;
+        this.#room = event.room;
+        break;
+      case "room":
+        this.#room = event.current;
+        break;
+      case "rooms":
+        this.#room = event.current;
+        break;
+      case "cipher":
+        this.#cipher = event.cipher;
+        break;
+      case "nick":
+        this.#nicks.delete(event.old);
+        if (event.old === this.#nick) this.#nick = event.new;
+        else this.#nicks.add(event.new);
+        break;
+      case "users":
+        for (const user of event.users) if (user.nick !== this.#nick) this.#nicks.add(user.nick);
+        break;
+      case "join":
+      case "presence":
+      case "whois":
+        if (event.nick !== this.#nick) this.#nicks.add(event.nick);
+        break;
+      case "message":
+        if (!event.own) this.#nicks.add(event.from);
+        break;
+      default:
+        break;
+    }
+    const after = this.#prompt();
+    if (after !== before) this.#editor?.setPrompt(after);
+  }
+
+  #prompt(): string {
+    const color = this.#options.color;
+    const insecure = this.#cipher === "caesar" ? paint(" INSECURE", "1;31", color) : "";
+    return `${colorNick(this.#nick, color)}${paint(`@${this.#room}`, "1", color)}${insecure}> `;
+  }
+
+  #clear(): void {
+    if (this.#editor !== undefined) this.#editor.clearScreen();
+    else this.#write("\x1b[2J\x1b[H");
+  }
+
+  #write(text: string): void {
+    const bytes = this.#encoder.encode(text);
+    let offset = 0;
+    while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+  }
+}
+
+function columns(): number {
+  try {
+    return Deno.consoleSize().columns || 80;
+  } catch {
+    return 80;
+  }
+}

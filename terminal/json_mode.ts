@@ -1,0 +1,84 @@
+/**
+ * The `--json` mode for scripts and bots: the same typed lines and commands on stdin, one JSON
+ * object per line on stdout. Each object is a `ChatEvent` from `chat/events.ts` (a `type` field
+ * always), so the schema is the one documented in `docs/CLIENT.md`. When stdin ends, the
+ * client closes the engine, which waits (bounded) until the relay acknowledged what was sent.
+ *
+ * @module
+ */
+
+import type { ChatEvent } from "../chat/events.ts";
+import { type CommandContext, errorEvent, runLine } from "./dispatch.ts";
+import type { ChatEngine } from "./engine.ts";
+
+/**
+ * Encodes one event as one line of JSON (no newline inside: JSON escapes them).
+ *
+ * @param event The event.
+ * @returns The JSON text without the trailing newline.
+ */
+export function encodeJsonEvent(event: ChatEvent): string {
+  return JSON.stringify(event);
+}
+
+/**
+ * Splits a byte stream into lines (LF or CR LF); a last line without a newline counts too.
+ *
+ * @param input The byte stream, e.g. `Deno.stdin.readable`.
+ * @returns The lines, decoded as UTF-8, without line endings.
+ */
+export async function* readLines(input: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of input) {
+    pending += decoder.decode(chunk, { stream: true });
+    let newline = pending.indexOf("\n");
+    while (newline !== -1) {
+      yield pending.slice(0, newline).replace(/\r$/, "");
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf("\n");
+    }
+  }
+  pending += decoder.decode();
+  if (pending !== "") yield pending.replace(/\r$/, "");
+}
+
+/** Options of {@link runJsonMode}. */
+export interface JsonModeOptions {
+  /** Typed lines: commands and messages. */
+  input: ReadableStream<Uint8Array>;
+  /** Receives each output line (JSON, no newline). */
+  writeLine: (line: string) => void;
+  /** The cipher suite in use now (for `/cipher` without an argument). */
+  cipher: () => string;
+}
+
+/**
+ * Runs the JSON mode until stdin ends or `/quit`, then closes the engine.
+ *
+ * Subscribe the engine's events to {@link encodeJsonEvent} + `writeLine` before calling this;
+ * this function writes only the events the terminal itself produces (`error` for a bad command,
+ * `info` for `/help`).
+ *
+ * @param engine The connected engine.
+ * @param options Input, output and the current cipher.
+ * @returns When the engine is closed.
+ */
+export async function runJsonMode(engine: ChatEngine, options: JsonModeOptions): Promise<void> {
+  const context: CommandContext = {
+    engine,
+    emit: (event) => options.writeLine(encodeJsonEvent(event)),
+    cipher: options.cipher,
+  };
+  try {
+    for await (const line of readLines(options.input)) {
+      if (await runLine(line, context) === "quit") break;
+    }
+  } finally {
+    try {
+      await engine.close();
+    } catch (error) {
+      context.emit(errorEvent(error));
+    }
+  }
+}

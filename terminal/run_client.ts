@@ -1,0 +1,188 @@
+/**
+ * `runClient(options)`: options in, a chat session out. Asks for a nick when none was given,
+ * opens the home, starts the engine and wires its events to the interactive screen or to the
+ * JSON mode.
+ *
+ * @module
+ */
+
+import type { ChatEvent, ChatEventListener } from "../chat/events.ts";
+import { defaultHomeDir } from "../chat/home.ts";
+import type { ChatEngine } from "./engine.ts";
+import { UsageError } from "./errors.ts";
+import { fingerprintLines, ownFingerprint } from "./fingerprint_command.ts";
+import { HELP_TEXT } from "./help.ts";
+import { InteractiveUi } from "./interactive.ts";
+import { encodeJsonEvent, runJsonMode } from "./json_mode.ts";
+import { checkNick, type ClientOptions } from "./options.ts";
+import { shouldColor } from "./render.ts";
+
+/** What the engine is started with. */
+export interface EngineOptions {
+  /** Relay URL. */
+  server: string;
+  /** Nick to ask for. */
+  nick: string;
+  /** Home directory. */
+  home: string;
+  /** Cipher-suite id. */
+  cipher: string;
+  /** Room to join on start. */
+  room: string;
+  /** Access token. */
+  token?: string;
+  /** PEM certificates to trust for `wss://` and `tls://`. */
+  caCerts?: string[];
+}
+
+/** A started engine and the way to hear its events. */
+export interface EngineHandle {
+  /** The engine's command methods. */
+  engine: ChatEngine;
+  /** Connects (after the listener is in place, so no event is missed). */
+  start(listener: ChatEventListener): Promise<void>;
+}
+
+/** Creates an engine (the chat engine from `chat/`, or a scripted one in tests). */
+export type EngineFactory = (options: EngineOptions) => EngineHandle | Promise<EngineHandle>;
+
+/** Where `runClient` writes and how it asks (injectable for tests). */
+export interface ClientIo {
+  /** Writes one line to stdout. */
+  out(line: string): void;
+  /** Writes one line to stderr. */
+  err(line: string): void;
+  /** Asks for a line on the terminal; null at end of input. */
+  ask(question: string): string | null;
+  /** Environment variables. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Whether stdin is a terminal. */
+  stdinIsTerminal: boolean;
+  /** Whether stdout is a terminal. */
+  stdoutIsTerminal: boolean;
+}
+
+/**
+ * The process's real stdin/stdout/stderr and environment.
+ *
+ * @returns The I/O of this process.
+ */
+export function processIo(): ClientIo {
+  const encoder = new TextEncoder();
+  const write = (stream: { writeSync(b: Uint8Array): number }, text: string) => {
+    const bytes = encoder.encode(text);
+    let offset = 0;
+    while (offset < bytes.length) offset += stream.writeSync(bytes.subarray(offset));
+  };
+  return {
+    out: (line) => write(Deno.stdout, line + "\n"),
+    err: (line) => write(Deno.stderr, line + "\n"),
+    ask: (question) => prompt(question),
+    get env() {
+      return Deno.env.toObject();
+    },
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    stdoutIsTerminal: Deno.stdout.isTerminal(),
+  };
+}
+
+/**
+ * Runs one client session (or the `fingerprint` / `help` command) to its end.
+ *
+ * @param options Checked command-line options.
+ * @param context The engine factory and, optionally, the I/O to use.
+ * @returns When the session is over.
+ * @throws {UsageError} When no nick can be had (JSON mode, or end of input at the question).
+ * @throws {HushError} What the engine throws while starting (bad home, relay unreachable...).
+ */
+export async function runClient(
+  options: ClientOptions,
+  context: { createEngine: EngineFactory; io?: ClientIo },
+): Promise<void> {
+  const io = context.io ?? processIo();
+  if (options.command === "help") {
+    io.out(HELP_TEXT.trimEnd());
+    return;
+  }
+  const nick = options.nick ?? askNick(options, io);
+  const home = options.home ?? homeFor(nick, io.env);
+  if (options.command === "fingerprint") {
+    for (const line of fingerprintLines(nick, await ownFingerprint(home))) io.out(line);
+    return;
+  }
+  const engineOptions: EngineOptions = {
+    server: options.server,
+    nick,
+    home,
+    cipher: options.cipher,
+    room: options.room,
+  };
+  if (options.token !== undefined) engineOptions.token = options.token;
+  if (options.ca !== undefined) engineOptions.caCerts = [await readCa(options.ca)];
+  const handle = await context.createEngine(engineOptions);
+
+  if (options.json) {
+    let cipher = options.cipher;
+    const listener = (event: ChatEvent) => {
+      if (event.type === "cipher") cipher = event.cipher;
+      io.out(encodeJsonEvent(event));
+    };
+    await handle.start(listener);
+    await runJsonMode(handle.engine, {
+      input: Deno.stdin.readable,
+      writeLine: io.out,
+      cipher: () => cipher,
+    });
+    return;
+  }
+
+  const ui = new InteractiveUi({
+    nick,
+    room: options.room,
+    cipher: options.cipher,
+    color: shouldColor(io.env, io.stdoutIsTerminal),
+    raw: io.stdinIsTerminal && io.stdoutIsTerminal,
+    bell: io.stdoutIsTerminal,
+  });
+  ui.print([`-- connecting to ${options.server} as ${nick} (home ${home})`]);
+  await handle.start((event) => ui.show(event));
+  await ui.run(handle.engine);
+}
+
+function askNick(options: ClientOptions, io: ClientIo): string {
+  if (options.json || !io.stdinIsTerminal) {
+    throw new UsageError("No nick given", { hint: "pass --nick NICK" });
+  }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const answer = io.ask("Nick:");
+    if (answer === null) throw new UsageError("No nick given", { hint: "pass --nick NICK" });
+    const nick = answer.trim();
+    const problem = checkNick(nick);
+    if (problem === undefined) return nick;
+    io.err(`hush: error: ${problem}`);
+  }
+  throw new UsageError("No usable nick given", { hint: "pass --nick NICK" });
+}
+
+function homeFor(nick: string, env: Readonly<Record<string, string | undefined>>): string {
+  try {
+    return defaultHomeDir(nick, { XDG_CONFIG_HOME: env.XDG_CONFIG_HOME, HOME: env.HOME });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), {
+      hint: "pass --home DIR",
+    });
+  }
+}
+
+async function readCa(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot read the certificate ${JSON.stringify(path)}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { hint: "--ca takes a PEM file, e.g. the relay's cert.pem" },
+    );
+  }
+}
