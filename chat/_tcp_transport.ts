@@ -5,7 +5,8 @@
  * @module
  */
 
-import { encodeLengthPrefixed, FrameReader } from "./_frame_reader.ts";
+import { concatBytes } from "../crypto/bytes.ts";
+import { FrameSplitter, withLengthPrefix } from "../protocol/mod.ts";
 import type { Transport, TransportHandlers } from "./transport.ts";
 
 /** Options for {@linkcode connectTcpTransport}. */
@@ -64,7 +65,7 @@ class TcpTransport implements Transport {
   readonly url: string;
   #conn: Deno.Conn;
   #handlers: TransportHandlers;
-  #reader: FrameReader;
+  #splitter: FrameSplitter;
   #pending: Uint8Array[] = [];
   #writing = false;
   #closed = false;
@@ -73,7 +74,7 @@ class TcpTransport implements Transport {
     this.url = url;
     this.#conn = conn;
     this.#handlers = handlers;
-    this.#reader = new FrameReader(maxFrameSize);
+    this.#splitter = new FrameSplitter({ maxFrameBytes: maxFrameSize });
     this.#readLoop();
   }
 
@@ -93,7 +94,7 @@ class TcpTransport implements Transport {
   async #writeLoop(): Promise<void> {
     try {
       while (this.#pending.length > 0 && !this.#closed) {
-        const batch = encodeLengthPrefixed(this.#pending);
+        const batch = concatBytes(...this.#pending.map(withLengthPrefix));
         this.#pending = [];
         let offset = 0;
         while (offset < batch.length) offset += await this.#conn.write(batch.subarray(offset));
@@ -112,7 +113,7 @@ class TcpTransport implements Transport {
       while (!this.#closed) {
         const n = await this.#conn.read(chunk);
         if (n === null) break;
-        for (const frame of this.#reader.push(chunk.subarray(0, n))) {
+        for (const frame of this.#splitter.push(chunk.subarray(0, n)).map((f) => f.slice())) {
           if (this.#closed) break;
           this.#handlers.onFrame(frame);
         }

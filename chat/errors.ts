@@ -8,10 +8,21 @@
  * - `NOT_CONNECTED`: an operation needs a live relay connection.
  * - `HANDSHAKE_FAILED`: the relay refused or broke off the HELLO/CHALLENGE/AUTH exchange.
  * - `IDENTITY_CHANGED`: sending to a peer whose identity key changed, before `trust(nick)`.
- * - `UNKNOWN_PEER`: a nick the relay's key directory does not know.
- * - `DECRYPT_FAILED`: an incoming message could not be opened (reported as an `error` event).
+ * - `UNKNOWN_PEER`: a nick the relay's key directory does not know (never bound).
+ * - `NO_BUNDLE`: the peer exists but has not published keys yet.
+ * - `BAD_NICK` / `BAD_ROOM`: a nick or room name outside 1-32 characters of `A-Z a-z 0-9 _ -`.
+ * - `BAD_RECIPIENT`: a private message to oneself.
+ * - `UNKNOWN_CIPHER_SUITE`: a cipher-suite id the crypto registry does not know.
+ * - `NOT_IN_ROOM`: leaving a room the client is not in.
+ * - `PROTOCOL_ERROR`: the relay sent a frame that does not decode (the connection is dropped
+ *   and re-established).
  * - `BAD_HOME`: the home directory or one of its files is unreadable or malformed.
  * - `CLOSED`: the engine was closed.
+ * - `INTERNAL_ERROR`: an unexpected failure (a bug), reported as one line.
+ *
+ * `error` events also carry the codes of the layers below unchanged: `SessionError` codes
+ * (`DECRYPT_FAILED`, `IDENTITY_CHANGED`, `NO_SENDER_KEY`, ... see `sessions/errors.ts`) and the
+ * relay's codes (`QUEUE_FULL`, `NO_SUCH_USER`, `RATE_LIMITED`, ... see `docs/PROTOCOL.md`).
  *
  * @module
  */

@@ -7,7 +7,9 @@
  */
 
 import { ChatError } from "./errors.ts";
+import { fingerprint } from "../crypto/mod.ts";
 import { type ChatHome, checkHomeName } from "./home.ts";
+import { loadOrCreateIdentity } from "./identity.ts";
 
 /** A {@linkcode ChatHome} backed by a directory. */
 export class FileHome implements ChatHome {
@@ -113,4 +115,19 @@ export class FileHome implements ChatHome {
  */
 export function openFileHome(dir: string): Promise<FileHome> {
   return FileHome.open(dir);
+}
+
+/**
+ * Reads (creating on first use) the identity in a home directory and returns its fingerprint,
+ * without connecting: for `client.ts fingerprint`.
+ *
+ * @param dir The home directory.
+ * @returns The short fingerprint and whether the identity was just created.
+ * @throws {ChatError} `BAD_HOME` when the directory or identity file is unusable.
+ */
+export async function homeFingerprint(
+  dir: string,
+): Promise<{ fingerprint: string; created: boolean }> {
+  const { identity, created } = await loadOrCreateIdentity(await openFileHome(dir));
+  return { fingerprint: fingerprint(identity.publicKey), created };
 }

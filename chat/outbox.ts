@@ -4,10 +4,10 @@
  * after a reconnect every remaining envelope is sent again, byte for byte, so with the SAME
  * message id, and the receiver's seen-id set drops any duplicate.
  *
- * Ack accounting per connection: the relay counts the SENDs it accepted on this connection and
- * acknowledges the running total. The outbox remembers, per connection, the ordered list of
- * entries it handed out; an ack of total `n` settles the first `n` accepted entries of that
- * list. A rejected entry is removed by id and never counted.
+ * Ack accounting per connection (docs/PROTOCOL.md section 6): the relay handles SENDs in order
+ * and ACCEPTED {count} says the first `count` SENDs of this connection are handled, accepted or
+ * refused (a REJECTED frame for a refused one comes first). The outbox remembers, per connection,
+ * the ordered list of entries it handed out; an ACCEPTED of total `n` settles the first `n`.
  *
  * @module
  */
@@ -71,7 +71,7 @@ export class Outbox {
   /**
    * Applies a cumulative acknowledgement from the relay.
    *
-   * @param total The number of SENDs the relay has accepted on this connection so far.
+   * @param total The number of SENDs the relay has handled on this connection so far.
    * @returns The entries settled by this ack, oldest first.
    */
   acknowledge(total: number): OutboxEntry[] {
@@ -83,21 +83,6 @@ export class Outbox {
     this.#entries = this.#entries.filter((e) => !gone.has(e));
     this.#wake();
     return settled;
-  }
-
-  /**
-   * Removes an entry the relay refused.
-   *
-   * @param id The refused message id (hex).
-   * @returns The removed entry, or undefined when it is not queued.
-   */
-  reject(id: string): OutboxEntry | undefined {
-    const entry = this.#entries.find((e) => e.id === id);
-    if (entry === undefined) return undefined;
-    this.#entries = this.#entries.filter((e) => e !== entry);
-    this.#inFlight = this.#inFlight.filter((e) => e !== entry);
-    this.#wake();
-    return entry;
   }
 
   /** Forgets per-connection state after a disconnect: every entry will be handed out again. */

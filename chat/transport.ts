@@ -15,10 +15,11 @@
 
 import { connectTcpTransport } from "./_tcp_transport.ts";
 import { connectWebSocketTransport } from "./_websocket_transport.ts";
+import { MAX_FRAME_BYTES_LIMIT } from "../protocol/mod.ts";
 import { ChatError } from "./errors.ts";
 
-/** Largest frame a transport accepts from the relay by default (bytes, excluding the prefix). */
-export const DEFAULT_MAX_FRAME_SIZE: number = 1024 * 1024 + 4096;
+/** Largest frame a transport accepts from the relay by default (bytes, excluding the prefix): 16 MiB. */
+export const DEFAULT_MAX_FRAME_SIZE: number = MAX_FRAME_BYTES_LIMIT;
 
 /** Callbacks a transport reports to. */
 export interface TransportHandlers {

@@ -49,15 +49,6 @@ Deno.test("Outbox resends every unacknowledged entry after a reconnect with the 
   assert.deepEqual(outbox.acknowledge(1).map((e) => e.id), [entry(2).id]);
 });
 
-Deno.test("Outbox.reject() removes a refused entry so later acks still line up", () => {
-  const outbox = new Outbox();
-  for (let i = 1; i <= 3; i++) outbox.enqueue(entry(i));
-  outbox.takeUnsent();
-  assert.equal(outbox.reject(entry(2).id)?.id, entry(2).id);
-  assert.equal(outbox.reject(entry(2).id), undefined);
-  assert.deepEqual(outbox.acknowledge(2).map((e) => e.id), [entry(1).id, entry(3).id]);
-});
-
 Deno.test("Outbox.enqueue() refuses a duplicate id", () => {
   const outbox = new Outbox();
   outbox.enqueue(entry(1));
