@@ -111,6 +111,16 @@ function checkVersion(version: number): void {
   }
 }
 
+/**
+ * Refuses an X25519 public key with its top bit set: X25519 ignores that bit, so two encodings
+ * would name one key (a relay could otherwise re-encode a base key to dodge replay detection).
+ */
+function checkCanonicalKey(key: Uint8Array, name: string): void {
+  if ((key[31]! & 0x80) !== 0) {
+    throw new SessionError("BAD_MESSAGE", `Non-canonical X25519 ${name}: top bit set`);
+  }
+}
+
 function checkLength(bytes: Uint8Array, length: number, name: string): void {
   if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
     throw new RangeError(`Cannot encode ${name}: expected ${length} bytes`);
@@ -148,6 +158,7 @@ export function decodeRatchetMessage(body: Uint8Array): RatchetMessage {
   checkVersion(reader.u8());
   const suiteWireId = reader.u8();
   const ratchetKey = reader.bytes(32);
+  checkCanonicalKey(ratchetKey, "ratchet key");
   const previousCount = reader.u32();
   const n = reader.u32();
   return {
@@ -197,6 +208,8 @@ export function decodeInitialMessage(body: Uint8Array): InitialMessage {
   const identityDhKey = reader.bytes(32);
   const identityDhSignature = reader.bytes(64);
   const baseKey = reader.bytes(32);
+  checkCanonicalKey(identityDhKey, "identity DH key");
+  checkCanonicalKey(baseKey, "base key");
   const signedPrekeyId = reader.u32();
   const flags = reader.u8();
   const oneTimeId = reader.u32();

@@ -136,6 +136,10 @@ export function verifyBundle(bundle: PrekeyBundle): void {
   if (!ok) {
     throw new SessionError("BAD_BUNDLE", "Malformed prekey bundle: a field has a bad length");
   }
+  const keys = [bundle.identityDhKey, bundle.signedPrekey, bundle.oneTimePrekey?.publicKey];
+  if (keys.some((key) => key !== undefined && (key[31]! & 0x80) !== 0)) {
+    throw new SessionError("BAD_BUNDLE", "Malformed prekey bundle: non-canonical X25519 key");
+  }
   if (
     !verify(
       bundle.identityKey,
