@@ -5,12 +5,7 @@
  * @module
  */
 
-import { openFileHome } from "../chat/file_home.ts";
-import { decodeIdentity, encodeIdentity, generateIdentityKeyPair } from "../crypto/ed25519.ts";
-import { fingerprint } from "../crypto/fingerprint.ts";
-
-/** The name of the identity file in a home (see `chat/home.ts`). */
-export const IDENTITY_FILE = "identity";
+import { homeFingerprint } from "../chat/mod.ts";
 
 /** The user's identity fingerprint and whether the identity was just created. */
 export interface OwnFingerprint {
@@ -32,14 +27,8 @@ export interface OwnFingerprint {
  * @throws {CryptoError} `BAD_IDENTITY_ENCODING` when the identity file is corrupt.
  */
 export async function ownFingerprint(home: string): Promise<OwnFingerprint> {
-  const store = await openFileHome(home);
-  const text = await store.read(IDENTITY_FILE);
-  if (text !== undefined) {
-    return { fingerprint: fingerprint(decodeIdentity(text).publicKey), created: false, home };
-  }
-  const pair = generateIdentityKeyPair();
-  await store.write(IDENTITY_FILE, encodeIdentity(pair));
-  return { fingerprint: fingerprint(pair.publicKey), created: true, home };
+  const { fingerprint, created } = await homeFingerprint(home);
+  return { fingerprint, created, home };
 }
 
 /**

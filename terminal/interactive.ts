@@ -128,6 +128,11 @@ export class InteractiveUi {
     }
   }
 
+  /** Restores the terminal (raw mode off); safe to call twice. */
+  close(): void {
+    this.#editor?.close();
+  }
+
   #follow(event: ChatEvent): void {
     const before = this.#prompt();
     switch (event.type) {

@@ -10,6 +10,7 @@ export { type CommandContext, errorEvent, runCommand, runLine } from "./dispatch
 export type { ChatEngine } from "./engine.ts";
 export { ClientError, UsageError } from "./errors.ts";
 export { fingerprintLines, ownFingerprint } from "./fingerprint_command.ts";
+export { createEngine } from "./chat_engine.ts";
 export { CIPHER_CHOICES, DEFAULT_ROOM, DEFAULT_SERVER, HELP_TEXT } from "./help.ts";
 export { InteractiveUi } from "./interactive.ts";
 export { encodeJsonEvent, readLines, runJsonMode } from "./json_mode.ts";

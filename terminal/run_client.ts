@@ -39,7 +39,11 @@ export interface EngineOptions {
 export interface EngineHandle {
   /** The engine's command methods. */
   engine: ChatEngine;
-  /** Connects (after the listener is in place, so no event is missed). */
+  /**
+   * Subscribes the listener, then connects. Resolves at the first `ready`; rejects when the
+   * relay refuses for good (bad token, nick unavailable...): the session then ends with that
+   * error. Reconnection after a loss is the engine's business and does not settle this.
+   */
   start(listener: ChatEventListener): Promise<void>;
 }
 
@@ -58,6 +62,8 @@ export interface ClientIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Whether stdin is a terminal. */
   stdinIsTerminal: boolean;
+  /** Stdin as a byte stream (JSON mode and piped input). */
+  stdin(): ReadableStream<Uint8Array>;
   /** Whether stdout is a terminal. */
   stdoutIsTerminal: boolean;
 }
@@ -82,6 +88,7 @@ export function processIo(): ClientIo {
       return Deno.env.toObject();
     },
     stdinIsTerminal: Deno.stdin.isTerminal(),
+    stdin: () => Deno.stdin.readable,
     stdoutIsTerminal: Deno.stdout.isTerminal(),
   };
 }
@@ -127,12 +134,13 @@ export async function runClient(
       if (event.type === "cipher") cipher = event.cipher;
       io.out(encodeJsonEvent(event));
     };
-    await handle.start(listener);
-    await runJsonMode(handle.engine, {
-      input: Deno.stdin.readable,
+    const fatal = watchStart(handle.start(listener));
+    const session = runJsonMode(handle.engine, {
+      input: io.stdin(),
       writeLine: io.out,
       cipher: () => cipher,
     });
+    await endOrFail(session, fatal, handle);
     return;
   }
 
@@ -145,8 +153,35 @@ export async function runClient(
     bell: io.stdoutIsTerminal,
   });
   ui.print([`-- connecting to ${options.server} as ${nick} (home ${home})`]);
-  await handle.start((event) => ui.show(event));
-  await ui.run(handle.engine);
+  const fatal = watchStart(handle.start((event) => ui.show(event)));
+  try {
+    await endOrFail(ui.run(handle.engine), fatal, handle);
+  } finally {
+    ui.close();
+  }
+}
+
+/** Turns the start promise into one that only ever rejects (with a fatal start error). */
+function watchStart(started: Promise<void>): Promise<never> {
+  return started.then(() => new Promise<never>(() => {}));
+}
+
+/** Waits for the session to end; if the start fails for good first, closes and rethrows. */
+async function endOrFail(
+  session: Promise<void>,
+  fatal: Promise<never>,
+  handle: EngineHandle,
+): Promise<void> {
+  try {
+    await Promise.race([session, fatal]);
+  } catch (error) {
+    try {
+      await handle.engine.close();
+    } catch {
+      // Already failing: the start error is the one to report.
+    }
+    throw error;
+  }
 }
 
 function askNick(options: ClientOptions, io: ClientIo): string {

@@ -3,6 +3,7 @@ import { HushError } from "../../crypto/errors.ts";
 import { UsageError } from "../../terminal/errors.ts";
 import { HELP_TEXT } from "../../terminal/help.ts";
 import { errorLines, EXIT_FAILURE, EXIT_USAGE, main } from "../../terminal/main.ts";
+import { HELP_TEXT as CLIENT_HELP_TEXT } from "../../client.ts";
 import type { ClientIo, EngineFactory } from "../../terminal/run_client.ts";
 
 function fakeIo(answers: (string | null)[] = [], stdinIsTerminal = true) {
@@ -19,6 +20,7 @@ function fakeIo(answers: (string | null)[] = [], stdinIsTerminal = true) {
     env: { HOME: "/home/test" },
     stdinIsTerminal,
     stdoutIsTerminal: false,
+    stdin: () => ReadableStream.from<Uint8Array>([]),
   };
   return { io, out, err, asked };
 }
@@ -31,6 +33,7 @@ Deno.test("main() prints the help text and exits 0", async () => {
   const { io, out, err } = fakeIo();
   assert.equal(await main(["--help"], { createEngine: noEngine, io }), 0);
   assert.deepEqual(out, [HELP_TEXT.trimEnd()]);
+  assert.equal(CLIENT_HELP_TEXT, HELP_TEXT);
   assert.deepEqual(err, []);
 });
 
