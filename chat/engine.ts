@@ -98,6 +98,11 @@ export interface ChatClientOptions {
   requireSecure?: boolean;
   /** Reconnect automatically after a connection loss (default true). */
   reconnect?: boolean;
+  /**
+   * Keep retrying when the very first connection attempt fails (default false: `connect()`
+   * rejects with `CONNECT_FAILED`, so a mistyped URL is reported at once).
+   */
+  retryFirstConnect?: boolean;
   /** Reconnect delays (default 100 ms doubling to 10 s, equal jitter). */
   backoff?: BackoffOptions;
   /** How long `close()` waits for the relay to acknowledge what was sent (default 5,000 ms). */
@@ -207,6 +212,7 @@ export class ChatClient {
   #closed = false;
   #closing = false;
   #stopReason: string | undefined;
+  #stopCode = "HANDSHAKE_FAILED";
   #loop: Promise<void> | undefined;
   #wakeLoop: (() => void) | undefined;
   #readyWaiters: Pending<void>[] = [];
@@ -588,10 +594,18 @@ export class ChatClient {
   async #runLoop(): Promise<void> {
     let attempt = 0;
     while (!this.#closed && this.#stopReason === undefined) {
+      let connectFailed = false;
       const closedPromise = new Promise<string>((resolve) => {
-        this.#openConnection(resolve).catch((error) => resolve(errorMessage(error)));
+        this.#openConnection(resolve).catch((error) => {
+          connectFailed = true;
+          resolve(errorMessage(error));
+        });
       });
       const reason = await closedPromise;
+      if (connectFailed && this.#firstReady && this.#options.retryFirstConnect !== true) {
+        this.#stopCode = "CONNECT_FAILED";
+        this.#stopReason = reason;
+      }
       const wasReady = this.#connection?.ready === true;
       this.#dropConnection();
       if (wasReady) attempt = 0;
@@ -615,7 +629,7 @@ export class ChatClient {
       this.#wakeLoop = undefined;
     }
     const error = new ChatError(
-      this.#closed ? "CLOSED" : "HANDSHAKE_FAILED",
+      this.#closed ? "CLOSED" : this.#stopCode,
       this.#closed ? "The chat client is closed" : this.#stopReason ?? "Disconnected",
     );
     for (const waiter of this.#readyWaiters.splice(0)) {
