@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { equalBytes, generateIdentityKeyPair, randomBytes } from "../../crypto/mod.ts";
+import {
+  equalBytes,
+  generateIdentityKeyPair,
+  generateX25519KeyPair,
+  randomBytes,
+} from "../../crypto/mod.ts";
 import {
   decodeInitialMessage,
   LocalUser,
@@ -91,7 +96,7 @@ Deno.test("verifyBundle() accepts a genuine bundle", () => {
 Deno.test("verifyBundle() refuses a forged signed prekey with BAD_BUNDLE_SIGNATURE", () => {
   const { bundle } = userWithBundle();
   assertCode(
-    () => verifyBundle({ ...bundle, signedPrekey: randomBytes(32) }),
+    () => verifyBundle({ ...bundle, signedPrekey: generateX25519KeyPair().publicKey }),
     "BAD_BUNDLE_SIGNATURE",
   );
   assertCode(
@@ -106,7 +111,7 @@ Deno.test("verifyBundle() refuses a forged signed prekey with BAD_BUNDLE_SIGNATU
 Deno.test("verifyBundle() refuses a forged identity DH key with BAD_BUNDLE_SIGNATURE", () => {
   const { bundle } = userWithBundle();
   assertCode(
-    () => verifyBundle({ ...bundle, identityDhKey: randomBytes(32) }),
+    () => verifyBundle({ ...bundle, identityDhKey: generateX25519KeyPair().publicKey }),
     "BAD_BUNDLE_SIGNATURE",
   );
 });
@@ -118,6 +123,9 @@ Deno.test("verifyBundle() refuses a field of the wrong length with BAD_BUNDLE", 
     () => verifyBundle({ ...bundle, oneTimePrekey: { id: 1, publicKey: randomBytes(33) } }),
     "BAD_BUNDLE",
   );
+  const nonCanonical = bundle.signedPrekey.slice();
+  nonCanonical[31]! |= 0x80;
+  assertCode(() => verifyBundle({ ...bundle, signedPrekey: nonCanonical }), "BAD_BUNDLE");
 });
 
 Deno.test("encryptTo() refuses a bundle whose prekey a malicious relay replaced, and pins nothing", async () => {
