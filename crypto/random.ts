@@ -15,7 +15,7 @@ const MAX_CHUNK = 65_536;
  * @returns A fresh Uint8Array of `length` random bytes.
  * @throws {RangeError} If `length` is negative or not an integer.
  */
-export function randomBytes(length: number): Uint8Array {
+export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
   if (!Number.isSafeInteger(length) || length < 0) {
     throw new RangeError(`Cannot generate random bytes: invalid length "${length}"`);
   }
