@@ -1,0 +1,130 @@
+/**
+ * One client connection as the relay sees it: its state, its transport and the deliveries it
+ * has not acknowledged yet.
+ *
+ * @module
+ */
+
+import type { HelloFrame } from "../protocol/mod.ts";
+import type { TokenBucket } from "./limits.ts";
+
+/** Connection states (`docs/PROTOCOL.md`, section 3). */
+export const State = Object.freeze(
+  {
+    AWAIT_HELLO: 0,
+    AWAIT_AUTH: 1,
+    READY: 2,
+    CLOSED: 3,
+  } as const,
+);
+
+/** A transport endpoint: TCP, TLS or WebSocket. */
+export interface Peer {
+  /** `tcp`, `tls`, `ws` or `wss`. */
+  readonly transport: string;
+  /** `address:port` of the client. */
+  readonly remote: string;
+  /** Bytes accepted by {@link send} and not yet written. */
+  readonly bufferedBytes: number;
+  /** Queues one frame (no length prefix) to be written this tick. */
+  send(frame: Uint8Array): void;
+  /** Writes what {@link send} queued (called once per tick by the relay). */
+  flush(): void;
+  /** Closes: after writing what is queued, or at once when `immediate`. */
+  close(immediate?: boolean): void;
+  /** Whether the relay should batch ACCEPTED frames with a timer (WebSocket) or per microtask. */
+  readonly batchWithTimer: boolean;
+}
+
+let nextId = 1;
+
+/** The relay's record of one connection. */
+export class Connection {
+  /** Small integer id for the log. */
+  readonly id: number = nextId++;
+  readonly peer: Peer;
+  state: number = State.AWAIT_HELLO;
+  /** Granted nick and its ASCII bytes (READY only). */
+  nick = "";
+  nickBytes: Uint8Array = new Uint8Array(0);
+  hello: HelloFrame | null = null;
+  challenge: Uint8Array | null = null;
+  bucket: TokenBucket;
+  /** Last time (performance.now()) a frame arrived, and when the relay last pinged. */
+  lastSeen: number;
+  pingedAt = 0;
+  authTimer: ReturnType<typeof setTimeout> | undefined;
+  /** SEND frames handled so far (ACCEPTED count) and whether an ACCEPTED is due. */
+  sendSeq = 0;
+  acceptedSent = 0;
+  flushQueued = false;
+  /** DELIVERs sent and acked so far. */
+  delivered = 0;
+  acked = 0;
+  /** Unacked DELIVER frames from index `head` on, with their store ids (0: never stored). */
+  inflight: Uint8Array[] = [];
+  inflightIds: number[] = [];
+  head = 0;
+  /** Whether queued envelopes are still being sent; highest store id sent. */
+  draining = false;
+  storeCursor = 0;
+  /** Set when a newer connection of the same identity took over. */
+  replaced = false;
+
+  constructor(peer: Peer, bucket: TokenBucket, now: number) {
+    this.peer = peer;
+    this.bucket = bucket;
+    this.lastSeen = now;
+  }
+
+  /** Number of DELIVERs not yet acknowledged. */
+  get unacked(): number {
+    return this.delivered - this.acked;
+  }
+
+  /** Records a DELIVER and hands it to the transport. */
+  deliver(frame: Uint8Array, storeId: number): void {
+    this.inflight.push(frame);
+    this.inflightIds.push(storeId);
+    this.delivered++;
+    this.peer.send(frame);
+  }
+
+  /**
+   * Drops the first `n` unacked deliveries.
+   *
+   * @returns The highest store id among them (0 if none was stored).
+   */
+  ack(n: number): number {
+    let maxId = 0;
+    const end = this.head + n;
+    for (let i = this.head; i < end; i++) {
+      const id = this.inflightIds[i]!;
+      if (id > maxId) maxId = id;
+    }
+    this.head = end;
+    this.acked += n;
+    if (this.head === this.inflight.length) {
+      this.inflight = [];
+      this.inflightIds = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.inflight.length) {
+      this.inflight = this.inflight.slice(this.head);
+      this.inflightIds = this.inflightIds.slice(this.head);
+      this.head = 0;
+    }
+    return maxId;
+  }
+
+  /** Takes every unacked delivery out (for re-queueing), in order. */
+  takeUnacked(): { frames: Uint8Array[]; ids: number[] } {
+    const out = {
+      frames: this.inflight.slice(this.head),
+      ids: this.inflightIds.slice(this.head),
+    };
+    this.inflight = [];
+    this.inflightIds = [];
+    this.head = 0;
+    return out;
+  }
+}

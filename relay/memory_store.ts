@@ -1,0 +1,116 @@
+/**
+ * An in-memory {@link Store}: everything is lost when the process ends.
+ *
+ * @module
+ */
+
+import type { OneTimePrekey, SignedBundle } from "../protocol/mod.ts";
+import type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
+
+/** A {@link Store} kept in maps; the default when the relay runs without `--store`. */
+export class MemoryStore implements Store {
+  readonly description = "memory";
+  readonly persistent = false;
+  #bindings = new Map<string, Uint8Array>();
+  #members = new Map<string, Set<string>>();
+  #queues = new Map<string, QueuedEnvelope[]>();
+  #nextId = 1;
+  #bundles = new Map<string, SignedBundle>();
+  #prekeys = new Map<string, Map<number, Uint8Array>>();
+
+  bindings(): [string, Uint8Array][] {
+    return [...this.#bindings];
+  }
+  bindNick(nick: string, identityKey: Uint8Array): void {
+    this.#bindings.set(nick, identityKey.slice());
+  }
+  memberships(): [string, string][] {
+    const out: [string, string][] = [];
+    for (const [room, set] of this.#members) for (const nick of set) out.push([room, nick]);
+    return out;
+  }
+  addMember(room: string, nick: string): void {
+    let set = this.#members.get(room);
+    if (set === undefined) this.#members.set(room, set = new Set());
+    set.add(nick);
+  }
+  removeMember(room: string, nick: string): void {
+    const set = this.#members.get(room);
+    if (set === undefined) return;
+    set.delete(nick);
+    if (set.size === 0) this.#members.delete(room);
+  }
+  enqueue(nick: string, frame: Uint8Array, enqueuedAt: number): number {
+    let q = this.#queues.get(nick);
+    if (q === undefined) this.#queues.set(nick, q = []);
+    const id = this.#nextId++;
+    q.push({ id, frame: frame.slice(), enqueuedAt });
+    return id;
+  }
+  queued(nick: string, afterId: number, limit: number): QueuedEnvelope[] {
+    const q = this.#queues.get(nick);
+    if (q === undefined) return [];
+    const out: QueuedEnvelope[] = [];
+    for (const e of q) {
+      if (e.id <= afterId) continue;
+      out.push(e);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+  deleteQueuedThrough(nick: string, id: number): QueueStats {
+    const q = this.#queues.get(nick);
+    const gone = { count: 0, bytes: 0 };
+    if (q === undefined) return gone;
+    let i = 0;
+    while (i < q.length && q[i]!.id <= id) {
+      gone.count++;
+      gone.bytes += q[i]!.frame.length;
+      i++;
+    }
+    q.splice(0, i);
+    if (q.length === 0) this.#queues.delete(nick);
+    return gone;
+  }
+  deleteQueuedBefore(cutoff: number): number {
+    let n = 0;
+    for (const [nick, q] of this.#queues) {
+      const keep = q.filter((e) => e.enqueuedAt >= cutoff);
+      n += q.length - keep.length;
+      if (keep.length === 0) this.#queues.delete(nick);
+      else this.#queues.set(nick, keep);
+    }
+    return n;
+  }
+  queueStats(): Map<string, QueueStats> {
+    const out = new Map<string, QueueStats>();
+    for (const [nick, q] of this.#queues) {
+      out.set(nick, { count: q.length, bytes: q.reduce((n, e) => n + e.frame.length, 0) });
+    }
+    return out;
+  }
+  putBundle(nick: string, bundle: SignedBundle): void {
+    this.#bundles.set(nick, structuredClone(bundle));
+  }
+  getBundle(nick: string): SignedBundle | undefined {
+    return this.#bundles.get(nick);
+  }
+  addOneTimePrekeys(nick: string, keys: OneTimePrekey[], replace: boolean): void {
+    let held = this.#prekeys.get(nick);
+    if (held === undefined || replace) this.#prekeys.set(nick, held = new Map());
+    for (const k of keys) held.set(k.id, k.key.slice());
+  }
+  takeOneTimePrekey(nick: string): OneTimePrekey | undefined {
+    const held = this.#prekeys.get(nick);
+    if (held === undefined) return undefined;
+    for (const [id, key] of held) {
+      held.delete(id);
+      return { id, key };
+    }
+    return undefined;
+  }
+  countOneTimePrekeys(nick: string): number {
+    return this.#prekeys.get(nick)?.size ?? 0;
+  }
+  close(): void {}
+}

@@ -1,0 +1,101 @@
+/**
+ * Relay counters and gauges, rendered in the Prometheus text format (0.0.4) for `GET /metrics`.
+ *
+ * @module
+ */
+
+/** Mutable counters the relay updates. */
+export class Metrics {
+  connectionsTotal = 0;
+  authFailuresTotal = 0;
+  envelopesRelayed = 0;
+  bytesRelayed = 0;
+  envelopesExpired = 0;
+  framesRejected = new Map<string, number>();
+  envelopesRejected = new Map<string, number>();
+
+  /**
+   * Counts a frame refused with a code (fatal errors, protocol errors).
+   *
+   * @param reason The error code.
+   */
+  rejectFrame(reason: string): void {
+    this.framesRejected.set(reason, (this.framesRejected.get(reason) ?? 0) + 1);
+  }
+
+  /**
+   * Counts an envelope refused with REJECTED.
+   *
+   * @param code The REJECTED code.
+   */
+  rejectEnvelope(code: string): void {
+    this.envelopesRejected.set(code, (this.envelopesRejected.get(code) ?? 0) + 1);
+  }
+
+  /**
+   * Renders every metric.
+   *
+   * @param gauges Current values: connections per transport, online users, queue depth/bytes.
+   * @returns Prometheus text.
+   */
+  render(gauges: {
+    connections: Record<string, number>;
+    usersOnline: number;
+    queued: number;
+    queueBytes: number;
+  }): string {
+    const lines: string[] = [];
+    const metric = (name: string, type: string, help: string, samples: [string, number][]) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, v] of samples) lines.push(`${name}${labels} ${v}`);
+    };
+    metric(
+      "hush_connections",
+      "gauge",
+      "Open connections by transport.",
+      Object.entries(gauges.connections).map(([t, n]) => [`{transport="${t}"}`, n]),
+    );
+    metric("hush_connections_total", "counter", "Connections accepted.", [[
+      "",
+      this.connectionsTotal,
+    ]]);
+    metric("hush_users_online", "gauge", "Authenticated nicks online.", [["", gauges.usersOnline]]);
+    metric("hush_envelopes_relayed_total", "counter", "Envelopes delivered or queued.", [[
+      "",
+      this.envelopesRelayed,
+    ]]);
+    metric("hush_bytes_relayed_total", "counter", "Envelope bytes delivered or queued.", [[
+      "",
+      this.bytesRelayed,
+    ]]);
+    metric("hush_envelopes_queued", "gauge", "Envelopes waiting in offline queues.", [[
+      "",
+      gauges.queued,
+    ]]);
+    metric("hush_queue_bytes", "gauge", "Bytes waiting in offline queues.", [[
+      "",
+      gauges.queueBytes,
+    ]]);
+    metric("hush_envelopes_expired_total", "counter", "Queued envelopes dropped for age.", [[
+      "",
+      this.envelopesExpired,
+    ]]);
+    metric("hush_auth_failures_total", "counter", "Failed authentications.", [[
+      "",
+      this.authFailuresTotal,
+    ]]);
+    metric(
+      "hush_frames_rejected_total",
+      "counter",
+      "Connections closed by error code.",
+      [...this.framesRejected].map(([r, n]) => [`{reason="${r}"}`, n]),
+    );
+    metric(
+      "hush_envelopes_rejected_total",
+      "counter",
+      "SENDs answered with REJECTED, by code.",
+      [...this.envelopesRejected].map(([c, n]) => [`{code="${c}"}`, n]),
+    );
+    return lines.join("\n") + "\n";
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The blind relay: `runRelay(options)` starts it. Imports only `protocol/` and, from `crypto/`,
+ * Ed25519 verification, errors, bytes and randomness.
+ *
+ * @module
+ */
+
+export { MAX_ONE_TIME_PREKEYS_HELD, Relay, type RelayHandle, runRelay } from "./relay.ts";
+export {
+  DEFAULT_RELAY_OPTIONS,
+  DEFAULT_STORE_PATH,
+  DEFAULT_TCP_PORT,
+  DEFAULT_WS_PORT,
+  type RelayOptions,
+  resolveRelayOptions,
+} from "./options.ts";
+export { RELAY_ERROR_CODES, RelayError, type RelayErrorCode } from "./errors.ts";
+export type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
+export { MemoryStore } from "./memory_store.ts";
+export { SqliteStore } from "./sqlite_store.ts";
+export { TokenBucket } from "./limits.ts";
+export { EventLog, type LogValue } from "./log.ts";
+export { Metrics } from "./metrics.ts";
+export { Directory, MAX_ROOMS_PER_NICK } from "./presence.ts";
+export { grantNick, MAX_NICK_SUFFIX, nickCandidate, verifyAuth } from "./auth.ts";

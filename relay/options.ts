@@ -1,0 +1,120 @@
+/**
+ * Relay options: every flag of `server.ts`, with its default.
+ *
+ * @module
+ */
+
+import { DEFAULT_MAX_FRAME_BYTES, MAX_FRAME_BYTES_LIMIT } from "../protocol/mod.ts";
+import { RelayError } from "./errors.ts";
+import type { Store } from "./store.ts";
+
+/** Default WebSocket + HTTP port (`ws://127.0.0.1:4874/`). */
+export const DEFAULT_WS_PORT = 4874;
+
+/** Default raw TCP port (`tcp://127.0.0.1:4875`). */
+export const DEFAULT_TCP_PORT = 4875;
+
+/** Default SQLite path used by `deno task server`. */
+export const DEFAULT_STORE_PATH = ".hush/relay.sqlite";
+
+/** Everything a relay can be told. */
+export interface RelayOptions {
+  /** Interface to bind (default `127.0.0.1`). */
+  host: string;
+  /** WebSocket + HTTP port (0: any free port; default 4874). */
+  port: number;
+  /** Raw TCP port (0: any free port; default 4875; -1: no TCP listener). */
+  tcpPort: number;
+  /** SQLite file, or null for the in-memory store. */
+  storePath: string | null;
+  /** A ready-made store (tests); wins over `storePath`. */
+  store?: Store;
+  /** TLS certificate (PEM text) and key; both or neither. */
+  cert: string | null;
+  key: string | null;
+  /** Event log file, or null for none. */
+  logFile: string | null;
+  /** Extra sink for log lines (tests, `--log-stderr`). */
+  onLog?: (line: string) => void;
+  /** Access token clients must present (null: open relay). */
+  token: string | null;
+  /** Largest frame in bytes. */
+  maxFrameBytes: number;
+  /** Token bucket: frames per second (0: unlimited) and capacity. */
+  rate: number;
+  burst: number;
+  /** Most simultaneous connections. */
+  maxConnections: number;
+  /** Milliseconds from connect to READY. */
+  authTimeoutMs: number;
+  /** Heartbeat interval in milliseconds (dead after twice this). */
+  heartbeatMs: number;
+  /** Most bytes waiting to be written to one connection before it is dropped. */
+  maxBufferedBytes: number;
+  /** Most DELIVERs outstanding (not acked) on one connection. */
+  maxUnacked: number;
+  /** Queue bounds per nick. */
+  queueMaxCount: number;
+  queueMaxBytes: number;
+  queueMaxAgeSeconds: number;
+}
+
+/** The defaults (documented in `docs/PROTOCOL.md`, section 8). */
+export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
+  host: "127.0.0.1",
+  port: DEFAULT_WS_PORT,
+  tcpPort: DEFAULT_TCP_PORT,
+  storePath: null,
+  cert: null,
+  key: null,
+  logFile: null,
+  token: null,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  rate: 1000,
+  burst: 10_000,
+  maxConnections: 10_000,
+  authTimeoutMs: 10_000,
+  heartbeatMs: 30_000,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxUnacked: 10_000,
+  queueMaxCount: 1000,
+  queueMaxBytes: 16 * 1024 * 1024,
+  queueMaxAgeSeconds: 7 * 24 * 3600,
+});
+
+/**
+ * Fills in defaults and checks every option.
+ *
+ * @param options Partial options.
+ * @returns Complete options.
+ * @throws {RelayError} `BAD_OPTION` naming the first invalid option.
+ */
+export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayOptions {
+  const o: RelayOptions = { ...DEFAULT_RELAY_OPTIONS, ...options };
+  const int = (name: keyof RelayOptions, min: number, max: number) => {
+    const v = o[name];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+      throw new RelayError("BAD_OPTION", `Invalid ${name} "${String(v)}": expected ${min}..${max}`);
+    }
+  };
+  int("port", 0, 65535);
+  int("tcpPort", -1, 65535);
+  int("maxFrameBytes", 256, MAX_FRAME_BYTES_LIMIT);
+  int("rate", 0, 1e9);
+  int("burst", 1, 1e9);
+  int("maxConnections", 1, 1e7);
+  int("authTimeoutMs", 1, 3_600_000);
+  int("heartbeatMs", 10, 3_600_000);
+  int("maxBufferedBytes", 1024, 2 ** 40);
+  int("maxUnacked", 1, 1e9);
+  int("queueMaxCount", 0, 1e9);
+  int("queueMaxBytes", 0, 2 ** 40);
+  int("queueMaxAgeSeconds", 1, 1e10);
+  if ((o.cert === null) !== (o.key === null)) {
+    throw new RelayError("BAD_OPTION", "Invalid TLS options: give both --cert and --key");
+  }
+  if (typeof o.host !== "string" || o.host === "") {
+    throw new RelayError("BAD_OPTION", `Invalid host "${String(o.host)}"`);
+  }
+  return o;
+}

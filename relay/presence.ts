@@ -1,0 +1,96 @@
+/**
+ * Nick bindings and room memberships: the relay's in-memory routing tables, written through to
+ * the {@link Store}.
+ *
+ * @module
+ */
+
+import type { Store } from "./store.ts";
+
+/** Most rooms one nick may be a member of. */
+export const MAX_ROOMS_PER_NICK = 64;
+
+/** Who owns which nick and who is in which room. */
+export class Directory {
+  #store: Store;
+  #owners = new Map<string, Uint8Array>();
+  #rooms = new Map<string, Set<string>>();
+  #roomsOf = new Map<string, Set<string>>();
+
+  /**
+   * Loads the tables from a store.
+   *
+   * @param store The relay's store.
+   */
+  constructor(store: Store) {
+    this.#store = store;
+    for (const [nick, key] of store.bindings()) this.#owners.set(nick, key);
+    for (const [room, nick] of store.memberships()) this.#add(room, nick);
+  }
+
+  /** The identity key bound to a nick, if any. */
+  ownerOf(nick: string): Uint8Array | undefined {
+    return this.#owners.get(nick);
+  }
+
+  /** Binds a nick to an identity key (persisted). */
+  bind(nick: string, identityKey: Uint8Array): void {
+    this.#owners.set(nick, identityKey);
+    this.#store.bindNick(nick, identityKey);
+  }
+
+  /** Members of a room (empty set when it does not exist); do not mutate. */
+  members(room: string): ReadonlySet<string> {
+    return this.#rooms.get(room) ?? EMPTY;
+  }
+
+  /** Rooms a nick is a member of; do not mutate. */
+  roomsOf(nick: string): ReadonlySet<string> {
+    return this.#roomsOf.get(nick) ?? EMPTY;
+  }
+
+  /** Every room name. */
+  rooms(): IterableIterator<string> {
+    return this.#rooms.keys();
+  }
+
+  /**
+   * Adds a member (persisted).
+   *
+   * @returns True when the nick was not a member before.
+   */
+  join(room: string, nick: string): boolean {
+    if (this.#rooms.get(room)?.has(nick)) return false;
+    this.#add(room, nick);
+    this.#store.addMember(room, nick);
+    return true;
+  }
+
+  /**
+   * Removes a member (persisted).
+   *
+   * @returns True when the nick was a member.
+   */
+  leave(room: string, nick: string): boolean {
+    const set = this.#rooms.get(room);
+    if (!set?.has(nick)) return false;
+    set.delete(nick);
+    if (set.size === 0) this.#rooms.delete(room);
+    const mine = this.#roomsOf.get(nick);
+    mine?.delete(room);
+    if (mine?.size === 0) this.#roomsOf.delete(nick);
+    this.#store.removeMember(room, nick);
+    return true;
+  }
+
+  #add(room: string, nick: string): void {
+    let set = this.#rooms.get(room);
+    if (set === undefined) this.#rooms.set(room, set = new Set());
+    set.add(nick);
+    let mine = this.#roomsOf.get(nick);
+    if (mine === undefined) this.#roomsOf.set(nick, mine = new Set());
+    mine.add(room);
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();

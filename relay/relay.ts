@@ -1,0 +1,842 @@
+/**
+ * The blind relay: authenticates nicks, tracks presence and rooms, routes envelopes it never
+ * parses past their routing header, queues for offline nicks and serves the key directory.
+ *
+ * @module
+ */
+
+import { equalBytes } from "../crypto/bytes.ts";
+import { verify } from "../crypto/ed25519.ts";
+import { randomBytes } from "../crypto/random.ts";
+import {
+  CHALLENGE_BYTES,
+  decodeFrame,
+  DEFAULT_ROOM,
+  encodeFrame,
+  envelopeRecipient,
+  envelopeSenderIs,
+  type Frame,
+  FrameType,
+  identityDhSignedMessage,
+  MAX_LIST_ITEMS,
+  MESSAGE_ID_BYTES,
+  peekEnvelopeRoute,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type RecipientKind,
+  signedPrekeySignedMessage,
+} from "../protocol/mod.ts";
+import { grantNick, verifyAuth } from "./auth.ts";
+import { Connection, type Peer, State } from "./connection.ts";
+import { RelayError } from "./errors.ts";
+import { TokenBucket } from "./limits.ts";
+import { EventLog } from "./log.ts";
+import { MemoryStore } from "./memory_store.ts";
+import { Metrics } from "./metrics.ts";
+import { type RelayOptions, resolveRelayOptions } from "./options.ts";
+import { Directory, MAX_ROOMS_PER_NICK } from "./presence.ts";
+import { SqliteStore } from "./sqlite_store.ts";
+import type { QueueStats, Store } from "./store.ts";
+import { type PeerHost, TcpPeer } from "./transport_tcp.ts";
+import { WebSocketPeer } from "./transport_websocket.ts";
+
+/** Most one-time prekeys held per nick. */
+export const MAX_ONE_TIME_PREKEYS_HELD = 200;
+
+const PUMP_BATCH = 256;
+const PURGE_INTERVAL_MS = 60_000;
+const ASCII = new TextEncoder();
+
+/** A running relay, as returned by {@link runRelay}. */
+export interface RelayHandle {
+  /** `ws://host:port/` or `wss://...`. */
+  readonly wsUrl: string;
+  /** `tcp://host:port` or `tls://...`, or null without a TCP listener. */
+  readonly tcpUrl: string | null;
+  /** The store description (`memory` or `sqlite PATH`). */
+  readonly storeDescription: string;
+  /** Whether the store survives a restart. */
+  readonly persistent: boolean;
+  /** The Prometheus text `GET /metrics` serves. */
+  metricsText(): string;
+  /** Graceful shutdown: ERROR SHUTTING_DOWN to every client, unacked deliveries re-queued. */
+  close(): Promise<void>;
+  /** Resolves when the relay has shut down. */
+  readonly finished: Promise<void>;
+}
+
+/**
+ * Starts a relay: WebSocket + HTTP on `port`, raw TCP on `tcpPort` (TLS on both with
+ * `cert`/`key`).
+ *
+ * @param options Relay options (defaults in `DEFAULT_RELAY_OPTIONS`).
+ * @returns A handle with the real URLs (useful with port 0).
+ * @throws {RelayError} `BAD_OPTION`, `STORE_FAILED` or `LISTEN_FAILED`.
+ */
+export async function runRelay(options: Partial<RelayOptions> = {}): Promise<RelayHandle> {
+  const resolved = resolveRelayOptions(options);
+  const relay = new Relay(resolved);
+  await relay.listen();
+  return relay;
+}
+
+/** The relay; use {@link runRelay}. */
+export class Relay implements PeerHost, RelayHandle {
+  readonly maxFrameBytes: number;
+  wsUrl = "";
+  tcpUrl: string | null = null;
+  readonly finished: Promise<void>;
+  #o: RelayOptions;
+  #store: Store;
+  #dir: Directory;
+  #log: EventLog;
+  #metrics = new Metrics();
+  #connections = new Set<Connection>();
+  #online = new Map<string, Connection>();
+  #queues = new Map<string, QueueStats>();
+  #queuedTotal = 0;
+  #queuedBytes = 0;
+  #dirty: Connection[] = [];
+  #microtaskQueued = false;
+  #timerDirty: Connection[] = [];
+  #timerQueued = false;
+  #http: Deno.HttpServer | null = null;
+  #tcp: Deno.Listener | null = null;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #closing = false;
+  #resolveFinished!: () => void;
+  #tokenBytes: Uint8Array | null;
+
+  constructor(options: RelayOptions) {
+    this.#o = options;
+    this.maxFrameBytes = options.maxFrameBytes;
+    this.#tokenBytes = options.token === null ? null : ASCII.encode(options.token);
+    this.#store = options.store ??
+      (options.storePath === null ? new MemoryStore() : new SqliteStore(options.storePath));
+    this.#dir = new Directory(this.#store);
+    this.#log = new EventLog({
+      path: options.logFile,
+      ...(options.onLog === undefined ? {} : { sink: options.onLog }),
+    });
+    this.#reloadQueueStats();
+    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
+  }
+
+  get storeDescription(): string {
+    return this.#store.description;
+  }
+
+  get persistent(): boolean {
+    return this.#store.persistent;
+  }
+
+  /** Opens the listeners. */
+  async listen(): Promise<void> {
+    const o = this.#o;
+    const tls = o.cert !== null && o.key !== null;
+    const host = o.host.includes(":") ? `[${o.host}]` : o.host;
+    try {
+      let listening: () => void = () => {};
+      const ready = new Promise<void>((resolve) => listening = resolve);
+      const serveOptions = {
+        hostname: o.host,
+        port: o.port,
+        onListen: () => listening(),
+        onError: () => new Response("internal error\n", { status: 500 }),
+      };
+      const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
+        this.#handleHttp(req, info, tls ? "wss" : "ws");
+      this.#http = tls
+        ? Deno.serve({ ...serveOptions, cert: o.cert!, key: o.key! }, handler)
+        : Deno.serve(serveOptions, handler);
+      await ready;
+      this.wsUrl = `${tls ? "wss" : "ws"}://${host}:${(this.#http.addr as Deno.NetAddr).port}/`;
+      if (o.tcpPort >= 0) {
+        this.#tcp = tls
+          ? Deno.listenTls({ hostname: o.host, port: o.tcpPort, cert: o.cert!, key: o.key! })
+          : Deno.listen({ hostname: o.host, port: o.tcpPort });
+        this.tcpUrl = `${tls ? "tls" : "tcp"}://${host}:${(this.#tcp.addr as Deno.NetAddr).port}`;
+        this.#acceptLoop(this.#tcp, tls ? "tls" : "tcp");
+      }
+    } catch (cause) {
+      await this.#http?.shutdown().catch(() => {});
+      this.#store.close();
+      throw new RelayError(
+        "LISTEN_FAILED",
+        `Cannot listen on ${o.host}: ${cause instanceof Error ? cause.message : cause}`,
+        { cause },
+      );
+    }
+    const sweep = Math.max(10, Math.floor(o.heartbeatMs / 4));
+    this.#timers.push(setInterval(() => this.#sweep(), sweep));
+    this.#timers.push(setInterval(() => this.#purgeExpired(), PURGE_INTERVAL_MS));
+    this.#purgeExpired();
+    this.#log.write("listen", {
+      ws: this.wsUrl,
+      tcp: this.tcpUrl ?? "none",
+      store: this.#store.description,
+    });
+  }
+
+  metricsText(): string {
+    const connections: Record<string, number> = { tcp: 0, tls: 0, ws: 0, wss: 0 };
+    for (const c of this.#connections) {
+      connections[c.peer.transport] = (connections[c.peer.transport] ?? 0) + 1;
+    }
+    return this.#metrics.render({
+      connections,
+      usersOnline: this.#online.size,
+      queued: this.#queuedTotal,
+      queueBytes: this.#queuedBytes,
+    });
+  }
+
+  // ---- accepting ---------------------------------------------------------------------------
+
+  async #acceptLoop(listener: Deno.Listener, transport: string): Promise<void> {
+    while (!this.#closing) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        if (this.#closing) return;
+        continue;
+      }
+      const peer = new TcpPeer(conn, this, transport);
+      const c = this.#accept(peer);
+      peer.connection = c;
+      if (c.state !== State.CLOSED) peer.run();
+      else peer.flush();
+    }
+  }
+
+  #handleHttp(
+    req: Request,
+    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+    transport: string,
+  ): Response {
+    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      if (this.#closing) return new Response("shutting down\n", { status: 503 });
+      const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`; // before the upgrade
+      const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
+      const peer = new WebSocketPeer(socket, remote, transport);
+      peer.start(this, () => {
+        peer.connection = this.#accept(peer);
+      });
+      return response;
+    }
+    const path = new URL(req.url).pathname;
+    if (req.method === "GET" && path === "/healthz") {
+      return new Response("ok\n", { headers: { "content-type": "text/plain" } });
+    }
+    if (req.method === "GET" && path === "/metrics") {
+      return new Response(this.metricsText(), {
+        headers: { "content-type": "text/plain; version=0.0.4" },
+      });
+    }
+    return new Response("not found\n", { status: 404 });
+  }
+
+  #accept(peer: Peer): Connection {
+    const now = performance.now();
+    const c = new Connection(peer, new TokenBucket(this.#o.rate, this.#o.burst, now), now);
+    this.#metrics.connectionsTotal++;
+    this.#log.write("connect", { id: c.id, transport: peer.transport, remote: peer.remote });
+    if (this.#closing) {
+      this.#fail(c, "SHUTTING_DOWN", "The relay is shutting down");
+      return c;
+    }
+    if (this.#connections.size >= this.#o.maxConnections) {
+      this.#fail(
+        c,
+        "TOO_MANY_CONNECTIONS",
+        `The relay holds ${this.#o.maxConnections} connections`,
+      );
+      return c;
+    }
+    this.#connections.add(c);
+    c.authTimer = setTimeout(() => {
+      if (c.state === State.AWAIT_HELLO || c.state === State.AWAIT_AUTH) {
+        this.#fail(c, "AUTH_TIMEOUT", `No authentication within ${this.#o.authTimeoutMs} ms`);
+      }
+    }, this.#o.authTimeoutMs);
+    return c;
+  }
+
+  // ---- frames ------------------------------------------------------------------------------
+
+  onFrame(c: Connection, frame: Uint8Array, now: number): boolean {
+    if (c.state === State.CLOSED) return false;
+    if (!c.bucket.take(now)) {
+      this.#fail(c, "RATE_LIMITED", `Over ${this.#o.rate} frames per second`);
+      return false;
+    }
+    try {
+      if (frame[0] === FrameType.SEND && c.state === State.READY) return this.#onSend(c, frame);
+      this.#onControlFrame(c, frame);
+      return false;
+    } catch (e) {
+      if (e instanceof ProtocolError) this.#fail(c, e.code, e.message);
+      else {
+        this.#log.write("error", {
+          id: c.id,
+          code: "INTERNAL_ERROR",
+          detail: e instanceof Error ? e.message : String(e),
+        });
+        this.#fail(c, "INTERNAL_ERROR", "The relay failed to handle a frame");
+      }
+      return false;
+    }
+  }
+
+  onFramingError(c: Connection, code: string, detail: string): void {
+    this.#fail(c, code, detail);
+  }
+
+  onEnded(c: Connection): void {
+    if (c.state !== State.CLOSED) this.#close(c, "peer closed");
+  }
+
+  /** The hot path: checks the routing header, flips SEND to DELIVER in place, routes it. */
+  #onSend(c: Connection, frame: Uint8Array): boolean {
+    const route = peekEnvelopeRoute(frame);
+    if (!envelopeSenderIs(frame, route, c.nickBytes)) {
+      this.#fail(c, "SENDER_MISMATCH", `The sender field is not "${c.nick}"`);
+      return false;
+    }
+    const seq = ++c.sendSeq;
+    frame[0] = FrameType.DELIVER;
+    const to = envelopeRecipient(frame, route);
+    if (route.toKind === "nick") {
+      if (this.#dir.ownerOf(to) === undefined) {
+        this.#reject(c, seq, frame, "nick", to, "NO_SUCH_USER", `No user "${to}"`);
+      } else {
+        const refused = this.#deliverTo(to, frame);
+        if (refused !== null) this.#reject(c, seq, frame, "nick", to, "QUEUE_FULL", refused);
+      }
+    } else {
+      const members = this.#dir.members(to);
+      if (!members.has(c.nick)) {
+        this.#reject(c, seq, frame, "room", to, "NOT_IN_ROOM", `Not a member of "${to}"`);
+      } else {
+        for (const m of members) {
+          if (m === c.nick) continue;
+          const refused = this.#deliverTo(m, frame);
+          if (refused !== null) this.#reject(c, seq, frame, "nick", m, "QUEUE_FULL", refused);
+        }
+      }
+    }
+    this.scheduleFlush(c);
+    return true;
+  }
+
+  /** Delivers now or queues; returns null, or the reason the queue refused it. */
+  #deliverTo(nick: string, frame: Uint8Array): string | null {
+    const target = this.#online.get(nick);
+    this.#metrics.envelopesRelayed++;
+    this.#metrics.bytesRelayed += frame.length;
+    if (target !== undefined && !target.draining) {
+      target.deliver(frame, 0);
+      this.#checkTarget(target);
+      return null;
+    }
+    const q = this.#queues.get(nick);
+    if (q !== undefined) {
+      if (q.count >= this.#o.queueMaxCount) {
+        this.#metrics.envelopesRelayed--;
+        this.#metrics.bytesRelayed -= frame.length;
+        return `Queue of "${nick}" is full: ${q.count} envelopes`;
+      }
+      if (q.bytes + frame.length > this.#o.queueMaxBytes) {
+        this.#metrics.envelopesRelayed--;
+        this.#metrics.bytesRelayed -= frame.length;
+        return `Queue of "${nick}" is full: ${q.bytes} bytes`;
+      }
+    } else if (this.#o.queueMaxCount === 0 || frame.length > this.#o.queueMaxBytes) {
+      this.#metrics.envelopesRelayed--;
+      this.#metrics.bytesRelayed -= frame.length;
+      return `Queue of "${nick}" is full: 0 envelopes`;
+    }
+    this.#enqueue(nick, frame);
+    if (target !== undefined) this.#pump(target);
+    return null;
+  }
+
+  #enqueue(nick: string, frame: Uint8Array): void {
+    this.#store.enqueue(nick, frame, Date.now());
+    const q = this.#queues.get(nick);
+    if (q === undefined) this.#queues.set(nick, { count: 1, bytes: frame.length });
+    else {
+      q.count++;
+      q.bytes += frame.length;
+    }
+    this.#queuedTotal++;
+    this.#queuedBytes += frame.length;
+  }
+
+  #checkTarget(target: Connection): void {
+    if (target.peer.bufferedBytes > this.#o.maxBufferedBytes) {
+      this.#log.write("error", { id: target.id, code: "SLOW_READER" });
+      this.#metrics.rejectFrame("SLOW_READER");
+      this.#close(target, "SLOW_READER", true);
+    } else if (target.unacked > this.#o.maxUnacked) {
+      this.#fail(target, "UNACKED_LIMIT", `Over ${this.#o.maxUnacked} unacknowledged deliveries`);
+    }
+  }
+
+  /** Sends queued envelopes to a draining connection, within its buffer and ack limits. */
+  #pump(c: Connection): void {
+    const cutoff = Date.now() - this.#o.queueMaxAgeSeconds * 1000;
+    while (
+      c.draining && c.state === State.READY &&
+      c.peer.bufferedBytes < this.#o.maxBufferedBytes / 2 &&
+      c.unacked < this.#o.maxUnacked / 2
+    ) {
+      const batch = this.#store.queued(c.nick, c.storeCursor, PUMP_BATCH);
+      for (const e of batch) {
+        c.storeCursor = e.id;
+        if (e.enqueuedAt < cutoff) continue; // expired: deleted by the next ack or purge
+        c.deliver(e.frame, e.id);
+      }
+      if (batch.length < PUMP_BATCH) c.draining = false;
+    }
+    this.scheduleFlush(c);
+  }
+
+  #reject(
+    c: Connection,
+    seq: number,
+    frame: Uint8Array,
+    recipientKind: RecipientKind,
+    recipient: string,
+    code: string,
+    detail: string,
+  ): void {
+    this.#metrics.rejectEnvelope(code);
+    this.#send(c, {
+      type: "rejected",
+      seq,
+      id: frame.slice(1, 1 + MESSAGE_ID_BYTES),
+      recipientKind,
+      recipient,
+      code,
+      detail,
+    });
+  }
+
+  #onControlFrame(c: Connection, bytes: Uint8Array): void {
+    if (
+      bytes[0] === FrameType.HELLO && bytes.length >= 3 && c.state === State.AWAIT_HELLO &&
+      ((bytes[1]! << 8) | bytes[2]!) !== PROTOCOL_VERSION
+    ) {
+      const v = (bytes[1]! << 8) | bytes[2]!;
+      this.#fail(c, "UNSUPPORTED_VERSION", `Protocol version ${v} is not supported: use 1`);
+      return;
+    }
+    const frame = decodeFrame(bytes, { maxFrameBytes: this.maxFrameBytes, from: "client" });
+    if (c.state === State.AWAIT_HELLO) {
+      if (frame.type !== "hello") return this.#unexpected(c, frame);
+      if (this.#tokenBytes !== null) {
+        const ok = frame.token.length === this.#tokenBytes.length &&
+          equalBytes(frame.token, this.#tokenBytes);
+        if (!ok) {
+          this.#metrics.authFailuresTotal++;
+          return this.#fail(c, "BAD_TOKEN", "The access token is wrong or missing");
+        }
+      }
+      c.hello = frame;
+      c.challenge = randomBytes(CHALLENGE_BYTES);
+      c.state = State.AWAIT_AUTH;
+      this.#send(c, { type: "challenge", nonce: c.challenge });
+      return;
+    }
+    if (c.state === State.AWAIT_AUTH) {
+      if (frame.type !== "auth") return this.#unexpected(c, frame);
+      return this.#onAuth(c, frame.signature);
+    }
+    switch (frame.type) {
+      case "ping":
+        return this.#send(c, { type: "relay-pong", nonce: frame.nonce });
+      case "pong":
+        return;
+      case "ack":
+        return this.#onAck(c, frame.count);
+      case "join":
+        return this.#onJoin(c, frame.room);
+      case "leave":
+        return this.#onLeave(c, frame.room);
+      case "list":
+        return this.#onList(c, frame.room);
+      case "list-rooms": {
+        const rooms = [...this.#dir.roomsOf(c.nick)].sort().slice(0, MAX_LIST_ITEMS);
+        return this.#send(c, {
+          type: "rooms",
+          rooms: rooms.map((room) => ({
+            room,
+            members: Math.min(0xffff, this.#dir.members(room).size),
+          })),
+        });
+      }
+      case "publish-keys":
+        return this.#onPublishKeys(c, frame);
+      case "fetch-keys":
+        return this.#onFetchKeys(c, frame.nick);
+      default:
+        return this.#unexpected(c, frame);
+    }
+  }
+
+  #unexpected(c: Connection, frame: Frame): void {
+    const state = ["AWAIT_HELLO", "AWAIT_AUTH", "READY"][c.state] ?? "CLOSED";
+    this.#fail(c, "UNEXPECTED_FRAME", `Frame "${frame.type}" is not allowed in state ${state}`);
+  }
+
+  #onAuth(c: Connection, signature: Uint8Array): void {
+    const hello = c.hello!;
+    if (!verifyAuth(hello, c.challenge!, signature)) {
+      this.#metrics.authFailuresTotal++;
+      this.#log.write("auth_failed", { id: c.id, nick: hello.nick });
+      return this.#fail(c, "AUTH_FAILED", "The signature does not verify");
+    }
+    const granted = grantNick(hello.nick, hello.identityKey, (n) => this.#dir.ownerOf(n));
+    if (granted === null) {
+      return this.#fail(c, "NICK_UNAVAILABLE", `Nick "${hello.nick}" and its suffixes are taken`);
+    }
+    if (granted.isNew) this.#dir.bind(granted.nick, hello.identityKey.slice());
+    const nick = granted.nick;
+    const old = this.#online.get(nick);
+    let replaced = false;
+    if (old !== undefined) {
+      old.replaced = true;
+      replaced = true;
+      this.#fail(old, "REPLACED", "The same identity connected again");
+    }
+    clearTimeout(c.authTimer);
+    c.nick = nick;
+    c.nickBytes = ASCII.encode(nick);
+    c.state = State.READY;
+    this.#online.set(nick, c);
+    const q = this.#queues.get(nick);
+    c.draining = q !== undefined && q.count > 0;
+    this.#send(c, {
+      type: "ready",
+      nick,
+      maxFrameBytes: this.maxFrameBytes,
+      heartbeatMs: this.#o.heartbeatMs,
+      queued: q?.count ?? 0,
+      oneTimePrekeys: Math.min(0xffff, this.#store.countOneTimePrekeys(nick)),
+      hasBundle: this.#store.getBundle(nick) !== undefined,
+    });
+    this.#log.write("auth", {
+      id: c.id,
+      nick,
+      requested: hello.nick,
+      new_binding: granted.isNew,
+      replaced,
+    });
+    this.#onJoin(c, DEFAULT_ROOM);
+    if (!replaced) this.#announcePresence(c.nick, true);
+    this.#pump(c);
+  }
+
+  #announcePresence(nick: string, online: boolean): void {
+    const frame = encodeFrame({ type: "presence", nick, online });
+    const told = new Set<string>();
+    for (const room of this.#dir.roomsOf(nick)) {
+      for (const m of this.#dir.members(room)) {
+        if (m === nick || told.has(m)) continue;
+        told.add(m);
+        const target = this.#online.get(m);
+        if (target !== undefined) this.#sendBytes(target, frame);
+      }
+    }
+  }
+
+  #onAck(c: Connection, count: number): void {
+    if (count < c.acked || count > c.delivered) {
+      return this.#fail(
+        c,
+        "BAD_ACK",
+        `Ack ${count} is outside ${c.acked}..${c.delivered} (acked..delivered)`,
+      );
+    }
+    const maxId = c.ack(count - c.acked);
+    if (maxId > 0) {
+      const gone = this.#store.deleteQueuedThrough(c.nick, maxId);
+      this.#forgetQueued(c.nick, gone);
+    }
+    if (c.draining) this.#pump(c);
+  }
+
+  #forgetQueued(nick: string, gone: QueueStats): void {
+    if (gone.count === 0) return;
+    const q = this.#queues.get(nick);
+    if (q !== undefined) {
+      q.count -= gone.count;
+      q.bytes -= gone.bytes;
+      if (q.count <= 0) this.#queues.delete(nick);
+    }
+    this.#queuedTotal -= gone.count;
+    this.#queuedBytes -= gone.bytes;
+  }
+
+  #onJoin(c: Connection, room: string): void {
+    const members = this.#dir.members(room);
+    if (members.has(c.nick)) {
+      return this.#send(c, { type: "joined", room, nick: c.nick });
+    }
+    if (this.#dir.roomsOf(c.nick).size >= MAX_ROOMS_PER_NICK) {
+      return this.#error(c, "TOO_MANY_ROOMS", `Already in ${MAX_ROOMS_PER_NICK} rooms`);
+    }
+    this.#dir.join(room, c.nick);
+    this.#log.write("join", { id: c.id, nick: c.nick, room });
+    const frame = encodeFrame({ type: "joined", room, nick: c.nick });
+    for (const m of this.#dir.members(room)) {
+      const target = this.#online.get(m);
+      if (target !== undefined) this.#sendBytes(target, frame);
+    }
+  }
+
+  #onLeave(c: Connection, room: string): void {
+    if (!this.#dir.members(room).has(c.nick)) {
+      return this.#error(c, "NOT_IN_ROOM", `Not a member of "${room}"`);
+    }
+    const frame = encodeFrame({ type: "left", room, nick: c.nick });
+    for (const m of this.#dir.members(room)) {
+      const target = this.#online.get(m);
+      if (target !== undefined) this.#sendBytes(target, frame);
+    }
+    this.#dir.leave(room, c.nick);
+    this.#log.write("leave", { id: c.id, nick: c.nick, room });
+  }
+
+  #onList(c: Connection, room: string): void {
+    if (room === "") {
+      const nicks = [...this.#online.keys()].sort().slice(0, MAX_LIST_ITEMS);
+      return this.#send(c, {
+        type: "roster",
+        room,
+        members: nicks.map((nick) => ({ nick, online: true })),
+      });
+    }
+    const members = this.#dir.members(room);
+    if (!members.has(c.nick)) return this.#error(c, "NOT_IN_ROOM", `Not a member of "${room}"`);
+    const nicks = [...members].sort().slice(0, MAX_LIST_ITEMS);
+    this.#send(c, {
+      type: "roster",
+      room,
+      members: nicks.map((nick) => ({ nick, online: this.#online.has(nick) })),
+    });
+  }
+
+  #onPublishKeys(c: Connection, f: Frame & { type: "publish-keys" }): void {
+    const key = c.hello!.identityKey;
+    const ok = verify(key, identityDhSignedMessage(f.identityDhKey), f.identityDhSignature) &&
+      verify(
+        key,
+        signedPrekeySignedMessage(f.signedPrekeyId, f.signedPrekey),
+        f.signedPrekeySignature,
+      );
+    if (!ok) return this.#error(c, "BAD_SIGNATURE", "A bundle signature does not verify");
+    const held = f.replaceOneTimePrekeys ? 0 : this.#store.countOneTimePrekeys(c.nick);
+    if (held + f.oneTimePrekeys.length > MAX_ONE_TIME_PREKEYS_HELD) {
+      return this.#error(
+        c,
+        "TOO_MANY_PREKEYS",
+        `At most ${MAX_ONE_TIME_PREKEYS_HELD} one-time prekeys are held: ${held} already`,
+      );
+    }
+    this.#store.putBundle(c.nick, {
+      identityDhKey: f.identityDhKey,
+      identityDhSignature: f.identityDhSignature,
+      signedPrekeyId: f.signedPrekeyId,
+      signedPrekey: f.signedPrekey,
+      signedPrekeySignature: f.signedPrekeySignature,
+    });
+    this.#store.addOneTimePrekeys(c.nick, f.oneTimePrekeys, f.replaceOneTimePrekeys);
+    this.#send(c, {
+      type: "prekey-count",
+      count: Math.min(0xffff, this.#store.countOneTimePrekeys(c.nick)),
+    });
+  }
+
+  #onFetchKeys(c: Connection, nick: string): void {
+    const identityKey = this.#dir.ownerOf(nick);
+    if (identityKey === undefined) {
+      return this.#send(c, { type: "keys", nick, status: "no-such-user" });
+    }
+    const bundle = this.#store.getBundle(nick);
+    if (bundle === undefined) {
+      return this.#send(c, { type: "keys", nick, status: "no-bundle", identityKey });
+    }
+    const oneTimePrekey = this.#store.takeOneTimePrekey(nick) ?? null;
+    this.#send(c, { type: "keys", nick, status: "ok", identityKey, bundle, oneTimePrekey });
+    const owner = this.#online.get(nick);
+    if (oneTimePrekey !== null && owner !== undefined) {
+      this.#send(owner, {
+        type: "prekey-count",
+        count: Math.min(0xffff, this.#store.countOneTimePrekeys(nick)),
+      });
+    }
+  }
+
+  // ---- output ------------------------------------------------------------------------------
+
+  #send(c: Connection, frame: Frame): void {
+    this.#sendBytes(c, encodeFrame(frame));
+  }
+
+  #sendBytes(c: Connection, bytes: Uint8Array): void {
+    if (c.state === State.CLOSED) return;
+    c.peer.send(bytes);
+  }
+
+  /** Sends a non-fatal ERROR. */
+  #error(c: Connection, code: string, detail: string): void {
+    this.#send(c, { type: "error", fatal: false, code, detail });
+  }
+
+  scheduleFlush(c: Connection): void {
+    if (c.flushQueued) return;
+    c.flushQueued = true;
+    if (c.peer.batchWithTimer) {
+      this.#timerDirty.push(c);
+      if (!this.#timerQueued) {
+        this.#timerQueued = true;
+        setTimeout(() => this.#flushTimer(), 0);
+      }
+    } else {
+      this.#dirty.push(c);
+      if (!this.#microtaskQueued) {
+        this.#microtaskQueued = true;
+        queueMicrotask(() => this.#flushMicrotask());
+      }
+    }
+  }
+
+  #flushMicrotask(): void {
+    this.#microtaskQueued = false;
+    const dirty = this.#dirty;
+    this.#dirty = [];
+    for (const c of dirty) this.#flushOne(c);
+  }
+
+  #flushTimer(): void {
+    this.#timerQueued = false;
+    const dirty = this.#timerDirty;
+    this.#timerDirty = [];
+    for (const c of dirty) this.#flushOne(c);
+  }
+
+  #flushOne(c: Connection): void {
+    c.flushQueued = false;
+    if (c.state === State.READY && c.acceptedSent !== c.sendSeq) {
+      c.acceptedSent = c.sendSeq;
+      const n = c.sendSeq;
+      c.peer.send(
+        new Uint8Array([FrameType.ACCEPTED, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]),
+      );
+    }
+    c.peer.flush();
+  }
+
+  // ---- closing -----------------------------------------------------------------------------
+
+  /** Sends a fatal ERROR and closes the connection. */
+  #fail(c: Connection, code: string, detail: string): void {
+    if (c.state === State.CLOSED) return;
+    this.#metrics.rejectFrame(code);
+    if (code !== "REPLACED" && code !== "SHUTTING_DOWN") {
+      this.#log.write("error", { id: c.id, code, nick: c.nick || "-" });
+    }
+    this.#flushOne(c); // ACCEPTED for what was handled goes before the ERROR
+    c.peer.send(encodeFrame({ type: "error", fatal: true, code, detail }));
+    this.#close(c, code);
+  }
+
+  #close(c: Connection, reason: string, immediate = false): void {
+    if (c.state === State.CLOSED) return;
+    const wasReady = c.state === State.READY;
+    c.state = State.CLOSED;
+    clearTimeout(c.authTimer);
+    this.#connections.delete(c);
+    if (wasReady) {
+      if (this.#online.get(c.nick) === c) this.#online.delete(c.nick);
+      this.#requeue(c);
+      if (!c.replaced && !this.#closing && !this.#online.has(c.nick)) {
+        this.#announcePresence(c.nick, false);
+      }
+    }
+    this.#log.write("disconnect", { id: c.id, nick: c.nick || "-", reason });
+    c.peer.flush();
+    c.peer.close(immediate);
+  }
+
+  /** Puts a closed connection's unacked live deliveries back at the end of its queue. */
+  #requeue(c: Connection): void {
+    const { frames, ids } = c.takeUnacked();
+    for (let i = 0; i < frames.length; i++) {
+      if (ids[i] === 0) this.#enqueue(c.nick, frames[i]!);
+    }
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    const hb = this.#o.heartbeatMs;
+    for (const c of this.#connections) {
+      if (c.state !== State.READY) continue;
+      const silent = now - c.lastSeen;
+      if (silent > 2 * hb) {
+        this.#fail(c, "HEARTBEAT_TIMEOUT", `Nothing received for ${Math.round(silent)} ms`);
+      } else if (silent > hb && c.pingedAt < c.lastSeen) {
+        c.pingedAt = now;
+        this.#send(c, { type: "relay-ping", nonce: randomBytes(8) });
+      }
+    }
+  }
+
+  #purgeExpired(): void {
+    const n = this.#store.deleteQueuedBefore(Date.now() - this.#o.queueMaxAgeSeconds * 1000);
+    if (n > 0) {
+      this.#metrics.envelopesExpired += n;
+      this.#log.write("expired", { envelopes: n });
+      this.#reloadQueueStats();
+    }
+  }
+
+  #reloadQueueStats(): void {
+    this.#queues = this.#store.queueStats();
+    this.#queuedTotal = 0;
+    this.#queuedBytes = 0;
+    for (const q of this.#queues.values()) {
+      this.#queuedTotal += q.count;
+      this.#queuedBytes += q.bytes;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return this.finished;
+    this.#closing = true;
+    for (const t of this.#timers) clearInterval(t);
+    try {
+      this.#tcp?.close();
+    } catch {
+      // already closed
+    }
+    const open = [...this.#connections];
+    for (const c of open) this.#fail(c, "SHUTTING_DOWN", "The relay is shutting down");
+    // Give the transports a moment to write the last frames.
+    const deadline = Date.now() + 1000;
+    while (Date.now() < deadline && open.some((c) => c.peer.bufferedBytes > 0)) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await Promise.race([
+      this.#http?.shutdown(),
+      new Promise((r) => setTimeout(r, 1500)),
+    ]);
+    this.#log.write("shutdown", { queued: this.#queuedTotal });
+    this.#store.close();
+    this.#log.close();
+    this.#resolveFinished();
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * A persistent {@link Store} in one SQLite file (`node:sqlite`, `DatabaseSync`).
+ *
+ * Tables: `bindings(nick PRIMARY KEY, identity_key)`, `members(room, nick)`,
+ * `queue(id INTEGER PRIMARY KEY AUTOINCREMENT, nick, frame BLOB, enqueued_at)`,
+ * `bundles(nick PRIMARY KEY, ...)`, `prekeys(nick, id, key)`. WAL journal; every call is its
+ * own transaction (or part of the caller's).
+ *
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { OneTimePrekey, SignedBundle } from "../protocol/mod.ts";
+import { RelayError } from "./errors.ts";
+import type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS bindings (nick TEXT PRIMARY KEY, identity_key BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS members (room TEXT NOT NULL, nick TEXT NOT NULL, PRIMARY KEY (room, nick));
+CREATE TABLE IF NOT EXISTS queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, nick TEXT NOT NULL, frame BLOB NOT NULL,
+  enqueued_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS queue_nick ON queue (nick, id);
+CREATE TABLE IF NOT EXISTS bundles (
+  nick TEXT PRIMARY KEY, identity_dh_key BLOB NOT NULL, identity_dh_signature BLOB NOT NULL,
+  signed_prekey_id INTEGER NOT NULL, signed_prekey BLOB NOT NULL,
+  signed_prekey_signature BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS prekeys (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, nick TEXT NOT NULL, id INTEGER NOT NULL,
+  key BLOB NOT NULL, UNIQUE (nick, id));
+`;
+
+type Row = Record<string, unknown>;
+
+function bytes(value: unknown): Uint8Array {
+  return value instanceof Uint8Array ? value : new Uint8Array(0);
+}
+
+/** A {@link Store} in a SQLite file; used with `--store PATH`. */
+export class SqliteStore implements Store {
+  readonly description: string;
+  readonly persistent = true;
+  #db: DatabaseSync;
+  #s: Record<string, StatementSync>;
+
+  /**
+   * Opens (creating if needed) the database at `path`.
+   *
+   * @param path File path (`:memory:` for tests).
+   * @throws {RelayError} `STORE_FAILED` if the file cannot be opened or is not a Hush store.
+   */
+  constructor(path: string) {
+    this.description = `sqlite ${path}`;
+    try {
+      this.#db = new DatabaseSync(path);
+      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      this.#db.exec(SCHEMA);
+    } catch (cause) {
+      throw new RelayError(
+        "STORE_FAILED",
+        `Cannot open store "${path}": ${cause instanceof Error ? cause.message : cause}`,
+        { cause },
+      );
+    }
+    const p = (sql: string) => this.#db.prepare(sql);
+    this.#s = {
+      bindings: p("SELECT nick, identity_key FROM bindings"),
+      bind: p("INSERT OR REPLACE INTO bindings (nick, identity_key) VALUES (?, ?)"),
+      members: p("SELECT room, nick FROM members"),
+      addMember: p("INSERT OR IGNORE INTO members (room, nick) VALUES (?, ?)"),
+      removeMember: p("DELETE FROM members WHERE room = ? AND nick = ?"),
+      enqueue: p("INSERT INTO queue (nick, frame, enqueued_at) VALUES (?, ?, ?)"),
+      queued: p(
+        "SELECT id, frame, enqueued_at FROM queue WHERE nick = ? AND id > ? ORDER BY id LIMIT ?",
+      ),
+      statsThrough: p(
+        "SELECT count(*) AS n, coalesce(sum(length(frame)), 0) AS b FROM queue WHERE nick = ? AND id <= ?",
+      ),
+      deleteThrough: p("DELETE FROM queue WHERE nick = ? AND id <= ?"),
+      deleteBefore: p("DELETE FROM queue WHERE enqueued_at < ?"),
+      stats: p(
+        "SELECT nick, count(*) AS n, sum(length(frame)) AS b FROM queue GROUP BY nick",
+      ),
+      putBundle: p(
+        "INSERT OR REPLACE INTO bundles VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      getBundle: p("SELECT * FROM bundles WHERE nick = ?"),
+      clearPrekeys: p("DELETE FROM prekeys WHERE nick = ?"),
+      addPrekey: p("INSERT OR REPLACE INTO prekeys (nick, id, key) VALUES (?, ?, ?)"),
+      firstPrekey: p("SELECT seq, id, key FROM prekeys WHERE nick = ? ORDER BY seq LIMIT 1"),
+      deletePrekey: p("DELETE FROM prekeys WHERE seq = ?"),
+      countPrekeys: p("SELECT count(*) AS n FROM prekeys WHERE nick = ?"),
+    };
+  }
+
+  #tx<T>(fn: () => T): T {
+    this.#db.exec("BEGIN");
+    try {
+      const out = fn();
+      this.#db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      this.#db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  bindings(): [string, Uint8Array][] {
+    return (this.#s.bindings!.all() as Row[]).map((r) => [String(r.nick), bytes(r.identity_key)]);
+  }
+  bindNick(nick: string, identityKey: Uint8Array): void {
+    this.#s.bind!.run(nick, identityKey);
+  }
+  memberships(): [string, string][] {
+    return (this.#s.members!.all() as Row[]).map((r) => [String(r.room), String(r.nick)]);
+  }
+  addMember(room: string, nick: string): void {
+    this.#s.addMember!.run(room, nick);
+  }
+  removeMember(room: string, nick: string): void {
+    this.#s.removeMember!.run(room, nick);
+  }
+  enqueue(nick: string, frame: Uint8Array, enqueuedAt: number): number {
+    return Number(this.#s.enqueue!.run(nick, frame, Math.floor(enqueuedAt)).lastInsertRowid);
+  }
+  queued(nick: string, afterId: number, limit: number): QueuedEnvelope[] {
+    return (this.#s.queued!.all(nick, afterId, limit) as Row[]).map((r) => ({
+      id: Number(r.id),
+      frame: bytes(r.frame),
+      enqueuedAt: Number(r.enqueued_at),
+    }));
+  }
+  deleteQueuedThrough(nick: string, id: number): QueueStats {
+    return this.#tx(() => {
+      const r = this.#s.statsThrough!.get(nick, id) as Row;
+      this.#s.deleteThrough!.run(nick, id);
+      return { count: Number(r.n), bytes: Number(r.b) };
+    });
+  }
+  deleteQueuedBefore(cutoff: number): number {
+    return Number(this.#s.deleteBefore!.run(Math.floor(cutoff)).changes);
+  }
+  queueStats(): Map<string, QueueStats> {
+    const out = new Map<string, QueueStats>();
+    for (const r of this.#s.stats!.all() as Row[]) {
+      out.set(String(r.nick), { count: Number(r.n), bytes: Number(r.b) });
+    }
+    return out;
+  }
+  putBundle(nick: string, b: SignedBundle): void {
+    this.#s.putBundle!.run(
+      nick,
+      b.identityDhKey,
+      b.identityDhSignature,
+      b.signedPrekeyId,
+      b.signedPrekey,
+      b.signedPrekeySignature,
+    );
+  }
+  getBundle(nick: string): SignedBundle | undefined {
+    const r = this.#s.getBundle!.get(nick) as Row | undefined;
+    if (r === undefined) return undefined;
+    return {
+      identityDhKey: bytes(r.identity_dh_key),
+      identityDhSignature: bytes(r.identity_dh_signature),
+      signedPrekeyId: Number(r.signed_prekey_id),
+      signedPrekey: bytes(r.signed_prekey),
+      signedPrekeySignature: bytes(r.signed_prekey_signature),
+    };
+  }
+  addOneTimePrekeys(nick: string, keys: OneTimePrekey[], replace: boolean): void {
+    this.#tx(() => {
+      if (replace) this.#s.clearPrekeys!.run(nick);
+      for (const k of keys) this.#s.addPrekey!.run(nick, k.id, k.key);
+    });
+  }
+  takeOneTimePrekey(nick: string): OneTimePrekey | undefined {
+    return this.#tx(() => {
+      const r = this.#s.firstPrekey!.get(nick) as Row | undefined;
+      if (r === undefined) return undefined;
+      this.#s.deletePrekey!.run(Number(r.seq));
+      return { id: Number(r.id), key: bytes(r.key) };
+    });
+  }
+  countOneTimePrekeys(nick: string): number {
+    return Number((this.#s.countPrekeys!.get(nick) as Row).n);
+  }
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The relay's persistence interface: nick bindings, room memberships, offline queues and key
+ * bundles. Two implementations: `MemoryStore` (default) and `SqliteStore` (`--store PATH`).
+ *
+ * The interface is synchronous (both implementations are); the relay keeps its routing tables
+ * in memory and writes through to the store.
+ *
+ * @module
+ */
+
+import type { OneTimePrekey, SignedBundle } from "../protocol/mod.ts";
+
+/** One queued envelope. */
+export interface QueuedEnvelope {
+  /** Store-wide increasing id; a nick's envelopes are delivered in id order. */
+  id: number;
+  /** The DELIVER frame, byte for byte (no TCP length prefix). */
+  frame: Uint8Array;
+  /** Enqueue time, milliseconds since the epoch. */
+  enqueuedAt: number;
+}
+
+/** Size of one nick's queue. */
+export interface QueueStats {
+  count: number;
+  bytes: number;
+}
+
+/** Persistent relay state. */
+export interface Store {
+  /** `memory` or `sqlite <path>`, for the start-up banner and the log. */
+  readonly description: string;
+  /** Whether the store survives a restart. */
+  readonly persistent: boolean;
+
+  /** Every nick binding: nick and Ed25519 identity key. */
+  bindings(): [nick: string, identityKey: Uint8Array][];
+  /** Binds a nick to an identity key (first claim wins; the relay checks before calling). */
+  bindNick(nick: string, identityKey: Uint8Array): void;
+
+  /** Every room membership. */
+  memberships(): [room: string, nick: string][];
+  /** Adds a member (idempotent). */
+  addMember(room: string, nick: string): void;
+  /** Removes a member (idempotent). */
+  removeMember(room: string, nick: string): void;
+
+  /**
+   * Appends a DELIVER frame to a nick's queue (the store keeps its own copy).
+   *
+   * @returns The envelope's id.
+   */
+  enqueue(nick: string, frame: Uint8Array, enqueuedAt: number): number;
+  /** Up to `limit` queued envelopes of a nick with id above `afterId`, in id order. */
+  queued(nick: string, afterId: number, limit: number): QueuedEnvelope[];
+  /** Deletes a nick's queued envelopes with id at most `id`; returns what was deleted. */
+  deleteQueuedThrough(nick: string, id: number): QueueStats;
+  /** Deletes every queued envelope enqueued before `cutoff` (ms); returns how many. */
+  deleteQueuedBefore(cutoff: number): number;
+  /** Queue sizes of every nick with a non-empty queue. */
+  queueStats(): Map<string, QueueStats>;
+
+  /** Stores (replaces) a nick's signed bundle. */
+  putBundle(nick: string, bundle: SignedBundle): void;
+  /** A nick's bundle, if published. */
+  getBundle(nick: string): SignedBundle | undefined;
+  /** Adds one-time prekeys (same id: replaced); `replace` first discards the held ones. */
+  addOneTimePrekeys(nick: string, keys: OneTimePrekey[], replace: boolean): void;
+  /** Removes and returns the oldest one-time prekey of a nick. */
+  takeOneTimePrekey(nick: string): OneTimePrekey | undefined;
+  /** One-time prekeys held for a nick. */
+  countOneTimePrekeys(nick: string): number;
+
+  /** Flushes and closes. */
+  close(): void;
+}

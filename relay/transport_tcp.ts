@@ -1,0 +1,204 @@
+/**
+ * The TCP (and TLS) transport: length-prefixed frames, read into a buffer that forwarded frames
+ * keep by reference, and one write per connection per tick.
+ *
+ * @module
+ */
+
+import type { Connection, Peer } from "./connection.ts";
+
+/** What a transport calls on the relay. */
+export interface PeerHost {
+  /** Handles one frame; returns true when the relay keeps a reference to its bytes. */
+  onFrame(conn: Connection, frame: Uint8Array, now: number): boolean;
+  /** Reports a framing error (fatal): an error code and a detail. */
+  onFramingError(conn: Connection, code: string, detail: string): void;
+  /** The transport ended (closed by either side). */
+  onEnded(conn: Connection): void;
+  /** Asks for {@link Peer.flush} at the end of this tick. */
+  scheduleFlush(conn: Connection): void;
+  /** Largest frame accepted. */
+  readonly maxFrameBytes: number;
+}
+
+const INITIAL_READ_BYTES = 2048;
+const BUSY_READ_BYTES = 64 * 1024;
+const CLOSE_GRACE_MS = 2000;
+
+/** A TCP or TLS connection. */
+export class TcpPeer implements Peer {
+  readonly transport: string;
+  readonly remote: string;
+  readonly batchWithTimer = false;
+  #conn: Deno.Conn;
+  #host: PeerHost;
+  connection!: Connection;
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+  #inWrite = 0;
+  #writing = false;
+  #closing = false;
+  #closed = false;
+
+  /**
+   * Wraps an accepted connection (TCP_NODELAY is set where the runtime allows it).
+   *
+   * @param conn The accepted connection.
+   * @param host The relay.
+   * @param transport `tcp` or `tls`.
+   */
+  constructor(conn: Deno.Conn, host: PeerHost, transport: string) {
+    this.#conn = conn;
+    this.#host = host;
+    this.transport = transport;
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.remote = `${addr.hostname}:${addr.port}`;
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
+  }
+
+  get bufferedBytes(): number {
+    return this.#pendingBytes + this.#inWrite;
+  }
+
+  send(frame: Uint8Array): void {
+    if (this.#closed || this.#closing) return;
+    this.#pending.push(frame);
+    this.#pendingBytes += frame.length + 4;
+    this.#host.scheduleFlush(this.connection);
+  }
+
+  flush(): void {
+    if (this.#writing || this.#closed) return;
+    if (this.#pending.length === 0) {
+      if (this.#closing) this.#shut();
+      return;
+    }
+    const out = new Uint8Array(this.#pendingBytes);
+    let o = 0;
+    for (const f of this.#pending) {
+      const n = f.length;
+      out[o] = n >>> 24;
+      out[o + 1] = (n >>> 16) & 0xff;
+      out[o + 2] = (n >>> 8) & 0xff;
+      out[o + 3] = n & 0xff;
+      out.set(f, o + 4);
+      o += 4 + n;
+    }
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#writing = true;
+    this.#inWrite = out.length;
+    this.#writeAll(out).then(
+      () => {
+        this.#writing = false;
+        this.#inWrite = 0;
+        this.flush();
+      },
+      () => {
+        this.#writing = false;
+        this.#inWrite = 0;
+        this.#shut();
+      },
+    );
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
+  }
+
+  close(immediate = false): void {
+    if (this.#closed) return;
+    this.#closing = true;
+    if (immediate) return this.#shut();
+    this.flush();
+    if (this.#writing) setTimeout(() => this.#shut(), CLOSE_GRACE_MS);
+  }
+
+  #shut(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  /** Reads frames until the connection ends; call once. */
+  async run(): Promise<void> {
+    const host = this.#host;
+    const conn = this.connection;
+    let buf = new Uint8Array(INITIAL_READ_BYTES);
+    let start = 0;
+    let end = 0;
+    try {
+      while (!this.#closed) {
+        if (end === buf.length) {
+          // Make room: compact, or grow when one frame needs more than the buffer.
+          const need = end - start >= 4 ? 4 + u32(buf, start) : 0;
+          const size = Math.max(
+            buf.length === INITIAL_READ_BYTES ? BUSY_READ_BYTES : buf.length,
+            need,
+          );
+          if (start > 0 && size <= buf.length) {
+            buf.copyWithin(0, start, end);
+          } else {
+            const next = new Uint8Array(size);
+            next.set(buf.subarray(start, end));
+            buf = next;
+          }
+          end -= start;
+          start = 0;
+        }
+        const n = await this.#conn.read(buf.subarray(end));
+        if (n === null) break;
+        end += n;
+        const now = performance.now();
+        conn.lastSeen = now;
+        let retained = false;
+        while (end - start >= 4) {
+          const len = u32(buf, start);
+          if (len === 0 || len > host.maxFrameBytes) {
+            host.onFramingError(
+              conn,
+              len === 0 ? "EMPTY_FRAME" : "FRAME_TOO_LARGE",
+              len === 0
+                ? "Cannot read frame: length prefix 0"
+                : `Cannot read frame: length ${len} is over the maximum of ${host.maxFrameBytes}`,
+            );
+            return;
+          }
+          if (end - start - 4 < len) break;
+          const frame = buf.subarray(start + 4, start + 4 + len);
+          start += 4 + len;
+          if (host.onFrame(conn, frame, now)) retained = true;
+          if (this.#closing || this.#closed) return;
+        }
+        if (retained) {
+          // Forwarded frames keep this buffer: read on into a fresh one.
+          const next = new Uint8Array(buf.length);
+          next.set(buf.subarray(start, end));
+          buf = next;
+          end -= start;
+          start = 0;
+        } else if (start === end) {
+          start = 0;
+          end = 0;
+        }
+      }
+    } catch {
+      // Reset by peer, closed by us, TLS failure: all end the connection.
+    } finally {
+      // A close the relay asked for shuts the socket once the last frames are written.
+      if (!this.#closing) this.#shut();
+      host.onEnded(conn);
+    }
+  }
+}
+
+function u32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) >>> 0) + (b[o + 1]! << 16) + (b[o + 2]! << 8) + b[o + 3]!;
+}

@@ -1,0 +1,174 @@
+/**
+ * `server.ts`: the Hush relay's entry point. Parses flags and calls `runRelay()`.
+ *
+ * `deno run --allow-net server.ts` runs it with an in-memory store; `--store PATH` keeps nick
+ * bindings, rooms, key bundles and offline envelopes in SQLite (needs --allow-read
+ * --allow-write).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import {
+  DEFAULT_RELAY_OPTIONS,
+  DEFAULT_STORE_PATH,
+  DEFAULT_TCP_PORT,
+  DEFAULT_WS_PORT,
+  RelayError,
+  type RelayOptions,
+  runRelay,
+} from "./relay/mod.ts";
+
+const d = DEFAULT_RELAY_OPTIONS;
+
+/** The `--help` text. */
+export const HELP = `hush relay: the blind relay of Hush (end-to-end encrypted chat)
+
+Usage: deno run --allow-net [--allow-read --allow-write] server.ts [options]
+
+Listens for WebSocket clients (and GET /healthz, GET /metrics) on --port and for raw TCP
+clients on --tcp-port; prints the URLs first. Without --store everything is kept in memory.
+
+Options:
+  --host HOST              interface to bind (default ${d.host})
+  --port PORT              WebSocket + HTTP port, 0 for any free port (default ${DEFAULT_WS_PORT})
+  --tcp-port PORT          raw TCP port, 0 for any free port, -1 for none
+                           (default ${DEFAULT_TCP_PORT}; 0 when --port is 0)
+  --store PATH             SQLite store for nicks, rooms, keys and offline envelopes
+                           (deno task server uses ${DEFAULT_STORE_PATH})
+  --cert PATH --key PATH   TLS certificate and key (PEM): wss:// and tls:// instead
+  --log-file PATH          append a timestamped event log (never message bodies)
+  --token TOKEN            private relay: clients must present this token
+  --max-frame BYTES        largest frame (default ${d.maxFrameBytes})
+  --rate N                 frames per second per connection, 0 for no limit (default ${d.rate})
+  --burst N                token bucket size (default ${d.burst})
+  --max-connections N      simultaneous connections (default ${d.maxConnections})
+  --auth-timeout MS        time from connect to authenticated (default ${d.authTimeoutMs})
+  --heartbeat MS           ping after this much silence, drop after twice (default ${d.heartbeatMs})
+  --max-buffered BYTES     unsent bytes per connection before it is dropped (default ${d.maxBufferedBytes})
+  --max-unacked N          unacknowledged deliveries per connection (default ${d.maxUnacked})
+  --queue-max N            offline envelopes per nick (default ${d.queueMaxCount})
+  --queue-max-bytes BYTES  offline bytes per nick (default ${d.queueMaxBytes})
+  --queue-max-age SECONDS  offline envelope lifetime (default ${d.queueMaxAgeSeconds})
+  -h, --help               show this help
+
+Stop it with Ctrl-C (SIGINT) or SIGTERM: clients are told, unacknowledged deliveries go back
+to the store. The wire protocol is docs/PROTOCOL.md.
+`;
+
+const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
+  ["port", "port"],
+  ["tcp-port", "tcpPort"],
+  ["max-frame", "maxFrameBytes"],
+  ["rate", "rate"],
+  ["burst", "burst"],
+  ["max-connections", "maxConnections"],
+  ["auth-timeout", "authTimeoutMs"],
+  ["heartbeat", "heartbeatMs"],
+  ["max-buffered", "maxBufferedBytes"],
+  ["max-unacked", "maxUnacked"],
+  ["queue-max", "queueMaxCount"],
+  ["queue-max-bytes", "queueMaxBytes"],
+  ["queue-max-age", "queueMaxAgeSeconds"],
+];
+
+/**
+ * Turns command-line arguments into relay options.
+ *
+ * @param args Arguments after `server.ts`.
+ * @returns Options (help: null).
+ * @throws {RelayError} `BAD_OPTION` for an unknown flag or a bad number.
+ */
+export function parseServerArgs(args: string[]): Partial<RelayOptions> | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        help: { type: "boolean", short: "h" },
+        host: { type: "string" },
+        store: { type: "string" },
+        cert: { type: "string" },
+        key: { type: "string" },
+        "log-file": { type: "string" },
+        token: { type: "string" },
+        ...Object.fromEntries(NUMERIC.map(([flag]) => [flag, { type: "string" as const }])),
+      },
+    });
+  } catch (cause) {
+    throw new RelayError("BAD_OPTION", cause instanceof Error ? cause.message : String(cause));
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  if (v.help) return null;
+  const out: Record<string, unknown> = {};
+  for (const [flag, option] of NUMERIC) {
+    const raw = v[flag];
+    if (typeof raw !== "string") continue;
+    if (!/^-?\d+$/.test(raw)) {
+      throw new RelayError("BAD_OPTION", `Invalid --${flag} "${raw}": expected an integer`);
+    }
+    out[option] = Number(raw);
+  }
+  if (out.port === 0 && out.tcpPort === undefined) out.tcpPort = 0;
+  if (typeof v.host === "string") out.host = v.host;
+  if (typeof v.store === "string") out.storePath = v.store;
+  if (typeof v["log-file"] === "string") out.logFile = v["log-file"];
+  if (typeof v.token === "string") out.token = v.token;
+  if ((typeof v.cert === "string") !== (typeof v.key === "string")) {
+    throw new RelayError("BAD_OPTION", "Invalid TLS options: give both --cert and --key");
+  }
+  if (typeof v.cert === "string" && typeof v.key === "string") {
+    out.cert = Deno.readTextFileSync(v.cert);
+    out.key = Deno.readTextFileSync(v.key);
+  }
+  return out as Partial<RelayOptions>;
+}
+
+async function main(): Promise<number> {
+  let options: Partial<RelayOptions> | null;
+  try {
+    options = parseServerArgs(Deno.args);
+  } catch (e) {
+    console.error(`hush: error: ${e instanceof Error ? e.message : e}`);
+    console.error("hush: hint: run with --help for the list of options");
+    return 2;
+  }
+  if (options === null) {
+    console.log(HELP);
+    return 0;
+  }
+  const relay = await runRelay(options);
+  console.log(
+    `hush relay listening on ${relay.wsUrl}` + (relay.tcpUrl ? ` and ${relay.tcpUrl}` : ""),
+  );
+  console.log(
+    relay.persistent
+      ? `hush relay store: ${relay.storeDescription}`
+      : "hush relay store: memory (nicks, rooms, keys and offline envelopes are lost on exit; " +
+        "use --store PATH to keep them)",
+  );
+  const stop = () => {
+    console.log("hush relay shutting down");
+    relay.close();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  await relay.finished;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main());
+  } catch (e) {
+    console.error(`hush: error: ${e instanceof Error ? e.message : e}`);
+    if (e instanceof RelayError && e.code === "STORE_FAILED") {
+      console.error("hush: hint: --store needs --allow-read --allow-write");
+    }
+    Deno.exit(1);
+  }
+}
