@@ -130,6 +130,7 @@ export class LocalUser {
     return {
       identity: this.#identity,
       identityDh: pair(this.#record.dhPrivateKey, this.#record.dhPublicKey),
+      identityDhSignature: fromHex(this.#record.dhSignature),
     };
   }
 

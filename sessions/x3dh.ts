@@ -56,6 +56,8 @@ export interface X3dhLocalKeys {
   identity: IdentityKeyPair;
   /** Our X25519 identity DH key pair. */
   identityDh: X25519KeyPair;
+  /** Our stored identity-DH signature (computed afresh when absent). */
+  identityDhSignature?: Uint8Array;
 }
 
 const F = new Uint8Array(32).fill(0xff);
@@ -236,7 +238,8 @@ export function x3dhInitiate(local: X3dhLocalKeys, bundle: PrekeyBundle): X3dhIn
   const fields: InitialFields = {
     identityKey: local.identity.publicKey.slice(),
     identityDhKey: local.identityDh.publicKey.slice(),
-    identityDhSignature: signIdentityDh(local.identity, local.identityDh.publicKey),
+    identityDhSignature: local.identityDhSignature?.slice() ??
+      signIdentityDh(local.identity, local.identityDh.publicKey),
     baseKey: ephemeral.publicKey,
     signedPrekeyId: bundle.signedPrekeyId,
   };
