@@ -19,7 +19,38 @@ import {
   withLengthPrefix,
 } from "../../protocol/mod.ts";
 
+import { type RelayHandle, type RelayOptions, runRelay } from "../../relay/mod.ts";
+
 const SERVER = new URL("../../server.ts", import.meta.url).pathname;
+
+/** The relay frame whose `type` is `T` (works for frames sharing a layout, like joined/left). */
+export type FrameOf<T extends string> = RelayFrame extends infer F
+  ? F extends { type: infer U } ? T extends U ? F & { type: T } : never : never
+  : never;
+
+/** Registers an end-to-end test (sanitizers off: sockets close asynchronously). */
+export function relayTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+}
+
+/** Starts an in-process relay on free ports with test-friendly options. */
+export async function inProcessRelay(
+  options: Partial<RelayOptions> = {},
+): Promise<RelayHandle & { log: string[] }> {
+  const log: string[] = [];
+  const relay = await runRelay({
+    port: 0,
+    tcpPort: 0,
+    onLog: (line) => log.push(line),
+    ...options,
+  });
+  return Object.assign(relay, { log });
+}
+
+/** Sleeps. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
 
 /** A running `server.ts` process. */
 export interface ServerProcess {
@@ -128,6 +159,8 @@ export interface ConnectOptions {
 /** A minimal protocol client that records every frame it receives. */
 export class TestClient {
   readonly frames: RelayFrame[] = [];
+  /** The bytes of each received frame, parallel to {@link frames}. */
+  readonly rawFrames: Uint8Array[] = [];
   closed = false;
   readonly closedPromise: Promise<void>;
   #writeRaw: (bytes: Uint8Array) => Promise<void>;
@@ -229,6 +262,7 @@ export class TestClient {
     const frame = decodeFrame(bytes, { maxFrameBytes: 1 << 24, from: "relay" }) as RelayFrame;
     if (frame.type === "deliver") this.delivered++;
     this.frames.push(frame);
+    this.rawFrames.push(bytes.slice());
     this.#wake?.();
   }
 
@@ -262,13 +296,13 @@ export class TestClient {
   async next<T extends RelayFrame["type"]>(
     match: T | ((f: RelayFrame) => boolean),
     timeoutMs = 5000,
-  ): Promise<Extract<RelayFrame, { type: T }>> {
+  ): Promise<FrameOf<T>> {
     const pred = typeof match === "string" ? (f: RelayFrame) => f.type === match : match;
     const deadline = Date.now() + timeoutMs;
     while (true) {
       while (this.#seen < this.frames.length) {
         const f = this.frames[this.#seen++]!;
-        if (pred(f)) return f as Extract<RelayFrame, { type: T }>;
+        if (pred(f)) return f as FrameOf<T>;
       }
       if (this.closed) throw new Error(`connection closed while waiting (${this.describe()})`);
       const left = deadline - Date.now();
@@ -300,7 +334,7 @@ export class TestClient {
   async expectFatal(timeoutMs = 5000): Promise<string> {
     const e = await this.next((f) => f.type === "error" && f.fatal, timeoutMs);
     await this.waitClosed(timeoutMs);
-    return (e as Extract<RelayFrame, { type: "error" }>).code;
+    return (e as FrameOf<"error">).code;
   }
 
   /** Short summary of received frames for failure messages. */

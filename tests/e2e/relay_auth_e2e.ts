@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { generateIdentityKeyPair, sign } from "../../crypto/ed25519.ts";
+import { authTranscript, encodeFrame, PROTOCOL_VERSION } from "../../protocol/mod.ts";
+import { inProcessRelay, loggedIn, relayTest, sleep, TestClient } from "./_relay_harness.ts";
+
+for (const transport of ["tcp", "ws"] as const) {
+  relayTest(`relay authenticates a nick by challenge over ${transport}`, async () => {
+    const relay = await inProcessRelay();
+    try {
+      const url = transport === "tcp" ? relay.tcpUrl! : relay.wsUrl;
+      const c = await TestClient.connect(url);
+      const ready = await c.login("alice");
+      assert.equal(ready.nick, "alice");
+      assert.equal(ready.maxFrameBytes, 65536);
+      assert.equal(ready.queued, 0);
+      assert.equal(ready.hasBundle, false);
+      const joined = await c.next("joined");
+      assert.deepEqual([joined.room, joined.nick], ["lobby", "alice"]);
+      c.close();
+    } finally {
+      await relay.close();
+    }
+  });
+
+  relayTest(`relay refuses a wrong signature with AUTH_FAILED over ${transport}`, async () => {
+    const relay = await inProcessRelay();
+    try {
+      const c = await TestClient.connect(transport === "tcp" ? relay.tcpUrl! : relay.wsUrl);
+      const id = generateIdentityKeyPair();
+      await c.send({
+        type: "hello",
+        version: 1,
+        nick: "mallory",
+        identityKey: id.publicKey,
+        token: new Uint8Array(0),
+      });
+      const challenge = await c.next("challenge");
+      // Signed for another nick: the transcript binds the requested nick.
+      const transcript = authTranscript({
+        version: 1,
+        challenge: challenge.nonce,
+        identityKey: id.publicKey,
+        nick: "alice",
+      });
+      await c.send({ type: "auth", signature: sign(id.privateKey, transcript) });
+      assert.equal(await c.expectFatal(), "AUTH_FAILED");
+    } finally {
+      await relay.close();
+    }
+  });
+}
+
+relayTest("relay refuses a signature by another key than the HELLO's", async () => {
+  const relay = await inProcessRelay();
+  try {
+    const c = await TestClient.connect(relay.tcpUrl!);
+    const claimed = generateIdentityKeyPair();
+    const other = generateIdentityKeyPair();
+    await c.send({
+      type: "hello",
+      version: 1,
+      nick: "alice",
+      identityKey: claimed.publicKey,
+      token: new Uint8Array(0),
+    });
+    const challenge = await c.next("challenge");
+    const t = authTranscript({
+      version: 1,
+      challenge: challenge.nonce,
+      identityKey: claimed.publicKey,
+      nick: "alice",
+    });
+    await c.send({ type: "auth", signature: sign(other.privateKey, t) });
+    assert.equal(await c.expectFatal(), "AUTH_FAILED");
+    assert.match(relay.metricsText(), /hush_auth_failures_total 1/);
+  } finally {
+    await relay.close();
+  }
+});
+
+relayTest("relay answers a HELLO of version 2 with UNSUPPORTED_VERSION", async () => {
+  const relay = await inProcessRelay();
+  try {
+    const c = await TestClient.connect(relay.tcpUrl!);
+    // A future layout: only the type byte and version are read.
+    await c.sendBytes(new Uint8Array([0x01, 0x00, 0x02, 0xff, 0xff]));
+    assert.equal(await c.expectFatal(), "UNSUPPORTED_VERSION");
+  } finally {
+    await relay.close();
+  }
+});
+
+relayTest("relay grants a suffixed nick to a second identity and keeps bindings", async () => {
+  const relay = await inProcessRelay();
+  try {
+    const bob = await loggedIn(relay.tcpUrl!, "bob");
+    const impostor = await loggedIn(relay.wsUrl, "bob");
+    assert.equal(impostor.nick, "bob_1");
+    const third = await loggedIn(relay.tcpUrl!, "bob");
+    assert.equal(third.nick, "bob_2");
+    // The second identity asking again gets its own suffix back.
+    impostor.close();
+    await sleep(50);
+    const again = await loggedIn(relay.tcpUrl!, "bob", { identity: impostor.identity });
+    assert.equal(again.nick, "bob_1");
+    // Even while bob is offline, his nick stays his.
+    bob.close();
+    await sleep(50);
+    const fourth = await loggedIn(relay.tcpUrl!, "bob");
+    assert.equal(fourth.nick, "bob_3");
+    for (const c of [third, again, fourth]) c.close();
+  } finally {
+    await relay.close();
+  }
+});
+
+relayTest("the same identity reconnecting replaces its old connection", async () => {
+  const relay = await inProcessRelay();
+  try {
+    const first = await loggedIn(relay.tcpUrl!, "carol");
+    const watcher = await loggedIn(relay.tcpUrl!, "dave");
+    const second = await loggedIn(relay.wsUrl, "carol", { identity: first.identity });
+    assert.equal(second.nick, "carol");
+    assert.equal(await first.expectFatal(), "REPLACED");
+    // No offline notice for a replaced connection: carol never went away.
+    await watcher.send({ type: "list", room: "" });
+    const roster = await watcher.next("roster");
+    assert.deepEqual(roster.members.map((m) => m.nick), ["carol", "dave"]);
+    assert.ok(!watcher.frames.some((f) => f.type === "presence" && !f.online));
+    // Messages now reach the new connection.
+    await watcher.sendEnvelope("carol", new Uint8Array([1]));
+    assert.deepEqual((await second.next("deliver")).body, new Uint8Array([1]));
+    second.close();
+    watcher.close();
+  } finally {
+    await relay.close();
+  }
+});
+
+relayTest("a private relay admits only clients with its token", async () => {
+  const relay = await inProcessRelay({ token: "open-sesame" });
+  try {
+    const none = await TestClient.connect(relay.tcpUrl!);
+    await none.send({
+      type: "hello",
+      version: PROTOCOL_VERSION,
+      nick: "eve",
+      identityKey: none.identity.publicKey,
+      token: new Uint8Array(0),
+    });
+    assert.equal(await none.expectFatal(), "BAD_TOKEN");
+    const wrong = await TestClient.connect(relay.wsUrl);
+    await wrong.send({
+      type: "hello",
+      version: PROTOCOL_VERSION,
+      nick: "eve",
+      identityKey: wrong.identity.publicKey,
+      token: new TextEncoder().encode("open-sesamE"),
+    });
+    assert.equal(await wrong.expectFatal(), "BAD_TOKEN");
+    const ok = await loggedIn(relay.tcpUrl!, "eve", { token: "open-sesame" });
+    assert.equal(ok.nick, "eve");
+    ok.close();
+  } finally {
+    await relay.close();
+  }
+});
+
+relayTest("relay closes a connection that does not authenticate in time", async () => {
+  const relay = await inProcessRelay({ authTimeoutMs: 150 });
+  try {
+    const silent = await TestClient.connect(relay.tcpUrl!);
+    assert.equal(await silent.expectFatal(2000), "AUTH_TIMEOUT");
+    const halfway = await TestClient.connect(relay.wsUrl);
+    await halfway.sendBytes(encodeFrame({
+      type: "hello",
+      version: 1,
+      nick: "slow",
+      identityKey: halfway.identity.publicKey,
+      token: new Uint8Array(0),
+    }));
+    await halfway.next("challenge");
+    assert.equal(await halfway.expectFatal(2000), "AUTH_TIMEOUT");
+  } finally {
+    await relay.close();
+  }
+});
