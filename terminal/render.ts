@@ -23,6 +23,8 @@ export interface RenderOptions {
   currentRoom?: string;
   /** Terminal width in columns, for wrapping the wire view (default 80). */
   width?: number;
+  /** Most body bytes the wire view shows (default 64). */
+  wireBytes?: number;
 }
 
 /** The ANSI palette nicks are coloured from (red is kept for warnings). */
@@ -119,16 +121,17 @@ export function colorNick(nick: string, color: boolean): string {
 }
 
 /**
- * Formats bytes given as hex for the wire view: 16 bytes a line in pairs, at most `maxBytes`
- * shown and the rest counted.
+ * Formats bytes given as hex for the wire view, like `hexdump -C`: bytes in pairs, then the
+ * printable ASCII characters (others as `.`), at most `maxBytes` shown and the rest counted.
+ * The text column is what makes a Caesar "ciphertext" visibly readable.
  *
  * @param hex The bytes as hex.
- * @param options `maxBytes` (default 64) and `bytesPerLine` (default 16).
+ * @param options `maxBytes` (default 64), `bytesPerLine` (default 16), `ascii` (default true).
  * @returns Lines of hex.
  */
 export function hexLines(
   hex: string,
-  options: { maxBytes?: number; bytesPerLine?: number } = {},
+  options: { maxBytes?: number; bytesPerLine?: number; ascii?: boolean } = {},
 ): string[] {
   const maxBytes = options.maxBytes ?? WIRE_MAX_BYTES;
   const perLine = Math.max(1, options.bytesPerLine ?? 16);
@@ -136,11 +139,18 @@ export function hexLines(
   const shown = Math.min(total, maxBytes);
   const lines: string[] = [];
   for (let start = 0; start < shown; start += perLine) {
-    const bytes: string[] = [];
+    const pairs: string[] = [];
+    let text = "";
     for (let i = start; i < Math.min(start + perLine, shown); i++) {
-      bytes.push(hex.slice(i * 2, i * 2 + 2));
+      const pair = hex.slice(i * 2, i * 2 + 2);
+      pairs.push(pair);
+      const code = parseInt(pair, 16);
+      text += code >= 0x20 && code < 0x7f ? String.fromCharCode(code) : ".";
     }
-    lines.push(bytes.join(" "));
+    const column = pairs.join(" ");
+    lines.push(
+      options.ascii === false ? column : `${column.padEnd(perLine * 3 - 1)}  |${text}|`,
+    );
   }
   if (total > shown) lines.push(`... ${total - shown} more bytes`);
   if (lines.length === 0) lines.push("(empty)");
@@ -248,9 +258,7 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
       return event.insecure
         ? notice(
           paint(
-            `Cipher is now ${sanitize(event.cipher)} [insecure: ${
-              sanitize(event.cipher)
-            }]: a teaching toy, anyone who sees the wire can read these messages`,
+            `Cipher is now ${sanitize(event.cipher)} [insecure: ${sanitize(event.cipher)}]`,
             "1;31",
             color,
           ),
@@ -374,8 +382,13 @@ function renderWire(wire: WireView, options: RenderOptions): string[] {
   const bodyBytes = Math.floor(wire.bodyHex.length / 2);
   const indent = " ".repeat(8);
   const label = `${indent}body: `;
-  const perLine = Math.max(4, Math.min(16, Math.floor((width - label.length) / 3)));
-  const hex = hexLines(wire.bodyHex, { bytesPerLine: perLine });
+  // Each byte takes 3 columns of hex and 1 of text, plus 3 for the gutter.
+  const fit = Math.floor((width - label.length - 3) / 4);
+  const perLine = Math.max(4, Math.min(16, fit - (fit % 4)));
+  const hex = hexLines(wire.bodyHex, {
+    bytesPerLine: perLine,
+    maxBytes: options.wireBytes ?? WIRE_MAX_BYTES,
+  });
   const header = paint(`[wire ${arrow}]`, "36", color);
   return [
     `${time} ${header} what the relay sees: ${wire.size} bytes on the wire, ${bodyBytes} of them sealed body`,

@@ -181,6 +181,7 @@ Deno.test("renderEvent() shows the wire view: clear header, body hex and size", 
   assert.match(text, /clear header: from alice {2}to lobby \(room\)/);
   assert.match(text, /cipher aes-256-gcm {2}kind room/);
   assert.match(text, /body: ab ab ab/);
+  assert.match(text, /\|\.{12}\|/);
   assert.match(text, /\.\.\. 36 more bytes/);
   for (const line of lines.slice(1)) assert.ok(line.length <= 80, `too wide: ${line}`);
 });
@@ -263,7 +264,16 @@ Deno.test("sanitize() neutralises terminal escape codes from the network", () =>
 });
 
 Deno.test("hexLines() groups bytes, wraps and counts what it leaves out", () => {
-  assert.deepEqual(hexLines("00010203", { bytesPerLine: 2 }), ["00 01", "02 03"]);
-  assert.deepEqual(hexLines("0001020304", { maxBytes: 2 }), ["00 01", "... 3 more bytes"]);
+  assert.deepEqual(hexLines("00010203", { bytesPerLine: 2, ascii: false }), ["00 01", "02 03"]);
+  assert.deepEqual(hexLines("0001020304", { maxBytes: 2, ascii: false }), [
+    "00 01",
+    "... 3 more bytes",
+  ]);
   assert.deepEqual(hexLines(""), ["(empty)"]);
+});
+
+Deno.test("hexLines() shows printable bytes as text, the rest as dots", () => {
+  assert.deepEqual(hexLines("4869210a7f", { bytesPerLine: 8 }), [
+    "48 69 21 0a 7f           |Hi!..|",
+  ]);
 });
