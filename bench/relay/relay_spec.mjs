@@ -39,6 +39,6 @@ export function hushRelaySpecs({ repo, deno, serverArgs = [], denoArgs = [] }) {
   });
   return {
     "hush-tcp": spec("tcp", (port) => ["--port", "0", "--tcp-port", port]),
-    "hush-ws": spec("ws", (port) => ["--port", port, "--tcp-port", "0"]),
+    "hush-ws": spec("ws", (port) => ["--port", port, "--tcp-port=-1"]),
   };
 }
