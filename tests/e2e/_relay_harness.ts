@@ -318,6 +318,15 @@ export class TestClient {
     }
   }
 
+  /** Waits until `pred(this.frames)` holds. */
+  async waitFor(pred: (frames: RelayFrame[]) => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred(this.frames)) {
+      if (Date.now() > deadline) throw new Error(`condition not met (${this.describe()})`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   /** Waits until the relay closes the connection. */
   async waitClosed(timeoutMs = 5000): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
