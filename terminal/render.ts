@@ -180,7 +180,7 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
         }, talking in ${room(event.room)}`,
         `${time} ${paint("***", "1", color)} Your fingerprint: ${
           sanitize(event.fingerprint)
-        }  (type /help for commands, /verify NICK to check a peer)`,
+        }  (/help lists the commands)`,
       ];
     case "connected":
       return notice(`connected to ${sanitize(event.server)}`);
