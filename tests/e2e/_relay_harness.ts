@@ -318,6 +318,18 @@ export class TestClient {
     }
   }
 
+  /** Waits for the next frame of type `type` that satisfies `pred`. */
+  nextWhere<T extends RelayFrame["type"]>(
+    type: T,
+    pred: (f: FrameOf<T>) => boolean,
+    timeoutMs = 5000,
+  ): Promise<FrameOf<T>> {
+    return this.next(
+      (f) => f.type === type && pred(f as FrameOf<T>),
+      timeoutMs,
+    ) as Promise<FrameOf<T>>;
+  }
+
   /** Waits until `pred(this.frames)` holds. */
   async waitFor(pred: (frames: RelayFrame[]) => boolean, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
