@@ -12,11 +12,8 @@
 
 import {
   type CipherSuiteId,
-  decodeIdentity,
   DEFAULT_CIPHER_SUITE,
-  encodeIdentity,
   fingerprint,
-  generateIdentityKeyPair,
   getCipherSuite,
   getCipherSuiteByWireId,
   HushError,
@@ -577,6 +574,8 @@ export class ChatClient {
     while (this.#processing) await new Promise((resolve) => setTimeout(resolve, 5));
     this.#closed = true;
     this.#stopReason ??= "closed";
+    clearTimeout(this.#outboxSaveTimer);
+    this.#outboxSaveTimer = undefined;
     await this.#persist().catch(() => {});
     await this.#saveOutbox().catch(() => {});
     this.#connection?.transport.close();
@@ -1005,7 +1004,12 @@ export class ChatClient {
   }
 
   async #fetchBundle(nick: string): Promise<PrekeyBundle> {
-    const keys = await this.#fetchKeys(nick);
+    let keys = await this.#fetchKeys(nick);
+    // A peer that just connected publishes its bundle right after READY: give it a moment.
+    for (let attempt = 0; keys.status === "no-bundle" && attempt < 5; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      keys = await this.#fetchKeys(nick);
+    }
     if (keys.status === "no-such-user") {
       throw new ChatError("UNKNOWN_PEER", `No user "${nick}" on this relay`);
     }
@@ -1413,13 +1417,12 @@ export class ChatClient {
     return run;
   }
 
-  #outboxSaveScheduled = false;
+  #outboxSaveTimer: ReturnType<typeof setTimeout> | undefined;
 
   #saveOutboxSoon(): void {
-    if (this.#outboxSaveScheduled) return;
-    this.#outboxSaveScheduled = true;
-    setTimeout(() => {
-      this.#outboxSaveScheduled = false;
+    if (this.#outboxSaveTimer !== undefined || this.#closed) return;
+    this.#outboxSaveTimer = setTimeout(() => {
+      this.#outboxSaveTimer = undefined;
       this.#saveOutbox().catch((error) => this.#reportError(error));
     }, 0);
   }
