@@ -10,7 +10,7 @@
  */
 import { gcm } from "@noble/ciphers/aes.js";
 import type { CipherBackend as Backend } from "./_cipher_backend.ts";
-import { hasNodeAead, nodeAeadOpen, nodeAeadSeal } from "./_node_crypto.ts";
+import { nodeAead, type NodeCrypto } from "./_node_crypto.ts";
 
 const COMMON = {
   id: "aes-256-gcm",
@@ -33,13 +33,12 @@ export const AES_256_GCM_NOBLE: Backend = {
 
 /**
  * The `node:crypto` backend of AES-256-GCM (unchecked: the registry checks lengths), or
- * `undefined` where the runtime has no `node:crypto` (a browser).
+ * `undefined` where the runtime has no `node:crypto` AES-256-GCM (a browser).
+ *
+ * @param nodeCrypto The runtime's `node:crypto`, or `undefined`.
+ * @returns The backend, or `undefined`.
  */
-export const AES_256_GCM_NODE: Backend | undefined = hasNodeAead("aes-256-gcm")
-  ? {
-    ...COMMON,
-    backend: "node:crypto",
-    seal: (key, nonce, plaintext, aad) => nodeAeadSeal("aes-256-gcm", key, nonce, plaintext, aad),
-    open: (key, nonce, sealed, aad) => nodeAeadOpen("aes-256-gcm", key, nonce, sealed, aad),
-  }
-  : undefined;
+export function aes256GcmNode(nodeCrypto: NodeCrypto | undefined): Backend | undefined {
+  const aead = nodeAead(nodeCrypto, "aes-256-gcm");
+  return aead && { ...COMMON, backend: "node:crypto", seal: aead.seal, open: aead.open };
+}

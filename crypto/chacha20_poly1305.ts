@@ -10,7 +10,7 @@
  */
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import type { CipherBackend } from "./_cipher_backend.ts";
-import { hasNodeAead, nodeAeadOpen, nodeAeadSeal } from "./_node_crypto.ts";
+import { nodeAead, type NodeCrypto } from "./_node_crypto.ts";
 
 const COMMON = {
   id: "chacha20-poly1305",
@@ -31,14 +31,14 @@ export const CHACHA20_POLY1305_NOBLE: CipherBackend = {
 
 /**
  * The `node:crypto` backend of ChaCha20-Poly1305 (unchecked: the registry checks lengths), or
- * `undefined` where the runtime has no `node:crypto` (a browser).
+ * `undefined` where the runtime has no `node:crypto` ChaCha20-Poly1305 (a browser).
+ *
+ * @param nodeCrypto The runtime's `node:crypto`, or `undefined`.
+ * @returns The backend, or `undefined`.
  */
-export const CHACHA20_POLY1305_NODE: CipherBackend | undefined = hasNodeAead("chacha20-poly1305")
-  ? {
-    ...COMMON,
-    backend: "node:crypto",
-    seal: (key, nonce, plaintext, aad) =>
-      nodeAeadSeal("chacha20-poly1305", key, nonce, plaintext, aad),
-    open: (key, nonce, sealed, aad) => nodeAeadOpen("chacha20-poly1305", key, nonce, sealed, aad),
-  }
-  : undefined;
+export function chacha20Poly1305Node(
+  nodeCrypto: NodeCrypto | undefined,
+): CipherBackend | undefined {
+  const aead = nodeAead(nodeCrypto, "chacha20-poly1305");
+  return aead && { ...COMMON, backend: "node:crypto", seal: aead.seal, open: aead.open };
+}

@@ -33,12 +33,9 @@
  *
  * @module
  */
-import type { CipherBackend } from "./_cipher_backend.ts";
-import { AES_256_GCM_NOBLE, AES_256_GCM_NODE } from "./aes_256_gcm.ts";
-import { CAESAR } from "./caesar.ts";
-import { CHACHA20_POLY1305_NOBLE, CHACHA20_POLY1305_NODE } from "./chacha20_poly1305.ts";
+import { loadNodeCrypto } from "./_node_crypto.ts";
+import { buildRegistry, SUITE_IDS } from "./_registry.ts";
 import { CryptoError } from "./errors.ts";
-import { XCHACHA20_POLY1305_NOBLE, XCHACHA20_POLY1305_NODE } from "./xchacha20_poly1305.ts";
 
 /** The id of a cipher suite. */
 export type CipherSuiteId = "aes-256-gcm" | "chacha20-poly1305" | "xchacha20-poly1305" | "caesar";
@@ -94,103 +91,8 @@ export interface CipherSuite {
 /** The suite new sessions use unless told otherwise. */
 export const DEFAULT_CIPHER_SUITE: CipherSuiteId = "aes-256-gcm";
 
-const SUITE_IDS: readonly CipherSuiteId[] = [
-  "aes-256-gcm",
-  "chacha20-poly1305",
-  "xchacha20-poly1305",
-  "caesar",
-];
-
-/** Preferred default backend of each suite (see the figures in the module doc). */
-const PREFERRED_BACKEND: Record<CipherSuiteId, string> = {
-  "aes-256-gcm": "node:crypto",
-  "chacha20-poly1305": "node:crypto",
-  "xchacha20-poly1305": "node:crypto",
-  "caesar": "hush",
-};
-
-const EMPTY = new Uint8Array(0);
-
-function checkBytes(value: unknown, name: string): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) {
-    throw new TypeError(`Cannot use ${name}: expected a Uint8Array, got ${typeof value}`);
-  }
-}
-
-function checkLengths(raw: CipherBackend, key: unknown, nonce: unknown): void {
-  checkBytes(key, "key");
-  checkBytes(nonce, "nonce");
-  if (key.length !== raw.keyLength) {
-    throw new CryptoError(
-      "BAD_KEY_LENGTH",
-      `Invalid key length "${key.length}": ${raw.id} needs ${raw.keyLength} bytes`,
-    );
-  }
-  if (nonce.length !== raw.nonceLength) {
-    throw new CryptoError(
-      "BAD_NONCE_LENGTH",
-      `Invalid nonce length "${nonce.length}": ${raw.id} needs ${raw.nonceLength} bytes`,
-    );
-  }
-}
-
-function wrap(raw: CipherBackend): CipherSuite {
-  return Object.freeze({
-    id: raw.id,
-    wireId: raw.wireId,
-    keyLength: raw.keyLength,
-    nonceLength: raw.nonceLength,
-    tagLength: raw.tagLength,
-    insecure: raw.insecure,
-    backend: raw.backend,
-    seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array) {
-      checkLengths(raw, key, nonce);
-      checkBytes(plaintext, "plaintext");
-      if (aad !== undefined) checkBytes(aad, "aad");
-      return raw.seal(key, nonce, plaintext, aad ?? EMPTY);
-    },
-    open(key: Uint8Array, nonce: Uint8Array, ciphertext: Uint8Array, aad?: Uint8Array) {
-      checkLengths(raw, key, nonce);
-      checkBytes(ciphertext, "ciphertext");
-      if (aad !== undefined) checkBytes(aad, "aad");
-      if (ciphertext.length < raw.tagLength) {
-        throw new CryptoError(
-          "DECRYPT_FAILED",
-          `Cannot decrypt with ${raw.id}: ciphertext of ${ciphertext.length} bytes is shorter than the tag`,
-        );
-      }
-      let plaintext: Uint8Array;
-      try {
-        plaintext = raw.open(key, nonce, ciphertext, aad ?? EMPTY);
-      } catch {
-        // Deliberately no `cause`: callers learn nothing but "it did not verify".
-        throw new CryptoError(
-          "DECRYPT_FAILED",
-          `Cannot decrypt with ${raw.id}: authentication failed`,
-        );
-      }
-      return plaintext;
-    },
-  });
-}
-
-function available(...backends: (CipherBackend | undefined)[]): readonly CipherSuite[] {
-  const out: CipherSuite[] = [];
-  for (const raw of backends) if (raw !== undefined) out.push(wrap(raw));
-  return Object.freeze(out);
-}
-
-const BACKENDS: ReadonlyMap<CipherSuiteId, readonly CipherSuite[]> = new Map([
-  ["aes-256-gcm", available(AES_256_GCM_NODE, AES_256_GCM_NOBLE)],
-  ["chacha20-poly1305", available(CHACHA20_POLY1305_NODE, CHACHA20_POLY1305_NOBLE)],
-  ["xchacha20-poly1305", available(XCHACHA20_POLY1305_NODE, XCHACHA20_POLY1305_NOBLE)],
-  ["caesar", available(CAESAR)],
-]);
-
-function defaultOf(id: CipherSuiteId): CipherSuite {
-  const list = BACKENDS.get(id)!;
-  return list.find((suite) => suite.backend === PREFERRED_BACKEND[id]) ?? list[0]!;
-}
+/** Every suite and backend available in this runtime, wrapped with the checks. */
+const REGISTRY = buildRegistry(loadNodeCrypto());
 
 function isSuiteId(id: string): id is CipherSuiteId {
   return (SUITE_IDS as readonly string[]).includes(id);
@@ -213,8 +115,8 @@ export function getCipherSuite(id: string, options: { backend?: string } = {}): 
       `Unknown cipher suite "${id}": expected one of ${SUITE_IDS.join(", ")}`,
     );
   }
-  if (options.backend === undefined) return defaultOf(id);
-  const list = BACKENDS.get(id)!;
+  if (options.backend === undefined) return REGISTRY.defaultOf(id);
+  const list = REGISTRY.backends(id);
   const found = list.find((suite) => suite.backend === options.backend);
   if (!found) {
     throw new CryptoError(
@@ -236,7 +138,7 @@ export function getCipherSuite(id: string, options: { backend?: string } = {}): 
  */
 export function getCipherSuiteByWireId(wireId: number): CipherSuite {
   for (const id of SUITE_IDS) {
-    const suite = defaultOf(id);
+    const suite = REGISTRY.defaultOf(id);
     if (suite.wireId === wireId) return suite;
   }
   throw new CryptoError("UNKNOWN_CIPHER_SUITE", `Unknown cipher suite wire id "${wireId}"`);
@@ -248,20 +150,19 @@ export function getCipherSuiteByWireId(wireId: number): CipherSuite {
  * @returns aes-256-gcm, chacha20-poly1305, xchacha20-poly1305, caesar.
  */
 export function listCipherSuites(): CipherSuite[] {
-  return SUITE_IDS.map(defaultOf);
+  return SUITE_IDS.map((id) => REGISTRY.defaultOf(id));
 }
 
 /**
  * Lists every backend of one suite available in this runtime (for tests and benchmarks).
  *
  * @param id A {@link CipherSuiteId}.
- * @returns One suite object per backend, the default first is not guaranteed.
+ * @returns One suite object per backend, `node:crypto` (where present) before `noble`.
  * @throws {CryptoError} `UNKNOWN_CIPHER_SUITE` for an unknown id.
  */
 export function listBackends(id: CipherSuiteId): CipherSuite[] {
-  const list = BACKENDS.get(id);
-  if (!list) {
+  if (!isSuiteId(id)) {
     throw new CryptoError("UNKNOWN_CIPHER_SUITE", `Unknown cipher suite "${id}"`);
   }
-  return [...list];
+  return [...REGISTRY.backends(id)];
 }

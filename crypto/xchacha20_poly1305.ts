@@ -14,7 +14,7 @@
  */
 import { hchacha, xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import type { CipherBackend } from "./_cipher_backend.ts";
-import { hasNodeAead, nodeAeadOpen, nodeAeadSeal } from "./_node_crypto.ts";
+import { nodeAead, type NodeCrypto } from "./_node_crypto.ts";
 
 const COMMON = {
   id: "xchacha20-poly1305",
@@ -58,18 +58,25 @@ export const XCHACHA20_POLY1305_NOBLE: CipherBackend = {
 /**
  * The `node:crypto` backend of XChaCha20-Poly1305 (HChaCha20 from noble, the AEAD from
  * `node:crypto`), or `undefined` where the runtime has no `node:crypto` ChaCha20-Poly1305.
+ *
+ * @param nodeCrypto The runtime's `node:crypto`, or `undefined`.
+ * @returns The backend, or `undefined`.
  */
-export const XCHACHA20_POLY1305_NODE: CipherBackend | undefined = hasNodeAead("chacha20-poly1305")
-  ? {
+export function xchacha20Poly1305Node(
+  nodeCrypto: NodeCrypto | undefined,
+): CipherBackend | undefined {
+  const aead = nodeAead(nodeCrypto, "chacha20-poly1305");
+  if (!aead) return undefined;
+  return {
     ...COMMON,
     backend: "node:crypto",
     seal: (key, nonce, plaintext, aad) => {
       const { subkey, nonce12 } = extend(key, nonce);
-      return nodeAeadSeal("chacha20-poly1305", subkey, nonce12, plaintext, aad);
+      return aead.seal(subkey, nonce12, plaintext, aad);
     },
     open: (key, nonce, sealed, aad) => {
       const { subkey, nonce12 } = extend(key, nonce);
-      return nodeAeadOpen("chacha20-poly1305", subkey, nonce12, sealed, aad);
+      return aead.open(subkey, nonce12, sealed, aad);
     },
-  }
-  : undefined;
+  };
+}

@@ -11,6 +11,7 @@ import {
   toHex,
   utf8Encode,
 } from "../../crypto/mod.ts";
+import { buildRegistry } from "../../crypto/_registry.ts";
 import { assertCryptoError, propertyRuns } from "./_helpers.ts";
 
 const AEADS = ["aes-256-gcm", "chacha20-poly1305", "xchacha20-poly1305"] as const;
@@ -219,4 +220,27 @@ Deno.test("seal() returns a plain Uint8Array and leaves its inputs untouched", (
     assert.deepEqual(plaintext, utf8Encode("unchanged"));
     assert.deepEqual(key, new Uint8Array(32).fill(7));
   }
+});
+
+Deno.test("without node:crypto (a browser) every suite falls back to noble with the same bytes", () => {
+  // The private registry builder, given no node:crypto module, as in a browser.
+  const browser = buildRegistry(undefined);
+  for (const id of AEADS) {
+    const backends = browser.backends(id);
+    assert.deepEqual(backends.map((suite) => suite.backend), ["noble"], id);
+    const fallback = browser.defaultOf(id);
+    assert.equal(fallback.backend, "noble");
+    const native = getCipherSuite(id);
+    assert.equal(native.backend, "node:crypto");
+    const key = new Uint8Array(32).fill(5);
+    const nonce = new Uint8Array(fallback.nonceLength).fill(6);
+    const sealed = native.seal(key, nonce, utf8Encode("same bytes on the wire"));
+    assert.equal(
+      toHex(fallback.seal(key, nonce, utf8Encode("same bytes on the wire"))),
+      toHex(sealed),
+    );
+    sealed[0]! ^= 1;
+    assertCryptoError(() => fallback.open(key, nonce, sealed), "DECRYPT_FAILED", id);
+  }
+  assert.equal(browser.defaultOf("caesar").backend, "hush");
 });
