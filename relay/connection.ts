@@ -34,6 +34,8 @@ export interface Peer {
   close(immediate?: boolean): void;
   /** Whether the relay should batch ACCEPTED frames with a timer (WebSocket) or per microtask. */
   readonly batchWithTimer: boolean;
+  /** The relay's record of this connection (set once, right after accept). */
+  connection: Connection;
 }
 
 let nextId = 1;

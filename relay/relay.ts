@@ -204,7 +204,6 @@ export class Relay implements PeerHost, RelayHandle {
       }
       const peer = new TcpPeer(conn, this, transport);
       const c = this.#accept(peer);
-      peer.connection = c;
       if (c.state !== State.CLOSED) peer.run();
       else peer.flush();
     }
@@ -220,9 +219,7 @@ export class Relay implements PeerHost, RelayHandle {
       const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`; // before the upgrade
       const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
       const peer = new WebSocketPeer(socket, remote, transport);
-      peer.start(this, () => {
-        peer.connection = this.#accept(peer);
-      });
+      peer.start(this, () => this.#accept(peer));
       return response;
     }
     const path = new URL(req.url).pathname;
@@ -240,6 +237,7 @@ export class Relay implements PeerHost, RelayHandle {
   #accept(peer: Peer): Connection {
     const now = performance.now();
     const c = new Connection(peer, new TokenBucket(this.#o.rate, this.#o.burst, now), now);
+    peer.connection = c;
     this.#metrics.connectionsTotal++;
     this.#log.write("connect", { id: c.id, transport: peer.transport, remote: peer.remote });
     if (this.#closing) {

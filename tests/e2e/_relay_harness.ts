@@ -171,6 +171,9 @@ export class TestClient {
   /** Whether the transport frames with a length prefix (tcp/tls). */
   readonly prefixed: boolean;
   identity: IdentityKeyPair = generateIdentityKeyPair();
+  /** While set, a TCP client stops reading (a slow reader). */
+  gate: Promise<void> | null = null;
+  #openGate: (() => void) | null = null;
   nick = "";
   delivered = 0;
 
@@ -241,6 +244,7 @@ export class TestClient {
       const buf = new Uint8Array(65536);
       try {
         while (true) {
+          if (client.gate) await client.gate;
           const n = await conn.read(buf);
           if (n === null) break;
           for (const f of splitter.push(buf.slice(0, n))) client.#onFrame(f);
@@ -316,6 +320,17 @@ export class TestClient {
       });
       this.#wake = null;
     }
+  }
+
+  /** Stops reading from a TCP connection until {@link resume}. */
+  pause(): void {
+    this.gate ??= new Promise((r) => this.#openGate = r);
+  }
+
+  /** Reads again after {@link pause}. */
+  resume(): void {
+    this.#openGate?.();
+    this.gate = null;
   }
 
   /** Waits for the next frame of type `type` that satisfies `pred`. */
