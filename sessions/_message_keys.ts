@@ -54,7 +54,15 @@ export function suiteFromWireId(wireId: number): CipherSuite {
   }
 }
 
-function expand(
+/**
+ * Expands a message key into the suite's key, nonce and (for tagless suites) MAC key.
+ *
+ * @param messageKey The message key from the chain.
+ * @param suite The suite.
+ * @param label The HKDF info prefix (pairwise or room).
+ * @returns `key`, `nonce`, and `macKey` (undefined for suites with a tag).
+ */
+export function deriveMessageKeys(
   messageKey: Uint8Array,
   suite: CipherSuite,
   label: string,
@@ -83,7 +91,7 @@ export function sealWithMessageKey(
   messageKey: Uint8Array,
   options: { suite: CipherSuite; label: string; plaintext: Uint8Array; aad: Uint8Array },
 ): Uint8Array {
-  const { key, nonce, macKey } = expand(messageKey, options.suite, options.label);
+  const { key, nonce, macKey } = deriveMessageKeys(messageKey, options.suite, options.label);
   const sealed = options.suite.seal(key, nonce, options.plaintext, options.aad);
   if (macKey === undefined) return sealed;
   const tag = hmacSha256(macKey, concatBytes(options.aad, sealed)).slice(0, EXTRA_MAC_LENGTH);
@@ -102,7 +110,7 @@ export function openWithMessageKey(
   messageKey: Uint8Array,
   options: { suite: CipherSuite; label: string; sealed: Uint8Array; aad: Uint8Array },
 ): Uint8Array {
-  const { key, nonce, macKey } = expand(messageKey, options.suite, options.label);
+  const { key, nonce, macKey } = deriveMessageKeys(messageKey, options.suite, options.label);
   let sealed = options.sealed;
   if (macKey !== undefined) {
     if (sealed.length < EXTRA_MAC_LENGTH) {

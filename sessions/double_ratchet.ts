@@ -80,7 +80,14 @@ interface Working {
   previousCount: number;
 }
 
-function kdfRoot(rootKey: Uint8Array, dhOut: Uint8Array): [Uint8Array, Uint8Array] {
+/**
+ * KDF_RK: `HKDF(ikm = dhOut, salt = rootKey, info = "hush-ratchet-root-v1", 64)`.
+ *
+ * @param rootKey The current root key.
+ * @param dhOut The DH output.
+ * @returns The next root key and a chain key.
+ */
+export function kdfRoot(rootKey: Uint8Array, dhOut: Uint8Array): [Uint8Array, Uint8Array] {
   const out = hkdf(dhOut, { salt: rootKey, info: LABEL_RATCHET_ROOT, length: 64 });
   return [out.slice(0, 32), out.slice(32)];
 }
