@@ -135,3 +135,24 @@ export function errorEvent(error: unknown): Extract<ChatEvent, { type: "error" }
   const message = error instanceof Error ? error.message : String(error);
   return { type: "error", code: "INTERNAL", message };
 }
+
+/**
+ * Checks, after `close()`, that the relay acknowledged everything sent; otherwise reports how
+ * many envelopes wait in the outbox (they are sent again on the next start).
+ *
+ * @param engine The closed engine.
+ * @returns An `error` event with code `UNACKNOWLEDGED`, or undefined when all is acknowledged.
+ */
+export function unacknowledgedEvent(
+  engine: ChatEngine,
+): Extract<ChatEvent, { type: "error" }> | undefined {
+  const count = engine.unacknowledged ?? 0;
+  if (count === 0) return undefined;
+  return {
+    type: "error",
+    code: "UNACKNOWLEDGED",
+    message: `${count} message${
+      count === 1 ? "" : "s"
+    } not acknowledged by the relay: kept in the outbox, sent again on the next start`,
+  };
+}

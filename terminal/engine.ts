@@ -34,4 +34,6 @@ export interface ChatEngine {
   setWire(on: boolean): unknown;
   /** Flushes unacknowledged sends (bounded) and disconnects. */
   close(): unknown;
+  /** Envelopes the relay has not acknowledged yet (kept in the outbox for the next start). */
+  readonly unacknowledged?: number;
 }

@@ -5,6 +5,9 @@
  * Codes:
  * - `USAGE`: a bad flag, flag value or argument on the command line (exit code 2).
  * - `BAD_COMMAND`: a typed chat command that cannot be parsed (unknown or wrong arguments).
+ * - `UNACKNOWLEDGED`: the session ended with messages the relay had not acknowledged (they stay
+ *   in the home's outbox and are sent again on the next start).
+ * - `INTERNAL`: an unexpected failure, reported as one line instead of a crash.
  *
  * @module
  */

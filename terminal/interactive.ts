@@ -7,7 +7,7 @@
 
 import type { ChatEvent } from "../chat/events.ts";
 import { COMMAND_NAMES } from "./commands.ts";
-import { type CommandContext, errorEvent, runLine } from "./dispatch.ts";
+import { type CommandContext, errorEvent, runLine, unacknowledgedEvent } from "./dispatch.ts";
 import type { ChatEngine } from "./engine.ts";
 import { CIPHER_CHOICES } from "./help.ts";
 import { readLines } from "./json_mode.ts";
@@ -125,6 +125,8 @@ export class InteractiveUi {
       } catch (error) {
         this.show(errorEvent(error));
       }
+      const pending = unacknowledgedEvent(engine);
+      if (pending !== undefined) this.show(pending);
     }
   }
 

@@ -8,7 +8,7 @@
  */
 
 import type { ChatEvent } from "../chat/events.ts";
-import { type CommandContext, errorEvent, runLine } from "./dispatch.ts";
+import { type CommandContext, errorEvent, runLine, unacknowledgedEvent } from "./dispatch.ts";
 import type { ChatEngine } from "./engine.ts";
 
 /**
@@ -62,9 +62,10 @@ export interface JsonModeOptions {
  *
  * @param engine The connected engine.
  * @param options Input, output and the current cipher.
- * @returns When the engine is closed.
+ * @returns When the engine is closed: true when the relay acknowledged everything sent, false
+ *   when some messages are still in the outbox (an `UNACKNOWLEDGED` error line says how many).
  */
-export async function runJsonMode(engine: ChatEngine, options: JsonModeOptions): Promise<void> {
+export async function runJsonMode(engine: ChatEngine, options: JsonModeOptions): Promise<boolean> {
   const context: CommandContext = {
     engine,
     emit: (event) => options.writeLine(encodeJsonEvent(event)),
@@ -81,4 +82,7 @@ export async function runJsonMode(engine: ChatEngine, options: JsonModeOptions):
       context.emit(errorEvent(error));
     }
   }
+  const pending = unacknowledgedEvent(engine);
+  if (pending !== undefined) context.emit(pending);
+  return pending === undefined;
 }

@@ -8,8 +8,9 @@
 
 import type { ChatEvent, ChatEventListener } from "../chat/events.ts";
 import { defaultHomeDir } from "../chat/home.ts";
+import { HushError } from "../crypto/errors.ts";
 import type { ChatEngine } from "./engine.ts";
-import { UsageError } from "./errors.ts";
+import { ClientError, UsageError } from "./errors.ts";
 import { fingerprintLines, ownFingerprint } from "./fingerprint_command.ts";
 import { HELP_TEXT } from "./help.ts";
 import { InteractiveUi } from "./interactive.ts";
@@ -135,12 +136,20 @@ export async function runClient(
       io.out(encodeJsonEvent(event));
     };
     const fatal = watchStart(handle.start(listener));
+    let acknowledged = true;
     const session = runJsonMode(handle.engine, {
       input: io.stdin(),
       writeLine: io.out,
       cipher: () => cipher,
+    }).then((all) => {
+      acknowledged = all;
     });
     await endOrFail(session, fatal, handle);
+    if (!acknowledged) {
+      throw new ClientError("UNACKNOWLEDGED", "Some messages were not acknowledged by the relay", {
+        hint: "they stay in the outbox of --home and are sent again on the next start",
+      });
+    }
     return;
   }
 
@@ -161,9 +170,19 @@ export async function runClient(
   }
 }
 
-/** Turns the start promise into one that only ever rejects (with a fatal start error). */
+/**
+ * Turns the start promise into one that only ever rejects, with a fatal start error. `CLOSED`
+ * is not fatal: it means the session ended (and closed the engine) before the first READY.
+ */
 function watchStart(started: Promise<void>): Promise<never> {
-  return started.then(() => new Promise<never>(() => {}));
+  const forever = new Promise<never>(() => {});
+  return started.then(
+    () => forever,
+    (error: unknown) => {
+      if (error instanceof HushError && error.code === "CLOSED") return forever;
+      throw error;
+    },
+  );
 }
 
 /** Waits for the session to end; if the start fails for good first, closes and rethrows. */

@@ -6,6 +6,11 @@ export class FakeEngine implements ChatEngine {
   calls: unknown[][] = [];
   fail: Record<string, HushError | Error> = {};
   closed = false;
+  pending = 0;
+
+  get unacknowledged(): number {
+    return this.pending;
+  }
 
   #record(name: string, ...args: unknown[]): Promise<void> {
     this.calls.push([name, ...args]);

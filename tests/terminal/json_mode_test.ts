@@ -89,3 +89,21 @@ Deno.test("runJsonMode() reports a failing close as an error line", async () => 
     { type: "error", code: "INTERNAL", message: "relay gone" },
   ]);
 });
+
+Deno.test("runJsonMode() reports messages the relay did not acknowledge", async () => {
+  const engine = new FakeEngine();
+  engine.pending = 2;
+  const out: string[] = [];
+  const all = await runJsonMode(engine, {
+    input: streamOf("hello\n"),
+    writeLine: (l) => out.push(l),
+    cipher: () => "",
+  });
+  assert.equal(all, false);
+  assert.deepEqual(out.map((l) => JSON.parse(l)), [{
+    type: "error",
+    code: "UNACKNOWLEDGED",
+    message:
+      "2 messages not acknowledged by the relay: kept in the outbox, sent again on the next start",
+  }]);
+});
