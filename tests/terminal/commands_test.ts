@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
+import { propertyRuns } from "./_runs.ts";
 import {
   type Command,
   COMMAND_NAMES,
@@ -158,4 +160,24 @@ Deno.test("every command in the table parses and has usage and help", () => {
   }
   assert.deepEqual(helpLines("nope"), ['No command "nope": type /help for the list']);
   assert.deepEqual(helpLines("msg").at(-1), "  also: /msg");
+});
+
+Deno.test("parseCommand() never throws and always answers with a command or a message (property)", () => {
+  const runs = propertyRuns();
+  const pieces = fc.constantFrom("/", "@", "//", " ", "pm", "verify", "bob", "123 45", "👋🏽", "\t");
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.string(), fc.array(pieces, { maxLength: 8 }).map((p) => p.join(""))),
+      (line) => {
+        const result = parseCommand(line);
+        if (result.ok) {
+          if (result.command?.kind === "say") assert.ok(result.command.text.trim() !== "");
+        } else {
+          assert.ok(result.message.length > 0);
+          assert.ok(!result.message.includes("\n"));
+        }
+      },
+    ),
+    { numRuns: runs },
+  );
 });

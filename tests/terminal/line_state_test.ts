@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { propertyRuns } from "./_runs.ts";
 import { decodeKeys, type Key } from "../../terminal/keys.ts";
 import {
   applyKey,
@@ -16,7 +17,7 @@ import {
 } from "../../terminal/line_state.ts";
 import { COMMAND_NAMES } from "../../terminal/commands.ts";
 
-const RUNS = 200;
+const RUNS = propertyRuns();
 
 const nicks = ["alice", "albert", "bob", "carol"];
 const complete: CompletionSource = (word, before) =>
