@@ -57,7 +57,13 @@ import { loadOrCreateIdentity } from "./identity.ts";
 import { HomeSessionStore } from "./home_session_store.ts";
 import { Outbox } from "./outbox.ts";
 import { SeenIds } from "./seen_ids.ts";
-import { connectTransport, isSecureUrl, type Transport } from "./transport.ts";
+import {
+  connectTransport,
+  isSecureUrl,
+  type Transport,
+  type TransportHandlers,
+  type TransportOptions,
+} from "./transport.ts";
 
 /** Home file holding the profile (granted nick, cipher, rooms). */
 export const PROFILE_FILE = "profile.json";
@@ -110,6 +116,23 @@ export interface ChatClientOptions {
   refuseInsecure?: boolean;
   /** Clock in milliseconds (default `Date.now`). */
   now?: () => number;
+  /**
+   * Opens a transport (default {@linkcode connectTransport}); a browser build or a test passes
+   * its own.
+   */
+  connectTransport?: (
+    url: string,
+    handlers: TransportHandlers,
+    options: TransportOptions,
+  ) => Promise<Transport>;
+}
+
+interface OutgoingEnvelope {
+  to: string;
+  toKind: "nick" | "room";
+  cipher: number;
+  body: Uint8Array;
+  kind: string;
 }
 
 interface Profile {
@@ -495,6 +518,11 @@ export class ChatClient {
         this.#error("UNKNOWN_PEER", `No identity known for "${nick}"`);
         return;
       }
+      if (before.changed === undefined) {
+        // Nothing to accept: keep the sessions, just confirm the pinned key.
+        this.#emit({ type: "trusted", peer: nick, fingerprint: before.fingerprint });
+        return;
+      }
       const released = this.#hush.acceptIdentity(nick);
       await this.#persist();
       const after = this.#hush.trust.get(nick);
@@ -645,7 +673,8 @@ export class ChatClient {
   async #openConnection(onClose: (reason: string) => void): Promise<void> {
     const generation = ++this.#generation;
     const slot: { connection?: Connection } = {};
-    const transport = await connectTransport(this.#options.server, {
+    const open = this.#options.connectTransport ?? connectTransport;
+    const transport = await open(this.#options.server, {
       onFrame: (frame) => {
         if (slot.connection !== undefined) this.#onFrame(slot.connection, frame);
       },
@@ -692,6 +721,16 @@ export class ChatClient {
   }
 
   #onFrame(connection: Connection, bytes: Uint8Array): void {
+    try {
+      this.#onFrameUnsafe(connection, bytes);
+    } catch (error) {
+      // A bug must not take the process down: one error line, drop the connection, reconnect.
+      this.#error("INTERNAL_ERROR", `Cannot handle a frame from the relay: ${errorMessage(error)}`);
+      connection.transport.close();
+    }
+  }
+
+  #onFrameUnsafe(connection: Connection, bytes: Uint8Array): void {
     if (connection !== this.#connection) return;
     connection.lastReceived = this.#now();
     let frame: Frame;
@@ -730,7 +769,9 @@ export class ChatClient {
         return;
       case "accepted":
         for (const entry of this.#outbox.acknowledge(frame.count)) {
-          this.#emit({ type: "sent", id: entry.id });
+          if (!String(entry.meta?.kind ?? "").endsWith("sender-key")) {
+            this.#emit({ type: "sent", id: entry.id });
+          }
         }
         this.#saveOutboxSoon();
         return;
@@ -1082,7 +1123,10 @@ export class ChatClient {
     try {
       const payload = encodeChatPayload({ text, ts });
       const out = await this.#hush.encryptTo(nick, payload);
-      const id = await this.#enqueue(nick, "nick", out.suite.wireId, out.body, out.kind);
+      const [id] = await this.#enqueue([
+        { to: nick, toKind: "nick", cipher: out.suite.wireId, body: out.body, kind: out.kind },
+      ]);
+      if (id === undefined) return undefined;
       this.#emit({
         type: "message",
         id,
@@ -1117,10 +1161,24 @@ export class ChatClient {
           `"${skipped.nick}" cannot read this message in "${room}": ${skipped.message}`,
         );
       }
-      for (const d of send.distributions) {
-        await this.#enqueue(d.to, "nick", d.suite.wireId, d.body, `${d.kind}/sender-key`);
-      }
-      const id = await this.#enqueue(room, "room", send.room.suite.wireId, send.room.body, "room");
+      const ids = await this.#enqueue([
+        ...send.distributions.map((d): OutgoingEnvelope => ({
+          to: d.to,
+          toKind: "nick",
+          cipher: d.suite.wireId,
+          body: d.body,
+          kind: `${d.kind}/sender-key`,
+        })),
+        {
+          to: room,
+          toKind: "room",
+          cipher: send.room.suite.wireId,
+          body: send.room.body,
+          kind: "room",
+        },
+      ]);
+      const id = ids[ids.length - 1];
+      if (id === undefined) return undefined;
       this.#emit({
         type: "message",
         id,
@@ -1146,32 +1204,38 @@ export class ChatClient {
     return undefined;
   }
 
-  async #enqueue(
-    to: string,
-    toKind: "nick" | "room",
-    cipher: number,
-    body: Uint8Array,
-    kind: string,
-  ): Promise<string> {
-    const idBytes = randomBytes(16);
-    const id = toHex(idBytes);
-    const envelope: EnvelopeFrame & { type: "send" } = {
-      type: "send",
-      id: idBytes,
-      cipher,
-      from: this.nick,
-      toKind,
-      to,
-      body,
-    };
-    const frame = encodeFrame(envelope);
-    this.#outbox.enqueue({ id, frame, meta: { from: this.nick, to, toKind, kind } });
-    // Session state first, then the outbox: a crash never reuses a message key.
+  /**
+   * Queues envelopes: session state is saved first (a crash never reuses a message key), then
+   * the envelopes enter the outbox, the outbox is saved, and they are written to the relay.
+   */
+  async #enqueue(items: OutgoingEnvelope[]): Promise<string[]> {
+    const prepared = items.map((item) => {
+      const idBytes = randomBytes(16);
+      const envelope: EnvelopeFrame & { type: "send" } = {
+        type: "send",
+        id: idBytes,
+        cipher: item.cipher,
+        from: this.nick,
+        toKind: item.toKind,
+        to: item.to,
+        body: item.body,
+      };
+      return { id: toHex(idBytes), envelope, frame: encodeFrame(envelope), kind: item.kind };
+    });
     await this.#persist();
+    for (const p of prepared) {
+      this.#outbox.enqueue({
+        id: p.id,
+        frame: p.frame,
+        meta: { from: this.nick, to: p.envelope.to, toKind: p.envelope.toKind, kind: p.kind },
+      });
+    }
     await this.#saveOutbox();
-    if (this.#wire) this.#emitWire("out", envelope, frame.length, kind);
+    if (this.#wire) {
+      for (const p of prepared) this.#emitWire("out", p.envelope, p.frame.length, p.kind);
+    }
     this.#flushOutbox();
-    return id;
+    return prepared.map((p) => p.id);
   }
 
   // ---- receiving ------------------------------------------------------------------------
@@ -1185,7 +1249,12 @@ export class ChatClient {
         const events: ChatEvent[] = [];
         const handled = new Map<number, number>();
         for (const item of batch) {
-          this.#openEnvelope(item.frame, item.generation, events);
+          try {
+            this.#openEnvelope(item.frame, item.generation, events);
+          } catch (error) {
+            this.#seen.add(toHex(item.frame.id));
+            events.push(decryptErrorEvent(error, item.frame.from, ""));
+          }
           handled.set(item.generation, (handled.get(item.generation) ?? 0) + 1);
         }
         // Durable before shown and before acknowledged.
