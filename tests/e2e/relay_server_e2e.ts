@@ -1,0 +1,213 @@
+import assert from "node:assert/strict";
+import { HELP } from "../../server.ts";
+import { loggedIn, relayTest, sleep, startServer, TestClient } from "./_relay_harness.ts";
+
+const SERVER = new URL("../../server.ts", import.meta.url).pathname;
+
+async function run(args: string[], permissions = ["--allow-net"]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...permissions, SERVER, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+relayTest("server.ts --help prints the HELP constant listing every flag", async () => {
+  const r = await run(["--help"]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, HELP + "\n");
+  for (
+    const flag of [
+      "--host",
+      "--port",
+      "--tcp-port",
+      "--store",
+      "--cert",
+      "--key",
+      "--log-file",
+      "--token",
+      "--max-frame",
+      "--rate",
+      "--burst",
+      "--max-connections",
+      "--auth-timeout",
+      "--heartbeat",
+      "--max-buffered",
+      "--max-unacked",
+      "--queue-max",
+      "--queue-max-bytes",
+      "--queue-max-age",
+    ]
+  ) assert.ok(HELP.includes(flag), flag);
+});
+
+relayTest("server.ts refuses an unknown flag and a bad number with a hint", async () => {
+  const r = await run(["--bogus"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^hush: error: /);
+  assert.match(r.stderr, /hush: hint: run with --help/);
+  const n = await run(["--rate", "fast"]);
+  assert.equal(n.code, 2);
+  assert.match(n.stderr, /Invalid --rate "fast"/);
+});
+
+relayTest(
+  "server.ts with only --allow-net prints its URLs, says memory, serves health and metrics",
+  async () => {
+    const server = await startServer();
+    try {
+      assert.match(
+        server.lines[0]!,
+        /^hush relay listening on ws:\/\/127\.0\.0\.1:\d+\/ and tcp:\/\/127\.0\.0\.1:\d+$/,
+      );
+      assert.doesNotMatch(server.ws, /:0\//);
+      await (async () => {
+        for (let i = 0; i < 100 && server.lines.length < 2; i++) await sleep(10);
+      })();
+      assert.match(server.lines[1]!, /store: memory .*lost on exit/);
+      const http = server.ws.replace("ws://", "http://");
+      const health = await fetch(new URL("/healthz", http));
+      assert.equal(health.status, 200);
+      assert.equal(await health.text(), "ok\n");
+      const a = await loggedIn(server.tcp, "alice");
+      const b = await loggedIn(server.ws, "bob");
+      await a.sendEnvelope("bob", new Uint8Array([1, 2]));
+      await b.next("deliver");
+      const metrics = await (await fetch(new URL("/metrics", http))).text();
+      assert.match(metrics, /# TYPE hush_connections gauge/);
+      assert.match(metrics, /hush_users_online 2/);
+      assert.match(metrics, /hush_envelopes_relayed_total 1/);
+      const missing = await fetch(new URL("/nope", http));
+      assert.equal(missing.status, 404);
+      await missing.body?.cancel();
+      a.close();
+      b.close();
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+relayTest("SIGTERM shuts down gracefully: clients are told, the process exits 0", async () => {
+  const server = await startServer();
+  const c = await loggedIn(server.tcp, "alice");
+  const status = await server.stop("SIGTERM");
+  assert.equal(status.code, 0);
+  assert.equal(await c.expectFatal(), "SHUTTING_DOWN");
+  assert.ok(server.lines.includes("hush relay shutting down"));
+});
+
+relayTest("the event log has timestamped events and never a body or the token", async () => {
+  const dir = await Deno.makeTempDir();
+  const logFile = `${dir}/relay.log`;
+  const server = await startServer(
+    ["--log-file", logFile, "--token", "tok-SECRET-123"],
+    ["--allow-net", `--allow-write=${dir}`, `--allow-read=${dir}`],
+  );
+  try {
+    const secret = new TextEncoder().encode("BODY-MARKER-do-not-log");
+    const a = await loggedIn(server.tcp, "alice", { token: "tok-SECRET-123" });
+    const b = await loggedIn(server.ws, "bob", { token: "tok-SECRET-123" });
+    await a.sendEnvelope("bob", secret);
+    await b.next("deliver");
+    await a.send({ type: "join", room: "club" });
+    await a.next((f) => f.type === "joined" && f.room === "club");
+    const bad = await TestClient.connect(server.tcp);
+    await bad.sendRaw(new Uint8Array([0, 0, 0, 0]));
+    await bad.expectFatal();
+    a.close();
+    b.close();
+    await sleep(100);
+  } finally {
+    await server.stop();
+  }
+  const log = await Deno.readTextFile(logFile);
+  await Deno.remove(dir, { recursive: true });
+  for (const event of ["listen", "connect", "auth", "join", "disconnect", "error", "shutdown"]) {
+    assert.match(
+      log,
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z ${event} `, "m"),
+    );
+  }
+  assert.match(log, /error id=\d+ code=EMPTY_FRAME/);
+  assert.doesNotMatch(log, /BODY-MARKER/);
+  assert.doesNotMatch(log, /424f44592d4d41524b4552/i); // the marker as hex
+  assert.doesNotMatch(log, /tok-SECRET/);
+});
+
+relayTest("server.ts --store without write permission fails with a clear error", async () => {
+  const dir = await Deno.makeTempDir();
+  const r = await run(["--port", "0", "--store", `${dir}/x.sqlite`]);
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^hush: error: Cannot open store/);
+  assert.match(r.stderr, /hush: hint: --store needs --allow-read --allow-write/);
+});
+
+relayTest(
+  "a restart with --store loses nothing: bindings, rooms, keys, queued and unacked envelopes",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const store = `${dir}/relay.sqlite`;
+    const perms = ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
+    let server = await startServer(["--store", store], perms);
+    const alice = await loggedIn(server.tcp, "alice");
+    const bob = await loggedIn(server.ws, "bob");
+    const carol = await loggedIn(server.tcp, "carol");
+    try {
+      assert.match(server.lines[1] ?? (await sleep(50), server.lines[1])!, /store: sqlite /);
+      await bob.send({ type: "join", room: "club" });
+      await bob.next((f) => f.type === "joined" && f.room === "club");
+      await alice.send({ type: "join", room: "club" });
+      await alice.next((f) => f.type === "joined" && f.room === "club" && f.nick === "alice");
+      bob.close();
+      await alice.next((f) => f.type === "presence" && !f.online);
+      for (let i = 0; i < 3; i++) await alice.sendEnvelope("bob", new Uint8Array([i]));
+      await alice.sendEnvelope("club", new Uint8Array([3]), { toKind: "room" });
+      // carol receives two live envelopes and never acks them.
+      await alice.sendEnvelope("carol", new Uint8Array([10]));
+      await alice.sendEnvelope("carol", new Uint8Array([11]));
+      await carol.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+      await alice.next((f) => f.type === "accepted" && f.count === 6);
+    } finally {
+      assert.equal((await server.stop("SIGTERM")).code, 0);
+    }
+    server = await startServer(["--store", store], perms);
+    try {
+      const bob2 = await loggedIn(server.tcp, "bob", { identity: bob.identity });
+      assert.equal(bob2.nick, "bob");
+      await bob2.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 4);
+      const bodies = bob2.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []);
+      assert.deepEqual(bodies, [0, 1, 2, 3]);
+      await bob2.ack();
+      const carol2 = await loggedIn(server.ws, "carol", { identity: carol.identity });
+      await carol2.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+      assert.deepEqual(
+        carol2.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []),
+        [10, 11],
+      );
+      await carol2.ack();
+      await bob2.send({ type: "list-rooms" });
+      assert.deepEqual((await bob2.next("rooms")).rooms.map((r) => r.room), ["club", "lobby"]);
+      const impostor = await loggedIn(server.tcp, "bob");
+      assert.equal(impostor.nick, "bob_1");
+      for (const c of [bob2, carol2, impostor]) c.close();
+      await sleep(50);
+    } finally {
+      assert.equal((await server.stop("SIGTERM")).code, 0);
+    }
+    // Acked envelopes are gone for good after a third start.
+    server = await startServer(["--store", store], perms);
+    try {
+      const bob3 = await loggedIn(server.tcp, "bob", { identity: bob.identity });
+      const ready = bob3.frames.find((f) => f.type === "ready");
+      assert.ok(ready?.type === "ready" && ready.queued === 0);
+      bob3.close();
+    } finally {
+      await server.stop("SIGTERM");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
