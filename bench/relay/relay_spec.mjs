@@ -11,7 +11,7 @@ import { join } from "node:path";
 export const LOAD_TEST_FLAGS = [];
 
 /** @returns { "hush-tcp": spec, "hush-ws": spec } in the shape of the harness's RELAYS entries. */
-export function hushRelaySpecs({ repo, deno, serverArgs = [], denoArgs = [] }) {
+export function hushRelaySpecs({ repo, deno, serverArgs = [], denoArgs = [], prefix = "hush" }) {
   const server = join(repo, "server.ts");
   const base = [
     "run",
@@ -27,18 +27,15 @@ export function hushRelaySpecs({ repo, deno, serverArgs = [], denoArgs = [] }) {
   const spec = (transport, ports) => ({
     transport,
     describe: () =>
-      `Hush relay (server.ts, ${transport === "tcp" ? "TCP" : "WebSocket"} transport, ` +
-      `in-memory store), ${
-        ["deno", ...base.slice(0, 1), "...", ...LOAD_TEST_FLAGS, ...serverArgs]
-          .join(" ")
-      }`,
+      `Hush relay, ${transport === "tcp" ? "TCP" : "WebSocket"} transport, in-memory store: ` +
+      ["deno", ...base, ...ports("{port}"), ...LOAD_TEST_FLAGS, ...serverArgs].join(" "),
     start: (port) => ({
       cmd: deno,
       args: [...base, ...ports(String(port)), ...LOAD_TEST_FLAGS, ...serverArgs],
     }),
   });
   return {
-    "hush-tcp": spec("tcp", (port) => ["--port", "0", "--tcp-port", port]),
-    "hush-ws": spec("ws", (port) => ["--port", port, "--tcp-port=-1"]),
+    [`${prefix}-tcp`]: spec("tcp", (port) => ["--port", "0", "--tcp-port", port]),
+    [`${prefix}-ws`]: spec("ws", (port) => ["--port", port, "--tcp-port=-1"]),
   };
 }

@@ -35,6 +35,10 @@ const USAGE = `usage: node bench/relay/run.mjs [options] [bench.mjs flags...]
 })
   --server-arg=FLAG   one more flag for server.ts (repeatable), e.g. --server-arg=--max-connections=5000
   --deno-arg=FLAG     one more flag for \`deno run\` (repeatable), e.g. --deno-arg=--cpu-prof
+  --variant=NAME:PATH also run another checkout's server.ts as NAME-tcp and NAME-ws (A/B a patch
+                      in the same invocation; add them to --relays)
+  --wait-quiet=S      first wait (at most S s) until the CPUs are >= 85% idle over 2 s: other
+                      processes on the machine skew every figure
   --no-aims           do not print the issue 3 aims check after the table
   --help              this text, then the harness's own flags
 Every other flag goes to the harness's bench.mjs. Defaults added here:
@@ -45,7 +49,8 @@ Relays added: hush-tcp (server.ts, raw TCP transport), hush-ws (server.ts, WebSo
 // Split our own flags from the harness's.
 const own = { shared: process.env.HUSH_SHARED_BENCH ?? join(repo, "../shared/bench") };
 const serverArgs = [], denoArgs = [];
-let help = false, aims = true;
+const variants = []; // "NAME:PATH": another checkout's server.ts as NAME-tcp and NAME-ws
+let help = false, aims = true, waitQuietS = 0;
 const pass = [];
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -54,6 +59,8 @@ for (let i = 0; i < argv.length; i++) {
   else if (arg.startsWith("--shared=")) own.shared = arg.slice("--shared=".length);
   else if (arg.startsWith("--server-arg=")) serverArgs.push(arg.slice("--server-arg=".length));
   else if (arg.startsWith("--deno-arg=")) denoArgs.push(arg.slice("--deno-arg=".length));
+  else if (arg.startsWith("--variant=")) variants.push(arg.slice("--variant=".length));
+  else if (arg.startsWith("--wait-quiet=")) waitQuietS = Number(arg.slice("--wait-quiet=".length));
   else if (arg === "--no-aims") aims = false;
   else if (arg === "--help" || arg === "-h") help = true;
   else pass.push(arg);
@@ -76,10 +83,19 @@ const relaysLib = await import(pathToFileURL(join(harness, "lib/relays.mjs")).hr
 const deno = relaysLib.findDeno();
 if (!deno) fail("deno was not found (set DENO=/path/to/deno)");
 
-// Clients sign with this repository's crypto/ed25519.ts, bundled for Node.
-const pool = await createIdentityPool({ repo, deno, size: identitiesNeeded() });
-
 const specs = hushRelaySpecs({ repo, deno, serverArgs, denoArgs });
+for (const v of variants) {
+  const [name, path] = [v.slice(0, v.indexOf(":")), v.slice(v.indexOf(":") + 1)];
+  if (!name || !existsSync(join(path, "server.ts"))) {
+    fail(`--variant ${v}: no server.ts in ${path}`);
+  }
+  Object.assign(
+    specs,
+    hushRelaySpecs({ repo: resolve(path), deno, serverArgs, denoArgs, prefix: name }),
+  );
+}
+// Clients sign with this repository's crypto/ed25519.ts, bundled for Node.
+const pool = await createIdentityPool({ repo, deno, size: identitiesNeeded(Object.keys(specs)) });
 for (const [name, spec] of Object.entries(specs)) {
   relaysLib.RELAYS[name] = {
     ...spec,
@@ -97,6 +113,8 @@ if (!help) {
     pass.push("--out", join(repo, "bench/results", `hush-${stamp}.jsonl`));
   }
 }
+
+if (waitQuietS > 0 && !help) await waitQuiet(waitQuietS);
 
 // Hand over to the harness: same process, same module instances (RELAYS now has Hush in it).
 process.argv = [process.argv[0], join(harness, "bench.mjs"), ...pass];
@@ -163,14 +181,35 @@ function prepareHarness(shared) {
   return dir;
 }
 
+/** Waits (at most maxS seconds) until both CPUs were >= 85% idle over 2 s; reports how idle. */
+async function waitQuiet(maxS) {
+  const idle = () => {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(
+      Number,
+    );
+    return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
+  };
+  const end = Date.now() + maxS * 1000;
+  let pct = 0;
+  do {
+    const a = idle();
+    await new Promise((r) => setTimeout(r, 2000));
+    const b = idle();
+    pct = (100 * (b.idle - a.idle)) / (b.total - a.total);
+    if (pct >= 85) break;
+    console.error(`bench/relay: CPUs only ${pct.toFixed(0)}% idle, waiting for a quiet machine`);
+  } while (Date.now() < end);
+  console.error(`bench/relay: CPUs ${pct.toFixed(0)}% idle before the run`);
+}
+
 /** How many identities the whole invocation will use (ids are never reused), with margin. */
-function identitiesNeeded() {
+function identitiesNeeded(hushRelays) {
   const quick = has("--quick");
   const n = (flag, full, fast) => Number(valueOf(flag) ?? (quick ? fast : full));
   const runs = n("--runs", 5, 1);
   const perRun = n("--conns", 1000, 200) + 2 + 4 * n("--pairs", 50, 20) + n("--members", 50, 20);
   const warmup = 2 * 16 + 2 * 2 * 8;
   const relays = (valueOf("--relays") ?? "hush-tcp,hush-ws").split(",")
-    .filter((r) => r.startsWith("hush-")).length;
+    .filter((r) => hushRelays.includes(r)).length;
   return relays * (runs * perRun + warmup) + 16;
 }
