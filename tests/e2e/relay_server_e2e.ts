@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { sign } from "../../crypto/ed25519.ts";
+import { identityDhSignedMessage, signedPrekeySignedMessage } from "../../protocol/mod.ts";
 import { HELP } from "../../server.ts";
 import { loggedIn, relayTest, sleep, startServer, TestClient } from "./_relay_harness.ts";
 
@@ -171,6 +173,19 @@ relayTest(
       await alice.sendEnvelope("carol", new Uint8Array([11]));
       await carol.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
       await alice.next((f) => f.type === "accepted" && f.count === 6);
+      const dh = new Uint8Array(32).fill(5);
+      const spk = new Uint8Array(32).fill(6);
+      await carol.send({
+        type: "publish-keys",
+        replaceOneTimePrekeys: false,
+        identityDhKey: dh,
+        identityDhSignature: sign(carol.identity.privateKey, identityDhSignedMessage(dh)),
+        signedPrekeyId: 3,
+        signedPrekey: spk,
+        signedPrekeySignature: sign(carol.identity.privateKey, signedPrekeySignedMessage(3, spk)),
+        oneTimePrekeys: [{ id: 77, key: new Uint8Array(32).fill(7) }],
+      });
+      await carol.next("prekey-count");
     } finally {
       assert.equal((await server.stop("SIGTERM")).code, 0);
     }
@@ -189,6 +204,10 @@ relayTest(
         [10, 11],
       );
       await carol2.ack();
+      await bob2.send({ type: "fetch-keys", nick: "carol" });
+      const keys = await bob2.next("keys");
+      assert.ok(keys.status === "ok" && keys.oneTimePrekey?.id === 77);
+      assert.deepEqual(keys.identityKey, carol.identity.publicKey);
       await bob2.send({ type: "list-rooms" });
       assert.deepEqual((await bob2.next("rooms")).rooms.map((r) => r.room), ["club", "lobby"]);
       const impostor = await loggedIn(server.tcp, "bob");
