@@ -1,0 +1,223 @@
+/**
+ * An in-memory relay double for permission-free engine tests: it speaks the real codec over
+ * in-memory transports (the engine's `connectTransport` option), routes envelopes between the
+ * engines connected to it, and lets a test hold back acknowledgements, drop connections and
+ * deliver an envelope twice. It checks no signature: the real relay is covered by the e2e tests.
+ *
+ * @module
+ */
+
+import type { Transport, TransportHandlers } from "../../chat/transport.ts";
+import {
+  decodeFrame,
+  encodeFrame,
+  type EnvelopeFrame,
+  type Frame,
+  type PublishKeysFrame,
+} from "../../protocol/mod.ts";
+
+interface FakePeer {
+  handlers: TransportHandlers;
+  transport: Transport;
+  nick: string | undefined;
+  identityKey: Uint8Array | undefined;
+  open: boolean;
+  sends: number;
+  delivered: number;
+  acked: number;
+}
+
+/** A relay double. */
+export class FakeRelay {
+  /** Every SEND received, in order, across connections. */
+  readonly sends: (EnvelopeFrame & { type: "send" })[] = [];
+  /** Every ACK count received, in order. */
+  readonly acks: number[] = [];
+  /** When false, SENDs are recorded and routed but not acknowledged. */
+  autoAccept = true;
+  /** When true, every routed envelope is delivered twice. */
+  duplicateDeliveries = false;
+  #peers: FakePeer[] = [];
+  #bundles = new Map<string, { identityKey: Uint8Array; keys: PublishKeysFrame }>();
+  #rooms = new Map<string, Set<string>>([["lobby", new Set()]]);
+  #queues = new Map<string, Uint8Array[]>();
+
+  /** The engine option: opens an in-memory connection to this relay. */
+  readonly connect = (_url: string, handlers: TransportHandlers): Promise<Transport> => {
+    const peer: FakePeer = {
+      handlers,
+      nick: undefined,
+      identityKey: undefined,
+      open: true,
+      sends: 0,
+      delivered: 0,
+      acked: 0,
+      transport: undefined as unknown as Transport,
+    };
+    peer.transport = {
+      url: "tcp://fake:1",
+      send: (frame) => {
+        if (!peer.open) return;
+        const copy = frame.slice();
+        queueMicrotask(() => this.#receive(peer, copy));
+      },
+      close: () => this.#drop(peer, "closed by client"),
+    };
+    this.#peers.push(peer);
+    return Promise.resolve(peer.transport);
+  };
+
+  /** Closes every connection, as a relay crash would. */
+  dropAll(): void {
+    for (const peer of [...this.#peers]) this.#drop(peer, "connection reset");
+  }
+
+  /** Acknowledges every SEND received so far on the open connections. */
+  acceptAll(): void {
+    for (const peer of this.#peers) {
+      if (peer.open) this.#to(peer, { type: "accepted", count: peer.sends });
+    }
+  }
+
+  #drop(peer: FakePeer, reason: string): void {
+    if (!peer.open) return;
+    peer.open = false;
+    this.#peers = this.#peers.filter((p) => p !== peer);
+    queueMicrotask(() => peer.handlers.onClose(reason));
+  }
+
+  #to(peer: FakePeer, frame: Frame): void {
+    if (!peer.open) return;
+    const bytes = encodeFrame(frame);
+    queueMicrotask(() => {
+      if (peer.open) peer.handlers.onFrame(bytes);
+    });
+  }
+
+  #deliverTo(nick: string, envelope: EnvelopeFrame): void {
+    const bytes = encodeFrame({ ...envelope, type: "deliver" });
+    const copies = this.duplicateDeliveries ? 2 : 1;
+    const peer = this.#peers.find((p) => p.open && p.nick === nick);
+    for (let i = 0; i < copies; i++) {
+      if (peer === undefined) {
+        const queue = this.#queues.get(nick) ?? [];
+        queue.push(bytes);
+        this.#queues.set(nick, queue);
+      } else {
+        peer.delivered++;
+        const copy = bytes.slice();
+        queueMicrotask(() => {
+          if (peer.open) peer.handlers.onFrame(copy);
+        });
+      }
+    }
+  }
+
+  #join(peer: FakePeer, room: string): void {
+    const members = this.#rooms.get(room) ?? new Set<string>();
+    this.#rooms.set(room, members);
+    members.add(peer.nick!);
+    for (const other of this.#peers) {
+      if (other.open && other.nick !== undefined && members.has(other.nick)) {
+        this.#to(other, { type: "joined", room, nick: peer.nick! });
+      }
+    }
+  }
+
+  #receive(peer: FakePeer, bytes: Uint8Array): void {
+    if (!peer.open) return;
+    const frame = decodeFrame(bytes, { from: "client" });
+    switch (frame.type) {
+      case "hello":
+        peer.nick = frame.nick;
+        peer.identityKey = frame.identityKey;
+        this.#to(peer, { type: "challenge", nonce: new Uint8Array(32) });
+        return;
+      case "auth": {
+        const nick = peer.nick!;
+        for (const other of this.#peers) {
+          if (other !== peer && other.nick === nick) this.#drop(other, "replaced");
+        }
+        this.#join(peer, "lobby");
+        this.#to(peer, {
+          type: "ready",
+          nick,
+          maxFrameBytes: 65_536,
+          heartbeatMs: 30_000,
+          queued: this.#queues.get(nick)?.length ?? 0,
+          oneTimePrekeys: this.#bundles.get(nick)?.keys.oneTimePrekeys.length ?? 0,
+          hasBundle: this.#bundles.has(nick),
+        });
+        const queue = this.#queues.get(nick) ?? [];
+        this.#queues.delete(nick);
+        for (const envelope of queue) {
+          peer.delivered++;
+          queueMicrotask(() => {
+            if (peer.open) peer.handlers.onFrame(envelope);
+          });
+        }
+        return;
+      }
+      case "send":
+        peer.sends++;
+        this.sends.push(frame);
+        if (frame.toKind === "nick") this.#deliverTo(frame.to, frame);
+        else {
+          for (const member of this.#rooms.get(frame.to) ?? []) {
+            if (member !== frame.from) this.#deliverTo(member, frame);
+          }
+        }
+        if (this.autoAccept) this.#to(peer, { type: "accepted", count: peer.sends });
+        return;
+      case "ack":
+        peer.acked = frame.count;
+        this.acks.push(frame.count);
+        return;
+      case "publish-keys": {
+        const old = this.#bundles.get(peer.nick!);
+        const keys = frame.replaceOneTimePrekeys || old === undefined
+          ? frame
+          : { ...frame, oneTimePrekeys: [...old.keys.oneTimePrekeys, ...frame.oneTimePrekeys] };
+        this.#bundles.set(peer.nick!, { identityKey: peer.identityKey!, keys });
+        this.#to(peer, { type: "prekey-count", count: keys.oneTimePrekeys.length });
+        return;
+      }
+      case "fetch-keys": {
+        const entry = this.#bundles.get(frame.nick);
+        if (entry === undefined) {
+          this.#to(peer, { type: "keys", nick: frame.nick, status: "no-such-user" });
+          return;
+        }
+        const oneTime = entry.keys.oneTimePrekeys.shift() ?? null;
+        this.#to(peer, {
+          type: "keys",
+          nick: frame.nick,
+          status: "ok",
+          identityKey: entry.identityKey,
+          bundle: entry.keys,
+          oneTimePrekey: oneTime,
+        });
+        return;
+      }
+      case "join":
+        this.#join(peer, frame.room);
+        return;
+      case "list": {
+        const members = frame.room === ""
+          ? this.#peers.filter((p) => p.nick !== undefined).map((p) => p.nick!)
+          : [...this.#rooms.get(frame.room) ?? []];
+        this.#to(peer, {
+          type: "roster",
+          room: frame.room,
+          members: members.sort().map((nick) => ({
+            nick,
+            online: this.#peers.some((p) => p.open && p.nick === nick),
+          })),
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { type ChatClient, createChatClient } from "../../chat/engine.ts";
+import type { ChatEvent } from "../../chat/events.ts";
+import { MemoryHome } from "../../chat/home.ts";
+import { FakeRelay } from "./_fake_relay.ts";
+
+async function client(relay: FakeRelay, nick: string, home = new MemoryHome()) {
+  const events: ChatEvent[] = [];
+  const engine = await createChatClient({
+    server: "tcp://fake:1",
+    nick,
+    home,
+    connectTransport: relay.connect,
+    backoff: { baseMs: 1, maxMs: 4, random: () => 0 },
+    closeTimeoutMs: 200,
+    requestTimeoutMs: 1000,
+  });
+  engine.on((event) => events.push(event));
+  return { engine, events, home };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error(`Timed out: ${what}`);
+}
+
+function texts(events: ChatEvent[]): string[] {
+  return events.flatMap((e) => e.type === "message" && !e.own ? [e.text] : []);
+}
+
+async function closeAll(...engines: ChatClient[]) {
+  for (const engine of engines) await engine.close();
+}
+
+Deno.test("ChatClient resends unacknowledged envelopes after a reconnect with the same ids", async () => {
+  const relay = new FakeRelay();
+  relay.autoAccept = false;
+  const alice = await client(relay, "alice");
+  try {
+    await alice.engine.connect();
+    const first = await alice.engine.sendRoom("one");
+    const second = await alice.engine.sendRoom("two");
+    await until(() => relay.sends.length === 2, "two SENDs");
+    assert.equal(alice.engine.unacknowledged, 2);
+    relay.dropAll();
+    await until(() => relay.sends.length === 4, "the same two SENDs again");
+    assert.deepEqual(
+      relay.sends.map((s) => [...s.id].map((b) => b.toString(16).padStart(2, "0")).join("")),
+      [first, second, first, second],
+    );
+    assert.deepEqual(relay.sends[2]?.body, relay.sends[0]?.body);
+    relay.acceptAll();
+    await until(() => alice.engine.unacknowledged === 0, "outbox drained");
+    const sent = alice.events.flatMap((e) => e.type === "sent" ? [e.id] : []);
+    assert.deepEqual(sent, [first, second]);
+    assert.ok(alice.events.some((e) => e.type === "reconnecting"));
+  } finally {
+    await closeAll(alice.engine);
+  }
+});
+
+Deno.test("ChatClient shows a message delivered twice once and acknowledges both", async () => {
+  const relay = new FakeRelay();
+  relay.duplicateDeliveries = true;
+  const alice = await client(relay, "alice");
+  const bob = await client(relay, "bob");
+  try {
+    await alice.engine.connect();
+    await bob.engine.connect();
+    await alice.engine.sendPrivate("bob", "only once");
+    await alice.engine.sendRoom("room once");
+    await until(() => relay.acks.includes(2 + 4), "bob acknowledged everything");
+    assert.deepEqual(texts(bob.events), ["only once", "room once"]);
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});
+
+Deno.test("ChatClient keeps the outbox in its home: a restarted engine sends what was not acknowledged", async () => {
+  const relay = new FakeRelay();
+  relay.autoAccept = false;
+  const home = new MemoryHome();
+  const first = await client(relay, "alice", home);
+  await first.engine.connect();
+  const id = await first.engine.sendRoom("survives a restart");
+  await until(() => relay.sends.length === 1, "sent once");
+  await first.engine.close(); // not acknowledged within closeTimeoutMs
+  assert.equal(first.engine.unacknowledged, 1);
+  relay.autoAccept = true;
+  const second = await client(relay, "alice", home);
+  try {
+    await second.engine.connect();
+    await until(() => second.engine.unacknowledged === 0, "resent and acknowledged");
+    assert.equal(relay.sends.length, 2);
+    assert.deepEqual(relay.sends[1]?.id, relay.sends[0]?.id);
+    assert.equal(second.events.find((e) => e.type === "sent")?.type, "sent");
+    assert.equal(typeof id, "string");
+  } finally {
+    await closeAll(second.engine);
+  }
+});
+
+Deno.test("ChatClient acknowledges deliveries only after they are handled, cumulatively", async () => {
+  const relay = new FakeRelay();
+  const alice = await client(relay, "alice");
+  const bob = await client(relay, "bob");
+  try {
+    await alice.engine.connect();
+    await bob.engine.connect();
+    for (let i = 0; i < 5; i++) await alice.engine.sendPrivate("bob", `m${i}`);
+    await until(() => texts(bob.events).length === 5, "five messages");
+    await until(() => relay.acks.at(-1) === 5, "ack of 5");
+    assert.deepEqual(texts(bob.events), ["m0", "m1", "m2", "m3", "m4"]);
+    const acks = relay.acks.filter((n) => n > 0);
+    assert.deepEqual([...acks].sort((a, b) => a - b), acks, "acks never go backwards");
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});
