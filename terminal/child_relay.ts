@@ -30,14 +30,14 @@ export interface ChildRelayOptions {
   timeoutMs?: number;
 }
 
-const WS_URL = /\bws:\/\/[0-9.]+:(\d+)\/?/;
-const TCP_URL = /\btcp:\/\/[0-9.]+:(\d+)/;
+const WS_URL = /\bwss?:\/\/[0-9.]+:(\d+)\/?/;
+const TCP_URL = /\b(?:tcp|tls):\/\/[0-9.]+:(\d+)/;
 
 /** A running relay. */
 export class ChildRelay {
-  /** `ws://127.0.0.1:PORT/`. */
+  /** `ws://127.0.0.1:PORT/` (`wss://` with TLS). */
   readonly wsUrl: string;
-  /** `tcp://127.0.0.1:PORT`. */
+  /** `tcp://127.0.0.1:PORT` (`tls://` with TLS). */
   readonly tcpUrl: string;
   /** Everything the relay printed (stdout and stderr), line by line. */
   readonly output: string[];

@@ -28,7 +28,7 @@ export function errorLines(error: unknown): string[] {
     return [`hush: error: ${error.message}`, ...(error.hint ? [`hush: hint: ${error.hint}`] : [])];
   }
   if (error instanceof HushError) {
-    const hint = HINTS[error.code];
+    const hint = /certificate/i.test(error.message) ? CERTIFICATE_HINT : HINTS[error.code];
     return [`hush: error: ${error.message}`, ...(hint ? [`hush: hint: ${hint}`] : [])];
   }
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
@@ -40,6 +40,9 @@ export function errorLines(error: unknown): string[] {
   const message = error instanceof Error ? firstLine(error.message) : String(error);
   return [`hush: error: ${message}`];
 }
+
+const CERTIFICATE_HINT =
+  "the relay's TLS certificate is not trusted: pass --ca FILE with its certificate (PEM)";
 
 const HINTS: Readonly<Record<string, string>> = {
   CONNECT_FAILED: "is the relay running? start one with `deno task server`, or pass --server URL",
