@@ -48,18 +48,29 @@ const MAX_PREVIOUS_REMOTE_KEYS = 20;
 
 /** JSON-safe form of a {@linkcode DoubleRatchet} (all bytes as lowercase hex). */
 export interface DoubleRatchetJson {
+  /** Format version (1). */
   v: 1;
+  /** The 128-byte associated data. */
   ad: string;
+  /** Root key RK. */
   rootKey: string;
+  /** Our current ratchet key pair DHs. */
   dhSelf: { privateKey: string; publicKey: string };
+  /** The peer's current ratchet key DHr (null before the first message received). */
   dhRemote: string | null;
+  /** Sending chain key CKs. */
   sendChain: string | null;
+  /** Receiving chain key CKr. */
   recvChain: string | null;
+  /** Ns: messages sent in the current sending chain. */
   sendN: number;
+  /** Nr: messages received in the current receiving chain. */
   recvN: number;
+  /** PN: length of the previous sending chain. */
   previousCount: number;
   /** `[hex(ratchetKey) + ":" + n, hex(messageKey)]`, oldest first. */
   skipped: [string, string][];
+  /** The peer's last ratchet keys (hex), to name a replay from an old chain. */
   previousRemoteKeys: string[];
 }
 

@@ -60,9 +60,12 @@ export type SessionErrorCode =
  * drop the body, or keep it and retry later (for example after `NO_SENDER_KEY`).
  */
 export class SessionError extends HushError {
+  /** One of the documented {@linkcode SessionErrorCode} values. */
   declare readonly code: SessionErrorCode;
 
   /**
+   * Creates a session error.
+   *
    * @param code One of the documented {@linkcode SessionErrorCode} values.
    * @param message Sentence-case text, no final period, values quoted.
    * @param options Standard error options (`cause`).

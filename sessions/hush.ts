@@ -85,6 +85,7 @@ export interface OutgoingBody {
 
 /** A pairwise text message, decrypted. */
 export interface ReceivedText {
+  /** Discriminant. */
   type: "text";
   /** Sender nick (from the envelope). */
   from: string;
@@ -104,13 +105,19 @@ export interface ReceivedText {
 
 /** A sender-key distribution, received and stored (nothing to show, or a quiet notice). */
 export interface ReceivedSenderKey {
+  /** Discriminant. */
   type: "sender-key";
+  /** Sender nick (from the envelope). */
   from: string;
   /** The room whose messages from `from` can now be read. */
   room: string;
+  /** Suite of the pairwise message that carried it. */
   suite: CipherSuiteId;
+  /** Whether that suite is insecure (never true for our own distributions). */
   insecure: boolean;
+  /** Whether the sender's identity is verified. */
   verified: boolean;
+  /** `initial` or `ratchet`. */
   kind: BodyKind;
 }
 
@@ -119,13 +126,21 @@ export type Received = ReceivedText | ReceivedSenderKey;
 
 /** A room message, decrypted. */
 export interface ReceivedRoomText {
+  /** Discriminant. */
   type: "text";
+  /** Sender nick (from the envelope). */
   from: string;
+  /** Room name (from the envelope). */
   room: string;
+  /** Plaintext bytes. */
   plaintext: Uint8Array;
+  /** Plaintext as text (UTF-8, invalid sequences replaced). */
   text: string;
+  /** Suite id from the authenticated room header. */
   suite: CipherSuiteId;
+  /** True for an insecure suite (Caesar): warn the user. */
   insecure: boolean;
+  /** Whether the sender's identity is verified. */
   verified: boolean;
 }
 
@@ -233,6 +248,8 @@ export class Hush {
   }
 
   /**
+   * The suite used when sending to a nick or room (its setting, else the default).
+   *
    * @param target A nick or a room name.
    * @returns The suite used when sending to it.
    */
@@ -242,6 +259,8 @@ export class Hush {
   }
 
   /**
+   * Whether a pairwise session with `nick` exists.
+   *
    * @param nick A peer nick.
    * @returns Whether a pairwise session exists.
    */
@@ -357,7 +376,9 @@ export class Hush {
     const bytes = typeof plaintext === "string" ? new TextEncoder().encode(plaintext) : plaintext;
     return this.#exclusive(async () => {
       const wanted = [...new Set(members)];
-      let out = readJson<RoomOutJson>(this.#store, `room/${enc(room)}/out`);
+      const outKey = `room/${enc(room)}/out`;
+      let out = readJson<RoomOutJson>(this.#store, outKey);
+      const existed = out !== undefined;
       const departed = out?.distributedTo.some((nick) => !wanted.includes(nick)) ?? false;
       if (out === undefined || out.needsRotation || departed) {
         out = { key: OutboundSenderKey.create().toJSON(), distributedTo: [], needsRotation: false };
@@ -387,7 +408,12 @@ export class Hush {
         suite,
       });
       out.key = key.toJSON();
-      writeJson(this.#store, `room/${enc(room)}/out`, out);
+      // Fetching bundles awaited: a removeMember() or leaveRoom() may have run meanwhile.
+      const latest = readJson<RoomOutJson>(this.#store, outKey);
+      if (latest?.needsRotation === true && latest.key.keyId === out.key.keyId) {
+        out.needsRotation = true;
+      }
+      if (!existed || latest !== undefined) writeJson(this.#store, outKey, out);
       return {
         room: { body, kind: "room", suite, insecure: suite.insecure },
         distributions,

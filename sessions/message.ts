@@ -75,12 +75,17 @@ export interface InitialMessage extends InitialFields {
 
 /** A parsed room body (type 0x03). */
 export interface RoomMessage {
+  /** Suite wire id (authenticated). */
   suiteWireId: number;
+  /** Sender key id. */
   keyId: number;
+  /** Chain iteration of this message. */
   iteration: number;
   /** The 11 header bytes as received. */
   header: Uint8Array;
+  /** Sealed bytes. */
   ciphertext: Uint8Array;
+  /** The 64-byte Ed25519 signature. */
   signature: Uint8Array;
   /** Everything before the signature (what the signature covers, after the label and room). */
   signed: Uint8Array;

@@ -75,10 +75,21 @@ export {
   signSignedPrekey,
   verifyBundle,
   x3dhInitiate,
+  type X3dhInitiation,
+  type X3dhLocalKeys,
   x3dhRespond,
 } from "./x3dh.ts";
-export { DoubleRatchet, type DoubleRatchetJson } from "./double_ratchet.ts";
-export { InboundSenderKey, OutboundSenderKey } from "./sender_keys.ts";
+export {
+  DoubleRatchet,
+  type DoubleRatchetJson,
+  type RatchetDecryptOptions,
+} from "./double_ratchet.ts";
+export {
+  InboundSenderKey,
+  type InboundSenderKeyJson,
+  OutboundSenderKey,
+  type OutboundSenderKeyJson,
+} from "./sender_keys.ts";
 export {
   type BodyKind,
   type Content,
@@ -89,8 +100,38 @@ export {
   describeBody,
   encodeContent,
   type InitialFields,
+  type InitialMessage,
   type RatchetMessage,
   type RoomMessage,
   type SenderKeyDistribution,
 } from "./message.ts";
-export * from "./constants.ts";
+export {
+  BODY_INITIAL,
+  BODY_RATCHET,
+  BODY_ROOM,
+  BODY_VERSION,
+  CONTENT_SENDER_KEY,
+  CONTENT_TEXT,
+  EXTRA_MAC_LENGTH,
+  LABEL_IDENTITY_DH,
+  LABEL_MESSAGE_KEYS,
+  LABEL_RATCHET_ROOT,
+  LABEL_ROOM_SIGNATURE,
+  LABEL_SENDER_MESSAGE_KEYS,
+  LABEL_SIGNED_PREKEY,
+  LABEL_X3DH,
+  MAX_ROOM_NAME_BYTES,
+  MAX_SEEN_BASE_KEYS,
+  MAX_SENDER_KEYS_PER_MEMBER,
+  MAX_SESSIONS_PER_PEER,
+  MAX_SKIP,
+  MAX_STORED_SKIPPED,
+} from "./constants.ts";
+/** Crypto types that appear in this module's API. */
+export type {
+  CipherSuite,
+  CipherSuiteId,
+  HushError,
+  IdentityKeyPair,
+  X25519KeyPair,
+} from "../crypto/mod.ts";

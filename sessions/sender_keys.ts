@@ -80,9 +80,13 @@ export function roomSignedBytes(room: string, signed: Uint8Array): Uint8Array {
 
 /** JSON-safe form of an {@linkcode OutboundSenderKey}. */
 export interface OutboundSenderKeyJson {
+  /** Sender key id (u32). */
   keyId: number;
+  /** Chain key at `iteration` (hex). */
   chainKey: string;
+  /** Next iteration to send. */
   iteration: number;
+  /** Ed25519 signing seed (hex, secret). */
   signingSeed: string;
 }
 
@@ -172,7 +176,11 @@ export class OutboundSenderKey {
     return concatBytes(signed, signature);
   }
 
-  /** @returns JSON-safe state (secret). */
+  /**
+   * Serializes the state (it holds secrets).
+   *
+   * @returns JSON-safe state.
+   */
   toJSON(): OutboundSenderKeyJson {
     return {
       keyId: this.#keyId,
@@ -183,6 +191,8 @@ export class OutboundSenderKey {
   }
 
   /**
+   * Resumes a serialized state.
+   *
    * @param json Output of `toJSON`.
    * @returns The key.
    */
@@ -198,11 +208,17 @@ export class OutboundSenderKey {
 
 /** JSON-safe form of an {@linkcode InboundSenderKey}. */
 export interface InboundSenderKeyJson {
+  /** Sender key id (u32). */
   keyId: number;
+  /** Chain key at `iteration` (hex). */
   chainKey: string;
+  /** Next iteration expected. */
   iteration: number;
+  /** The sender's Ed25519 signing public key (hex). */
   signingKey: string;
+  /** The sender's Ed25519 identity key (hex), bound into the associated data. */
   senderIdentityKey: string;
+  /** Skipped message keys: `[iteration, hex(messageKey)]`, oldest first. */
   skipped: [number, string][];
 }
 
@@ -225,6 +241,8 @@ export class InboundSenderKey {
   }
 
   /**
+   * Creates the receiving state from a distribution.
+   *
    * @param distribution A distribution received over the pairwise session with the sender.
    * @param senderIdentityKey The sender's Ed25519 identity (from that pairwise session).
    * @returns The receiving state.
@@ -330,7 +348,11 @@ export class InboundSenderKey {
     return { plaintext, suite };
   }
 
-  /** @returns JSON-safe state (secret). */
+  /**
+   * Serializes the state (it holds secrets).
+   *
+   * @returns JSON-safe state.
+   */
   toJSON(): InboundSenderKeyJson {
     return {
       keyId: this.#keyId,
@@ -343,6 +365,8 @@ export class InboundSenderKey {
   }
 
   /**
+   * Resumes a serialized state.
+   *
    * @param json Output of `toJSON`.
    * @returns The key.
    */

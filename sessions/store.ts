@@ -16,16 +16,22 @@ export type StoredValue = Uint8Array | string;
  */
 export interface SessionStore {
   /**
+   * Reads a value.
+   *
    * @param key The key to read.
    * @returns The stored value, or `undefined`.
    */
   get(key: string): StoredValue | undefined;
   /**
+   * Writes a value.
+   *
    * @param key The key to write.
    * @param value The value (replaces any previous one).
    */
   set(key: string, value: StoredValue): void;
   /**
+   * Removes a value.
+   *
    * @param key The key to remove (no error when absent).
    */
   delete(key: string): void;
@@ -43,6 +49,8 @@ export class MemorySessionStore implements SessionStore {
   #map = new Map<string, StoredValue>();
 
   /**
+   * Reads a value.
+   *
    * @param key The key to read.
    * @returns The stored value (bytes are copied), or `undefined`.
    */
@@ -52,6 +60,8 @@ export class MemorySessionStore implements SessionStore {
   }
 
   /**
+   * Writes a value.
+   *
    * @param key The key to write.
    * @param value The value; bytes are copied.
    */
@@ -59,12 +69,18 @@ export class MemorySessionStore implements SessionStore {
     this.#map.set(key, value instanceof Uint8Array ? value.slice() : value);
   }
 
-  /** @param key The key to remove. */
+  /**
+   * Removes a value.
+   *
+   * @param key The key to remove.
+   */
   delete(key: string): void {
     this.#map.delete(key);
   }
 
   /**
+   * Lists keys by prefix.
+   *
    * @param prefix The prefix to match.
    * @returns The matching keys, in insertion order.
    */

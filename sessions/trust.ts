@@ -84,6 +84,8 @@ export class TrustStore {
   #myKey: Uint8Array;
 
   /**
+   * Opens the trust records in a store.
+   *
    * @param store The local user's store.
    * @param myIdentityKey Our Ed25519 identity public key (for safety numbers).
    */
@@ -172,6 +174,8 @@ export class TrustStore {
   }
 
   /**
+   * What we know about a peer.
+   *
    * @param nick The nick.
    * @returns What we know about the peer, or `undefined` if never seen.
    */
@@ -193,6 +197,8 @@ export class TrustStore {
   }
 
   /**
+   * Whether the peer is verified.
+   *
    * @param nick The nick.
    * @returns Whether the pinned key is verified (and unchanged).
    */

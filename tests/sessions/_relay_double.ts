@@ -50,10 +50,10 @@ export class RelayDouble {
     const identity = options.identity ?? generateIdentityKeyPair();
     const store = (options.store as MemorySessionStore | undefined) ?? new MemorySessionStore();
     const hush = new Hush({
+      fetchBundle: (target) => Promise.resolve(this.fetch(target)),
       ...options,
       store,
       identity,
-      fetchBundle: (target) => Promise.resolve(this.fetch(target)),
     });
     const party = { nick, identity, store, hush };
     this.parties.set(nick, party);
@@ -65,10 +65,10 @@ export class RelayDouble {
   restart(nick: string, options: Partial<HushOptions> = {}): Party {
     const old = this.party(nick);
     const hush = new Hush({
+      fetchBundle: (target) => Promise.resolve(this.fetch(target)),
       ...options,
       store: old.store,
       identity: old.identity,
-      fetchBundle: (target) => Promise.resolve(this.fetch(target)),
     });
     const party = { ...old, hush };
     this.parties.set(nick, party);

@@ -230,3 +230,25 @@ Deno.test("leaveRoom() forgets a room's keys", async () => {
   assert.deepEqual(bob.store.keys("room/lobby/"), []);
   assertSessionError(() => bob.hush.decryptRoom("lobby", "alice", body), "NO_SENDER_KEY");
 });
+
+Deno.test("removeMember() during an encryptToRoom() waiting on a bundle still forces the rotation", async () => {
+  const relay = roomOf(["alice", "bob", "carol"]);
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const alice = relay.restart("alice", {
+    fetchBundle: async (nick) => {
+      if (nick === "carol") await gate;
+      return relay.fetch(nick);
+    },
+  }).hush;
+  const first = await alice.encryptToRoom("lobby", ["bob"], "to bob only");
+  const pending = alice.encryptToRoom("lobby", ["bob", "carol"], "carol joins");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  alice.removeMember("lobby", "bob"); // the LEAVE notice arrives while the fetch is pending
+  release();
+  const second = await pending;
+  assert.equal(describeKeyId(second.room.body), describeKeyId(first.room.body));
+  // A stale member list still containing bob: the rotation happens anyway.
+  const third = await alice.encryptToRoom("lobby", ["bob", "carol"], "after bob left");
+  assert.notEqual(describeKeyId(third.room.body), describeKeyId(first.room.body));
+});
