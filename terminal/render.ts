@@ -344,6 +344,7 @@ function renderSafetyNumber(
       `${time}      ${paint(sanitize(line), "1", color)}`
     ),
   ];
+  if (event.verified) return lines;
   if (event.words.length > 0) {
     lines.push(`${time}    to read aloud: ${event.words.map(sanitize).join(" ")}`);
   }

@@ -118,6 +118,16 @@ Deno.test("renderEvent() shows the safety number and how to compare it", () => {
   assert.equal(lines.length, 7);
   assert.ok(lines.some((l) => l.includes("to read aloud: apple river")));
   assert.ok(lines.some((l) => l.includes("/verify bob")));
+  const verified = renderEvent({
+    type: "safety-number",
+    peer: "bob",
+    safetyNumber: "1".repeat(60),
+    formatted: "11111 11111 11111 11111\n11111 11111 11111 11111\n11111 11111 11111 11111",
+    words: ["apple", "river"],
+    verified: true,
+  }, plain);
+  assert.equal(verified[0], "[09:05] -- Safety number with bob (verified):");
+  assert.equal(verified.length, 4, "no instructions once verified");
 });
 
 Deno.test("renderEvent() is loud about a changed identity and says sending is blocked", () => {
