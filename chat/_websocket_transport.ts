@@ -11,6 +11,13 @@ import type { Transport, TransportHandlers } from "./transport.ts";
 export interface WebSocketTransportOptions {
   maxFrameSize: number;
   timeoutMs: number;
+  /**
+   * Second argument of the `WebSocket` constructor, when the runtime takes one (Deno:
+   * `{ client }` with a `Deno.HttpClient` trusting extra CA certificates).
+   */
+  init?: unknown;
+  /** Called once when the socket is gone (releases what `init` holds). */
+  onFinish?: () => void;
 }
 
 /**
@@ -28,7 +35,12 @@ export function connectWebSocketTransport(
   options: WebSocketTransportOptions,
 ): Promise<Transport> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = options.init === undefined
+      ? new WebSocket(url)
+      : new (WebSocket as unknown as new (url: string, init: unknown) => WebSocket)(
+        url,
+        options.init,
+      );
     socket.binaryType = "arraybuffer";
     let open = false;
     let closed = false;
@@ -42,6 +54,7 @@ export function connectWebSocketTransport(
       if (closed) return;
       closed = true;
       clearTimeout(timer);
+      options.onFinish?.();
       if (open) handlers.onClose(reason);
       else reject(new Error(reason));
     };

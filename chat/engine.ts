@@ -72,6 +72,11 @@ export const SEEN_FILE = "seen.json";
 /** Home file holding the unacknowledged envelopes. */
 export const OUTBOX_FILE = "outbox.json";
 
+/** Most room messages kept while waiting for their sender key. */
+const MAX_PENDING_ROOM = 256;
+/** How long a room message waits for its sender key before an error is shown. */
+const PENDING_SENDER_KEY_MS = 10_000;
+
 /** Relay error codes after which reconnecting cannot help: the engine stops. */
 const FATAL_CODES = new Set([
   "UNSUPPORTED_VERSION",
@@ -112,6 +117,11 @@ export interface ChatClientOptions {
   closeTimeoutMs?: number;
   /** How long a key-directory lookup may take (default 10,000 ms). */
   requestTimeoutMs?: number;
+  /**
+   * How long a room message whose sender key has not arrived yet is kept before an
+   * `error` event `NO_SENDER_KEY` gives up on it (default 10,000 ms).
+   */
+  senderKeyWaitMs?: number;
   /** Refuse messages under an insecure suite (Caesar). */
   refuseInsecure?: boolean;
   /** Clock in milliseconds (default `Date.now`). */
@@ -242,7 +252,8 @@ export class ChatClient {
 
   #inbox: { frame: EnvelopeFrame & { type: "deliver" }; generation: number }[] = [];
   #processing = false;
-  #pendingRoom: { frame: EnvelopeFrame; generation: number }[] = [];
+  #pendingRoom: { frame: EnvelopeFrame; generation: number; since: number }[] = [];
+  #pendingTimer: ReturnType<typeof setInterval> | undefined;
   #keyRequests = new Map<string, Pending<KeysFrame>[]>();
   #rosterRequests = new Map<string, Pending<string[]>[]>();
   #sendChain: Promise<unknown> = Promise.resolve();
@@ -602,6 +613,8 @@ export class ChatClient {
     while (this.#processing) await new Promise((resolve) => setTimeout(resolve, 5));
     this.#closed = true;
     this.#stopReason ??= "closed";
+    clearInterval(this.#pendingTimer);
+    this.#pendingTimer = undefined;
     clearTimeout(this.#outboxSaveTimer);
     this.#outboxSaveTimer = undefined;
     await this.#persist().catch(() => {});
@@ -1319,8 +1332,15 @@ export class ChatClient {
     } catch (error) {
       if (error instanceof SessionError && error.code === "NO_SENDER_KEY" && !retry) {
         // The distribution may still be on its way: keep the body, retry when a key arrives.
-        this.#pendingRoom.push({ frame, generation });
-        if (this.#pendingRoom.length > 256) this.#pendingRoom.shift();
+        this.#pendingRoom.push({ frame, generation, since: this.#now() });
+        if (this.#pendingRoom.length > MAX_PENDING_ROOM) {
+          const dropped = this.#pendingRoom.shift();
+          if (dropped !== undefined) events.push(noSenderKeyEvent(dropped.frame));
+        }
+        this.#pendingTimer ??= setInterval(
+          () => this.#expirePending(),
+          Math.min(1_000, this.#options.senderKeyWaitMs ?? 1_000),
+        );
         return;
       }
       if (error instanceof SessionError && error.code === "DUPLICATE_MESSAGE") {
@@ -1334,6 +1354,18 @@ export class ChatClient {
       }
       events.push(decryptErrorEvent(error, frame.from, frame.toKind === "room" ? frame.to : ""));
     }
+  }
+
+  /** Gives up on room messages whose sender key did not arrive in time: one error each. */
+  #expirePending(): void {
+    const limit = this.#now() - (this.#options.senderKeyWaitMs ?? PENDING_SENDER_KEY_MS);
+    const expired = this.#pendingRoom.filter((item) => item.since <= limit);
+    this.#pendingRoom = this.#pendingRoom.filter((item) => item.since > limit);
+    if (this.#pendingRoom.length === 0) {
+      clearInterval(this.#pendingTimer);
+      this.#pendingTimer = undefined;
+    }
+    for (const item of expired) this.#emit(noSenderKeyEvent(item.frame));
   }
 
   #retryPendingRoom(events: ChatEvent[]): void {
@@ -1510,6 +1542,15 @@ function checkSuite(id: string): void {
   } catch (error) {
     throw new ChatError("UNKNOWN_CIPHER_SUITE", `Unknown cipher suite "${id}"`, { cause: error });
   }
+}
+
+function noSenderKeyEvent(frame: EnvelopeFrame): ChatEvent {
+  return {
+    type: "error",
+    code: "NO_SENDER_KEY",
+    message:
+      `Cannot open a message from "${frame.from}" in "${frame.to}": their room key never arrived`,
+  };
 }
 
 function decryptErrorEvent(error: unknown, from: string, room: string): ChatEvent {

@@ -130,7 +130,14 @@ export async function connectTransport(
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
   try {
     if (scheme === "ws" || scheme === "wss") {
-      return await connectWebSocketTransport(url, handlers, { maxFrameSize, timeoutMs });
+      const client = scheme === "wss" && options.caCerts !== undefined
+        ? createHttpClient(options.caCerts)
+        : undefined;
+      return await connectWebSocketTransport(url, handlers, {
+        maxFrameSize,
+        timeoutMs,
+        ...(client === undefined ? {} : { init: { client }, onFinish: () => client.close() }),
+      });
     }
     return await connectTcpTransport(url, handlers, {
       hostname,
@@ -147,4 +154,10 @@ export async function connectTransport(
       cause: error,
     });
   }
+}
+
+/** A Deno HTTP client trusting `caCerts`, for `wss://` (undefined outside Deno). */
+function createHttpClient(caCerts: string[]): { close(): void } | undefined {
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  return deno?.createHttpClient?.({ caCerts });
 }

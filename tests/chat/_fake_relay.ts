@@ -37,6 +37,9 @@ export class FakeRelay {
   autoAccept = true;
   /** When true, every routed envelope is delivered twice. */
   duplicateDeliveries = false;
+  /** Decides per routed envelope: deliver it, drop it, or hold it until {@linkcode releaseHeld}. */
+  route: (to: string, envelope: EnvelopeFrame) => "deliver" | "drop" | "hold" = () => "deliver";
+  #held: [string, EnvelopeFrame][] = [];
   #peers: FakePeer[] = [];
   #bundles = new Map<string, { identityKey: Uint8Array; keys: PublishKeysFrame }>();
   #rooms = new Map<string, Set<string>>([["lobby", new Set()]]);
@@ -94,7 +97,22 @@ export class FakeRelay {
     });
   }
 
-  #deliverTo(nick: string, envelope: EnvelopeFrame): void {
+  /** Delivers the held envelopes, in order. */
+  releaseHeld(): void {
+    const held = this.#held;
+    this.#held = [];
+    for (const [nick, envelope] of held) this.#deliverTo(nick, envelope, true);
+  }
+
+  #deliverTo(nick: string, envelope: EnvelopeFrame, released = false): void {
+    if (!released) {
+      const decision = this.route(nick, envelope);
+      if (decision === "drop") return;
+      if (decision === "hold") {
+        this.#held.push([nick, envelope]);
+        return;
+      }
+    }
     const bytes = encodeFrame({ ...envelope, type: "deliver" });
     const copies = this.duplicateDeliveries ? 2 : 1;
     const peer = this.#peers.find((p) => p.open && p.nick === nick);

@@ -14,6 +14,7 @@ async function client(relay: FakeRelay, nick: string, home = new MemoryHome()) {
     backoff: { baseMs: 1, maxMs: 4, random: () => 0 },
     closeTimeoutMs: 200,
     requestTimeoutMs: 1000,
+    senderKeyWaitMs: 100,
   });
   engine.on((event) => events.push(event));
   return { engine, events, home };
@@ -116,6 +117,47 @@ Deno.test("ChatClient acknowledges deliveries only after they are handled, cumul
     assert.deepEqual(texts(bob.events), ["m0", "m1", "m2", "m3", "m4"]);
     const acks = relay.acks.filter((n) => n > 0);
     assert.deepEqual([...acks].sort((a, b) => a - b), acks, "acks never go backwards");
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});
+
+Deno.test("ChatClient opens a room message that arrived before its sender key once the key arrives", async () => {
+  const relay = new FakeRelay();
+  const alice = await client(relay, "alice");
+  const bob = await client(relay, "bob");
+  try {
+    await alice.engine.connect();
+    await bob.engine.connect();
+    await until(() => alice.events.some((e) => e.type === "join" && e.nick === "bob"), "join");
+    // Hold alice's pairwise envelope (the sender key) so the room message overtakes it.
+    relay.route = (_to, envelope) => envelope.toKind === "nick" ? "hold" : "deliver";
+    await alice.engine.sendRoom("overtaken");
+    await until(() => relay.acks.length > 0, "bob handled the room message");
+    assert.deepEqual(texts(bob.events), []);
+    relay.releaseHeld();
+    await until(() => texts(bob.events).length === 1, "shown after the key");
+    assert.deepEqual(texts(bob.events), ["overtaken"]);
+    assert.equal(bob.events.some((e) => e.type === "error"), false);
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});
+
+Deno.test("ChatClient reports a room message whose sender key never arrives as NO_SENDER_KEY", async () => {
+  const relay = new FakeRelay();
+  const alice = await client(relay, "alice");
+  const bob = await client(relay, "bob");
+  try {
+    await alice.engine.connect();
+    await bob.engine.connect();
+    await until(() => alice.events.some((e) => e.type === "join" && e.nick === "bob"), "join");
+    relay.route = (_to, envelope) => envelope.toKind === "nick" ? "drop" : "deliver";
+    await alice.engine.sendRoom("unreadable");
+    await until(() => bob.events.some((e) => e.type === "error"), "an error event");
+    const error = bob.events.find((e) => e.type === "error");
+    assert.equal(error?.type === "error" && error.code, "NO_SENDER_KEY");
+    assert.deepEqual(texts(bob.events), []);
   } finally {
     await closeAll(alice.engine, bob.engine);
   }

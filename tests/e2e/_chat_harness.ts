@@ -77,8 +77,8 @@ async function startRelayOnce(
     const pump = async (stream: ReadableStream<Uint8Array>) => {
       for await (const chunk of stream) {
         output += decoder.decode(chunk, { stream: true });
-        ws ??= output.match(/ws:\/\/127\.0\.0\.1:\d+\/?/)?.[0];
-        tcp ??= output.match(/tcp:\/\/127\.0\.0\.1:\d+/)?.[0];
+        ws ??= output.match(/wss?:\/\/127\.0\.0\.1:\d+\/?/)?.[0];
+        tcp ??= output.match(/(?:tcp|tls):\/\/127\.0\.0\.1:\d+/)?.[0];
         if (ws !== undefined && tcp !== undefined) resolve();
       }
     };
