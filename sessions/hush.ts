@@ -31,6 +31,7 @@ import { SessionError } from "./errors.ts";
 import { LocalUser, type PublishedBundle } from "./local_user.ts";
 import {
   type BodyKind,
+  type Content,
   decodeContent,
   decodeInitialMessage,
   decodeRatchetMessage,
@@ -328,7 +329,7 @@ export class Hush {
    */
   decryptFrom(nick: string, body: Uint8Array): Received {
     const type = body[0];
-    let opened: { plaintext: Uint8Array; suite: CipherSuite; kind: BodyKind; peer: Uint8Array };
+    let opened: { content: Content; suite: CipherSuite; kind: BodyKind; peer: Uint8Array };
     if (type === BODY_INITIAL) {
       opened = { ...this.#openInitial(nick, decodeInitialMessage(body), body), kind: "initial" };
     } else if (type === BODY_RATCHET) {
@@ -336,7 +337,7 @@ export class Hush {
     } else {
       throw new SessionError("BAD_MESSAGE", `Not a pairwise body: type byte "${type ?? "empty"}"`);
     }
-    const content = decodeContent(opened.plaintext);
+    const content = opened.content;
     const common = {
       from: nick,
       suite: opened.suite.id,
@@ -451,11 +452,11 @@ export class Hush {
       refuseInsecure: this.#refuseInsecure,
     });
     const content = decodeContent(plaintext);
-    keys[index] = key.toJSON();
-    writeJson(this.#store, storeKey, keys);
     if (content.type !== "text") {
       throw new SessionError("BAD_MESSAGE", "A room message must carry text content");
     }
+    keys[index] = key.toJSON();
+    writeJson(this.#store, storeKey, keys);
     return {
       type: "text",
       from,
@@ -579,7 +580,7 @@ export class Hush {
   #openRatchet(
     nick: string,
     message: RatchetMessage,
-  ): { plaintext: Uint8Array; suite: CipherSuite; peer: Uint8Array } {
+  ): { content: Content; suite: CipherSuite; peer: Uint8Array } {
     const sessions = this.#loadSessions(nick);
     if (sessions.length === 0) {
       throw new SessionError("NO_SESSION", `No session with "${nick}" for a ratchet message`);
@@ -588,10 +589,11 @@ export class Hush {
     for (const [i, session] of sessions.entries()) {
       try {
         const result = session.ratchet.decrypt(message, { refuseInsecure: this.#refuseInsecure });
+        const content = decodeContent(result.plaintext); // before anything is stored
         session.json.pendingInitial = null;
         sessions.splice(i, 1);
         this.#saveSessions(nick, [session, ...sessions]);
-        return { ...result, peer: fromHex(session.json.peerIdentityKey) };
+        return { content, suite: result.suite, peer: fromHex(session.json.peerIdentityKey) };
       } catch (error) {
         if (!(error instanceof SessionError)) throw error;
         if (failure === undefined || failure.code === "DECRYPT_FAILED") failure = error;
@@ -604,7 +606,7 @@ export class Hush {
     nick: string,
     message: InitialMessage,
     body: Uint8Array,
-  ): { plaintext: Uint8Array; suite: CipherSuite; peer: Uint8Array } {
+  ): { content: Content; suite: CipherSuite; peer: Uint8Array } {
     const baseKey = toHex(message.baseKey);
     if (this.#loadSessions(nick).some((s) => s.json.baseKey === baseKey)) {
       // A later message of an initiator that has not heard from us yet.
@@ -643,6 +645,7 @@ export class Hush {
       ad: x.ad,
     });
     const result = ratchet.decrypt(message.message, { refuseInsecure: this.#refuseInsecure });
+    const content = decodeContent(result.plaintext);
     // Authenticated. A known nick with a different identity: hold it, block sending, and say so.
     if (this.trust.compare(nick, message.identityKey) === "changed") {
       const old = this.trust.get(nick)!.identityKey;
@@ -670,7 +673,7 @@ export class Hush {
       },
     };
     this.#saveSessions(nick, [session, ...this.#loadSessions(nick)]);
-    return { ...result, peer: message.identityKey };
+    return { content, suite: result.suite, peer: message.identityKey };
   }
 
   #storeInbound(nick: string, distribution: SenderKeyDistribution, peer: Uint8Array): void {

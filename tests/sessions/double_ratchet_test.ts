@@ -512,3 +512,15 @@ Deno.test("a store from another identity is refused with BAD_STATE", () => {
   new Hush({ store, identity: generateIdentityKeyPair() });
   assertSessionError(() => new Hush({ store, identity: generateIdentityKeyPair() }), "BAD_STATE");
 });
+
+Deno.test("an authenticated message with an unknown content type is refused with BAD_MESSAGE, state unchanged", async () => {
+  const relay = await established();
+  const alice = relay.party("alice");
+  const bob = relay.party("bob");
+  const [session] = JSON.parse(alice.store.get("session/bob") as string);
+  const ratchet = DoubleRatchet.fromJSON(session.ratchet);
+  const body = ratchet.encrypt(Uint8Array.of(0x09, 1, 2, 3), AES);
+  const before = dumpStore(bob.store);
+  assertSessionError(() => bob.hush.decryptFrom("alice", body), "BAD_MESSAGE");
+  assert.equal(dumpStore(bob.store), before);
+});
