@@ -33,7 +33,7 @@ export interface ChildClientOptions {
   root?: string | URL;
 }
 
-/** An event with its arrival index. */
+/** A condition on one event, for {@link ChildClient.waitFor}. */
 export type Predicate = (event: ChatEvent) => boolean;
 
 /** A running `client.ts --json`. */
