@@ -33,6 +33,8 @@ export class FakeRelay {
   readonly sends: (EnvelopeFrame & { type: "send" })[] = [];
   /** Every ACK count received, in order. */
   readonly acks: number[] = [];
+  /** Every PUBLISH_KEYS received, in order. */
+  readonly publishes: PublishKeysFrame[] = [];
   /** When false, SENDs are recorded and routed but not acknowledged. */
   autoAccept = true;
   /** When true, every routed envelope is delivered twice. */
@@ -69,6 +71,27 @@ export class FakeRelay {
     this.#peers.push(peer);
     return Promise.resolve(peer.transport);
   };
+
+  /**
+   * Hands out `count` of a nick's one-time prekeys (as fetches by others would) and tells the
+   * nick how many are left.
+   *
+   * @returns How many the relay still holds.
+   */
+  takePrekeys(nick: string, count: number): number {
+    const entry = this.#bundles.get(nick);
+    if (entry === undefined) return 0;
+    entry.keys.oneTimePrekeys.splice(0, count);
+    const left = entry.keys.oneTimePrekeys.length;
+    const owner = this.#peers.find((p) => p.open && p.nick === nick);
+    if (owner !== undefined) this.#to(owner, { type: "prekey-count", count: left });
+    return left;
+  }
+
+  /** How many one-time prekeys the relay holds for a nick. */
+  prekeyCount(nick: string): number {
+    return this.#bundles.get(nick)?.keys.oneTimePrekeys.length ?? 0;
+  }
 
   /** Closes every connection, as a relay crash would. */
   dropAll(): void {
@@ -192,9 +215,10 @@ export class FakeRelay {
         this.acks.push(frame.count);
         return;
       case "publish-keys": {
+        this.publishes.push(frame);
         const old = this.#bundles.get(peer.nick!);
         const keys = frame.replaceOneTimePrekeys || old === undefined
-          ? frame
+          ? { ...frame, oneTimePrekeys: [...frame.oneTimePrekeys] }
           : { ...frame, oneTimePrekeys: [...old.keys.oneTimePrekeys, ...frame.oneTimePrekeys] };
         this.#bundles.set(peer.nick!, { identityKey: peer.identityKey!, keys });
         this.#to(peer, { type: "prekey-count", count: keys.oneTimePrekeys.length });

@@ -162,3 +162,23 @@ Deno.test("ChatClient reports a room message whose sender key never arrives as N
     await closeAll(alice.engine, bob.engine);
   }
 });
+
+Deno.test("ChatClient publishes its bundle on first connect and tops up one-time prekeys when few are left", async () => {
+  const relay = new FakeRelay();
+  const alice = await client(relay, "alice");
+  try {
+    await alice.engine.connect();
+    await until(() => relay.publishes.length === 1, "first publish");
+    assert.equal(relay.publishes[0]?.replaceOneTimePrekeys, true);
+    const initial = relay.prekeyCount("alice");
+    assert.ok(initial >= 20, `only ${initial} one-time prekeys published`);
+    relay.takePrekeys("alice", initial - 5);
+    await until(() => relay.publishes.length === 2, "top-up publish");
+    assert.equal(relay.publishes[1]?.replaceOneTimePrekeys, false);
+    assert.ok(relay.prekeyCount("alice") >= 20, "topped up");
+    const ids = relay.publishes.flatMap((p) => p.oneTimePrekeys.map((k) => k.id));
+    assert.equal(new Set(ids).size, ids.length, "no prekey id published twice");
+  } finally {
+    await closeAll(alice.engine);
+  }
+});
