@@ -129,6 +129,11 @@ Deno.test({
         });
         assert.equal(pm.private, true);
 
+        // /join changes the prompt to the new room.
+        await tmux("send-keys", "-t", "hush", "-l", "/join dev");
+        await tmux("send-keys", "-t", "hush", "Enter");
+        await waitForScreen((l) => lastLine(l).startsWith("alice@dev>"), "the prompt in dev");
+
         // A bad command is one clear line; /quit ends the client.
         await tmux("send-keys", "-t", "hush", "-l", "/jion dev");
         await tmux("send-keys", "-t", "hush", "Enter");
