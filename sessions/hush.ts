@@ -38,6 +38,7 @@ import {
   decodeRoomMessage,
   encodeContent,
   encodeInitialPrefix,
+  INITIAL_PREFIX_LENGTH,
   type InitialMessage,
   type RatchetMessage,
   type SenderKeyDistribution,
@@ -160,6 +161,8 @@ interface PairwiseJson {
   peerIdentityDhKey: string;
   baseKey: string;
   pendingInitial: string | null;
+  /** Responder side: the X3DH prefix that created the session (later ones must match it). */
+  initialPrefix?: string;
   ratchet: DoubleRatchetJson;
 }
 
@@ -608,8 +611,17 @@ export class Hush {
     body: Uint8Array,
   ): { content: Content; suite: CipherSuite; peer: Uint8Array } {
     const baseKey = toHex(message.baseKey);
-    if (this.#loadSessions(nick).some((s) => s.json.baseKey === baseKey)) {
-      // A later message of an initiator that has not heard from us yet.
+    const prefix = toHex(body.subarray(0, INITIAL_PREFIX_LENGTH));
+    const existing = this.#loadSessions(nick).find((s) => s.json.baseKey === baseKey);
+    if (existing !== undefined) {
+      // A later message of an initiator that has not heard from us yet: its X3DH fields are not
+      // used again, so they must be exactly those that created the session.
+      if (existing.json.initialPrefix !== undefined && existing.json.initialPrefix !== prefix) {
+        throw new SessionError(
+          "DECRYPT_FAILED",
+          "Cannot open message: its X3DH fields differ from those that started the session",
+        );
+      }
       return this.#openRatchet(nick, message.message);
     }
     const seen = readJson<string[]>(this.#store, "x3dh/seen") ?? [];
@@ -669,6 +681,7 @@ export class Hush {
         peerIdentityDhKey: toHex(message.identityDhKey),
         baseKey,
         pendingInitial: null,
+        initialPrefix: prefix,
         ratchet: ratchet.toJSON(),
       },
     };

@@ -233,6 +233,13 @@ for (
       "a ratchet message",
       async (relay: RelayDouble) => await relay.pm("alice", "bob", "tamper target"),
     ],
+    ["a later initial message (session already started)", async (relay: RelayDouble) => {
+      relay.party("bob").hush.resetSession("alice");
+      relay.party("alice").hush.resetSession("bob");
+      await relay.pm("alice", "bob", "starts the session");
+      relay.receiveAll("bob");
+      return await relay.pm("alice", "bob", "tamper target");
+    }],
     ["an initial message", async (relay: RelayDouble) => {
       relay.party("bob").hush.resetSession("alice");
       relay.party("alice").hush.resetSession("bob");
