@@ -286,7 +286,8 @@ export class ChatClient {
     this.#now = init.options.now ?? Date.now;
     this.#cipher = init.cipher;
     this.#room = init.room;
-    this.#rooms = new Set([DEFAULT_ROOM, init.room]);
+    // Rooms joined earlier (kept in the profile) are joined again; the relay joins nobody by itself.
+    this.#rooms = new Set([...(init.profile.rooms ?? []).filter(isValidRoom), init.room]);
     this.#hush = new Hush({
       store: init.store,
       identity: init.identity,
@@ -419,7 +420,7 @@ export class ChatClient {
     this.#hush.leaveRoom(room);
     this.#sendFrame({ type: "leave", room });
     if (this.#room === room) {
-      this.#room = [...this.#rooms][0] ?? DEFAULT_ROOM;
+      this.#room = [...this.#rooms][0] ?? room;
       this.#emit({ type: "room", current: this.#room });
     }
     return this.#persist().then(() => this.#saveProfile());
@@ -908,9 +909,9 @@ export class ChatClient {
     } catch (error) {
       this.#reportError(error);
     }
-    for (const room of this.#rooms) {
-      if (room !== DEFAULT_ROOM) connection.transport.send(encodeFrame({ type: "join", room }));
-    }
+    // JOIN is idempotent at the relay: (re)join every room of the profile, then ask for the
+    // current room's roster (frames are handled in order, so the roster includes us).
+    for (const room of this.#rooms) connection.transport.send(encodeFrame({ type: "join", room }));
     connection.transport.send(encodeFrame({ type: "list", room: this.#room }));
     // Resend everything not acknowledged, same ids, in order.
     this.#flushOutbox();
@@ -1162,6 +1163,10 @@ export class ChatClient {
 
   async #sendRoomNow(room: string, text: string): Promise<string | undefined> {
     if (this.#closed) return this.#refuseClosed();
+    if (!this.#rooms.has(room)) {
+      this.#error("NOT_IN_ROOM", `Not in a room: join one first (/join ROOM)`);
+      return undefined;
+    }
     const ts = this.#now();
     try {
       const payload = encodeChatPayload({ text, ts });
