@@ -7,24 +7,14 @@
 //   node bench/relay/run.mjs [--shared DIR] [--server-arg=--flag ...] [bench.mjs flags...]
 //
 // Runs on Node 20 like the harness. See bench/relay/README.md.
-import { execFileSync, spawnSync } from "node:child_process";
-import {
-  accessSync,
-  constants,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-} from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createHushAdapter } from "./hush_adapter.mjs";
 import { createIdentityPool } from "./identities.mjs";
 import { hushRelaySpecs } from "./relay_spec.mjs";
 import { checkAims } from "./aims.mjs";
+import { fail, loadHarness, waitQuiet } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
@@ -74,11 +64,7 @@ const valueOf = (flag) => {
 
 if (help) console.log(USAGE);
 
-const harness = prepareHarness(resolve(own.shared));
-const require = createRequire(join(harness, "package.json"));
-const WebSocket = require("ws");
-const conn = await import(pathToFileURL(join(harness, "lib/conn.mjs")).href);
-const relaysLib = await import(pathToFileURL(join(harness, "lib/relays.mjs")).href);
+const { dir: harness, WebSocket, conn, relaysLib } = await loadHarness(resolve(own.shared));
 
 const deno = relaysLib.findDeno();
 if (!deno) fail("deno was not found (set DENO=/path/to/deno)");
@@ -127,79 +113,6 @@ if (!help && aims) {
 }
 if (!help) {
   console.error(`Hush clients: ${pool.stats()}`);
-}
-
-/** Exit with a clear message. */
-function fail(message) {
-  console.error(`bench/relay: error: ${message}`);
-  process.exit(2);
-}
-
-/**
- * The harness needs its npm dependencies (ws, deno). When the shared folder has none and is
- * read-only, use a private copy under the temp dir (made once, reused), with `npm install` run
- * there. Returns the folder to import from.
- */
-function prepareHarness(shared) {
-  if (!existsSync(join(shared, "bench.mjs")) || !existsSync(join(shared, "lib/workloads.mjs"))) {
-    fail(
-      `the shared relay harness was not found at ${shared}\n` +
-        "  This generator reuses its workloads, scheduling and measurements instead of copying\n" +
-        "  them. Point --shared (or HUSH_SHARED_BENCH) at a checkout of it; the baselines and\n" +
-        "  their figures are described in its README.md.",
-    );
-  }
-  if (existsSync(join(shared, "node_modules/ws"))) return shared;
-  let writable = true;
-  try {
-    accessSync(shared, constants.W_OK);
-  } catch {
-    writable = false;
-  }
-  let dir = shared;
-  if (!writable) {
-    const stamp = Math.round(statSync(join(shared, "package-lock.json")).mtimeMs);
-    dir = join(tmpdir(), `hush-relay-bench-harness-${stamp}`);
-    if (!existsSync(join(dir, "node_modules/ws"))) {
-      console.error(`bench/relay: ${shared} is read-only; using a copy in ${dir}`);
-      mkdirSync(dir, { recursive: true });
-      cpSync(shared, dir, {
-        recursive: true,
-        filter: (src) => !/\/(node_modules|results|build)(\/|$)/.test(src.slice(shared.length)),
-      });
-      execFileSync("chmod", ["-R", "u+w", dir]);
-    }
-  }
-  if (!existsSync(join(dir, "node_modules/ws"))) {
-    console.error(`bench/relay: npm install in ${dir}`);
-    const r = spawnSync("npm", ["install", "--no-audit", "--no-fund"], {
-      cwd: dir,
-      stdio: "inherit",
-    });
-    if (r.status !== 0) fail(`npm install failed in ${dir}`);
-  }
-  return dir;
-}
-
-/** Waits (at most maxS seconds) until both CPUs were >= 85% idle over 2 s; reports how idle. */
-async function waitQuiet(maxS) {
-  const idle = () => {
-    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(
-      Number,
-    );
-    return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
-  };
-  const end = Date.now() + maxS * 1000;
-  let pct = 0;
-  do {
-    const a = idle();
-    await new Promise((r) => setTimeout(r, 2000));
-    const b = idle();
-    pct = (100 * (b.idle - a.idle)) / (b.total - a.total);
-    if (pct >= 85) break;
-    console.error(`bench/relay: CPUs only ${pct.toFixed(0)}% idle, waiting for a quiet machine`);
-  } while (Date.now() < end);
-  console.error(`bench/relay: CPUs ${pct.toFixed(0)}% idle before the run`);
 }
 
 /** How many identities the whole invocation will use (ids are never reused), with margin. */
