@@ -68,3 +68,50 @@ export function grantNick(
   }
   return null;
 }
+
+let webCryptoEd25519: boolean | undefined;
+
+/**
+ * Checks an AUTH signature like {@link verifyAuth}, through the runtime's WebCrypto Ed25519
+ * when it has one (about 20 times faster than the pure-JS verifier here), else through
+ * `crypto/ed25519.ts`.
+ *
+ * @param hello The HELLO's version, requested nick and identity key.
+ * @param challenge The 32-byte CHALLENGE nonce.
+ * @param signature The AUTH signature.
+ * @returns True only for a valid Ed25519 signature; never rejects.
+ */
+export async function verifyAuthAsync(
+  hello: { version: number; nick: string; identityKey: Uint8Array },
+  challenge: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  if (webCryptoEd25519 !== false && signature.length === 64 && hello.identityKey.length === 32) {
+    try {
+      const key = await crypto.subtle.importKey(
+        "raw",
+        hello.identityKey as Uint8Array<ArrayBuffer>,
+        { name: "Ed25519" },
+        false,
+        ["verify"],
+      );
+      webCryptoEd25519 = true;
+      const transcript = authTranscript({
+        version: hello.version,
+        challenge,
+        identityKey: hello.identityKey,
+        nick: hello.nick,
+      });
+      return await crypto.subtle.verify(
+        "Ed25519",
+        key,
+        signature as Uint8Array<ArrayBuffer>,
+        transcript as Uint8Array<ArrayBuffer>,
+      );
+    } catch (e) {
+      // No Ed25519 in WebCrypto, or a key it refuses: the pure-JS verifier decides.
+      if (e instanceof DOMException && e.name === "NotSupportedError") webCryptoEd25519 = false;
+    }
+  }
+  return verifyAuth(hello, challenge, signature);
+}

@@ -15,6 +15,8 @@ export const State = Object.freeze(
     AWAIT_AUTH: 1,
     READY: 2,
     CLOSED: 3,
+    /** AUTH received, signature being checked; frames that arrive meanwhile wait. */
+    VERIFYING: 4,
   } as const,
 );
 
@@ -70,6 +72,10 @@ export class Connection {
   /** Whether queued envelopes are still being sent; highest store id sent. */
   draining = false;
   storeCursor = 0;
+  /** Frames received while VERIFYING (copies), handled after READY. */
+  early: Uint8Array[] = [];
+  /** Whether an ACCEPTED timer is pending for this connection. */
+  acceptTimerQueued = false;
   /** Set when a newer connection of the same identity took over. */
   replaced = false;
 

@@ -11,8 +11,8 @@ export class Metrics {
   envelopesRelayed = 0;
   bytesRelayed = 0;
   envelopesExpired = 0;
-  framesRejected = new Map<string, number>();
-  envelopesRejected = new Map<string, number>();
+  framesRejected: Map<string, number> = new Map();
+  envelopesRejected: Map<string, number> = new Map();
 
   /**
    * Counts a frame refused with a code (fatal errors, protocol errors).

@@ -26,7 +26,7 @@ import {
   type RecipientKind,
   signedPrekeySignedMessage,
 } from "../protocol/mod.ts";
-import { grantNick, verifyAuth } from "./auth.ts";
+import { grantNick, verifyAuthAsync } from "./auth.ts";
 import { Connection, type Peer, State } from "./connection.ts";
 import { RelayError } from "./errors.ts";
 import { TokenBucket } from "./limits.ts";
@@ -44,6 +44,8 @@ import { WebSocketPeer } from "./transport_websocket.ts";
 export const MAX_ONE_TIME_PREKEYS_HELD = 200;
 
 const PUMP_BATCH = 256;
+const MAX_EARLY_FRAMES = 64;
+const ACCEPTED_DELAY_MS = 10;
 const PURGE_INTERVAL_MS = 60_000;
 const ASCII = new TextEncoder();
 
@@ -99,6 +101,8 @@ export class Relay implements PeerHost, RelayHandle {
   #dirty: Connection[] = [];
   #microtaskQueued = false;
   #timerDirty: Connection[] = [];
+  #acceptDirty: Connection[] = [];
+  #acceptTimer: ReturnType<typeof setTimeout> | undefined;
   #timerQueued = false;
   #http: Deno.HttpServer | null = null;
   #tcp: Deno.Listener | null = null;
@@ -254,7 +258,10 @@ export class Relay implements PeerHost, RelayHandle {
     }
     this.#connections.add(c);
     c.authTimer = setTimeout(() => {
-      if (c.state === State.AWAIT_HELLO || c.state === State.AWAIT_AUTH) {
+      if (
+        c.state === State.AWAIT_HELLO || c.state === State.AWAIT_AUTH ||
+        c.state === State.VERIFYING
+      ) {
         this.#fail(c, "AUTH_TIMEOUT", `No authentication within ${this.#o.authTimeoutMs} ms`);
       }
     }, this.#o.authTimeoutMs);
@@ -269,22 +276,31 @@ export class Relay implements PeerHost, RelayHandle {
       this.#fail(c, "RATE_LIMITED", `Over ${this.#o.rate} frames per second`);
       return false;
     }
+    if (c.state === State.VERIFYING) {
+      // A client may pipeline frames after AUTH; they wait for READY.
+      if (c.early.length >= MAX_EARLY_FRAMES) {
+        this.#fail(c, "UNEXPECTED_FRAME", "Too many frames before READY");
+      } else c.early.push(frame.slice());
+      return false;
+    }
     try {
       if (frame[0] === FrameType.SEND && c.state === State.READY) return this.#onSend(c, frame);
       this.#onControlFrame(c, frame);
       return false;
     } catch (e) {
       if (e instanceof ProtocolError) this.#fail(c, e.code, e.message);
-      else {
-        this.#log.write("error", {
-          id: c.id,
-          code: "INTERNAL_ERROR",
-          detail: e instanceof Error ? e.message : String(e),
-        });
-        this.#fail(c, "INTERNAL_ERROR", "The relay failed to handle a frame");
-      }
+      else this.#internalError(c, e);
       return false;
     }
+  }
+
+  #internalError(c: Connection, e: unknown): void {
+    this.#log.write("error", {
+      id: c.id,
+      code: "INTERNAL_ERROR",
+      detail: e instanceof Error ? e.message : String(e),
+    });
+    this.#fail(c, "INTERNAL_ERROR", "The relay failed to handle a frame");
   }
 
   onFramingError(c: Connection, code: string, detail: string): void {
@@ -324,8 +340,29 @@ export class Relay implements PeerHost, RelayHandle {
         }
       }
     }
-    this.scheduleFlush(c);
+    this.#scheduleAccepted(c);
     return true;
+  }
+
+  /**
+   * ACCEPTED rides along with the next frames written to the sender, or leaves at most
+   * ACCEPTED_DELAY_MS later: in a conversation it costs no write of its own.
+   */
+  #scheduleAccepted(c: Connection): void {
+    if (c.acceptTimerQueued) return;
+    c.acceptTimerQueued = true;
+    this.#acceptDirty.push(c);
+    if (this.#acceptTimer === undefined) {
+      this.#acceptTimer = setTimeout(() => {
+        this.#acceptTimer = undefined;
+        const dirty = this.#acceptDirty;
+        this.#acceptDirty = [];
+        for (const d of dirty) {
+          d.acceptTimerQueued = false;
+          if (d.state === State.READY && d.acceptedSent !== d.sendSeq) this.scheduleFlush(d);
+        }
+      }, ACCEPTED_DELAY_MS);
+    }
   }
 
   /** Delivers now or queues; returns null, or the reason the queue refused it. */
@@ -485,13 +522,25 @@ export class Relay implements PeerHost, RelayHandle {
   }
 
   #unexpected(c: Connection, frame: Frame): void {
-    const state = ["AWAIT_HELLO", "AWAIT_AUTH", "READY"][c.state] ?? "CLOSED";
+    const state = ["AWAIT_HELLO", "AWAIT_AUTH", "READY", "CLOSED", "AWAIT_READY"][c.state];
     this.#fail(c, "UNEXPECTED_FRAME", `Frame "${frame.type}" is not allowed in state ${state}`);
   }
 
   #onAuth(c: Connection, signature: Uint8Array): void {
+    c.state = State.VERIFYING;
+    verifyAuthAsync(c.hello!, c.challenge!, signature).then((ok) => {
+      if (c.state !== State.VERIFYING) return; // closed meanwhile
+      try {
+        this.#authenticated(c, ok);
+      } catch (e) {
+        this.#internalError(c, e);
+      }
+    });
+  }
+
+  #authenticated(c: Connection, ok: boolean): void {
     const hello = c.hello!;
-    if (!verifyAuth(hello, c.challenge!, signature)) {
+    if (!ok) {
       this.#metrics.authFailuresTotal++;
       this.#log.write("auth_failed", { id: c.id, nick: hello.nick });
       return this.#fail(c, "AUTH_FAILED", "The signature does not verify");
@@ -535,6 +584,9 @@ export class Relay implements PeerHost, RelayHandle {
     this.#onJoin(c, DEFAULT_ROOM);
     if (!replaced) this.#announcePresence(c.nick, true);
     this.#pump(c);
+    const early = c.early;
+    c.early = [];
+    for (const frame of early) this.onFrame(c, frame, performance.now());
   }
 
   #announcePresence(nick: string, online: boolean): void {
@@ -816,6 +868,7 @@ export class Relay implements PeerHost, RelayHandle {
     if (this.#closing) return this.finished;
     this.#closing = true;
     for (const t of this.#timers) clearInterval(t);
+    clearTimeout(this.#acceptTimer);
     try {
       this.#tcp?.close();
     } catch {

@@ -52,6 +52,10 @@ export class SqliteStore implements Store {
   constructor(path: string) {
     this.description = `sqlite ${path}`;
     try {
+      const slash = path.lastIndexOf("/");
+      if (path !== ":memory:" && slash > 0) {
+        Deno.mkdirSync(path.slice(0, slash), { recursive: true });
+      }
       this.#db = new DatabaseSync(path);
       this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       this.#db.exec(SCHEMA);

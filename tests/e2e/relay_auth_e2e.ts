@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { generateIdentityKeyPair, sign } from "../../crypto/ed25519.ts";
-import { authTranscript, encodeFrame, PROTOCOL_VERSION } from "../../protocol/mod.ts";
+import {
+  authTranscript,
+  encodeFrame,
+  PROTOCOL_VERSION,
+  withLengthPrefix,
+} from "../../protocol/mod.ts";
 import { inProcessRelay, loggedIn, relayTest, sleep, TestClient } from "./_relay_harness.ts";
 
 for (const transport of ["tcp", "ws"] as const) {
@@ -181,6 +186,41 @@ relayTest("relay closes a connection that does not authenticate in time", async 
     }));
     await halfway.next("challenge");
     assert.equal(await halfway.expectFatal(2000), "AUTH_TIMEOUT");
+  } finally {
+    await relay.close();
+  }
+});
+
+relayTest("frames pipelined right after AUTH are handled once READY is sent", async () => {
+  const relay = await inProcessRelay();
+  try {
+    const c = await TestClient.connect(relay.tcpUrl!);
+    await c.send({
+      type: "hello",
+      version: 1,
+      nick: "eager",
+      identityKey: c.identity.publicKey,
+      token: new Uint8Array(0),
+    });
+    const challenge = await c.next("challenge");
+    const t = authTranscript({
+      version: 1,
+      challenge: challenge.nonce,
+      identityKey: c.identity.publicKey,
+      nick: "eager",
+    });
+    const auth = withLengthPrefix(
+      encodeFrame({ type: "auth", signature: sign(c.identity.privateKey, t) }),
+    );
+    const join = withLengthPrefix(encodeFrame({ type: "join", room: "early" }));
+    const both = new Uint8Array(auth.length + join.length);
+    both.set(auth);
+    both.set(join, auth.length);
+    await c.sendRaw(both);
+    await c.next("ready");
+    const joined = await c.nextWhere("joined", (f) => f.room === "early");
+    assert.equal(joined.nick, "eager");
+    c.close();
   } finally {
     await relay.close();
   }
