@@ -90,3 +90,23 @@ Deno.test("ChatClient reports bad commands as error events, never exceptions", a
     await relay.stop();
   }
 });
+
+Deno.test("ChatClient presents --token to a private relay and stops for good on BAD_TOKEN", async () => {
+  const relay = await startRelay({ args: ["--token", "s3cret"] });
+  const member = await makeClient({ server: relay.tcp, nick: "member", token: "s3cret" });
+  const outsider = await makeClient({ server: relay.ws, nick: "outsider", token: "guess" });
+  try {
+    await member.client.connect();
+    assert.equal((await member.waitFor("ready")).nick, "member");
+    await assert.rejects(
+      () => outsider.client.connect(),
+      (error: unknown) => error instanceof ChatError && error.code === "HANDSHAKE_FAILED",
+    );
+    assert.equal((await outsider.waitFor("error")).code, "BAD_TOKEN");
+    assert.equal(outsider.events.some((e) => e.type === "reconnecting"), false);
+  } finally {
+    await member.client.close();
+    await outsider.client.close();
+    await relay.stop();
+  }
+});
