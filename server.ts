@@ -47,6 +47,8 @@ Options:
   --heartbeat MS           ping after this much silence, drop after twice (default ${d.heartbeatMs})
   --max-buffered BYTES     unsent bytes per connection before it is dropped (default ${d.maxBufferedBytes})
   --max-unacked N          unacknowledged deliveries per connection (default ${d.maxUnacked})
+  --room-notice-limit N    no join/leave/presence broadcasts in rooms larger than this
+                           (default ${d.roomNoticeLimit})
   --queue-max N            offline envelopes per nick (default ${d.queueMaxCount})
   --queue-max-bytes BYTES  offline bytes per nick (default ${d.queueMaxBytes})
   --queue-max-age SECONDS  offline envelope lifetime (default ${d.queueMaxAgeSeconds})
@@ -67,6 +69,7 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["heartbeat", "heartbeatMs"],
   ["max-buffered", "maxBufferedBytes"],
   ["max-unacked", "maxUnacked"],
+  ["room-notice-limit", "roomNoticeLimit"],
   ["queue-max", "queueMaxCount"],
   ["queue-max-bytes", "queueMaxBytes"],
   ["queue-max-age", "queueMaxAgeSeconds"],

@@ -53,6 +53,8 @@ export interface RelayOptions {
   maxBufferedBytes: number;
   /** Most DELIVERs outstanding (not acked) on one connection. */
   maxUnacked: number;
+  /** Rooms with more members than this get no JOINED/LEFT/PRESENCE broadcasts (LIST still works). */
+  roomNoticeLimit: number;
   /** Queue bounds per nick. */
   queueMaxCount: number;
   queueMaxBytes: number;
@@ -77,6 +79,7 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   heartbeatMs: 30_000,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxUnacked: 10_000,
+  roomNoticeLimit: 256,
   queueMaxCount: 1000,
   queueMaxBytes: 16 * 1024 * 1024,
   queueMaxAgeSeconds: 7 * 24 * 3600,
@@ -107,6 +110,7 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("heartbeatMs", 10, 3_600_000);
   int("maxBufferedBytes", 1024, 2 ** 40);
   int("maxUnacked", 1, 1e9);
+  int("roomNoticeLimit", 0, 1e9);
   int("queueMaxCount", 0, 1e9);
   int("queueMaxBytes", 0, 2 ** 40);
   int("queueMaxAgeSeconds", 1, 1e10);

@@ -593,7 +593,9 @@ export class Relay implements PeerHost, RelayHandle {
     const frame = encodeFrame({ type: "presence", nick, online });
     const told = new Set<string>();
     for (const room of this.#dir.roomsOf(nick)) {
-      for (const m of this.#dir.members(room)) {
+      const members = this.#dir.members(room);
+      if (members.size > this.#o.roomNoticeLimit) continue;
+      for (const m of members) {
         if (m === nick || told.has(m)) continue;
         told.add(m);
         const target = this.#online.get(m);
@@ -641,6 +643,7 @@ export class Relay implements PeerHost, RelayHandle {
     this.#dir.join(room, c.nick);
     this.#log.write("join", { id: c.id, nick: c.nick, room });
     const frame = encodeFrame({ type: "joined", room, nick: c.nick });
+    if (this.#dir.members(room).size > this.#o.roomNoticeLimit) return this.#sendBytes(c, frame);
     for (const m of this.#dir.members(room)) {
       const target = this.#online.get(m);
       if (target !== undefined) this.#sendBytes(target, frame);
@@ -652,9 +655,12 @@ export class Relay implements PeerHost, RelayHandle {
       return this.#error(c, "NOT_IN_ROOM", `Not a member of "${room}"`);
     }
     const frame = encodeFrame({ type: "left", room, nick: c.nick });
-    for (const m of this.#dir.members(room)) {
-      const target = this.#online.get(m);
-      if (target !== undefined) this.#sendBytes(target, frame);
+    if (this.#dir.members(room).size > this.#o.roomNoticeLimit) this.#sendBytes(c, frame);
+    else {
+      for (const m of this.#dir.members(room)) {
+        const target = this.#online.get(m);
+        if (target !== undefined) this.#sendBytes(target, frame);
+      }
     }
     this.#dir.leave(room, c.nick);
     this.#log.write("leave", { id: c.id, nick: c.nick, room });

@@ -205,3 +205,27 @@ relayTest("relay metrics count connections, users and relayed envelopes", async 
     await relay.close();
   }
 });
+
+relayTest(
+  "rooms larger than the notice limit get no join, leave or presence broadcasts",
+  async () => {
+    const relay = await inProcessRelay({ roomNoticeLimit: 2 });
+    try {
+      const a = await loggedIn(relay.tcpUrl!, "a");
+      const b = await loggedIn(relay.tcpUrl!, "b");
+      await a.nextWhere("presence", (f) => f.nick === "b");
+      const c = await loggedIn(relay.tcpUrl!, "c"); // lobby now has 3 members
+      await c.send({ type: "list", room: "lobby" });
+      assert.equal((await c.next("roster")).members.length, 3);
+      await sleep(30);
+      assert.ok(
+        !a.frames.some((f) => (f.type === "joined" || f.type === "presence") && f.nick === "c"),
+      );
+      // The joiner itself is still told.
+      assert.ok(c.frames.some((f) => f.type === "joined" && f.nick === "c"));
+      for (const x of [a, b, c]) x.close();
+    } finally {
+      await relay.close();
+    }
+  },
+);

@@ -38,6 +38,7 @@ relayTest("server.ts --help prints the HELP constant listing every flag", async 
       "--heartbeat",
       "--max-buffered",
       "--max-unacked",
+      "--room-notice-limit",
       "--queue-max",
       "--queue-max-bytes",
       "--queue-max-age",
