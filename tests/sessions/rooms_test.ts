@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { describeBody, MAX_SKIP, OutboundSenderKey, SessionError } from "../../sessions/mod.ts";
 import { leakedPlaintexts, RelayDouble } from "./_relay_double.ts";
-import { assertSessionError, dumpStore } from "./_helpers.ts";
+import { assertSessionError, dumpStore, runs } from "./_helpers.ts";
 
 const FIVE = ["alice", "bob", "carol", "dave", "erin"];
 
@@ -251,4 +252,61 @@ Deno.test("removeMember() during an encryptToRoom() waiting on a bundle still fo
   // A stale member list still containing bob: the rotation happens anyway.
   const third = await alice.encryptToRoom("lobby", ["bob", "carol"], "after bob left");
   assert.notEqual(describeKeyId(third.room.body), describeKeyId(first.room.body));
+});
+
+Deno.test("random says, leaves and joins: members read everything, leavers nothing that follows (property)", async () => {
+  const nicks = ["ann", "ben", "cat", "dan"];
+  type Action = { op: "say" | "leave" | "join"; who: number };
+  const action: fc.Arbitrary<Action> = fc.record({
+    op: fc.constantFrom("say" as const, "say" as const, "leave" as const, "join" as const),
+    who: fc.nat({ max: nicks.length - 1 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 14 }), async (actions) => {
+      const relay = roomOf(nicks.slice(0, 3));
+      relay.addParty("dan");
+      const members = new Set(nicks.slice(0, 3));
+      const departed = new Map<string, Uint8Array[]>(); // leaver -> room bodies sent since
+      let serial = 0;
+      for (const { op, who } of actions) {
+        const nick = nicks[who]!;
+        if (op === "join" && !members.has(nick)) {
+          members.add(nick);
+          relay.join("lobby", nick);
+          departed.delete(nick);
+          relay.drain(nick);
+        } else if (op === "leave" && members.has(nick) && members.size > 1) {
+          members.delete(nick);
+          relay.leave("lobby", nick);
+          relay.party(nick).hush.leaveRoom("lobby");
+          for (const other of members) relay.party(other).hush.removeMember("lobby", nick);
+          departed.set(nick, []);
+        } else if (op === "say" && members.has(nick)) {
+          const text = `line ${serial++} by ${nick}`;
+          const body = await relay.say(nick, "lobby", text);
+          for (const list of departed.values()) list.push(body);
+          for (const member of members) {
+            if (member === nick) continue;
+            assert.deepEqual(relay.receiveAll(member).map((m) => m.text), [text]);
+          }
+        }
+      }
+      for (const [leaver, bodies] of departed) {
+        assert.deepEqual(relay.drain(leaver), [], `${leaver} got envelopes after leaving`);
+        for (const body of bodies) {
+          const from = nicks.find((n) => {
+            try {
+              relay.party(leaver).hush.decryptRoom("lobby", n, body);
+              return true;
+            } catch (error) {
+              assert.ok(error instanceof SessionError);
+              return false;
+            }
+          });
+          assert.equal(from, undefined, `${leaver} opened a message sent after leaving`);
+        }
+      }
+    }),
+    { numRuns: runs(30, 300) },
+  );
 });
