@@ -505,11 +505,13 @@ export class Hush {
    * sessions are dropped, our room sender keys will be re-sent to them, and held first messages
    * are opened.
    *
+   * Does nothing (and returns `[]`) when no change is pending.
+   *
    * @param nick The peer nick.
    * @returns The held messages that now open (others are dropped).
    */
   acceptIdentity(nick: string): Received[] {
-    this.trust.accept(nick);
+    if (!this.trust.accept(nick)) return []; // nothing pending: keep everything as it is
     this.#store.delete(`session/${enc(nick)}`);
     for (const room of readJson<string[]>(this.#store, "rooms") ?? []) {
       const key = `room/${enc(room)}/out`;

@@ -137,3 +137,12 @@ Deno.test("a session cannot be started without a bundle fetcher (NO_BUNDLE_FETCH
   const hush = new Hush({ store: new MemorySessionStore(), identity: generateIdentityKeyPair() });
   await assertRejectsSession(hush.encryptTo("bob", "hello"), "NO_BUNDLE_FETCHER");
 });
+
+Deno.test("acceptIdentity() without a pending change keeps the sessions", async () => {
+  const relay = await talking();
+  const alice = relay.party("alice");
+  assert.deepEqual(alice.hush.acceptIdentity("bob"), []);
+  assert.equal(alice.hush.hasSession("bob"), true);
+  await relay.pm("alice", "bob", "same session");
+  assert.deepEqual(relay.receiveAll("bob").map((m) => m.text), ["same session"]);
+});
