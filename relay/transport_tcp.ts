@@ -134,21 +134,21 @@ export class TcpPeer implements Peer {
     let buf = new Uint8Array(INITIAL_READ_BYTES);
     let start = 0;
     let end = 0;
+    // Forwarded frames are views into `buf`: once one is, the bytes before `start` stay as they
+    // are and reading goes on after them; a full buffer is then replaced, not compacted.
+    let pinned = false;
     try {
       while (!this.#closed) {
         if (end === buf.length) {
-          // Make room: compact, or grow when one frame needs more than the buffer.
           const need = end - start >= 4 ? 4 + u32(buf, start) : 0;
-          const size = Math.max(
-            buf.length === INITIAL_READ_BYTES ? BUSY_READ_BYTES : buf.length,
-            need,
-          );
-          if (start > 0 && size <= buf.length) {
+          const size = Math.max(BUSY_READ_BYTES, need);
+          if (!pinned && start > 0 && size <= buf.length) {
             buf.copyWithin(0, start, end);
           } else {
             const next = new Uint8Array(size);
             next.set(buf.subarray(start, end));
             buf = next;
+            pinned = false;
           }
           end -= start;
           start = 0;
@@ -158,7 +158,6 @@ export class TcpPeer implements Peer {
         end += n;
         const now = performance.now();
         conn.lastSeen = now;
-        let retained = false;
         while (end - start >= 4) {
           const len = u32(buf, start);
           if (len === 0 || len > host.maxFrameBytes) {
@@ -174,17 +173,10 @@ export class TcpPeer implements Peer {
           if (end - start - 4 < len) break;
           const frame = buf.subarray(start + 4, start + 4 + len);
           start += 4 + len;
-          if (host.onFrame(conn, frame, now)) retained = true;
+          if (host.onFrame(conn, frame, now)) pinned = true;
           if (this.#closing || this.#closed) return;
         }
-        if (retained) {
-          // Forwarded frames keep this buffer: read on into a fresh one.
-          const next = new Uint8Array(buf.length);
-          next.set(buf.subarray(start, end));
-          buf = next;
-          end -= start;
-          start = 0;
-        } else if (start === end) {
+        if (!pinned && start === end) {
           start = 0;
           end = 0;
         }
