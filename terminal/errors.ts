@@ -7,6 +7,7 @@
  * - `BAD_COMMAND`: a typed chat command that cannot be parsed (unknown or wrong arguments).
  * - `UNACKNOWLEDGED`: the session ended with messages the relay had not acknowledged (they stay
  *   in the home's outbox and are sent again on the next start).
+ * - `PERMISSION_DENIED`: the user refused Deno's network permission prompt.
  * - `INTERNAL`: an unexpected failure, reported as one line instead of a crash.
  *
  * @module

@@ -65,6 +65,11 @@ export interface ClientIo {
   stdinIsTerminal: boolean;
   /** Stdin as a byte stream (JSON mode and piped input). */
   stdin(): ReadableStream<Uint8Array>;
+  /**
+   * Asks for network access to `host:port` now, while the terminal is still in normal mode
+   * (a Deno permission prompt must not meet the raw-mode line editor).
+   */
+  requestNet(host: string): Promise<boolean>;
   /** Whether stdout is a terminal. */
   stdoutIsTerminal: boolean;
 }
@@ -90,6 +95,8 @@ export function processIo(): ClientIo {
     },
     stdinIsTerminal: Deno.stdin.isTerminal(),
     stdin: () => Deno.stdin.readable,
+    requestNet: async (host) =>
+      (await Deno.permissions.request({ name: "net", host })).state === "granted",
     stdoutIsTerminal: Deno.stdout.isTerminal(),
   };
 }
@@ -153,6 +160,12 @@ export async function runClient(
     return;
   }
 
+  const host = netHost(options.server);
+  if (!await io.requestNet(host)) {
+    throw new ClientError("PERMISSION_DENIED", `Network access to "${host}" was denied`, {
+      hint: "run `deno task client` (permissions granted) or allow the network access",
+    });
+  }
   const ui = new InteractiveUi({
     nick,
     room: options.room,
@@ -201,6 +214,13 @@ async function endOrFail(
     }
     throw error;
   }
+}
+
+/** The `host:port` of a relay URL, for the permission request. */
+function netHost(server: string): string {
+  const url = new URL(server);
+  const port = url.port !== "" ? url.port : url.protocol === "wss:" ? "443" : "80";
+  return `${url.hostname}:${port}`;
 }
 
 function askNick(options: ClientOptions, io: ClientIo): string {

@@ -21,6 +21,7 @@ function fakeIo(answers: (string | null)[] = [], stdinIsTerminal = true) {
     stdinIsTerminal,
     stdoutIsTerminal: false,
     stdin: () => ReadableStream.from<Uint8Array>([]),
+    requestNet: () => Promise.resolve(true),
   };
   return { io, out, err, asked };
 }
