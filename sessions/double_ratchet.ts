@@ -242,7 +242,10 @@ export class DoubleRatchet {
     w.sendChain = next;
     w.sendN += 1;
     messageKey.fill(0);
-    return concatBytes(header, sealed);
+    const body = new Uint8Array(header.length + sealed.length);
+    body.set(header);
+    body.set(sealed, header.length);
+    return body;
   }
 
   /**

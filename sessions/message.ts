@@ -143,8 +143,20 @@ export function encodeRatchetHeader(
   fields: { suiteWireId: number; ratchetKey: Uint8Array; previousCount: number; n: number },
 ): Uint8Array {
   checkLength(fields.ratchetKey, 32, "ratchet key");
-  return new ByteWriter().u8(BODY_RATCHET).u8(BODY_VERSION).u8(fields.suiteWireId)
-    .bytes(fields.ratchetKey).u32(fields.previousCount).u32(fields.n).finish();
+  for (const count of [fields.previousCount, fields.n]) {
+    if (!Number.isInteger(count) || count < 0 || count > 0xffffffff) {
+      throw new RangeError(`Value out of u32 range: "${count}"`);
+    }
+  }
+  const out = new Uint8Array(RATCHET_HEADER_LENGTH);
+  out[0] = BODY_RATCHET;
+  out[1] = BODY_VERSION;
+  out[2] = fields.suiteWireId;
+  out.set(fields.ratchetKey, 3);
+  const view = new DataView(out.buffer);
+  view.setUint32(35, fields.previousCount);
+  view.setUint32(39, fields.n);
+  return out;
 }
 
 /**
