@@ -559,6 +559,7 @@ export class Relay implements PeerHost, RelayHandle {
       this.#fail(old, "REPLACED", "The same identity connected again");
     }
     clearTimeout(c.authTimer);
+    c.challenge = null;
     c.nick = nick;
     c.nickBytes = ASCII.encode(nick);
     c.state = State.READY;

@@ -93,14 +93,18 @@ relayTest(
   },
 );
 
-relayTest("SIGTERM shuts down gracefully: clients are told, the process exits 0", async () => {
-  const server = await startServer();
-  const c = await loggedIn(server.tcp, "alice");
-  const status = await server.stop("SIGTERM");
-  assert.equal(status.code, 0);
-  assert.equal(await c.expectFatal(), "SHUTTING_DOWN");
-  assert.ok(server.lines.includes("hush relay shutting down"));
-});
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  relayTest(`${signal} shuts down gracefully: clients are told, the process exits 0`, async () => {
+    const server = await startServer();
+    const c = await loggedIn(server.tcp, "alice");
+    const w = await loggedIn(server.ws, "bob");
+    const status = await server.stop(signal);
+    assert.equal(status.code, 0);
+    assert.equal(await c.expectFatal(), "SHUTTING_DOWN");
+    assert.equal(await w.expectFatal(), "SHUTTING_DOWN");
+    assert.ok(server.lines.includes("hush relay shutting down"));
+  });
+}
 
 relayTest("the event log has timestamped events and never a body or the token", async () => {
   const dir = await Deno.makeTempDir();
