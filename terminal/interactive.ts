@@ -11,7 +11,7 @@ import { type CommandContext, errorEvent, runLine, unacknowledgedEvent } from ".
 import type { ChatEngine } from "./engine.ts";
 import { CIPHER_CHOICES } from "./help.ts";
 import { readLines } from "./json_mode.ts";
-import { LineEditor } from "./line_editor.ts";
+import { type EditorInput, type EditorOutput, LineEditor } from "./line_editor.ts";
 import { completionCandidates } from "./line_state.ts";
 import { colorNick, paint, renderEvent } from "./render.ts";
 
@@ -29,6 +29,14 @@ export interface InteractiveOptions {
   raw: boolean;
   /** Ring the bell on a private message. */
   bell: boolean;
+  /** Keys (raw mode) come from here (default `Deno.stdin`). */
+  input?: EditorInput;
+  /** Output goes here (default `Deno.stdout`). */
+  output?: EditorOutput;
+  /** Typed lines when not in raw mode (default `Deno.stdin.readable`). */
+  lines?: () => ReadableStream<Uint8Array>;
+  /** Terminal width (default `Deno.consoleSize().columns`). */
+  columns?: () => number;
 }
 
 /** The interactive chat screen. */
@@ -40,6 +48,7 @@ export class InteractiveUi {
   #nicks = new Set<string>();
   #editor: LineEditor | undefined;
   #encoder = new TextEncoder();
+  #columns: () => number;
 
   /**
    * Creates the screen; call {@link InteractiveUi.show} for every engine event and
@@ -52,8 +61,12 @@ export class InteractiveUi {
     this.#nick = options.nick;
     this.#room = options.room;
     this.#cipher = options.cipher;
+    this.#columns = options.columns ?? columns;
     if (options.raw) {
       this.#editor = new LineEditor({
+        ...(options.input === undefined ? {} : { input: options.input }),
+        ...(options.output === undefined ? {} : { output: options.output }),
+        columns: this.#columns,
         prompt: this.#prompt(),
         complete: (word, before) =>
           completionCandidates(word, before, {
@@ -77,7 +90,7 @@ export class InteractiveUi {
       color: this.#options.color,
       bell: this.#options.bell,
       currentRoom: this.#room,
-      width: columns(),
+      width: this.#columns(),
     });
     this.print(lines);
   }
@@ -106,7 +119,8 @@ export class InteractiveUi {
       clear: () => this.#clear(),
       cipher: () => this.#cipher,
     };
-    const lines = this.#editor?.lines() ?? readLines(Deno.stdin.readable);
+    const lines = this.#editor?.lines() ??
+      readLines(this.#options.lines?.() ?? Deno.stdin.readable);
     try {
       for await (const line of lines) {
         if (await runLine(line, context) === "quit") break;
@@ -188,7 +202,8 @@ export class InteractiveUi {
   #write(text: string): void {
     const bytes = this.#encoder.encode(text);
     let offset = 0;
-    while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+    const output = this.#options.output ?? Deno.stdout;
+    while (offset < bytes.length) offset += output.writeSync(bytes.subarray(offset));
   }
 }
 

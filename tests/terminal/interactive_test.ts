@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { InteractiveUi } from "../../terminal/interactive.ts";
+import { FakeEngine } from "./_fake_engine.ts";
+import { FakeTerminal } from "./_fake_terminal.ts";
+
+function ui(terminal: FakeTerminal) {
+  return new InteractiveUi({
+    nick: "alice",
+    room: "lobby",
+    cipher: "aes-256-gcm",
+    color: false,
+    raw: true,
+    bell: false,
+    input: terminal,
+    output: terminal,
+    columns: () => 80,
+  });
+}
+
+/** What the screen would show: the text after the last line clear, per printed line. */
+function lastPrompt(written: string): string {
+  const parts = written.split("\r\x1b[2K");
+  return (parts[parts.length - 1] ?? "").replace(/\r(\x1b\[\d+C)?$/, "");
+}
+
+Deno.test("InteractiveUi runs typed lines on the engine and closes it on /quit", async () => {
+  const terminal = new FakeTerminal(["hello\r", "/pm bob hi\r", "/quit\r"]);
+  const engine = new FakeEngine();
+  await ui(terminal).run(engine);
+  assert.deepEqual(engine.calls, [["sendRoom", "hello"], ["sendPrivate", "bob", "hi"], ["close"]]);
+  assert.deepEqual(terminal.raw, [true, false]);
+});
+
+Deno.test("InteractiveUi shows a bad command as one error line and keeps going", async () => {
+  const terminal = new FakeTerminal(["/join\r", "\x04"]);
+  const engine = new FakeEngine();
+  await ui(terminal).run(engine);
+  assert.match(terminal.written, /error: Which room\? \(usage: \/join ROOM\)\r\n/);
+  assert.deepEqual(engine.calls, [["close"]]);
+});
+
+Deno.test("InteractiveUi follows nick, room and cipher in the prompt", async () => {
+  const terminal = new FakeTerminal([]);
+  const screen = ui(terminal);
+  const engine = new FakeEngine();
+  const running = screen.run(engine);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(lastPrompt(terminal.written), "alice@lobby> ");
+  screen.show({
+    type: "ready",
+    nick: "alice_1",
+    fingerprint: "f",
+    server: "ws://x/",
+    room: "lobby",
+  });
+  screen.show({ type: "room", current: "dev" });
+  assert.equal(lastPrompt(terminal.written), "alice_1@dev> ");
+  screen.show({ type: "cipher", cipher: "caesar", insecure: true });
+  assert.equal(lastPrompt(terminal.written), "alice_1@dev INSECURE> ");
+  terminal.push("\x04");
+  await running;
+});
+
+Deno.test("InteractiveUi completes nicks it has seen in events", async () => {
+  const terminal = new FakeTerminal([]);
+  const screen = ui(terminal);
+  const engine = new FakeEngine();
+  const running = screen.run(engine);
+  screen.show({
+    type: "users",
+    room: "lobby",
+    users: [{ nick: "bobby", online: true, verified: false }],
+  });
+  screen.show({ type: "join", nick: "carol", room: "lobby" });
+  terminal.push("@bo\thi\r");
+  terminal.push("ca\t\r");
+  terminal.push("\x04");
+  await running;
+  assert.deepEqual(engine.calls, [["sendPrivate", "bobby", "hi"], ["sendRoom", "carol"], [
+    "close",
+  ]]);
+});
+
+Deno.test("InteractiveUi prints incoming events above the input line", async () => {
+  const terminal = new FakeTerminal(["draft"]);
+  const screen = ui(terminal);
+  const running = screen.run(new FakeEngine());
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  screen.show({ type: "join", nick: "bob", room: "lobby" });
+  assert.match(terminal.written, /-- bob joined lobby\r\n\r\x1b\[2Kalice@lobby> draft/);
+  terminal.push("<EOF>");
+  await running;
+});
+
+Deno.test("InteractiveUi reads plain lines when stdin is not a terminal", async () => {
+  const terminal = new FakeTerminal([]);
+  const engine = new FakeEngine();
+  const screen = new InteractiveUi({
+    nick: "alice",
+    room: "lobby",
+    cipher: "aes-256-gcm",
+    color: false,
+    raw: false,
+    bell: false,
+    output: terminal,
+    lines: () => ReadableStream.from([new TextEncoder().encode("one\n/rooms\n")]),
+  });
+  screen.show({ type: "join", nick: "bob", room: "lobby" });
+  await screen.run(engine);
+  assert.deepEqual(engine.calls, [["sendRoom", "one"], ["listRooms"], ["close"]]);
+  assert.match(terminal.written, /^\[\d\d:\d\d\] -- bob joined lobby\n/);
+  assert.deepEqual(terminal.raw, []);
+});
