@@ -39,8 +39,13 @@ function messageIds() {
  * @param WebSocket the `ws` package's class (the harness's copy), for transport "ws"
  * @param conn the harness's lib/conn.mjs (tcpConnect, Batcher, lengthPrefixed, Waiter, assertLoopback)
  * @param identities createIdentityPool(): take() a fresh identity, sign(privateKey, bytes)
+ * @param lazyAck null: ACK once per tick with DELIVERs (PROTOCOL.md's SHOULD); or
+ *   { every, delayMs }: ACK when `every` DELIVERs are unacked, else `delayMs` after the first
+ *   (to measure what the ACK rule costs)
  */
-export function createHushAdapter({ transport, WebSocket, conn, identities }) {
+export function createHushAdapter(
+  { transport, WebSocket, conn, identities, lazyAck = null },
+) {
   const tcp = transport === "tcp";
   const make = wire.framer(tcp);
   const ids = messageIds();
@@ -110,7 +115,7 @@ export function createHushAdapter({ transport, WebSocket, conn, identities }) {
         return r;
       };
       let challenge = null, ready = null, fatal = null;
-      let delivered = 0, acked = 0, ackScheduled = false;
+      let delivered = 0, acked = 0, ackScheduled = false, ackTimer = null;
       const joined = new Set();
       const flushAck = () => {
         ackScheduled = false;
@@ -140,9 +145,21 @@ export function createHushAdapter({ transport, WebSocket, conn, identities }) {
         const type = f[0];
         if (type === wire.T.DELIVER) {
           delivered++;
-          if (!ackScheduled) {
-            ackScheduled = true;
-            queueMicrotask(flushAck);
+          if (lazyAck === null) {
+            if (!ackScheduled) {
+              ackScheduled = true;
+              queueMicrotask(flushAck);
+            }
+          } else if (delivered - acked >= lazyAck.every) {
+            if (!ackScheduled) {
+              ackScheduled = true;
+              queueMicrotask(flushAck);
+            }
+          } else if (ackTimer === null) {
+            ackTimer = setTimeout(() => {
+              ackTimer = null;
+              flushAck();
+            }, lazyAck.delayMs);
           }
           client.onmessage(f.subarray(wire.bodyOffset(f)));
         } else if (type === wire.T.ACCEPTED) {
@@ -172,6 +189,7 @@ export function createHushAdapter({ transport, WebSocket, conn, identities }) {
         }
       });
       t.onClose(() => {
+        if (ackTimer !== null) clearTimeout(ackTimer);
         fatal ??= "connection closed";
         wake.poke();
         client.onclose?.();

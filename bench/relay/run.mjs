@@ -29,6 +29,8 @@ const USAGE = `usage: node bench/relay/run.mjs [options] [bench.mjs flags...]
                       in the same invocation; add them to --relays)
   --wait-quiet=S      first wait (at most S s) until the CPUs are >= 85% idle over 2 s: other
                       processes on the machine skew every figure
+  --lazy-ack          also run hush-tcp-lazyack / hush-ws-lazyack: the same relay, clients that ACK
+                      every 64 DELIVERs or 10 ms after the first unacked one (not once per tick)
   --no-aims           do not print the issue 3 aims check after the table
   --help              this text, then the harness's own flags
 Every other flag goes to the harness's bench.mjs. Defaults added here:
@@ -40,7 +42,7 @@ Relays added: hush-tcp (server.ts, raw TCP transport), hush-ws (server.ts, WebSo
 const own = { shared: process.env.HUSH_SHARED_BENCH ?? join(repo, "../shared/bench") };
 const serverArgs = [], denoArgs = [];
 const variants = []; // "NAME:PATH": another checkout's server.ts as NAME-tcp and NAME-ws
-let help = false, aims = true, waitQuietS = 0;
+let help = false, aims = true, waitQuietS = 0, lazyAck = false;
 const pass = [];
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -51,6 +53,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (arg.startsWith("--deno-arg=")) denoArgs.push(arg.slice("--deno-arg=".length));
   else if (arg.startsWith("--variant=")) variants.push(arg.slice("--variant=".length));
   else if (arg.startsWith("--wait-quiet=")) waitQuietS = Number(arg.slice("--wait-quiet=".length));
+  else if (arg === "--lazy-ack") lazyAck = true;
   else if (arg === "--no-aims") aims = false;
   else if (arg === "--help" || arg === "-h") help = true;
   else pass.push(arg);
@@ -81,12 +84,21 @@ for (const v of variants) {
   );
 }
 // Clients sign with this repository's crypto/ed25519.ts, bundled for Node.
-const pool = await createIdentityPool({ repo, deno, size: identitiesNeeded(Object.keys(specs)) });
+const hushNames = Object.keys(specs).flatMap((n) => [n, `${n}-lazyack`]);
+const pool = await createIdentityPool({ repo, deno, size: identitiesNeeded(hushNames) });
 for (const [name, spec] of Object.entries(specs)) {
-  relaysLib.RELAYS[name] = {
-    ...spec,
-    adapter: createHushAdapter({ transport: spec.transport, WebSocket, conn, identities: pool }),
-  };
+  const make = (lazy) =>
+    createHushAdapter({
+      transport: spec.transport,
+      WebSocket,
+      conn,
+      identities: pool,
+      lazyAck: lazy,
+    });
+  relaysLib.RELAYS[name] = { ...spec, adapter: make(null) };
+  if (lazyAck) {
+    relaysLib.RELAYS[`${name}-lazyack`] = { ...spec, adapter: make({ every: 64, delayMs: 10 }) };
+  }
 }
 
 if (!help) {
