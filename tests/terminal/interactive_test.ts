@@ -20,7 +20,8 @@ function ui(terminal: FakeTerminal) {
 /** What the screen would show: the text after the last line clear, per printed line. */
 function lastPrompt(written: string): string {
   const parts = written.split("\r\x1b[2K");
-  return (parts[parts.length - 1] ?? "").replace(/\r(\x1b\[\d+C)?$/, "");
+  const last = parts[parts.length - 1] ?? "";
+  return last.slice(0, last.lastIndexOf("\r") === -1 ? last.length : last.lastIndexOf("\r"));
 }
 
 Deno.test("InteractiveUi runs typed lines on the engine and closes it on /quit", async () => {
@@ -87,7 +88,7 @@ Deno.test("InteractiveUi prints incoming events above the input line", async () 
   const running = screen.run(new FakeEngine());
   await new Promise((resolve) => setTimeout(resolve, 10));
   screen.show({ type: "join", nick: "bob", room: "lobby" });
-  assert.match(terminal.written, /-- bob joined lobby\r\n\r\x1b\[2Kalice@lobby> draft/);
+  assert.ok(terminal.written.includes("-- bob joined lobby\r\n\r\x1b[2Kalice@lobby> draft"));
   terminal.push("<EOF>");
   await running;
 });
