@@ -21,7 +21,7 @@ export interface PeerHost {
   readonly maxFrameBytes: number;
 }
 
-const INITIAL_READ_BYTES = 2048;
+const INITIAL_READ_BYTES = 512;
 const BUSY_READ_BYTES = 64 * 1024;
 const CLOSE_GRACE_MS = 2000;
 
