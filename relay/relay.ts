@@ -559,7 +559,9 @@ export class Relay implements PeerHost, RelayHandle {
       this.#fail(old, "REPLACED", "The same identity connected again");
     }
     clearTimeout(c.authTimer);
+    c.authTimer = undefined;
     c.challenge = null;
+    c.hello = null;
     c.nick = nick;
     c.nickBytes = ASCII.encode(nick);
     c.state = State.READY;
@@ -687,7 +689,7 @@ export class Relay implements PeerHost, RelayHandle {
   }
 
   #onPublishKeys(c: Connection, f: Frame & { type: "publish-keys" }): void {
-    const key = c.hello!.identityKey;
+    const key = this.#dir.ownerOf(c.nick)!;
     const ok = verify(key, identityDhSignedMessage(f.identityDhKey), f.identityDhSignature) &&
       verify(
         key,
