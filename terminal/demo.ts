@@ -53,7 +53,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       return;
     }
     if (event.type === "sent") return;
-    for (const line of renderEvent(event, { color, bell: false, currentRoom: "lobby" })) {
+    const view = { color, bell: false, currentRoom: "lobby", ownNick: who };
+    for (const line of renderEvent(event, view)) {
       out(`${column(who)}| ${line}`);
     }
   };

@@ -90,6 +90,7 @@ export class InteractiveUi {
       color: this.#options.color,
       bell: this.#options.bell,
       currentRoom: this.#room,
+      ownNick: this.#nick,
       width: this.#columns(),
     });
     this.print(lines);

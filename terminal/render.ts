@@ -25,6 +25,8 @@ export interface RenderOptions {
   width?: number;
   /** Most body bytes the wire view shows (default 64). */
   wireBytes?: number;
+  /** The user's own nick: rosters show `you` there instead of a verified state. */
+  ownNick?: string;
 }
 
 /** The ANSI palette nicks are coloured from (red is kept for warnings). */
@@ -203,7 +205,7 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
     case "nick":
       return notice(`${nick(event.old)} is now known as ${nick(event.new)}`);
     case "users":
-      return renderUsers(event.room, event.users, time, color);
+      return renderUsers(event.room, event.users, { time, color, ownNick: options.ownNick });
     case "rooms": {
       const list = event.rooms.map((r) =>
         r === event.current ? `${room(r)} (current)` : sanitize(r)
@@ -309,9 +311,9 @@ function renderMessage(
 function renderUsers(
   room: string | null,
   users: readonly UserInfo[],
-  time: string,
-  color: boolean,
+  context: { time: string; color: boolean; ownNick: string | undefined },
 ): string[] {
+  const { time, color, ownNick } = context;
   const online = users.filter((u) => u.online).length;
   const title = room === null
     ? `Users (${online} online, ${users.length} known):`
@@ -321,11 +323,13 @@ function renderUsers(
   for (const user of users) {
     const name = colorNick(user.nick, color) + " ".repeat(width - [...sanitize(user.nick)].length);
     const state = user.online ? "online " : paint("offline", "2", color);
-    const verified = user.verified
+    const verified = user.nick === ownNick
+      ? "(you)     "
+      : user.verified
       ? paint("verified  ", "32", color)
       : paint("unverified", "33", color);
     const fp = user.fingerprint === undefined ? "" : `  ${sanitize(user.fingerprint)}`;
-    lines.push(`${time}    ${name}  ${state}  ${verified}${fp}`);
+    lines.push(`${time}    ${name}  ${state}  ${verified}${fp}`.trimEnd());
   }
   return lines;
 }

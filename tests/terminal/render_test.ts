@@ -102,6 +102,15 @@ Deno.test("renderEvent() lists users with online and verified states", () => {
     "[09:05]    alice  online   verified    3f2a 9c01",
     "[09:05]    bo     offline  unverified",
   ]);
+  const own = renderEvent({
+    type: "users",
+    room: null,
+    users: [{ nick: "alice", online: true, verified: false }],
+  }, { ...plain, ownNick: "alice" });
+  assert.deepEqual(own, [
+    "[09:05] -- Users (1 online, 1 known):",
+    "[09:05]    alice  online   (you)",
+  ]);
 });
 
 Deno.test("renderEvent() shows the safety number and how to compare it", () => {
