@@ -15,7 +15,6 @@ import {
   DEFAULT_CIPHER_SUITE,
   fingerprint,
   getCipherSuite,
-  getCipherSuiteByWireId,
   HushError,
   type IdentityKeyPair,
   randomBytes,
@@ -40,7 +39,6 @@ import {
   type RelayFrame,
 } from "../protocol/mod.ts";
 import {
-  describeBody,
   Hush,
   ONE_TIME_PREKEY_LOW_WATER,
   ONE_TIME_PREKEY_TARGET,
@@ -51,11 +49,13 @@ import {
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { decodeChatPayload, encodeChatPayload } from "./content.ts";
 import { ChatError } from "./errors.ts";
-import type { ChatEvent, ChatEventListener, UserInfo, WireView } from "./events.ts";
+import type { ChatEvent, ChatEventListener, UserInfo } from "./events.ts";
 import type { ChatHome } from "./home.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
 import { HomeSessionStore } from "./home_session_store.ts";
 import { Outbox } from "./outbox.ts";
+import { Waiters } from "./_waiters.ts";
+import { wireView } from "./wire_view.ts";
 import { SeenIds } from "./seen_ids.ts";
 import {
   connectTransport,
@@ -152,12 +152,6 @@ interface Profile {
   rooms?: string[];
 }
 
-interface Pending<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
 interface Connection {
   transport: Transport;
   generation: number;
@@ -245,7 +239,7 @@ export class ChatClient {
   #stopCode = "HANDSHAKE_FAILED";
   #loop: Promise<void> | undefined;
   #wakeLoop: (() => void) | undefined;
-  #readyWaiters: Pending<void>[] = [];
+  #readyWaiters = new Waiters<"ready", void>();
   #firstReady = true;
   #grantedNick: string | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -254,8 +248,8 @@ export class ChatClient {
   #processing = false;
   #pendingRoom: { frame: EnvelopeFrame; generation: number; since: number }[] = [];
   #pendingTimer: ReturnType<typeof setInterval> | undefined;
-  #keyRequests = new Map<string, Pending<KeysFrame>[]>();
-  #rosterRequests = new Map<string, Pending<string[]>[]>();
+  #keyRequests = new Waiters<string, KeysFrame>();
+  #rosterRequests = new Waiters<string, string[]>();
   #sendChain: Promise<unknown> = Promise.resolve();
   #persistChain: Promise<void> = Promise.resolve();
 
@@ -622,10 +616,7 @@ export class ChatClient {
     await this.#saveOutbox().catch(() => {});
     this.#connection?.transport.close();
     this.#wakeLoop?.();
-    for (const waiter of this.#readyWaiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new ChatError("CLOSED", "The chat client is closed"));
-    }
+    this.#readyWaiters.rejectAll(new ChatError("CLOSED", "The chat client is closed"));
     this.#failRequests(new ChatError("CLOSED", "The chat client is closed"));
     await this.#loop;
   }
@@ -673,10 +664,7 @@ export class ChatClient {
       this.#closed ? "CLOSED" : this.#stopCode,
       this.#closed ? "The chat client is closed" : this.#stopReason ?? "Disconnected",
     );
-    for (const waiter of this.#readyWaiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.reject(error);
-    }
+    this.#readyWaiters.rejectAll(error);
     this.#failRequests(error);
   }
 
@@ -818,12 +806,7 @@ export class ChatClient {
         for (const m of frame.members) if (m.nick !== this.nick) this.#online.set(m.nick, m.online);
         if (room !== null) {
           this.#members.set(room, members);
-          const waiters = this.#rosterRequests.get(room) ?? [];
-          this.#rosterRequests.delete(room);
-          for (const waiter of waiters) {
-            clearTimeout(waiter.timer);
-            waiter.resolve([...members.keys()]);
-          }
+          this.#rosterRequests.resolveAll(room, [...members.keys()]);
         }
         this.#emit({
           type: "users",
@@ -846,13 +829,7 @@ export class ChatClient {
         if (frame.count < ONE_TIME_PREKEY_LOW_WATER) this.#topUpPrekeys(frame.count);
         return;
       case "keys": {
-        const waiters = this.#keyRequests.get(frame.nick);
-        const waiter = waiters?.shift();
-        if (waiters !== undefined && waiters.length === 0) this.#keyRequests.delete(frame.nick);
-        if (waiter !== undefined) {
-          clearTimeout(waiter.timer);
-          waiter.resolve(frame);
-        }
+        this.#keyRequests.resolveFirst(frame.nick, frame);
         return;
       }
       case "relay-ping":
@@ -868,14 +845,8 @@ export class ChatClient {
 
   #onRelayError(connection: Connection, code: string, detail: string, fatal: boolean): void {
     if (code === "NOT_IN_ROOM") {
-      // A room we thought we were in: forget it.
-      for (const [room] of this.#rosterRequests) {
-        for (const waiter of this.#rosterRequests.get(room) ?? []) {
-          clearTimeout(waiter.timer);
-          waiter.resolve([]);
-        }
-      }
-      this.#rosterRequests.clear();
+      // A roster of a room we are not in: nobody to encrypt to.
+      for (const room of this.#rosterRequests.keys()) this.#rosterRequests.resolveAll(room, []);
     }
     this.#error(code, `Relay error: ${detail}`);
     if (!fatal) return;
@@ -936,10 +907,7 @@ export class ChatClient {
         this.#emit({ type: "cipher", cipher: this.#cipher, insecure: true });
       }
     }
-    for (const waiter of this.#readyWaiters.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.resolve();
-    }
+    this.#readyWaiters.resolveAll("ready", undefined);
   }
 
   #startHeartbeat(connection: Connection): void {
@@ -1012,30 +980,16 @@ export class ChatClient {
   #waitReady(timeoutMs: number | undefined): Promise<void> {
     if (this.#connection?.ready) return Promise.resolve();
     if (this.#closed) return Promise.reject(new ChatError("CLOSED", "The chat client is closed"));
-    return new Promise((resolve, reject) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-        this.#readyWaiters = this.#readyWaiters.filter((w) => w.resolve !== resolve);
-        reject(new ChatError("NOT_CONNECTED", "Not connected to the relay"));
-      }, timeoutMs);
-      this.#readyWaiters.push({ resolve, reject, timer });
-    });
+    return this.#readyWaiters.wait(
+      "ready",
+      timeoutMs,
+      () => new ChatError("NOT_CONNECTED", "Not connected to the relay"),
+    );
   }
 
   #failRequests(error: unknown): void {
-    for (const waiters of this.#keyRequests.values()) {
-      for (const waiter of waiters) {
-        clearTimeout(waiter.timer);
-        waiter.reject(error);
-      }
-    }
-    this.#keyRequests.clear();
-    for (const waiters of this.#rosterRequests.values()) {
-      for (const waiter of waiters) {
-        clearTimeout(waiter.timer);
-        waiter.reject(error);
-      }
-    }
-    this.#rosterRequests.clear();
+    this.#keyRequests.rejectAll(error);
+    this.#rosterRequests.rejectAll(error);
   }
 
   // ---- requests -------------------------------------------------------------------------
@@ -1043,19 +997,13 @@ export class ChatClient {
   async #fetchKeys(nick: string): Promise<KeysFrame> {
     const timeoutMs = this.#options.requestTimeoutMs ?? 10_000;
     await this.#waitReady(timeoutMs);
-    return await new Promise<KeysFrame>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const list = this.#keyRequests.get(nick) ?? [];
-        const index = list.findIndex((w) => w.resolve === resolve);
-        if (index >= 0) list.splice(index, 1);
-        if (list.length === 0) this.#keyRequests.delete(nick);
-        reject(new ChatError("NOT_CONNECTED", `No answer from the relay about "${nick}"`));
-      }, timeoutMs);
-      const list = this.#keyRequests.get(nick) ?? [];
-      list.push({ resolve, reject, timer });
-      this.#keyRequests.set(nick, list);
-      this.#sendFrame({ type: "fetch-keys", nick });
-    });
+    const answer = this.#keyRequests.wait(
+      nick,
+      timeoutMs,
+      () => new ChatError("NOT_CONNECTED", `No answer from the relay about "${nick}"`),
+    );
+    this.#sendFrame({ type: "fetch-keys", nick });
+    return await answer;
   }
 
   async #fetchBundle(nick: string): Promise<PrekeyBundle> {
@@ -1089,15 +1037,13 @@ export class ChatClient {
     if (known !== undefined) return [...known.keys()];
     const timeoutMs = this.#options.requestTimeoutMs ?? 10_000;
     await this.#waitReady(timeoutMs);
-    return await new Promise<string[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new ChatError("NOT_CONNECTED", `No roster from the relay for "${room}"`));
-      }, timeoutMs);
-      const list = this.#rosterRequests.get(room) ?? [];
-      list.push({ resolve, reject, timer });
-      this.#rosterRequests.set(room, list);
-      this.#sendFrame({ type: "list", room });
-    });
+    const answer = this.#rosterRequests.wait(
+      room,
+      timeoutMs,
+      () => new ChatError("NOT_CONNECTED", `No roster from the relay for "${room}"`),
+    );
+    this.#sendFrame({ type: "list", room });
+    return await answer;
   }
 
   /** Makes sure we know `nick`'s identity key (fetching the bundle and pinning it). */
@@ -1456,32 +1402,7 @@ export class ChatClient {
     size: number,
     kind?: string,
   ): void {
-    let cipher: string;
-    try {
-      cipher = getCipherSuiteByWireId(frame.cipher).id;
-    } catch {
-      cipher = `0x${frame.cipher.toString(16).padStart(2, "0")}`;
-    }
-    let bodyKind = kind;
-    if (bodyKind === undefined) {
-      try {
-        bodyKind = describeBody(frame.body).kind;
-      } catch {
-        bodyKind = "unknown";
-      }
-    }
-    const wire: WireView = {
-      direction,
-      id: toHex(frame.id),
-      from: frame.from,
-      to: frame.to,
-      toKind: frame.toKind,
-      cipher,
-      bodyHex: toHex(frame.body),
-      size,
-      kind: bodyKind,
-    };
-    this.#emit({ type: "wire", wire });
+    this.#emit({ type: "wire", wire: wireView(direction, frame, size, kind) });
   }
 
   #userInfo(nick: string, online: boolean): UserInfo {

@@ -195,3 +195,22 @@ export async function until(check: () => boolean, what: string, timeoutMs = 10_0
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/**
+ * Asks for a room's roster until it lists `count` members (JOINs of clients that just
+ * connected may still be on their way to the relay).
+ *
+ * @param client The asking client.
+ * @param room The room.
+ * @param count How many members to wait for.
+ */
+export async function untilMembers(client: TestClient, room: string, count: number) {
+  const deadline = Date.now() + 10_000;
+  while (true) {
+    client.client.listUsers(room);
+    const users = await client.waitFor("users", (u) => u.room === room);
+    if (users.users.length >= count) return;
+    if (Date.now() > deadline) throw new Error(`Timed out: ${count} members in "${room}"`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

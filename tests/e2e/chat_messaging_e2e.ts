@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeClient, startRelay } from "./_chat_harness.ts";
+import { makeClient, startRelay, untilMembers } from "./_chat_harness.ts";
 
 for (const scheme of ["tcp", "ws"] as const) {
   Deno.test(`ChatClient exchanges private messages both ways over ${scheme}://`, async () => {
@@ -67,8 +67,7 @@ Deno.test("ChatClient delivers a room message to every member, encrypted once", 
   try {
     for (const c of clients) await c.client.connect();
     // Everyone sees everyone in lobby before the first message.
-    alice.client.listUsers("lobby");
-    await alice.waitFor("users", (u) => u.users.length === 3);
+    await untilMembers(alice, "lobby", 3);
     alice.client.setWire(true);
     const id = await alice.client.sendRoom("hello room 🎉");
     for (const peer of [bob, carol]) {

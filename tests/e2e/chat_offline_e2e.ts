@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { openFileHome } from "../../chat/file_home.ts";
-import { makeClient, startRelay } from "./_chat_harness.ts";
+import { makeClient, startRelay, untilMembers } from "./_chat_harness.ts";
 
 Deno.test("ChatClient gets what was sent while it was offline when it connects", async () => {
   const relay = await startRelay();
@@ -10,8 +10,7 @@ Deno.test("ChatClient gets what was sent while it was offline when it connects",
   try {
     await alice.client.connect();
     await bob.client.connect(); // publishes bob's keys
-    alice.client.listUsers("lobby");
-    await alice.waitFor("users", (u) => u.users.length === 2);
+    await untilMembers(alice, "lobby", 2);
     await bob.client.close();
     await alice.waitFor("presence", (p) => p.nick === "bob" && !p.online);
 

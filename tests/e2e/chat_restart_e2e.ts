@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeClient, startRelay, until } from "./_chat_harness.ts";
+import { makeClient, startRelay, until, untilMembers } from "./_chat_harness.ts";
 
 Deno.test("ChatClient loses and doubles nothing when the relay is killed and restarted with --store", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hush-chat-restart-" });
@@ -14,8 +14,7 @@ Deno.test("ChatClient loses and doubles nothing when the relay is killed and res
   try {
     await alice.client.connect();
     await bob.client.connect();
-    alice.client.listUsers("lobby");
-    await alice.waitFor("users", (u) => u.users.length === 2);
+    await untilMembers(alice, "lobby", 2);
     const expected: string[] = [];
     for (let i = 0; i < 5; i++) {
       expected.push(`before ${i}`);
