@@ -37,6 +37,10 @@ export class FakeRelay {
   readonly publishes: PublishKeysFrame[] = [];
   /** When false, SENDs are recorded and routed but not acknowledged. */
   autoAccept = true;
+  /** Heartbeat interval announced in READY. */
+  heartbeatMs = 30_000;
+  /** Client PINGs received. */
+  pings = 0;
   /** When true, every routed envelope is delivered twice. */
   duplicateDeliveries = false;
   /** Decides per routed envelope: deliver it, drop it, or hold it until {@linkcode releaseHeld}. */
@@ -184,7 +188,7 @@ export class FakeRelay {
           type: "ready",
           nick,
           maxFrameBytes: 65_536,
-          heartbeatMs: 30_000,
+          heartbeatMs: this.heartbeatMs,
           queued: this.#queues.get(nick)?.length ?? 0,
           oneTimePrekeys: this.#bundles.get(nick)?.keys.oneTimePrekeys.length ?? 0,
           hasBundle: this.#bundles.has(nick),
@@ -258,6 +262,9 @@ export class FakeRelay {
         });
         return;
       }
+      case "ping":
+        this.pings++; // a silent relay: never answered
+        return;
       default:
         return;
     }

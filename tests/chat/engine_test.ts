@@ -182,3 +182,20 @@ Deno.test("ChatClient publishes its bundle on first connect and tops up one-time
     await closeAll(alice.engine);
   }
 });
+
+Deno.test("ChatClient pings a silent relay, then drops the connection and reconnects", async () => {
+  const relay = new FakeRelay();
+  relay.heartbeatMs = 40;
+  const alice = await client(relay, "alice");
+  try {
+    await alice.engine.connect();
+    await until(() => alice.events.some((e) => e.type === "disconnected"), "dropped");
+    assert.ok(relay.pings >= 1, "pinged before giving up");
+    await until(
+      () => alice.events.filter((e) => e.type === "connected").length >= 2,
+      "reconnected",
+    );
+  } finally {
+    await closeAll(alice.engine);
+  }
+});

@@ -110,3 +110,17 @@ Deno.test("ChatClient presents --token to a private relay and stops for good on 
     await relay.stop();
   }
 });
+
+Deno.test("ChatClient answers the relay's heartbeats and stays connected while idle", async () => {
+  const relay = await startRelay({ args: ["--heartbeat", "100"] });
+  const idle = await makeClient({ server: relay.tcp, nick: "idle" });
+  try {
+    await idle.client.connect();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.equal(idle.client.connected, true);
+    assert.equal(idle.events.some((e) => e.type === "disconnected"), false);
+  } finally {
+    await idle.client.close();
+    await relay.stop();
+  }
+});
