@@ -69,6 +69,8 @@ export class HomeSessionStore implements SessionStore {
   }
 
   /**
+   * Reads a value.
+   *
    * @param key The key to read.
    * @returns The value (bytes copied) or undefined.
    */
@@ -78,6 +80,8 @@ export class HomeSessionStore implements SessionStore {
   }
 
   /**
+   * Writes a value (saved on the next {@linkcode HomeSessionStore.flush}).
+   *
    * @param key The key to write.
    * @param value The value (bytes copied).
    */
@@ -86,12 +90,18 @@ export class HomeSessionStore implements SessionStore {
     this.#dirty = true;
   }
 
-  /** @param key The key to remove. */
+  /**
+   * Removes a value (no error when absent).
+   *
+   * @param key The key to remove.
+   */
   delete(key: string): void {
     if (this.#map.delete(key)) this.#dirty = true;
   }
 
   /**
+   * Lists keys.
+   *
    * @param prefix Key prefix.
    * @returns Matching keys in insertion order.
    */
