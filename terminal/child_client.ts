@@ -6,6 +6,7 @@
  */
 
 import type { ChatEvent } from "../chat/events.ts";
+import { readLines } from "./read_lines.ts";
 
 /** The permissions `client.ts` needs (the same as `deno task client`). */
 export const CLIENT_PERMISSIONS: readonly string[] = [
@@ -253,17 +254,6 @@ export class ChildClient {
   }
 
   async #read(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-    const decoder = new TextDecoder();
-    let pending = "";
-    for await (const chunk of stream) {
-      pending += decoder.decode(chunk, { stream: true });
-      let newline = pending.indexOf("\n");
-      while (newline !== -1) {
-        onLine(pending.slice(0, newline));
-        pending = pending.slice(newline + 1);
-        newline = pending.indexOf("\n");
-      }
-    }
-    if (pending !== "") onLine(pending);
+    for await (const line of readLines(stream)) onLine(line);
   }
 }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { readLines } from "./read_lines.ts";
+
 /** The permissions `server.ts` needs. */
 export const RELAY_PERMISSIONS: readonly string[] = [
   "--allow-net",
@@ -101,8 +103,8 @@ export class ChildRelay {
       notify();
     };
     const reading = Promise.all([
-      readLines(process.stdout, onLine),
-      readLines(process.stderr, onLine),
+      pipeLines(process.stdout, onLine),
+      pipeLines(process.stderr, onLine),
     ])
       .then(() => {});
     const timeoutMs = options.timeoutMs ?? 15_000;
@@ -194,20 +196,9 @@ export class ChildRelay {
   }
 }
 
-async function readLines(
+async function pipeLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
 ): Promise<void> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true });
-    let newline = pending.indexOf("\n");
-    while (newline !== -1) {
-      onLine(pending.slice(0, newline));
-      pending = pending.slice(newline + 1);
-      newline = pending.indexOf("\n");
-    }
-  }
-  if (pending !== "") onLine(pending);
+  for await (const line of readLines(stream)) onLine(line);
 }

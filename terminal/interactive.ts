@@ -10,7 +10,7 @@ import { COMMAND_NAMES } from "./commands.ts";
 import { type CommandContext, errorEvent, runLine, unacknowledgedEvent } from "./dispatch.ts";
 import type { ChatEngine } from "./engine.ts";
 import { CIPHER_CHOICES } from "./help.ts";
-import { readLines } from "./json_mode.ts";
+import { readLines } from "./read_lines.ts";
 import { type EditorInput, type EditorOutput, LineEditor } from "./line_editor.ts";
 import { completionCandidates } from "./line_state.ts";
 import { colorNick, paint, renderEvent } from "./render.ts";

@@ -10,6 +10,7 @@
 import type { ChatEvent } from "../chat/events.ts";
 import { type CommandContext, errorEvent, runLine, unacknowledgedEvent } from "./dispatch.ts";
 import type { ChatEngine } from "./engine.ts";
+import { readLines } from "./read_lines.ts";
 
 /**
  * Encodes one event as one line of JSON (no newline inside: JSON escapes them).
@@ -19,28 +20,6 @@ import type { ChatEngine } from "./engine.ts";
  */
 export function encodeJsonEvent(event: ChatEvent): string {
   return JSON.stringify(event);
-}
-
-/**
- * Splits a byte stream into lines (LF or CR LF); a last line without a newline counts too.
- *
- * @param input The byte stream, e.g. `Deno.stdin.readable`.
- * @returns The lines, decoded as UTF-8, without line endings.
- */
-export async function* readLines(input: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of input) {
-    pending += decoder.decode(chunk, { stream: true });
-    let newline = pending.indexOf("\n");
-    while (newline !== -1) {
-      yield pending.slice(0, newline).replace(/\r$/, "");
-      pending = pending.slice(newline + 1);
-      newline = pending.indexOf("\n");
-    }
-  }
-  pending += decoder.decode();
-  if (pending !== "") yield pending.replace(/\r$/, "");
 }
 
 /** Options of {@link runJsonMode}. */

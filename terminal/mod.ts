@@ -39,7 +39,8 @@ export { ClientError, UsageError } from "./errors.ts";
 export { fingerprintLines, type OwnFingerprint, ownFingerprint } from "./fingerprint_command.ts";
 export { CIPHER_CHOICES, DEFAULT_ROOM, DEFAULT_SERVER, HELP_TEXT } from "./help.ts";
 export { type InteractiveOptions, InteractiveUi } from "./interactive.ts";
-export { encodeJsonEvent, type JsonModeOptions, readLines, runJsonMode } from "./json_mode.ts";
+export { encodeJsonEvent, type JsonModeOptions, runJsonMode } from "./json_mode.ts";
+export { readLines } from "./read_lines.ts";
 export { decodeKeys, type Key, type KeyKind } from "./keys.ts";
 export {
   type EditorInput,

@@ -191,9 +191,6 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
     if (values.ca === "") throw new UsageError("--ca cannot be empty");
     options.ca = values.ca;
   }
-  if (command === "fingerprint" && options.nick === undefined && options.home === undefined) {
-    // Allowed: the client asks for the nick, as for chatting.
-  }
   return options;
 }
 

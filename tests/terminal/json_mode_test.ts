@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ChatEvent } from "../../chat/events.ts";
-import { encodeJsonEvent, readLines, runJsonMode } from "../../terminal/json_mode.ts";
+import { encodeJsonEvent, runJsonMode } from "../../terminal/json_mode.ts";
+import { readLines } from "../../terminal/read_lines.ts";
 import { FakeEngine } from "./_fake_engine.ts";
 
 function streamOf(...chunks: string[]): ReadableStream<Uint8Array> {
