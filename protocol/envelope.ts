@@ -36,7 +36,7 @@ export const ENVELOPE_FROM_OFFSET = 18;
 export const MIN_ENVELOPE_BYTES = 23;
 
 /** Largest possible routing header (32-byte names). */
-export const MAX_ENVELOPE_HEADER_BYTES = 21 + 2 * MAX_NAME_BYTES;
+export const MAX_ENVELOPE_HEADER_BYTES: number = 21 + 2 * MAX_NAME_BYTES;
 
 /**
  * Offsets of an envelope's routing header, read without touching the body.
@@ -50,11 +50,13 @@ export interface EnvelopeRoute {
   cipher: number;
   /** Sender nick bytes: `frame.subarray(fromStart, fromEnd)`. */
   fromStart: number;
+  /** End (exclusive) of the sender nick bytes. */
   fromEnd: number;
   /** Recipient kind. */
   toKind: RecipientKind;
   /** Recipient name bytes: `frame.subarray(toStart, toEnd)`. */
   toStart: number;
+  /** End (exclusive) of the recipient name bytes. */
   toEnd: number;
   /** Offset of the first body byte (the body runs to the end of the frame). */
   bodyStart: number;

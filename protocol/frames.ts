@@ -57,8 +57,66 @@ export const DEFAULT_ROOM = "lobby";
 /** ASCII label that starts the AUTH transcript (see `authTranscript()`). */
 export const AUTH_LABEL = "hush-auth-v1";
 
+/** The type byte of every frame, by SCREAMING_SNAKE name. */
+export interface FrameTypeBytes {
+  /** HELLO. */
+  readonly HELLO: 0x01;
+  /** AUTH. */
+  readonly AUTH: 0x02;
+  /** PING. */
+  readonly PING: 0x0e;
+  /** PONG. */
+  readonly PONG: 0x0f;
+  /** SEND. */
+  readonly SEND: 0x10;
+  /** ACK. */
+  readonly ACK: 0x11;
+  /** JOIN. */
+  readonly JOIN: 0x20;
+  /** LEAVE. */
+  readonly LEAVE: 0x21;
+  /** LIST. */
+  readonly LIST: 0x22;
+  /** LIST_ROOMS. */
+  readonly LIST_ROOMS: 0x23;
+  /** PUBLISH_KEYS. */
+  readonly PUBLISH_KEYS: 0x30;
+  /** FETCH_KEYS. */
+  readonly FETCH_KEYS: 0x31;
+  /** CHALLENGE. */
+  readonly CHALLENGE: 0x81;
+  /** READY. */
+  readonly READY: 0x82;
+  /** RELAY_PING. */
+  readonly RELAY_PING: 0x8e;
+  /** RELAY_PONG. */
+  readonly RELAY_PONG: 0x8f;
+  /** DELIVER. */
+  readonly DELIVER: 0x90;
+  /** ACCEPTED. */
+  readonly ACCEPTED: 0x91;
+  /** REJECTED. */
+  readonly REJECTED: 0x92;
+  /** JOINED. */
+  readonly JOINED: 0xa0;
+  /** LEFT. */
+  readonly LEFT: 0xa1;
+  /** ROSTER. */
+  readonly ROSTER: 0xa2;
+  /** ROOMS. */
+  readonly ROOMS: 0xa3;
+  /** PRESENCE. */
+  readonly PRESENCE: 0xa4;
+  /** PREKEY_COUNT. */
+  readonly PREKEY_COUNT: 0xb0;
+  /** KEYS. */
+  readonly KEYS: 0xb1;
+  /** ERROR. */
+  readonly ERROR: 0xff;
+}
+
 /** The type byte of every frame. */
-export const FrameType = Object.freeze(
+export const FrameType: FrameTypeBytes = Object.freeze(
   {
     HELLO: 0x01,
     AUTH: 0x02,
@@ -95,6 +153,7 @@ export type RecipientKind = "nick" | "room";
 
 /** First frame of a connection, client to relay. */
 export interface HelloFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "hello";
   /** Protocol version, u16 (this code speaks {@link PROTOCOL_VERSION}). */
   version: number;
@@ -108,6 +167,7 @@ export interface HelloFrame {
 
 /** The client's answer to CHALLENGE: an Ed25519 signature over the AUTH transcript. */
 export interface AuthFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "auth";
   /** 64-byte Ed25519 signature. */
   signature: Uint8Array;
@@ -115,6 +175,7 @@ export interface AuthFrame {
 
 /** A heartbeat (client to relay: `ping`; relay to client: `relay-ping`). */
 export interface PingFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "ping" | "relay-ping";
   /** 8 opaque bytes the answer echoes. */
   nonce: Uint8Array;
@@ -122,6 +183,7 @@ export interface PingFrame {
 
 /** The answer to a heartbeat (client to relay: `pong`; relay to client: `relay-pong`). */
 export interface PongFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "pong" | "relay-pong";
   /** The 8 bytes of the PING being answered. */
   nonce: Uint8Array;
@@ -129,6 +191,7 @@ export interface PongFrame {
 
 /** An envelope: SEND (client to relay) and DELIVER (relay to client) share one layout. */
 export interface EnvelopeFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "send" | "deliver";
   /** 16-byte message id chosen by the sender. */
   id: Uint8Array;
@@ -146,6 +209,7 @@ export interface EnvelopeFrame {
 
 /** Cumulative delivery acknowledgement (client to relay). */
 export interface AckFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "ack";
   /** Number of DELIVER frames received on this connection so far (u32). */
   count: number;
@@ -153,12 +217,15 @@ export interface AckFrame {
 
 /** Join or leave a room (client to relay). */
 export interface RoomRequestFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "join" | "leave";
+  /** Room name. */
   room: string;
 }
 
 /** Ask for a roster: of one room, or (empty `room`) of every online user. */
 export interface ListFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "list";
   /** Room name, or `""` for every online user. */
   room: string;
@@ -166,6 +233,7 @@ export interface ListFrame {
 
 /** Ask for the rooms the client is a member of. */
 export interface ListRoomsFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "list-rooms";
 }
 
@@ -193,6 +261,7 @@ export interface SignedBundle {
 
 /** Publish (or refresh) the client's prekey bundle and add one-time prekeys. */
 export interface PublishKeysFrame extends SignedBundle {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "publish-keys";
   /** When true the relay first discards every one-time prekey it holds for this nick. */
   replaceOneTimePrekeys: boolean;
@@ -202,12 +271,15 @@ export interface PublishKeysFrame extends SignedBundle {
 
 /** Ask for a nick's identity key and bundle (consumes one of its one-time prekeys). */
 export interface FetchKeysFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "fetch-keys";
+  /** Nick. */
   nick: string;
 }
 
 /** The relay's random challenge (relay to client). */
 export interface ChallengeFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "challenge";
   /** 32 random bytes. */
   nonce: Uint8Array;
@@ -215,6 +287,7 @@ export interface ChallengeFrame {
 
 /** Authentication succeeded (relay to client). */
 export interface ReadyFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "ready";
   /** The nick granted (the requested one, or it with a `_N` suffix). */
   nick: string;
@@ -232,6 +305,7 @@ export interface ReadyFrame {
 
 /** Cumulative acceptance of SENDs (relay to client). */
 export interface AcceptedFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "accepted";
   /** Number of SEND frames on this connection the relay has handled so far (u32). */
   count: number;
@@ -239,6 +313,7 @@ export interface AcceptedFrame {
 
 /** A SEND the relay refused, wholly or for one member of a room (relay to client). */
 export interface RejectedFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "rejected";
   /** 1-based index of the refused SEND on this connection (u32). */
   seq: number;
@@ -256,27 +331,35 @@ export interface RejectedFrame {
 
 /** A member joined or left a room (relay to client). */
 export interface MembershipFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "joined" | "left";
+  /** Room name. */
   room: string;
+  /** Nick. */
   nick: string;
 }
 
 /** One roster entry. */
 export interface RosterEntry {
+  /** Nick. */
   nick: string;
+  /** Whether the nick is connected. */
   online: boolean;
 }
 
 /** A roster: members of a room (online or not), or (empty room) every online user. */
 export interface RosterFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "roster";
   /** Room name, or `""` for the list of online users. */
   room: string;
+  /** Members, sorted by nick. */
   members: RosterEntry[];
 }
 
 /** One entry of a ROOMS frame. */
 export interface RoomEntry {
+  /** Room name. */
   room: string;
   /** Number of members (u16, saturating). */
   members: number;
@@ -284,19 +367,25 @@ export interface RoomEntry {
 
 /** The rooms the client is a member of (relay to client). */
 export interface RoomsFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "rooms";
+  /** Rooms, sorted by name. */
   rooms: RoomEntry[];
 }
 
 /** A nick sharing a room with the client came online or went offline (relay to client). */
 export interface PresenceFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "presence";
+  /** Nick. */
   nick: string;
+  /** Whether the nick is connected. */
   online: boolean;
 }
 
 /** How many one-time prekeys the relay still holds for the client (relay to client). */
 export interface PrekeyCountFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "prekey-count";
   /** u16. */
   count: number;
@@ -307,11 +396,15 @@ export type KeysFrame =
   | { type: "keys"; nick: string; status: "no-such-user" }
   | { type: "keys"; nick: string; status: "no-bundle"; identityKey: Uint8Array }
   | {
+    /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
     type: "keys";
+    /** Nick. */
     nick: string;
+    /** Outcome of the fetch. */
     status: "ok";
     /** The nick's Ed25519 identity public key, as bound by the relay. */
     identityKey: Uint8Array;
+    /** The signed bundle. */
     bundle: SignedBundle;
     /** One one-time prekey, handed out once, or null when none is left. */
     oneTimePrekey: OneTimePrekey | null;
@@ -319,7 +412,9 @@ export type KeysFrame =
 
 /** An error (relay to client); when `fatal` the relay closes the connection after it. */
 export interface ErrorFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
   type: "error";
+  /** Whether the relay closes the connection after this frame. */
   fatal: boolean;
   /** Stable error code. */
   code: string;

@@ -24,6 +24,7 @@ export {
   frameDirection,
   type FrameName,
   FrameType,
+  type FrameTypeBytes,
   type HelloFrame,
   KEY_BYTES,
   type KeysFrame,
@@ -84,3 +85,4 @@ export {
 } from "./signing.ts";
 export { isValidNick, isValidRoom } from "./names.ts";
 export { PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from "./errors.ts";
+export { HushError } from "../crypto/errors.ts";

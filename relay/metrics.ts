@@ -6,12 +6,19 @@
 
 /** Mutable counters the relay updates. */
 export class Metrics {
+  /** Connections accepted. */
   connectionsTotal = 0;
+  /** Failed authentications (bad token or signature). */
   authFailuresTotal = 0;
+  /** Envelopes delivered or queued (one per recipient). */
   envelopesRelayed = 0;
+  /** Bytes of those envelopes. */
   bytesRelayed = 0;
+  /** Queued envelopes dropped for age. */
   envelopesExpired = 0;
+  /** Connections closed, by error code. */
   framesRejected: Map<string, number> = new Map();
+  /** SENDs answered with REJECTED, by code. */
   envelopesRejected: Map<string, number> = new Map();
 
   /**

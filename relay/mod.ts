@@ -5,7 +5,7 @@
  * @module
  */
 
-export { MAX_ONE_TIME_PREKEYS_HELD, Relay, type RelayHandle, runRelay } from "./relay.ts";
+export { MAX_ONE_TIME_PREKEYS_HELD, type RelayHandle, runRelay } from "./relay.ts";
 export {
   DEFAULT_RELAY_OPTIONS,
   DEFAULT_STORE_PATH,
@@ -15,7 +15,9 @@ export {
   resolveRelayOptions,
 } from "./options.ts";
 export { RELAY_ERROR_CODES, RelayError, type RelayErrorCode } from "./errors.ts";
+export { HushError } from "../crypto/errors.ts";
 export type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
+export type { OneTimePrekey, SignedBundle } from "../protocol/mod.ts";
 export { MemoryStore } from "./memory_store.ts";
 export { SqliteStore } from "./sqlite_store.ts";
 export { TokenBucket } from "./limits.ts";

@@ -29,8 +29,9 @@ export interface RelayOptions {
   storePath: string | null;
   /** A ready-made store (tests); wins over `storePath`. */
   store?: Store;
-  /** TLS certificate (PEM text) and key; both or neither. */
+  /** TLS certificate (PEM text); with `key`, or neither. */
   cert: string | null;
+  /** TLS private key (PEM text). */
   key: string | null;
   /** Event log file, or null for none. */
   logFile: string | null;
@@ -40,8 +41,9 @@ export interface RelayOptions {
   token: string | null;
   /** Largest frame in bytes. */
   maxFrameBytes: number;
-  /** Token bucket: frames per second (0: unlimited) and capacity. */
+  /** Token bucket: frames per second per connection (0: unlimited). */
   rate: number;
+  /** Token bucket capacity (frames). */
   burst: number;
   /** Most simultaneous connections. */
   maxConnections: number;
@@ -55,9 +57,11 @@ export interface RelayOptions {
   maxUnacked: number;
   /** Rooms with more members than this get no JOINED/LEFT/PRESENCE broadcasts (LIST still works). */
   roomNoticeLimit: number;
-  /** Queue bounds per nick. */
+  /** Most queued envelopes per nick. */
   queueMaxCount: number;
+  /** Most queued bytes per nick. */
   queueMaxBytes: number;
+  /** Queued envelopes older than this are dropped. */
   queueMaxAgeSeconds: number;
 }
 

@@ -22,7 +22,9 @@ export interface QueuedEnvelope {
 
 /** Size of one nick's queue. */
 export interface QueueStats {
+  /** Envelopes. */
   count: number;
+  /** Bytes of their frames. */
   bytes: number;
 }
 
