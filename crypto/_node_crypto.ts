@@ -1,6 +1,8 @@
 /**
- * Folder-private access to the runtime's `node:crypto` AEADs, without a static import: a
- * browser (no `node:crypto`) gets `undefined` and the registry falls back to noble.
+ * Folder-private access to the runtime's `node:crypto`, without a static import: a browser
+ * (no `node:crypto`) gets `undefined` and every primitive falls back to noble. Holds the AEAD
+ * binding; X25519 and the hashes bind their own functions in `x25519.ts` and `hkdf.ts`
+ * (`ed25519.ts` loads the module itself, so the relay's module graph stays minimal).
  *
  * @module
  */
@@ -19,6 +21,12 @@ export interface NodeAead {
   /** Returns the plaintext; throws `node:crypto`'s own error if the tag does not verify. */
   open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array;
 }
+
+/**
+ * The type `node:crypto` key inputs declare for DER bytes (`string | Buffer`). At run time
+ * Deno and Node take any `Uint8Array`; casting to this type avoids a `node:buffer` import.
+ */
+export type DerBytes = NodeCryptoModule.PrivateKeyInput["key"];
 
 type BuiltinLoader = { getBuiltinModule?: (id: string) => unknown };
 

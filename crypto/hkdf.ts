@@ -1,12 +1,17 @@
 /**
  * Hashes and key derivation: SHA-256, SHA-512, HMAC-SHA-256, HKDF-SHA-256 (RFC 5869) and the
- * per-peer, per-direction key helper `derivePeerKeys`. All from `@noble/hashes`.
+ * per-peer, per-direction key helper `derivePeerKeys`.
+ *
+ * Two backends with identical outputs: `node:crypto` (`createHash`, `createHmac`, `hkdfSync`)
+ * and `noble` (`@noble/hashes`, pure TypeScript, the browser fallback). Each function uses the
+ * backend measured fastest for it ({@link PREFERRED_HASH_BACKEND}; figures in docs/CRYPTO.md).
  *
  * @module
  */
 import { hkdf as nobleHkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 as nobleSha256, sha512 as nobleSha512 } from "@noble/hashes/sha2.js";
+import { loadNodeCrypto, type NodeCrypto } from "./_node_crypto.ts";
 import { concatBytes, utf8Encode } from "./bytes.ts";
 import { CryptoError } from "./errors.ts";
 
@@ -17,13 +22,185 @@ export const PEER_KEYS_LABEL = "hush-peer-keys-v1";
 export const HKDF_MAX_LENGTH = 255 * 32;
 
 /**
+ * One raw hash implementation. Arguments are `Uint8Array`s and `length` is in 1..8160 (checked
+ * by {@link bindHashes}); results are fresh plain `Uint8Array`s.
+ */
+export interface HashBackend {
+  /** `"node:crypto"` or `"noble"`. */
+  readonly backend: string;
+  /** SHA-256 (FIPS 180-4). */
+  sha256(data: Uint8Array): Uint8Array;
+  /** SHA-512 (FIPS 180-4). */
+  sha512(data: Uint8Array): Uint8Array;
+  /** HMAC-SHA-256 (RFC 2104). */
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** HKDF-SHA-256 (RFC 5869); `salt` undefined means 32 zero bytes. */
+  hkdf(ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array, length: number): Uint8Array;
+}
+
+/** The hash functions over one backend, with every check of the public functions. */
+export interface Hashes {
+  /** `"node:crypto"` or `"noble"`. */
+  readonly backend: string;
+  /** See {@link sha256}. */
+  sha256(data: Uint8Array): Uint8Array;
+  /** See {@link sha512}. */
+  sha512(data: Uint8Array): Uint8Array;
+  /** See {@link hmacSha256}. */
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** See {@link hkdf}. */
+  hkdf(
+    ikm: Uint8Array,
+    options: { salt?: Uint8Array; info: string | Uint8Array; length: number },
+  ): Uint8Array;
+}
+
+/** The `noble` backend (`@noble/hashes`): pure TypeScript, works everywhere. */
+export const HASHES_NOBLE: HashBackend = Object.freeze({
+  backend: "noble",
+  sha256: (data: Uint8Array) => nobleSha256(data),
+  sha512: (data: Uint8Array) => nobleSha512(data),
+  hmacSha256: (key: Uint8Array, data: Uint8Array) => hmac(nobleSha256, key, data),
+  hkdf: (ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array, length: number) =>
+    nobleHkdf(nobleSha256, ikm, salt, info, length),
+});
+
+/** Longest HKDF `info` `node:crypto` `hkdfSync` takes; longer ones go to noble. */
+const NODE_HKDF_MAX_INFO = 1024;
+const ZERO_SALT = new Uint8Array(32);
+
+/**
+ * The `node:crypto` backend, or `undefined` where the runtime has no `node:crypto` (a
+ * browser). HKDF with an `info` longer than 1,024 bytes (the limit of `hkdfSync`) is computed
+ * by noble, with the same result.
+ *
+ * @param nodeCrypto The runtime's `node:crypto`, or `undefined`.
+ * @returns The backend, or `undefined`.
+ */
+export function hashesNode(nodeCrypto: NodeCrypto | undefined): HashBackend | undefined {
+  if (!nodeCrypto || typeof nodeCrypto.hkdfSync !== "function") return undefined;
+  const nc = nodeCrypto;
+  try {
+    if (!nc.getHashes().includes("sha256") || !nc.getHashes().includes("sha512")) {
+      return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  // `new Uint8Array(buffer)` copies into a plain Uint8Array, never a possibly pooled Buffer.
+  return Object.freeze({
+    backend: "node:crypto",
+    sha256: (data: Uint8Array) => new Uint8Array(nc.createHash("sha256").update(data).digest()),
+    sha512: (data: Uint8Array) => new Uint8Array(nc.createHash("sha512").update(data).digest()),
+    hmacSha256: (key: Uint8Array, data: Uint8Array) =>
+      new Uint8Array(nc.createHmac("sha256", key).update(data).digest()),
+    hkdf(ikm: Uint8Array, salt: Uint8Array | undefined, info: Uint8Array, length: number) {
+      if (info.length > NODE_HKDF_MAX_INFO) return HASHES_NOBLE.hkdf(ikm, salt, info, length);
+      return new Uint8Array(nc.hkdfSync("sha256", ikm, salt ?? ZERO_SALT, info, length));
+    },
+  });
+}
+
+function checkBytes(value: unknown, name: string): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`Cannot hash ${name}: expected a Uint8Array, got ${typeof value}`);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Binds a backend with the checks of the public functions: `Uint8Array` arguments (else
+ * `TypeError`), HKDF `length` an integer in 0..8160 (else `RangeError`), a string `info` UTF-8
+ * encoded, length 0 giving an empty result.
+ *
+ * @param raw The backend.
+ * @returns The checked functions.
+ */
+export function bindHashes(raw: HashBackend): Hashes {
+  return Object.freeze({
+    backend: raw.backend,
+    sha256(data: Uint8Array): Uint8Array {
+      checkBytes(data, "data");
+      return raw.sha256(data);
+    },
+    sha512(data: Uint8Array): Uint8Array {
+      checkBytes(data, "data");
+      return raw.sha512(data);
+    },
+    hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+      checkBytes(key, "key");
+      checkBytes(data, "data");
+      return raw.hmacSha256(key, data);
+    },
+    hkdf(
+      ikm: Uint8Array,
+      options: { salt?: Uint8Array; info: string | Uint8Array; length: number },
+    ): Uint8Array {
+      const { length, salt } = options;
+      if (!Number.isInteger(length) || length < 0 || length > HKDF_MAX_LENGTH) {
+        throw new RangeError(`Invalid HKDF length "${length}": expected 0..${HKDF_MAX_LENGTH}`);
+      }
+      checkBytes(ikm, "ikm");
+      if (salt !== undefined) checkBytes(salt, "salt");
+      // An omitted `info` (possible from plain JavaScript) is empty, as noble always had it.
+      const info = typeof options.info === "string"
+        ? utf8Encode(options.info)
+        : (options.info ?? EMPTY);
+      checkBytes(info, "info");
+      if (length === 0) return new Uint8Array(0);
+      return raw.hkdf(ikm, salt, info, length);
+    },
+  });
+}
+
+/**
+ * Every hash backend a runtime offers (`node:crypto`, then `noble`), each bound with
+ * {@link bindHashes}.
+ *
+ * @param nodeCrypto The runtime's `node:crypto`, or `undefined` (a browser): then only noble.
+ * @returns The bound backends.
+ */
+export function buildHashes(nodeCrypto: NodeCrypto | undefined): readonly Hashes[] {
+  const raws = [hashesNode(nodeCrypto), HASHES_NOBLE].filter((b) => b !== undefined);
+  return Object.freeze(raws.map(bindHashes));
+}
+
+/** The hash backends of this runtime, `node:crypto` first where present. */
+export const HASH_BACKENDS: readonly Hashes[] = buildHashes(loadNodeCrypto());
+
+/**
+ * Preferred backend of each function, chosen by measurement (docs/CRYPTO.md): where it is
+ * missing, noble.
+ */
+export const PREFERRED_HASH_BACKEND: Readonly<
+  Record<"sha256" | "sha512" | "hmacSha256" | "hkdf", string>
+> = Object.freeze({
+  sha256: "noble",
+  sha512: "noble",
+  hmacSha256: "noble",
+  hkdf: "node:crypto",
+});
+
+function preferred(name: keyof typeof PREFERRED_HASH_BACKEND): Hashes {
+  const want = PREFERRED_HASH_BACKEND[name];
+  return HASH_BACKENDS.find((h) => h.backend === want) ?? HASH_BACKENDS.at(-1)!;
+}
+
+const SHA256 = preferred("sha256");
+const SHA512 = preferred("sha512");
+const HMAC = preferred("hmacSha256");
+const HKDF = preferred("hkdf");
+
+/**
  * SHA-256 (FIPS 180-4).
  *
  * @param data The message.
  * @returns The 32-byte digest.
+ * @throws {TypeError} If `data` is not a Uint8Array.
  */
 export function sha256(data: Uint8Array): Uint8Array {
-  return nobleSha256(data);
+  return SHA256.sha256(data);
 }
 
 /**
@@ -31,9 +208,10 @@ export function sha256(data: Uint8Array): Uint8Array {
  *
  * @param data The message.
  * @returns The 64-byte digest.
+ * @throws {TypeError} If `data` is not a Uint8Array.
  */
 export function sha512(data: Uint8Array): Uint8Array {
-  return nobleSha512(data);
+  return SHA512.sha512(data);
 }
 
 /**
@@ -42,9 +220,10 @@ export function sha512(data: Uint8Array): Uint8Array {
  * @param key The MAC key, any length.
  * @param data The message.
  * @returns The 32-byte MAC.
+ * @throws {TypeError} If `key` or `data` is not a Uint8Array.
  */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return hmac(nobleSha256, key, data);
+  return HMAC.hmacSha256(key, data);
 }
 
 /**
@@ -56,18 +235,13 @@ export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
  *   (0..8160).
  * @returns `length` bytes of output keying material.
  * @throws {RangeError} If `length` is not an integer in 0..8160.
+ * @throws {TypeError} If `ikm`, `salt` or a non-string `info` is not a Uint8Array.
  */
 export function hkdf(
   ikm: Uint8Array,
   options: { salt?: Uint8Array; info: string | Uint8Array; length: number },
 ): Uint8Array {
-  const { length } = options;
-  if (!Number.isInteger(length) || length < 0 || length > HKDF_MAX_LENGTH) {
-    throw new RangeError(`Invalid HKDF length "${length}": expected 0..${HKDF_MAX_LENGTH}`);
-  }
-  const info = typeof options.info === "string" ? utf8Encode(options.info) : options.info;
-  if (length === 0) return new Uint8Array(0);
-  return nobleHkdf(nobleSha256, ikm, options.salt, info, length);
+  return HKDF.hkdf(ikm, options);
 }
 
 /**
