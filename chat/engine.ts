@@ -146,7 +146,10 @@ interface OutgoingEnvelope {
 }
 
 interface Profile {
+  /** The nick to ask for: the one granted last time (maybe `bob_1`), or a new choice. */
   nick?: string;
+  /** The nick the user asked for (the `nick` option or `changeNick`). */
+  requested?: string;
   cipher?: string;
   room?: string;
   rooms?: string[];
@@ -274,6 +277,11 @@ export class ChatClient {
     this.#options = init.options;
     this.#identity = init.identity;
     this.#profile = init.profile;
+    if (this.#profile.requested !== init.options.nick) {
+      // Another nick on the command line than last time: ask for that one.
+      this.#profile.requested = init.options.nick;
+      this.#profile.nick = init.options.nick;
+    }
     this.#seen = init.seen;
     this.#outbox = init.outbox;
     this.#store = init.store;
@@ -447,6 +455,7 @@ export class ChatClient {
       return;
     }
     this.#profile.nick = nick;
+    this.#profile.requested = nick;
     this.#saveProfile().then(() => this.#connection?.transport.close(), () => {});
   }
 
@@ -648,7 +657,9 @@ export class ChatClient {
         this.#stopReason = reason;
         break;
       }
-      const delayMs = this.#nickChangePending() ? 0 : backoffDelay(attempt, this.#options.backoff);
+      const delayMs = attempt === 0 && this.#nickChangePending()
+        ? 0
+        : backoffDelay(attempt, this.#options.backoff);
       attempt++;
       this.#emit({ type: "reconnecting", attempt, delayMs });
       await new Promise<void>((resolve) => {
@@ -669,7 +680,8 @@ export class ChatClient {
   }
 
   #nickChangePending(): boolean {
-    return this.#profile.nick !== undefined && this.#profile.nick !== this.#grantedNick;
+    return this.#grantedNick !== undefined && this.#profile.nick !== undefined &&
+      this.#profile.nick !== this.#grantedNick;
   }
 
   async #openConnection(onClose: (reason: string) => void): Promise<void> {
