@@ -292,7 +292,10 @@ function renderMessage(
   if (!event.verified && (!event.own || event.private)) {
     marks.push(paint("[unverified]", "33", color));
   }
-  const text = sanitize(event.text);
+  const mentioned = !event.own && options.ownNick !== undefined &&
+    mentions(event.text, options.ownNick);
+  // A message that names the user stands out, as in irssi.
+  const text = mentioned ? paint(sanitize(event.text), "1;33", color) : sanitize(event.text);
   const prefix = marks.length > 0 ? `${marks.join(" ")} ` : "";
   if (event.private) {
     const label = event.own
@@ -306,6 +309,12 @@ function renderMessage(
     ? `${paint(sanitize(event.to), "1", color)} `
     : "";
   return [`${time} ${roomTag}${prefix}<${colorNick(event.from, color)}> ${text}`];
+}
+
+/** Whether text names a nick as a whole word (case-insensitive). */
+function mentions(text: string, nick: string): boolean {
+  const escaped = nick.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+  return new RegExp(`(^|[^A-Za-z0-9_-])@?${escaped}($|[^A-Za-z0-9_-])`, "i").test(text);
 }
 
 function renderUsers(

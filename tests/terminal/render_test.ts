@@ -296,3 +296,16 @@ Deno.test("hexLines() shows printable bytes as text, the rest as dots", () => {
     "48 69 21 0a 7f           |Hi!..|",
   ]);
 });
+
+Deno.test("renderEvent() highlights a received message that names the user", () => {
+  const color = { ...plain, color: true, ownNick: "alice" };
+  const [named] = renderEvent(message({ text: "hey Alice, look" }), color);
+  assert.ok(named?.includes("\x1b[1;33mhey Alice, look\x1b[0m"));
+  const [other] = renderEvent(message({ text: "malice aforethought" }), color);
+  assert.ok(other?.endsWith("> malice aforethought"));
+  const [own] = renderEvent(message({ text: "I am alice", own: true, from: "alice" }), color);
+  assert.ok(own?.endsWith("> I am alice"));
+  assert.deepEqual(renderEvent(message({ text: "hey @alice" }), { ...plain, ownNick: "alice" }), [
+    "[09:05] <bob> hey @alice",
+  ]);
+});
