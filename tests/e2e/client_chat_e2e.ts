@@ -98,3 +98,22 @@ Deno.test("client --json: broadcast, private messages, /list, join and leave not
     });
   });
 });
+
+Deno.test("client --json --room starts in that room; its messages stay there", async () => {
+  await withWorld(async (world) => {
+    const lobby = await world.client("lou");
+    const dana = await world.client("dana", { room: "dev" });
+    const eli = await world.client("eli", { room: "dev", ws: true });
+    assert.equal(dana.eventsOf("ready")[0]?.room, "dev");
+    await dana.waitForType("join", (e) => e.nick === "eli" && e.room === "dev", {
+      timeoutMs: WAIT_MS,
+    });
+    await dana.send("only for dev");
+    const got = await eli.waitForType("message", (e) => e.text === "only for dev", {
+      timeoutMs: WAIT_MS,
+    });
+    assert.equal(got.to, "dev");
+    await settle();
+    assert.ok(!lobby.eventsOf("message").some((m) => m.text === "only for dev"));
+  });
+});
