@@ -19,7 +19,7 @@ export interface ClientOptions {
   command: ClientCommand;
   /** Nickname; absent when the user did not give one (the client then asks for it). */
   nick?: string;
-  /** Relay URL, `ws://`, `wss://`, `tcp://` or `tls://`. */
+  /** Relay URL, `ws://`, `wss://`, `tcp://` or `tls://` (also spelled `tcp+tls://`). */
   server: string;
   /** Home directory given with `--home`; absent means the default for the nick. */
   home?: string;
@@ -35,7 +35,7 @@ export interface ClientOptions {
   json: boolean;
 }
 
-const SERVER_SCHEMES = ["ws:", "wss:", "tcp:", "tls:"];
+const SERVER_SCHEMES = ["ws:", "wss:", "tcp:", "tls:", "tcp+tls:"];
 const MAX_NAME_LENGTH = 32;
 
 /**
@@ -98,7 +98,7 @@ export function checkServer(url: string): string | undefined {
     } has an unsupported scheme: use ws://, wss://, tcp:// or tls://`;
   }
   if (parsed.hostname === "") return `Server ${JSON.stringify(url)} has no host`;
-  if ((parsed.protocol === "tcp:" || parsed.protocol === "tls:") && parsed.port === "") {
+  if (["tcp:", "tls:", "tcp+tls:"].includes(parsed.protocol) && parsed.port === "") {
     return `Server ${JSON.stringify(url)} has no port: e.g. tcp://127.0.0.1:4875`;
   }
   return undefined;

@@ -57,7 +57,9 @@ Deno.test("parseClientArgs() reads every flag", () => {
 });
 
 Deno.test("parseClientArgs() accepts --flag=value and every server scheme", () => {
-  for (const server of ["ws://h:1/", "wss://relay.example/", "tcp://h:2", "tls://h:3"]) {
+  for (
+    const server of ["ws://h:1/", "wss://relay.example/", "tcp://h:2", "tls://h:3", "tcp+tls://h:4"]
+  ) {
     assert.equal(parseClientArgs([`--server=${server}`]).server, server);
   }
 });
