@@ -34,14 +34,15 @@ async function selfSigned(dir: string): Promise<{ cert: string; key: string }> {
   return { cert, key };
 }
 
-Deno.test("client --json over tls:// trusts a self-signed relay with --ca", async () => {
+Deno.test("client --json over tls:// and wss:// trusts a self-signed relay with --ca", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hush-tls-" });
   try {
     const { cert, key } = await selfSigned(dir);
     await withWorld(async (world) => {
       assert.match(world.relay.tcpUrl, /^tls:\/\//);
       const alice = await world.client("alice", { args: ["--ca", cert] });
-      const bob = await world.client("bob", { args: ["--ca", cert] });
+      assert.match(world.relay.wsUrl, /^wss:\/\//);
+      const bob = await world.client("bob", { ws: true, args: ["--ca", cert] });
       await alice.send("@bob over TLS, then end to end");
       const got = await bob.waitForType("message", (e) => e.text === "over TLS, then end to end", {
         timeoutMs: WAIT_MS,
