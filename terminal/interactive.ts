@@ -46,6 +46,7 @@ export class InteractiveUi {
   #room: string;
   #cipher: string;
   #nicks = new Set<string>();
+  #disconnected = false;
   #editor: LineEditor | undefined;
   #encoder = new TextEncoder();
   #columns: () => number;
@@ -85,6 +86,8 @@ export class InteractiveUi {
    * @param event The event.
    */
   show(event: ChatEvent): void {
+    // While reconnecting, each failed attempt is one "reconnecting" line, not two.
+    if (event.type === "disconnected" && this.#disconnected) return;
     this.#follow(event);
     const lines = renderEvent(event, {
       color: this.#options.color,
@@ -153,7 +156,14 @@ export class InteractiveUi {
   #follow(event: ChatEvent): void {
     const before = this.#prompt();
     switch (event.type) {
+      case "disconnected":
+        this.#disconnected = true;
+        break;
+      case "connected":
+        this.#disconnected = false;
+        break;
       case "ready":
+        this.#disconnected = false;
         this.#nick = event.nick;
         this.#room = event.room;
         break;

@@ -112,3 +112,30 @@ Deno.test("InteractiveUi reads plain lines when stdin is not a terminal", async 
   assert.match(terminal.written, /^\[\d\d:\d\d\] -- bob joined lobby\n/);
   assert.deepEqual(terminal.raw, []);
 });
+
+Deno.test("InteractiveUi shows one disconnect notice per outage, then the attempts", () => {
+  const terminal = new FakeTerminal([]);
+  const screen = new InteractiveUi({
+    nick: "alice",
+    room: "lobby",
+    cipher: "aes-256-gcm",
+    color: false,
+    raw: false,
+    bell: false,
+    output: terminal,
+  });
+  screen.show({ type: "disconnected", reason: "relay went away" });
+  screen.show({ type: "reconnecting", attempt: 1, delayMs: 100 });
+  screen.show({ type: "disconnected", reason: "refused" });
+  screen.show({ type: "reconnecting", attempt: 2, delayMs: 200 });
+  screen.show({ type: "connected", server: "tcp://x:1" });
+  screen.show({ type: "disconnected", reason: "again" });
+  const lines = terminal.written.trimEnd().split("\n").map((l) => l.slice(8));
+  assert.deepEqual(lines, [
+    "-- disconnected: relay went away",
+    "-- reconnecting in 0.1 s (attempt 1); unsent messages wait in the outbox",
+    "-- reconnecting in 0.2 s (attempt 2); unsent messages wait in the outbox",
+    "-- connected to tcp://x:1",
+    "-- disconnected: again",
+  ]);
+});
