@@ -53,7 +53,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   {
     name: "pm",
     args: "NICK TEXT",
-    summary: "send a private message (also @NICK TEXT)",
+    summary: "send a private message (also /msg, or @NICK TEXT)",
     aliases: ["msg"],
   },
   { name: "list", args: "", summary: "who is online, with verified marks" },
@@ -73,7 +73,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: "wire", args: "on|off", summary: "show what the relay sees of every message" },
   { name: "clear", args: "", summary: "clear the screen" },
   { name: "help", args: "[COMMAND]", summary: "this list, or help on one command" },
-  { name: "quit", args: "", summary: "leave the chat", aliases: ["exit"] },
+  { name: "quit", args: "", summary: "leave the chat (also /exit)", aliases: ["exit"] },
 ];
 
 /** Every command name and alias with its slash, for tab completion. */
