@@ -153,6 +153,8 @@ interface Profile {
   cipher?: string;
   room?: string;
   rooms?: string[];
+  /** Rooms left while disconnected: LEAVE goes out after the next READY. */
+  leaving?: string[];
 }
 
 interface Connection {
@@ -258,6 +260,7 @@ export class ChatClient {
 
   #room: string;
   #rooms: Set<string>;
+  #pendingLeaves = new Set<string>();
   #members = new Map<string, Map<string, boolean>>();
   #online = new Map<string, boolean>();
   #wire = false;
@@ -290,6 +293,9 @@ export class ChatClient {
     this.#room = init.room;
     // Rooms joined earlier (kept in the profile) are joined again; the relay joins nobody by itself.
     this.#rooms = new Set([...(init.profile.rooms ?? []).filter(isValidRoom), init.room]);
+    for (const room of init.profile.leaving ?? []) {
+      if (isValidRoom(room) && !this.#rooms.has(room)) this.#pendingLeaves.add(room);
+    }
     this.#hush = new Hush({
       store: init.store,
       identity: init.identity,
@@ -407,7 +413,8 @@ export class ChatClient {
 
   /**
    * Leaves a room (default: the current one); our sender key for it is forgotten. The current
-   * room becomes another joined room, or `lobby`.
+   * room becomes another joined room (with none left, `sendRoom` reports `NOT_IN_ROOM`). While
+   * disconnected, the LEAVE is sent after the next READY.
    *
    * @param room The room to leave.
    * @returns Resolves once the LEAVE is queued.
@@ -420,7 +427,8 @@ export class ChatClient {
     this.#rooms.delete(room);
     this.#members.delete(room);
     this.#hush.leaveRoom(room);
-    this.#sendFrame({ type: "leave", room });
+    if (this.connected) this.#sendFrame({ type: "leave", room });
+    else this.#pendingLeaves.add(room);
     if (this.#room === room) {
       this.#room = [...this.#rooms][0] ?? room;
       this.#emit({ type: "room", current: this.#room });
@@ -435,12 +443,18 @@ export class ChatClient {
    * @param room A room name; omitted: every online user (`room: null` in the event).
    */
   listUsers(room?: string): void {
-    this.#sendFrame({ type: "list", room: room ?? "" });
+    if (this.#requireConnection()) this.#sendFrame({ type: "list", room: room ?? "" });
   }
 
   /** Asks the relay for the rooms we are in; the answer is a `rooms` event. */
   listRooms(): void {
-    this.#sendFrame({ type: "list-rooms" });
+    if (this.#requireConnection()) this.#sendFrame({ type: "list-rooms" });
+  }
+
+  #requireConnection(): boolean {
+    if (this.connected) return true;
+    this.#error("NOT_CONNECTED", "Not connected to the relay (reconnecting); try again soon");
+    return false;
   }
 
   /**
@@ -878,7 +892,6 @@ export class ChatClient {
     this.#grantedNick = frame.nick;
     const nickChanged = old !== undefined && old !== frame.nick;
     this.#profile.nick = frame.nick;
-    this.#saveProfile().catch((error) => this.#reportError(error));
     this.#startHeartbeat(connection);
     // Keys: publish the bundle when the relay has none, top up when it runs low.
     try {
@@ -894,7 +907,12 @@ export class ChatClient {
     }
     // JOIN is idempotent at the relay: (re)join every room of the profile, then ask for the
     // current room's roster (frames are handled in order, so the roster includes us).
+    for (const room of this.#pendingLeaves) {
+      if (!this.#rooms.has(room)) connection.transport.send(encodeFrame({ type: "leave", room }));
+    }
+    this.#pendingLeaves.clear();
     for (const room of this.#rooms) connection.transport.send(encodeFrame({ type: "join", room }));
+    this.#saveProfile().catch((error) => this.#reportError(error));
     connection.transport.send(encodeFrame({ type: "list", room: this.#room }));
     // Resend everything not acknowledged, same ids, in order.
     this.#flushOutbox();
@@ -1469,6 +1487,7 @@ export class ChatClient {
   #saveProfile(): Promise<void> {
     this.#profile.room = this.#room;
     this.#profile.rooms = [...this.#rooms];
+    this.#profile.leaving = [...this.#pendingLeaves];
     this.#profile.cipher = this.#cipher;
     return this.#home().write(PROFILE_FILE, JSON.stringify(this.#profile));
   }

@@ -41,6 +41,10 @@ export class FakeRelay {
   heartbeatMs = 30_000;
   /** Client PINGs received. */
   pings = 0;
+  /** While true, new connections fail (the relay is down). */
+  down = false;
+  /** LEAVEs received, as `nick:room`. */
+  readonly leaves: string[] = [];
   /** When true, every routed envelope is delivered twice. */
   duplicateDeliveries = false;
   /** Decides per routed envelope: deliver it, drop it, or hold it until {@linkcode releaseHeld}. */
@@ -53,6 +57,7 @@ export class FakeRelay {
 
   /** The engine option: opens an in-memory connection to this relay. */
   readonly connect = (_url: string, handlers: TransportHandlers): Promise<Transport> => {
+    if (this.down) return Promise.reject(new Error("connection refused"));
     const peer: FakePeer = {
       handlers,
       nick: undefined,
@@ -262,6 +267,10 @@ export class FakeRelay {
         });
         return;
       }
+      case "leave":
+        this.leaves.push(`${peer.nick}:${frame.room}`);
+        this.#rooms.get(frame.room)?.delete(peer.nick!);
+        return;
       case "ping":
         this.pings++; // a silent relay: never answered
         return;

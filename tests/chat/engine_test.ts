@@ -199,3 +199,27 @@ Deno.test("ChatClient pings a silent relay, then drops the connection and reconn
     await closeAll(alice.engine);
   }
 });
+
+Deno.test("ChatClient sends a LEAVE made while disconnected after it reconnects", async () => {
+  const relay = new FakeRelay();
+  relay.autoAccept = true;
+  const home = new MemoryHome();
+  const alice = await client(relay, "alice", home);
+  try {
+    await alice.engine.connect();
+    await alice.engine.join("side");
+    await until(() => alice.events.some((e) => e.type === "join" && e.room === "side"), "joined");
+    relay.down = true;
+    relay.dropAll();
+    await until(() => !alice.engine.connected, "disconnected");
+    await alice.engine.leave("side");
+    alice.engine.listUsers();
+    const last = alice.events.at(-1);
+    assert.equal(last?.type === "error" ? last.code : last?.type, "NOT_CONNECTED");
+    relay.down = false;
+    await until(() => relay.leaves.includes("alice:side"), "LEAVE sent after the reconnect");
+    assert.equal(alice.engine.room, "lobby");
+  } finally {
+    await closeAll(alice.engine);
+  }
+});
