@@ -443,6 +443,10 @@ export class ChatClient {
    * @param room A room name; omitted: every online user (`room: null` in the event).
    */
   listUsers(room?: string): void {
+    if (room !== undefined && !isValidRoom(room)) {
+      this.#error("BAD_ROOM", `Invalid room "${room}": 1-32 characters from A-Z a-z 0-9 _ -`);
+      return;
+    }
     if (this.#requireConnection()) this.#sendFrame({ type: "list", room: room ?? "" });
   }
 
@@ -482,6 +486,17 @@ export class ChatClient {
    */
   whois(nick: string): Promise<void> {
     return this.#serial(async () => {
+      if (nick === this.nick) {
+        this.#emit({
+          type: "whois",
+          nick,
+          fingerprint: this.fingerprint,
+          verified: true,
+          cipher: this.#cipher,
+          online: this.connected,
+        });
+        return;
+      }
       if (!await this.#ensureKnown(nick)) return;
       const trust = this.#hush.trust.get(nick);
       if (trust === undefined) return;
@@ -489,7 +504,7 @@ export class ChatClient {
         type: "whois",
         nick,
         fingerprint: trust.fingerprint,
-        verified: trust.verified,
+        verified: this.#hush.trust.isVerified(nick),
         cipher: this.#hush.suiteFor(nick).id,
         online: this.#online.get(nick) ?? false,
       });
@@ -542,6 +557,10 @@ export class ChatClient {
    */
   trust(nick: string): Promise<void> {
     return this.#serial(async () => {
+      if (!isValidNick(nick)) {
+        this.#error("BAD_NICK", `Invalid nick "${nick}": 1-32 characters from A-Z a-z 0-9 _ -`);
+        return;
+      }
       const before = this.#hush.trust.get(nick);
       if (before === undefined) {
         this.#error("UNKNOWN_PEER", `No identity known for "${nick}"`);
@@ -573,6 +592,10 @@ export class ChatClient {
    */
   verify(nick: string, digits?: string): Promise<void> {
     return this.#serial(async () => {
+      if (nick === this.nick) {
+        this.#error("BAD_RECIPIENT", "Verify a peer, not yourself: /verify NICK");
+        return;
+      }
       if (!await this.#ensureKnown(nick)) return;
       try {
         if (digits !== undefined) {
@@ -985,7 +1008,13 @@ export class ChatClient {
 
   #sendFrame(frame: Frame): void {
     const connection = this.#connection;
-    if (connection?.ready) connection.transport.send(encodeFrame(frame));
+    if (!connection?.ready) return;
+    try {
+      connection.transport.send(encodeFrame(frame));
+    } catch (error) {
+      // Names are checked before they get here; this is a last line of defence.
+      this.#error("BAD_REQUEST", `Cannot send a ${frame.type} request: ${errorMessage(error)}`);
+    }
   }
 
   #flushOutbox(): void {
@@ -1078,6 +1107,10 @@ export class ChatClient {
 
   /** Makes sure we know `nick`'s identity key (fetching the bundle and pinning it). */
   async #ensureKnown(nick: string): Promise<boolean> {
+    if (!isValidNick(nick)) {
+      this.#error("BAD_NICK", `Invalid nick "${nick}": 1-32 characters from A-Z a-z 0-9 _ -`);
+      return false;
+    }
     if (this.#hush.trust.get(nick) !== undefined) return true;
     try {
       const bundle = await this.#fetchBundle(nick);

@@ -5,13 +5,15 @@
  * - `CONNECT_FAILED`: the transport could not connect.
  * - `FRAME_TOO_LARGE`: the relay sent a frame over the size limit (the connection is closed).
  * - `INSECURE_TRANSPORT`: `requireSecure` is set and the URL is not `tls://` or `wss://`.
- * - `NOT_CONNECTED`: an operation needs a live relay connection.
  * - `HANDSHAKE_FAILED`: the relay refused or broke off the HELLO/CHALLENGE/AUTH exchange.
  * - `IDENTITY_CHANGED`: sending to a peer whose identity key changed, before `trust(nick)`.
  * - `UNKNOWN_PEER`: a nick the relay's key directory does not know (never bound).
  * - `NO_BUNDLE`: the peer exists but has not published keys yet.
  * - `BAD_NICK` / `BAD_ROOM`: a nick or room name outside 1-32 characters of `A-Z a-z 0-9 _ -`.
- * - `BAD_RECIPIENT`: a private message to oneself.
+ * - `BAD_RECIPIENT`: a private message to oneself, or verifying oneself.
+ * - `BAD_REQUEST`: a request the codec refuses to encode (a bug guard; names are checked first).
+ * - `NOT_CONNECTED`: a request that needs the relay while disconnected, or a relay answer that
+ *   did not come within `requestTimeoutMs`.
  * - `UNKNOWN_CIPHER_SUITE`: a cipher-suite id the crypto registry does not know.
  * - `NOT_IN_ROOM`: leaving a room the client is not in.
  * - `PROTOCOL_ERROR`: the relay sent a frame that does not decode (the connection is dropped

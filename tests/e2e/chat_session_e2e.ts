@@ -124,3 +124,23 @@ Deno.test("ChatClient answers the relay's heartbeats and stays connected while i
     await relay.stop();
   }
 });
+
+Deno.test("ChatClient answers whois and verify about oneself without pinning its own key", async () => {
+  const relay = await startRelay();
+  const solo = await makeClient({ server: relay.tcp, nick: "solo" });
+  try {
+    await solo.client.connect();
+    await solo.client.whois("solo");
+    const whois = await solo.waitFor("whois");
+    assert.equal(whois.fingerprint, solo.client.fingerprint);
+    await solo.client.verify("solo");
+    assert.equal((await solo.waitFor("error")).code, "BAD_RECIPIENT");
+    solo.client.listUsers("bad room!");
+    assert.equal((await solo.waitFor("error")).code, "BAD_ROOM");
+    await solo.client.whois("bad nick!");
+    assert.equal((await solo.waitFor("error")).code, "BAD_NICK");
+  } finally {
+    await solo.client.close();
+    await relay.stop();
+  }
+});
