@@ -22,6 +22,8 @@ const { values: a } = parseArgs({
     conns: { type: "string", default: "1000" },
     relays: { type: "string", default: "hush-tcp,hush-ws,raw-deno,ws-deno" },
     shared: { type: "string", default: process.env.HUSH_SHARED_BENCH ?? `${repo}/../shared/bench` },
+    // Heap snapshots before and after: the retained growth per connection by constructor.
+    snapshot: { type: "boolean", default: false },
   },
 });
 const N = Number(a.conns);
@@ -59,16 +61,39 @@ async function devtools(port) {
   await new Promise((ok, ko) => (ws.once("open", ok), ws.once("error", ko)));
   let id = 0;
   const waiting = new Map();
+  let chunks = [];
   ws.on("message", (d) => {
     const m = JSON.parse(d);
-    waiting.get(m.id)?.(m.result);
+    if (m.method === "HeapProfiler.addHeapSnapshotChunk") chunks.push(m.params.chunk);
+    else waiting.get(m.id)?.(m.result);
   });
   const call = (method, params = {}) =>
     new Promise((ok) => {
       waiting.set(++id, ok);
       ws.send(JSON.stringify({ id, method, params }));
     });
-  return { call, close: () => ws.close() };
+  /** Self size per (node type, constructor name) in a fresh heap snapshot. */
+  const snapshot = async () => {
+    chunks = [];
+    await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+    const snap = JSON.parse(chunks.join(""));
+    chunks = [];
+    const f = snap.snapshot.meta.node_fields, types = snap.snapshot.meta.node_types[0];
+    const [iType, iName, iSize] = ["type", "name", "self_size"].map((k) => f.indexOf(k));
+    const by = new Map();
+    for (let i = 0; i < snap.nodes.length; i += f.length) {
+      const key = `${types[snap.nodes[i + iType]]} ${snap.strings[snap.nodes[i + iName]]}`.slice(
+        0,
+        80,
+      );
+      const e = by.get(key) ?? { count: 0, bytes: 0 };
+      e.count++;
+      e.bytes += snap.nodes[i + iSize];
+      by.set(key, e);
+    }
+    return by;
+  };
+  return { call, snapshot, close: () => ws.close() };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -98,6 +123,7 @@ for (const name of names) {
     for (const c of warm) c.close();
     await sleep(500);
     const before = await settle();
+    const snapBefore = a.snapshot ? await dt.snapshot() : null;
     const clients = [];
     const t0 = performance.now();
     let next = 0;
@@ -110,6 +136,17 @@ for (const name of names) {
     const connectS = (performance.now() - t0) / 1000;
     await sleep(500);
     const after = await settle();
+    if (snapBefore) {
+      const snapAfter = await dt.snapshot();
+      const diff = [...snapAfter].map(([k, e]) => {
+        const b = snapBefore.get(k) ?? { count: 0, bytes: 0 };
+        return [k, (e.count - b.count) / clients.length, (e.bytes - b.bytes) / clients.length];
+      }).filter((d) => Math.abs(d[2]) >= 8).sort((x, y) => y[2] - x[2]);
+      console.error(`${name}: retained heap growth per connection by constructor (bytes, count):`);
+      for (const [k, n, b] of diff.slice(0, 30)) {
+        console.error(`  ${b.toFixed(0).padStart(6)} B  x${n.toFixed(2).padStart(5)}  ${k}`);
+      }
+    }
     const row = {
       kind: "memory",
       relay: name,
