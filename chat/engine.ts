@@ -167,6 +167,8 @@ interface Connection {
   /** DELIVERs handled and durably stored (what ACK reports). */
   handled: number;
   acked: number;
+  /** Set when a batch could not be saved: no more ACKs on this connection. */
+  ackBlocked: boolean;
   lastReceived: number;
   heartbeatMs: number;
   maxFrameBytes: number;
@@ -747,6 +749,7 @@ export class ChatClient {
       delivered: 0,
       handled: 0,
       acked: 0,
+      ackBlocked: false,
       lastReceived: this.#now(),
       heartbeatMs: 30_000,
       maxFrameBytes: 65_536,
@@ -1285,17 +1288,22 @@ export class ChatClient {
           handled.set(item.generation, (handled.get(item.generation) ?? 0) + 1);
         }
         // Durable before shown and before acknowledged.
+        let saved = true;
         try {
           await this.#persist();
           await this.#home().write(SEEN_FILE, this.#seen.toJSON());
         } catch (error) {
+          // Shown anyway (the keys are used up in memory) but not acknowledged: the relay keeps
+          // the envelopes, so after a crash they are delivered and opened again. Nothing lost.
+          saved = false;
           this.#reportError(error);
-          // Not acknowledged: the relay delivers again after a reconnect.
-          continue;
         }
         for (const event of events) this.#emit(event);
         const connection = this.#connection;
-        if (connection !== undefined) {
+        // Acks are cumulative: after an unsaved batch nothing more is acknowledged on this
+        // connection, so the relay delivers all of it again on the next one.
+        if (!saved && connection !== undefined) connection.ackBlocked = true;
+        if (connection !== undefined && !connection.ackBlocked) {
           connection.handled += handled.get(connection.generation) ?? 0;
           if (connection.handled > connection.acked && connection.ready) {
             connection.acked = connection.handled;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type ChatClient, createChatClient } from "../../chat/engine.ts";
 import type { ChatEvent } from "../../chat/events.ts";
 import { MemoryHome } from "../../chat/home.ts";
+import { ChatError } from "../../chat/errors.ts";
 import { FakeRelay } from "./_fake_relay.ts";
 
 async function client(relay: FakeRelay, nick: string, home = new MemoryHome()) {
@@ -221,5 +222,37 @@ Deno.test("ChatClient sends a LEAVE made while disconnected after it reconnects"
     assert.equal(alice.engine.room, "lobby");
   } finally {
     await closeAll(alice.engine);
+  }
+});
+
+Deno.test("ChatClient shows but does not acknowledge deliveries it cannot save", async () => {
+  class FailingHome extends MemoryHome {
+    fail = false;
+    override write(name: string, text: string): Promise<void> {
+      if (this.fail && name === "seen.json") {
+        return Promise.reject(new ChatError("BAD_HOME", 'Cannot write "seen.json": disk full'));
+      }
+      return super.write(name, text);
+    }
+  }
+  const relay = new FakeRelay();
+  const home = new FailingHome();
+  const alice = await client(relay, "alice");
+  const bob = await client(relay, "bob", home);
+  try {
+    await alice.engine.connect();
+    await bob.engine.connect();
+    await alice.engine.sendPrivate("bob", "before");
+    await until(() => relay.acks.includes(1), "first ack");
+    home.fail = true;
+    await alice.engine.sendPrivate("bob", "during 1");
+    await alice.engine.sendPrivate("bob", "during 2");
+    await until(() => texts(bob.events).length === 3, "shown anyway");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(relay.acks, [1]);
+    assert.ok(bob.events.some((e) => e.type === "error" && e.code === "BAD_HOME"));
+  } finally {
+    home.fail = false;
+    await closeAll(alice.engine, bob.engine);
   }
 });
