@@ -238,6 +238,17 @@ export class Relay implements PeerHost, RelayHandle {
     return new Response("not found\n", { status: 404 });
   }
 
+  /**
+   * Attaches a connection from any transport (the listeners use it; so can tests and future
+   * transports). The peer gets its `connection` set before anything is sent on it.
+   *
+   * @param peer The transport endpoint.
+   * @returns The relay's record of the connection.
+   */
+  acceptPeer(peer: Peer): Connection {
+    return this.#accept(peer);
+  }
+
   #accept(peer: Peer): Connection {
     const now = performance.now();
     const c = new Connection(peer, new TokenBucket(this.#o.rate, this.#o.burst, now), now);
