@@ -4,7 +4,8 @@
  *
  * Two backends with identical outputs: `node:crypto` (`createHash`, `createHmac`, `hkdfSync`)
  * and `noble` (`@noble/hashes`, pure TypeScript, the browser fallback). Each function uses the
- * backend measured fastest for it ({@link PREFERRED_HASH_BACKEND}; figures in docs/CRYPTO.md).
+ * backend measured fastest for its input size ({@link NODE_HASH_FROM_BYTES}; figures in
+ * docs/CRYPTO.md).
  *
  * @module
  */
@@ -170,27 +171,27 @@ export function buildHashes(nodeCrypto: NodeCrypto | undefined): readonly Hashes
 export const HASH_BACKENDS: readonly Hashes[] = buildHashes(loadNodeCrypto());
 
 /**
- * Preferred backend of each function, chosen by measurement (docs/CRYPTO.md): where it is
- * missing, noble.
+ * Input size (bytes: `data`, or `key` + `data` for HMAC) from which each function uses
+ * `node:crypto` when the runtime has it; below it, noble. Chosen by measurement (Deno 2.9.6,
+ * docs/CRYPTO.md): a `node:crypto` call costs a fixed ~2-4 µs (hash object, Buffer), so noble
+ * wins on short inputs and native code on long ones; SHA-512 and HKDF are faster native at
+ * every size.
  */
-export const PREFERRED_HASH_BACKEND: Readonly<
-  Record<"sha256" | "sha512" | "hmacSha256" | "hkdf", string>
+export const NODE_HASH_FROM_BYTES: Readonly<
+  Record<"sha256" | "sha512" | "hmacSha256" | "hkdf", number>
 > = Object.freeze({
-  sha256: "noble",
-  sha512: "noble",
-  hmacSha256: "noble",
-  hkdf: "node:crypto",
+  sha256: 256,
+  sha512: 0,
+  hmacSha256: 512,
+  hkdf: 0,
 });
 
-function preferred(name: keyof typeof PREFERRED_HASH_BACKEND): Hashes {
-  const want = PREFERRED_HASH_BACKEND[name];
-  return HASH_BACKENDS.find((h) => h.backend === want) ?? HASH_BACKENDS.at(-1)!;
-}
+const NATIVE: Hashes | undefined = HASH_BACKENDS.find((h) => h.backend === "node:crypto");
+const NOBLE: Hashes = HASH_BACKENDS.find((h) => h.backend === "noble")!;
 
-const SHA256 = preferred("sha256");
-const SHA512 = preferred("sha512");
-const HMAC = preferred("hmacSha256");
-const HKDF = preferred("hkdf");
+function pick(name: keyof typeof NODE_HASH_FROM_BYTES, size: number): Hashes {
+  return NATIVE !== undefined && size >= NODE_HASH_FROM_BYTES[name] ? NATIVE : NOBLE;
+}
 
 /**
  * SHA-256 (FIPS 180-4).
@@ -200,7 +201,7 @@ const HKDF = preferred("hkdf");
  * @throws {TypeError} If `data` is not a Uint8Array.
  */
 export function sha256(data: Uint8Array): Uint8Array {
-  return SHA256.sha256(data);
+  return pick("sha256", data?.length ?? 0).sha256(data);
 }
 
 /**
@@ -211,7 +212,7 @@ export function sha256(data: Uint8Array): Uint8Array {
  * @throws {TypeError} If `data` is not a Uint8Array.
  */
 export function sha512(data: Uint8Array): Uint8Array {
-  return SHA512.sha512(data);
+  return pick("sha512", data?.length ?? 0).sha512(data);
 }
 
 /**
@@ -223,7 +224,7 @@ export function sha512(data: Uint8Array): Uint8Array {
  * @throws {TypeError} If `key` or `data` is not a Uint8Array.
  */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return HMAC.hmacSha256(key, data);
+  return pick("hmacSha256", (key?.length ?? 0) + (data?.length ?? 0)).hmacSha256(key, data);
 }
 
 /**
@@ -241,7 +242,7 @@ export function hkdf(
   ikm: Uint8Array,
   options: { salt?: Uint8Array; info: string | Uint8Array; length: number },
 ): Uint8Array {
-  return HKDF.hkdf(ikm, options);
+  return pick("hkdf", 0).hkdf(ikm, options);
 }
 
 /**

@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
 import {
+  concatBytes,
   fingerprint,
   formatSafetyNumber,
   fromHex,
   generateIdentityKeyPair,
+  randomBytes,
+  SAFETY_NUMBER_ITERATIONS,
   SAFETY_WORDS,
   safetyNumber,
   safetyNumberWords,
+  sha512,
 } from "../../crypto/mod.ts";
+import { SAFETY_NUMBER_CHAIN, safetyNumberChains } from "../../crypto/fingerprint.ts";
 import vectors from "../vectors/safety_number.json" with { type: "json" };
 import { assertCryptoError } from "./_helpers.ts";
 
@@ -92,4 +97,20 @@ Deno.test("fingerprint() and safetyNumber() reject keys that are not 32 bytes", 
   assertCryptoError(() => fingerprint(new Uint8Array(31)), "BAD_PUBLIC_KEY");
   assertCryptoError(() => safetyNumber(good, new Uint8Array(33)), "BAD_PUBLIC_KEY");
   assertCryptoError(() => safetyNumberWords(new Uint8Array(0), good), "BAD_PUBLIC_KEY");
+});
+
+Deno.test("safety-number chain: the compression loop equals streaming SHA-512 round by round", () => {
+  assert.equal(SAFETY_NUMBER_CHAIN, "compress");
+  for (let n = 0; n < 5; n++) {
+    const publicKey = randomBytes(32);
+    const first = sha512(concatBytes(new Uint8Array([0, 0]), publicKey, publicKey));
+    const { compress, streaming } = safetyNumberChains(first, publicKey);
+    assert.deepEqual(compress, streaming);
+    if (n === 0) {
+      // And both equal the plain definition, one sha512() call per round.
+      let h = first;
+      for (let i = 0; i < SAFETY_NUMBER_ITERATIONS; i++) h = sha512(concatBytes(h, publicKey));
+      assert.deepEqual(compress, h);
+    }
+  }
 });
