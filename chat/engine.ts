@@ -35,7 +35,6 @@ import {
   MAX_FRAME_BYTES_LIMIT,
   MAX_ONE_TIME_PREKEYS_PER_FRAME,
   PROTOCOL_VERSION,
-  type PublishKeysFrame,
   type RelayFrame,
 } from "../protocol/mod.ts";
 import {
@@ -53,6 +52,7 @@ import type { ChatEvent, ChatEventListener, UserInfo } from "./events.ts";
 import type { ChatHome } from "./home.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
 import { HomeSessionStore } from "./home_session_store.ts";
+import { bundleFromKeys, publishKeysFrame } from "./key_directory.ts";
 import { Outbox } from "./outbox.ts";
 import { Waiters } from "./_waiters.ts";
 import { wireView } from "./wire_view.ts";
@@ -981,25 +981,7 @@ export class ChatClient {
   }
 
   #publishKeys(replace: boolean, ids: number[]): void {
-    const bundle = this.#hush.bundle();
-    const wanted = new Set(ids);
-    const keys = replace
-      ? bundle.oneTimePrekeys.slice(-MAX_ONE_TIME_PREKEYS_PER_FRAME)
-      : bundle.oneTimePrekeys.filter((k) => wanted.has(k.id));
-    const frame: PublishKeysFrame = {
-      type: "publish-keys",
-      identityDhKey: bundle.identityDhKey,
-      identityDhSignature: bundle.identityDhSignature,
-      signedPrekeyId: bundle.signedPrekeyId,
-      signedPrekey: bundle.signedPrekey,
-      signedPrekeySignature: bundle.signedPrekeySignature,
-      replaceOneTimePrekeys: replace,
-      oneTimePrekeys: keys.slice(0, MAX_ONE_TIME_PREKEYS_PER_FRAME).map((k) => ({
-        id: k.id,
-        key: k.publicKey,
-      })),
-    };
-    this.#sendFrame(frame);
+    this.#sendFrame(publishKeysFrame(this.#hush.bundle(), { replace, ids }));
   }
 
   #topUpPrekeys(relayCount: number): void {
@@ -1081,17 +1063,7 @@ export class ChatClient {
     if (keys.status === "no-bundle") {
       throw new ChatError("NO_BUNDLE", `"${nick}" has not published keys yet`);
     }
-    return {
-      identityKey: keys.identityKey,
-      identityDhKey: keys.bundle.identityDhKey,
-      identityDhSignature: keys.bundle.identityDhSignature,
-      signedPrekeyId: keys.bundle.signedPrekeyId,
-      signedPrekey: keys.bundle.signedPrekey,
-      signedPrekeySignature: keys.bundle.signedPrekeySignature,
-      ...(keys.oneTimePrekey === null
-        ? {}
-        : { oneTimePrekey: { id: keys.oneTimePrekey.id, publicKey: keys.oneTimePrekey.key } }),
-    };
+    return bundleFromKeys(keys);
   }
 
   async #roomMembers(room: string): Promise<string[]> {

@@ -33,6 +33,7 @@ export { HomeSessionStore, SESSIONS_FILE } from "./home_session_store.ts";
 export { ChatError } from "./errors.ts";
 export { backoffDelay, type BackoffOptions } from "./backoff.ts";
 export { Outbox, type OutboxEntry } from "./outbox.ts";
+export { bundleFromKeys, publishKeysFrame } from "./key_directory.ts";
 export { wireView } from "./wire_view.ts";
 export { DEFAULT_SEEN_CAPACITY, SeenIds } from "./seen_ids.ts";
 export {
