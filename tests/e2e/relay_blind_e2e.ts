@@ -40,6 +40,7 @@ function relayGraphTest(): void {
     ]);
     // No cipher library either: the only npm module is Ed25519 from @noble/curves.
     const npm = graph.modules.map((m) => m.specifier).filter((s) => s.startsWith("npm:"));
-    assert.deepEqual(npm, ["npm:/@noble/curves@2.4.0/ed25519.js"]);
+    assert.equal(npm.length, 1, npm.join(", "));
+    assert.match(npm[0]!, /^npm:\/@noble\/curves@[^/]+\/ed25519\.js$/);
   });
 }
