@@ -167,7 +167,9 @@ export class Relay implements PeerHost, RelayHandle {
       this.#store.close();
       throw new RelayError(
         "LISTEN_FAILED",
-        `Cannot listen on ${o.host}: ${cause instanceof Error ? cause.message : cause}`,
+        `Cannot listen on ${o.host} (port ${o.port}, TCP port ${o.tcpPort}): ${
+          cause instanceof Error ? cause.message : cause
+        }`,
         { cause },
       );
     }

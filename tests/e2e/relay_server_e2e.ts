@@ -235,3 +235,18 @@ relayTest(
     }
   },
 );
+
+relayTest("server.ts on a port already in use fails with a clear error", async () => {
+  const server = await startServer();
+  try {
+    const port = new URL(server.ws).port;
+    const r = await run(["--port", port, "--tcp-port", "0"]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(`^hush: error: Cannot listen on 127\\.0\\.0\\.1 \\(port ${port},`),
+    );
+  } finally {
+    await server.stop();
+  }
+});
