@@ -150,6 +150,10 @@ interface Profile {
   nick?: string;
   /** The nick the user asked for (the `nick` option or `changeNick`). */
   requested?: string;
+  /** The nick the relay granted last. */
+  granted?: string;
+  /** Nicks this identity had before (still members of rooms): never sent sender keys. */
+  former?: string[];
   cipher?: string;
   room?: string;
   rooms?: string[];
@@ -914,10 +918,17 @@ export class ChatClient {
     connection.ready = true;
     connection.heartbeatMs = frame.heartbeatMs;
     connection.maxFrameBytes = frame.maxFrameBytes;
-    const old = this.#grantedNick ?? this.#profile.nick;
+    // The nick granted last time (this session or, from the profile, an earlier one).
+    const old = this.#grantedNick ?? this.#profile.granted;
     this.#grantedNick = frame.nick;
     const nickChanged = old !== undefined && old !== frame.nick;
     this.#profile.nick = frame.nick;
+    this.#profile.granted = frame.nick;
+    if (nickChanged && old !== undefined) {
+      this.#profile.former = [old, ...(this.#profile.former ?? []).filter((n) => n !== old)]
+        .filter((n) => n !== frame.nick).slice(0, 16);
+      this.#forgetOldNick();
+    }
     this.#startHeartbeat(connection);
     // Keys: publish the bundle when the relay has none, top up when it runs low.
     try {
@@ -964,6 +975,19 @@ export class ChatClient {
       }
     }
     this.#readyWaiters.resolveAll("ready", undefined);
+  }
+
+  /**
+   * Peers know us by nick: their sessions and our sender keys are filed under the old one. So
+   * after a nick change every pairwise session restarts (the next message to each peer is an
+   * X3DH initial message under the new nick) and every room gets a new sender key.
+   */
+  #forgetOldNick(): void {
+    for (const key of this.#store.keys("session/")) {
+      this.#hush.resetSession(decodeURIComponent(key.slice("session/".length)));
+    }
+    for (const room of this.#rooms) this.#hush.removeMember(room, "");
+    this.#persist().catch((error) => this.#reportError(error));
   }
 
   #startHeartbeat(connection: Connection): void {
@@ -1154,7 +1178,10 @@ export class ChatClient {
     const ts = this.#now();
     try {
       const payload = encodeChatPayload({ text, ts });
-      const members = (await this.#roomMembers(room)).filter((m) => m !== this.nick);
+      const former = new Set(this.#profile.former ?? []);
+      const members = (await this.#roomMembers(room)).filter((m) =>
+        m !== this.nick && !former.has(m)
+      );
       const send = await this.#hush.encryptToRoom(room, members, payload);
       for (const skipped of send.skipped) {
         if (skipped.code === "IDENTITY_CHANGED") this.#identityChanged(skipped.nick);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ChatError } from "../../chat/errors.ts";
 import { MemoryHome } from "../../chat/home.ts";
-import { makeClient, startRelay } from "./_chat_harness.ts";
+import { makeClient, startRelay, untilMembers } from "./_chat_harness.ts";
 
 Deno.test("ChatClient keeps a suffixed nick granted by the relay across reconnects", async () => {
   const relay = await startRelay();
@@ -141,6 +141,42 @@ Deno.test("ChatClient answers whois and verify about oneself without pinning its
     assert.equal((await solo.waitFor("error")).code, "BAD_NICK");
   } finally {
     await solo.client.close();
+    await relay.stop();
+  }
+});
+
+Deno.test("ChatClient keeps talking after a nick change: new sessions and a new room key", async () => {
+  const relay = await startRelay();
+  const alice = await makeClient({ server: relay.tcp, nick: "alice" });
+  const bob = await makeClient({ server: relay.ws, nick: "bob" });
+  try {
+    await alice.client.connect();
+    await bob.client.connect();
+    await untilMembers(alice, "lobby", 2);
+    await alice.client.sendPrivate("bob", "as alice");
+    await alice.client.sendRoom("room as alice");
+    await bob.waitFor("message", (m) => m.text === "room as alice");
+    alice.client.changeNick("alicia");
+    assert.deepEqual(await alice.waitFor("nick"), { type: "nick", old: "alice", new: "alicia" });
+    await alice.waitFor("ready", (r) => r.nick === "alicia");
+    await alice.client.sendPrivate("bob", "as alicia");
+    const got = await bob.waitFor("message", (m) => m.text === "as alicia");
+    assert.equal(got.from, "alicia");
+    await untilMembers(alice, "lobby", 3); // alicia, bob, and the old "alice" (offline)
+    alice.client.setWire(true);
+    await alice.client.sendRoom("room as alicia");
+    assert.equal((await bob.waitFor("message", (m) => m.text === "room as alicia")).from, "alicia");
+    await bob.client.sendPrivate("alicia", "hi alicia");
+    assert.equal((await alice.waitFor("message", (m) => !m.own)).text, "hi alicia");
+    assert.equal(bob.events.some((e) => e.type === "error"), false);
+    // The new sender key goes to bob only, not to our own former nick.
+    const outs = alice.events.flatMap((e) =>
+      e.type === "wire" && e.wire.direction === "out" ? [e.wire.to] : []
+    );
+    assert.deepEqual(outs.sort(), ["bob", "lobby"]);
+  } finally {
+    await alice.client.close();
+    await bob.client.close();
     await relay.stop();
   }
 });
