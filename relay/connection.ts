@@ -48,9 +48,8 @@ export class Connection {
   readonly id: number = nextId++;
   readonly peer: Peer;
   state: number = State.AWAIT_HELLO;
-  /** Granted nick and its ASCII bytes (READY only). */
+  /** Granted nick (READY only). */
   nick = "";
-  nickBytes: Uint8Array = new Uint8Array(0);
   hello: HelloFrame | null = null;
   challenge: Uint8Array | null = null;
   bucket: TokenBucket;
@@ -73,7 +72,7 @@ export class Connection {
   draining = false;
   storeCursor = 0;
   /** Frames received while VERIFYING (copies), handled after READY. */
-  early: Uint8Array[] = [];
+  early: Uint8Array[] | null = null;
   /** Whether an ACCEPTED timer is pending for this connection. */
   acceptTimerQueued = false;
   /** Set when a newer connection of the same identity took over. */

@@ -22,7 +22,7 @@ export class MemoryStore implements Store {
     return [...this.#bindings];
   }
   bindNick(nick: string, identityKey: Uint8Array): void {
-    this.#bindings.set(nick, identityKey.slice());
+    this.#bindings.set(nick, identityKey); // the relay hands over a key it no longer changes
   }
   memberships(): [string, string][] {
     const out: [string, string][] = [];

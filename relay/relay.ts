@@ -14,7 +14,7 @@ import {
   DEFAULT_ROOM,
   encodeFrame,
   envelopeRecipient,
-  envelopeSenderIs,
+  type EnvelopeRoute,
   type Frame,
   FrameType,
   identityDhSignedMessage,
@@ -291,6 +291,7 @@ export class Relay implements PeerHost, RelayHandle {
     }
     if (c.state === State.VERIFYING) {
       // A client may pipeline frames after AUTH; they wait for READY.
+      c.early ??= [];
       if (c.early.length >= MAX_EARLY_FRAMES) {
         this.#fail(c, "UNEXPECTED_FRAME", "Too many frames before READY");
       } else c.early.push(frame.slice());
@@ -327,7 +328,7 @@ export class Relay implements PeerHost, RelayHandle {
   /** The hot path: checks the routing header, flips SEND to DELIVER in place, routes it. */
   #onSend(c: Connection, frame: Uint8Array): boolean {
     const route = peekEnvelopeRoute(frame);
-    if (!envelopeSenderIs(frame, route, c.nickBytes)) {
+    if (!senderIs(frame, route, c.nick)) {
       this.#fail(c, "SENDER_MISMATCH", `The sender field is not "${c.nick}"`);
       return false;
     }
@@ -562,7 +563,7 @@ export class Relay implements PeerHost, RelayHandle {
     if (granted === null) {
       return this.#fail(c, "NICK_UNAVAILABLE", `Nick "${hello.nick}" and its suffixes are taken`);
     }
-    if (granted.isNew) this.#dir.bind(granted.nick, hello.identityKey.slice());
+    if (granted.isNew) this.#dir.bind(granted.nick, hello.identityKey); // a copy made by decode
     const nick = granted.nick;
     const old = this.#online.get(nick);
     let replaced = false;
@@ -576,7 +577,6 @@ export class Relay implements PeerHost, RelayHandle {
     c.challenge = null;
     c.hello = null;
     c.nick = nick;
-    c.nickBytes = ASCII.encode(nick);
     c.state = State.READY;
     this.#online.set(nick, c);
     const q = this.#queues.get(nick);
@@ -601,8 +601,8 @@ export class Relay implements PeerHost, RelayHandle {
     if (!replaced) this.#announcePresence(c.nick, true);
     this.#pump(c);
     const early = c.early;
-    c.early = [];
-    for (const frame of early) this.onFrame(c, frame, performance.now());
+    c.early = null;
+    for (const frame of early ?? []) this.onFrame(c, frame, performance.now());
   }
 
   #announcePresence(nick: string, online: boolean): void {
@@ -912,4 +912,13 @@ export class Relay implements PeerHost, RelayHandle {
     this.#log.close();
     this.#resolveFinished();
   }
+}
+
+/** Whether an envelope's sender field is exactly `nick` (ASCII), compared byte by byte. */
+function senderIs(frame: Uint8Array, route: EnvelopeRoute, nick: string): boolean {
+  if (route.fromEnd - route.fromStart !== nick.length) return false;
+  for (let i = 0; i < nick.length; i++) {
+    if (frame[route.fromStart + i] !== nick.charCodeAt(i)) return false;
+  }
+  return true;
 }
