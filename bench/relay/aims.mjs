@@ -82,3 +82,13 @@ export function checkAims(lines) {
   return `\n${line(head)}\n${widths.map((w) => "-".repeat(w)).join("-|-")}\n` +
     checks.map(line).join("\n") + "\n";
 }
+
+// As a command: node bench/relay/aims.mjs FILE.jsonl... prints the check of each invocation.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { readFileSync } = await import("node:fs");
+  for (const file of process.argv.slice(2)) {
+    const lines = readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const config = lines.find((l) => l.kind === "config");
+    console.log(`${file} (load ${config?.machine?.loadavg_1m}):${checkAims(lines)}`);
+  }
+}
