@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { encodeFrame } from "../../protocol/mod.ts";
+import { generateIdentityKeyPair, sign } from "../../crypto/ed25519.ts";
+import { authTranscript, decodeFrame, encodeFrame } from "../../protocol/mod.ts";
 import { inProcessRelay, loggedIn, relayTest, sleep, TestClient } from "./_relay_harness.ts";
 
 relayTest("a frame over the maximum size closes the connection with FRAME_TOO_LARGE", async () => {
@@ -130,6 +131,109 @@ relayTest("more unacknowledged deliveries than allowed is UNACKED_LIMIT", async 
     await again.waitFor((fs) => fs.filter((f) => f.type === "deliver").length >= 1);
     again.close();
     a.close();
+  } finally {
+    await relay.close();
+  }
+});
+
+/** A raw WebSocket client on a TCP socket, so that it can stop reading (browsers cannot). */
+async function rawWebSocket(url: string) {
+  const u = new URL(url);
+  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  await conn.write(
+    new TextEncoder().encode(
+      `GET / HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    ),
+  );
+  let pending = new Uint8Array(0);
+  const readMore = async () => {
+    const buf = new Uint8Array(65536);
+    const n = await conn.read(buf);
+    if (n === null) throw new Error("closed");
+    const next = new Uint8Array(pending.length + n);
+    next.set(pending);
+    next.set(buf.subarray(0, n), pending.length);
+    pending = next;
+  };
+  // The 101 response.
+  while (!new TextDecoder().decode(pending).includes("\r\n\r\n")) await readMore();
+  const head = new TextDecoder().decode(pending);
+  assert.match(head, /^HTTP\/1\.1 101/);
+  pending = pending.slice(head.indexOf("\r\n\r\n") + 4);
+  return {
+    conn,
+    async send(payload: Uint8Array) {
+      const mask = crypto.getRandomValues(new Uint8Array(4));
+      const len = payload.length;
+      const header = len < 126 ? [0x82, 0x80 | len] : [0x82, 0x80 | 126, len >> 8, len & 255];
+      const frame = new Uint8Array(header.length + 4 + len);
+      frame.set(header);
+      frame.set(mask, header.length);
+      for (let i = 0; i < len; i++) frame[header.length + 4 + i] = payload[i]! ^ mask[i & 3]!;
+      await conn.write(frame);
+    },
+    /** Reads one server message (unmasked, short frames only). */
+    async receive(): Promise<Uint8Array> {
+      while (true) {
+        if (pending.length >= 2) {
+          let len = pending[1]! & 127;
+          let off = 2;
+          if (len === 126) {
+            if (pending.length < 4) {
+              await readMore();
+              continue;
+            }
+            len = (pending[2]! << 8) | pending[3]!;
+            off = 4;
+          }
+          if (pending.length >= off + len) {
+            const msg = pending.slice(off, off + len);
+            pending = pending.slice(off + len);
+            return msg;
+          }
+        }
+        await readMore();
+      }
+    },
+  };
+}
+
+relayTest("a WebSocket reader too slow for its buffer bound is dropped too", async () => {
+  const relay = await inProcessRelay({ maxBufferedBytes: 64 * 1024, rate: 0 });
+  try {
+    const sender = await loggedIn(relay.tcpUrl!, "sender");
+    const ws = await rawWebSocket(relay.wsUrl);
+    const identity = generateIdentityKeyPair();
+    await ws.send(encodeFrame({
+      type: "hello",
+      version: 1,
+      nick: "slowws",
+      identityKey: identity.publicKey,
+      token: new Uint8Array(0),
+    }));
+    const challenge = decodeFrame(await ws.receive());
+    assert.equal(challenge.type, "challenge");
+    const t = authTranscript({
+      version: 1,
+      challenge: challenge.type === "challenge" ? challenge.nonce : new Uint8Array(32),
+      identityKey: identity.publicKey,
+      nick: "slowws",
+    });
+    await ws.send(encodeFrame({ type: "auth", signature: sign(identity.privateKey, t) }));
+    assert.equal(decodeFrame(await ws.receive()).type, "ready");
+    // From now on it never reads.
+    const body = new Uint8Array(60_000);
+    for (let i = 0; i < 400 && !relay.log.some((l) => l.includes("SLOW_READER")); i++) {
+      await sender.sendEnvelope("slowws", body);
+      if (i % 20 === 19) await sleep(5);
+    }
+    assert.ok(relay.log.some((l) => l.includes("code=SLOW_READER")), "slow WebSocket dropped");
+    await sender.send({ type: "ping", nonce: new Uint8Array(8) });
+    await sender.next("relay-pong");
+    ws.conn.close();
+    sender.close();
   } finally {
     await relay.close();
   }
