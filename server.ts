@@ -142,7 +142,15 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const relay = await runRelay(options);
+  let relay;
+  try {
+    relay = await runRelay(options);
+  } catch (e) {
+    if (!(e instanceof RelayError) || e.code !== "BAD_OPTION") throw e;
+    console.error(`hush: error: ${e.message}`);
+    console.error("hush: hint: run with --help for the list of options");
+    return 2;
+  }
   console.log(
     `hush relay listening on ${relay.wsUrl}` + (relay.tcpUrl ? ` and ${relay.tcpUrl}` : ""),
   );

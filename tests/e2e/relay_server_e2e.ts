@@ -54,6 +54,9 @@ relayTest("server.ts refuses an unknown flag and a bad number with a hint", asyn
   const n = await run(["--rate", "fast"]);
   assert.equal(n.code, 2);
   assert.match(n.stderr, /Invalid --rate "fast"/);
+  const range = await run(["--port", "70000"]);
+  assert.equal(range.code, 2);
+  assert.match(range.stderr, /^hush: error: Invalid port "70000"/);
 });
 
 relayTest(
