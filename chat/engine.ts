@@ -952,6 +952,13 @@ export class ChatClient {
     this.#saveProfile().catch((error) => this.#reportError(error));
     connection.transport.send(encodeFrame({ type: "list", room: this.#room }));
     // Resend everything not acknowledged, same ids, in order.
+    if (this.#outbox.size > 0) {
+      this.#emit({
+        type: "info",
+        message: `Sending ${this.#outbox.size} envelope(s) again that the relay had not ` +
+          "acknowledged (same message ids: the receiver drops any duplicate)",
+      });
+    }
     this.#flushOutbox();
     // Retry key lookups that were waiting.
     for (const nick of this.#keyRequests.keys()) {
@@ -961,19 +968,18 @@ export class ChatClient {
       connection.transport.send(encodeFrame({ type: "list", room }));
     }
     if (nickChanged && old !== undefined) this.#emit({ type: "nick", old, new: frame.nick });
-    if (this.#firstReady || nickChanged) {
-      this.#firstReady = false;
-      this.#emit({
-        type: "ready",
-        nick: frame.nick,
-        fingerprint: this.fingerprint,
-        server: this.#options.server,
-        room: this.#room,
-      });
-      if (getCipherSuite(this.#cipher).insecure) {
-        this.#emit({ type: "cipher", cipher: this.#cipher, insecure: true });
-      }
+    // `ready` after every successful (re)authentication: scripts wait for it after a reconnect.
+    this.#emit({
+      type: "ready",
+      nick: frame.nick,
+      fingerprint: this.fingerprint,
+      server: this.#options.server,
+      room: this.#room,
+    });
+    if (this.#firstReady && getCipherSuite(this.#cipher).insecure) {
+      this.#emit({ type: "cipher", cipher: this.#cipher, insecure: true });
     }
+    this.#firstReady = false;
     this.#readyWaiters.resolveAll("ready", undefined);
   }
 
