@@ -82,9 +82,8 @@ export function hashesNode(nodeCrypto: NodeCrypto | undefined): HashBackend | un
   if (!nodeCrypto || typeof nodeCrypto.hkdfSync !== "function") return undefined;
   const nc = nodeCrypto;
   try {
-    if (!nc.getHashes().includes("sha256") || !nc.getHashes().includes("sha512")) {
-      return undefined;
-    }
+    const hashes = nc.getHashes();
+    if (!hashes.includes("sha256") || !hashes.includes("sha512")) return undefined;
   } catch {
     return undefined;
   }
