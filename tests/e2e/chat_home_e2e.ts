@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { ChatError } from "../../chat/errors.ts";
+import { homeFingerprint, openFileHome } from "../../chat/file_home.ts";
+
+Deno.test("FileHome writes owner-only files atomically and reads them back", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hush-chat-filehome-" });
+  try {
+    const home = await openFileHome(`${dir}/nested/home`);
+    assert.equal(((await Deno.stat(`${dir}/nested/home`)).mode ?? 0) & 0o777, 0o700);
+    assert.equal(await home.read("profile.json"), undefined);
+    await home.write("profile.json", '{"nick":"bob"}');
+    await home.write("profile.json", '{"nick":"bob_1"}');
+    assert.equal(await home.read("profile.json"), '{"nick":"bob_1"}');
+    assert.equal(((await Deno.stat(`${dir}/nested/home/profile.json`)).mode ?? 0) & 0o777, 0o600);
+    const names = [];
+    for await (const entry of Deno.readDir(`${dir}/nested/home`)) names.push(entry.name);
+    assert.deepEqual(names, ["profile.json"]);
+    await home.remove("profile.json");
+    await home.remove("profile.json");
+    assert.equal(await home.read("profile.json"), undefined);
+    await assert.rejects(() => home.write("../escape", "x"), RangeError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("openFileHome() refuses a path that is a file with BAD_HOME", async () => {
+  const file = await Deno.makeTempFile({ prefix: "hush-chat-notadir-" });
+  try {
+    await assert.rejects(
+      () => openFileHome(file),
+      (error: unknown) => error instanceof ChatError && error.code === "BAD_HOME",
+    );
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("homeFingerprint() creates the identity once and then reads the same one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hush-chat-fp-" });
+  try {
+    const first = await homeFingerprint(dir);
+    const again = await homeFingerprint(dir);
+    assert.equal(first.created, true);
+    assert.equal(again.created, false);
+    assert.equal(again.fingerprint, first.fingerprint);
+    assert.equal(((await Deno.stat(`${dir}/identity`)).mode ?? 0) & 0o777, 0o600);
+    await Deno.writeTextFile(`${dir}/identity`, "garbage");
+    await assert.rejects(
+      () => homeFingerprint(dir),
+      (error: unknown) => error instanceof ChatError && error.code === "BAD_HOME",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
