@@ -94,12 +94,25 @@ Deno.test("ChatClient delivers a room message to every member, encrypted once", 
     assert.equal((await carol.waitFor("message", (m) => m.to === "side")).text, "side talk");
     await carol.client.leave("side");
     await bob.waitFor("leave", (l) => l.nick === "carol" && l.room === "side");
+
+    // Carol leaves lobby: alice's next lobby message uses a new sender key, given to bob only.
+    await carol.client.leave("lobby");
+    await alice.waitFor("leave", (l) => l.nick === "carol" && l.room === "lobby");
+    const before = alice.events.length;
+    await alice.client.sendRoom("after carol left");
+    assert.equal((await bob.waitFor("message", (m) => !m.own)).text, "after carol left");
+    const rekey = alice.events.slice(before).flatMap((e) =>
+      e.type === "wire" && e.wire.direction === "out"
+        ? [[e.wire.to, e.wire.kind.replace(/^\w+\//, "")]]
+        : []
+    );
+    assert.deepEqual(rekey, [["bob", "sender-key"], ["lobby", "room"]]);
   } finally {
     for (const c of clients) await c.client.close();
     await relay.stop();
   }
   assert.deepEqual(alice.received(), ["carol here"]);
-  assert.deepEqual(bob.received(), ["hello room 🎉", "carol here"]);
+  assert.deepEqual(bob.received(), ["hello room 🎉", "carol here", "after carol left"]);
   assert.deepEqual(carol.received(), ["hello room 🎉", "side talk"]);
 });
 
