@@ -775,6 +775,8 @@ export class ChatClient {
     this.#heartbeat = undefined;
     this.#connection = undefined;
     this.#outbox.resetConnection();
+    // Rosters may change while we are away: ask again after the next READY.
+    this.#members.clear();
     // Requests waiting for an answer on the lost connection are asked again after reconnect.
   }
 
