@@ -1332,7 +1332,15 @@ export class ChatClient {
     retry = false,
   ): void {
     const id = toHex(frame.id);
-    if (this.#seen.has(id)) return;
+    if (this.#seen.has(id)) {
+      if (this.#wire && !retry) {
+        events.push({
+          type: "info",
+          message: `Envelope ${id} was delivered again: already shown, dropped by message id`,
+        });
+      }
+      return;
+    }
     try {
       if (frame.toKind === "room") {
         const got = this.#hush.decryptRoom(frame.to, frame.from, frame.body);
