@@ -1,15 +1,7 @@
 // Finding and preparing the shared relay harness (../shared/bench), shared by run.mjs and
 // memory.mjs: its folder, its npm dependencies, and a quiet machine before measuring.
 import { execFileSync, spawnSync } from "node:child_process";
-import {
-  accessSync,
-  constants,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-} from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,9 +29,10 @@ export function fail(message) {
 }
 
 /**
- * The harness needs its npm dependencies (ws, deno). When the shared folder has none and is
- * read-only, use a private copy under the temp dir (made once, reused), with `npm install` run
- * there. Returns the folder to import from.
+ * The harness is never written to: it runs from a private copy under the temp dir (made once
+ * per harness version, reused), because running it writes files beside it (the ngircd-nodelay
+ * shim in build/, npm dependencies). The copy links the harness's node_modules when it has
+ * them, else runs `npm install` (ws, deno) in the copy. Returns the copy's folder.
  */
 function prepareHarness(shared) {
   if (!existsSync(join(shared, "bench.mjs")) || !existsSync(join(shared, "lib/workloads.mjs"))) {
@@ -50,34 +43,28 @@ function prepareHarness(shared) {
         "  their figures are described in its README.md.",
     );
   }
-  if (existsSync(join(shared, "node_modules/ws"))) return shared;
-  let writable = true;
-  try {
-    accessSync(shared, constants.W_OK);
-  } catch {
-    writable = false;
-  }
-  let dir = shared;
-  if (!writable) {
-    const stamp = Math.round(statSync(join(shared, "package-lock.json")).mtimeMs);
-    dir = join(tmpdir(), `hush-relay-bench-harness-${stamp}`);
-    if (!existsSync(join(dir, "node_modules/ws"))) {
-      console.error(`bench/relay: ${shared} is read-only; using a copy in ${dir}`);
-      mkdirSync(dir, { recursive: true });
-      cpSync(shared, dir, {
-        recursive: true,
-        filter: (src) => !/\/(node_modules|results|build)(\/|$)/.test(src.slice(shared.length)),
-      });
-      execFileSync("chmod", ["-R", "u+w", dir]);
-    }
+  const version = ["bench.mjs", "lib/workloads.mjs", "lib/relays.mjs", "package.json"]
+    .map((f) => Math.round(statSync(join(shared, f)).mtimeMs)).join("-");
+  const dir = join(tmpdir(), `hush-relay-bench-harness-${version}`);
+  if (!existsSync(join(dir, "bench.mjs"))) {
+    mkdirSync(dir, { recursive: true });
+    cpSync(shared, dir, {
+      recursive: true,
+      filter: (src) => !/\/(node_modules|results|build)(\/|$)/.test(src.slice(shared.length)),
+    });
+    execFileSync("chmod", ["-R", "u+w", dir]);
   }
   if (!existsSync(join(dir, "node_modules/ws"))) {
-    console.error(`bench/relay: npm install in ${dir}`);
-    const r = spawnSync("npm", ["install", "--no-audit", "--no-fund"], {
-      cwd: dir,
-      stdio: "inherit",
-    });
-    if (r.status !== 0) fail(`npm install failed in ${dir}`);
+    if (existsSync(join(shared, "node_modules/ws"))) {
+      symlinkSync(join(shared, "node_modules"), join(dir, "node_modules"));
+    } else {
+      console.error(`bench/relay: npm install in ${dir}`);
+      const r = spawnSync("npm", ["install", "--no-audit", "--no-fund"], {
+        cwd: dir,
+        stdio: "inherit",
+      });
+      if (r.status !== 0) fail(`npm install failed in ${dir}`);
+    }
   }
   return dir;
 }
