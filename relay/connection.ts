@@ -30,6 +30,8 @@ export interface Peer {
   readonly bufferedBytes: number;
   /** Queues one frame (no length prefix) to be written this tick. */
   send(frame: Uint8Array): void;
+  /** Queues one frame to go out with the next write, without asking for one (TCP); sends it now (WebSocket). */
+  queue(frame: Uint8Array): void;
   /** Writes what {@link send} queued (called once per tick by the relay). */
   flush(): void;
   /** Closes: after writing what is queued, or at once when `immediate`. */
@@ -73,6 +75,8 @@ export class Connection {
   storeCursor = 0;
   /** Frames received while VERIFYING (copies), handled after READY. */
   early: Uint8Array[] | null = null;
+  /** Whether a notice timer is pending for this connection. */
+  noticeQueued = false;
   /** Whether an ACCEPTED timer is pending for this connection. */
   acceptTimerQueued = false;
   /** Set when a newer connection of the same identity took over. */

@@ -46,6 +46,7 @@ export const MAX_ONE_TIME_PREKEYS_HELD = 200;
 const PUMP_BATCH = 256;
 const MAX_EARLY_FRAMES = 64;
 const ACCEPTED_DELAY_MS = 10;
+const NOTICE_DELAY_MS = 20;
 const PURGE_INTERVAL_MS = 60_000;
 const ASCII = new TextEncoder();
 
@@ -102,6 +103,8 @@ export class Relay implements PeerHost, RelayHandle {
   #microtaskQueued = false;
   #timerDirty: Connection[] = [];
   #acceptDirty: Connection[] = [];
+  #noticeDirty: Connection[] = [];
+  #noticeTimer: ReturnType<typeof setTimeout> | undefined;
   #acceptTimer: ReturnType<typeof setTimeout> | undefined;
   #timerQueued = false;
   #http: Deno.HttpServer | null = null;
@@ -615,8 +618,33 @@ export class Relay implements PeerHost, RelayHandle {
         if (m === nick || told.has(m)) continue;
         told.add(m);
         const target = this.#online.get(m);
-        if (target !== undefined) this.#sendBytes(target, frame);
+        if (target !== undefined) this.#notify(target, frame);
       }
+    }
+  }
+
+  /**
+   * Sends a notice (JOINED, LEFT, PRESENCE) to someone other than the nick that caused it. On
+   * TCP it waits up to NOTICE_DELAY_MS for other output or other notices, so that a burst of
+   * connects (a relay restart, a load test) costs one write per member, not one per notice.
+   */
+  #notify(target: Connection, frame: Uint8Array): void {
+    if (target.state === State.CLOSED) return;
+    if (target.peer.batchWithTimer) return target.peer.send(frame);
+    target.peer.queue(frame);
+    if (target.noticeQueued) return;
+    target.noticeQueued = true;
+    this.#noticeDirty.push(target);
+    if (this.#noticeTimer === undefined) {
+      this.#noticeTimer = setTimeout(() => {
+        this.#noticeTimer = undefined;
+        const dirty = this.#noticeDirty;
+        this.#noticeDirty = [];
+        for (const d of dirty) {
+          d.noticeQueued = false;
+          if (d.state !== State.CLOSED) this.scheduleFlush(d);
+        }
+      }, NOTICE_DELAY_MS);
     }
   }
 
@@ -662,7 +690,8 @@ export class Relay implements PeerHost, RelayHandle {
     if (this.#dir.members(room).size > this.#o.roomNoticeLimit) return this.#sendBytes(c, frame);
     for (const m of this.#dir.members(room)) {
       const target = this.#online.get(m);
-      if (target !== undefined) this.#sendBytes(target, frame);
+      if (target === c) this.#sendBytes(c, frame);
+      else if (target !== undefined) this.#notify(target, frame);
     }
   }
 
@@ -675,7 +704,8 @@ export class Relay implements PeerHost, RelayHandle {
     else {
       for (const m of this.#dir.members(room)) {
         const target = this.#online.get(m);
-        if (target !== undefined) this.#sendBytes(target, frame);
+        if (target === c) this.#sendBytes(c, frame);
+        else if (target !== undefined) this.#notify(target, frame);
       }
     }
     this.#dir.leave(room, c.nick);
@@ -891,6 +921,7 @@ export class Relay implements PeerHost, RelayHandle {
     this.#closing = true;
     for (const t of this.#timers) clearInterval(t);
     clearTimeout(this.#acceptTimer);
+    clearTimeout(this.#noticeTimer);
     try {
       this.#tcp?.close();
     } catch {

@@ -67,6 +67,12 @@ export class TcpPeer implements Peer {
     this.#host.scheduleFlush(this.connection);
   }
 
+  queue(frame: Uint8Array): void {
+    if (this.#closed || this.#closing) return;
+    this.#pending.push(frame);
+    this.#pendingBytes += frame.length + 4;
+  }
+
   flush(): void {
     if (this.#writing || this.#closed) return;
     if (this.#pending.length === 0) {

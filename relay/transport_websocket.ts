@@ -79,6 +79,10 @@ export class WebSocketPeer implements Peer {
     this.#socket.send(frame);
   }
 
+  queue(frame: Uint8Array): void {
+    this.send(frame);
+  }
+
   flush(): void {}
 
   close(immediate = false): void {

@@ -32,6 +32,9 @@ class FakePeer implements Peer {
   send(frame: Uint8Array): void {
     if (!this.closed) this.frames.push(decodeFrame(frame.slice(), { from: "relay" }) as RelayFrame);
   }
+  queue(frame: Uint8Array): void {
+    this.send(frame);
+  }
   flush(): void {}
   close(): void {
     this.closed = true;
