@@ -47,6 +47,7 @@ export class InteractiveUi {
   #cipher: string;
   #nicks = new Set<string>();
   #disconnected = false;
+  #greeted = false;
   #editor: LineEditor | undefined;
   #encoder = new TextEncoder();
   #columns: () => number;
@@ -88,8 +89,13 @@ export class InteractiveUi {
   show(event: ChatEvent): void {
     // While reconnecting, each failed attempt is one "reconnecting" line, not two.
     if (event.type === "disconnected" && this.#disconnected) return;
+    // The first READY gets the full greeting; later ones (reconnects) one line.
+    const shown: ChatEvent = event.type === "ready" && this.#greeted && event.nick === this.#nick
+      ? { type: "info", message: `back online as ${event.nick}, talking in ${event.room}` }
+      : event;
+    if (event.type === "ready") this.#greeted = true;
     this.#follow(event);
-    const lines = renderEvent(event, {
+    const lines = renderEvent(shown, {
       color: this.#options.color,
       bell: this.#options.bell,
       currentRoom: this.#room,

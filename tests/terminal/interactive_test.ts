@@ -113,7 +113,7 @@ Deno.test("InteractiveUi reads plain lines when stdin is not a terminal", async 
   assert.deepEqual(terminal.raw, []);
 });
 
-Deno.test("InteractiveUi shows one disconnect notice per outage, then the attempts", () => {
+Deno.test("InteractiveUi shows one disconnect notice per outage and a short line on reconnect", () => {
   const terminal = new FakeTerminal([]);
   const screen = new InteractiveUi({
     nick: "alice",
@@ -129,13 +129,24 @@ Deno.test("InteractiveUi shows one disconnect notice per outage, then the attemp
   screen.show({ type: "disconnected", reason: "refused" });
   screen.show({ type: "reconnecting", attempt: 2, delayMs: 200 });
   screen.show({ type: "connected", server: "tcp://x:1" });
+  screen.show({
+    type: "ready",
+    nick: "alice",
+    fingerprint: "f",
+    server: "tcp://x:1",
+    room: "lobby",
+  });
   screen.show({ type: "disconnected", reason: "again" });
+  screen.show({ type: "ready", nick: "alice", fingerprint: "f", server: "tcp://x:1", room: "dev" });
   const lines = terminal.written.trimEnd().split("\n").map((l) => l.slice(8));
   assert.deepEqual(lines, [
     "-- disconnected: relay went away",
     "-- reconnecting in 0.1 s (attempt 1); unsent messages wait in the outbox",
     "-- reconnecting in 0.2 s (attempt 2); unsent messages wait in the outbox",
     "-- connected to tcp://x:1",
+    "*** Connected to tcp://x:1 as alice, talking in lobby",
+    "*** Your fingerprint: f  (/help lists the commands)",
     "-- disconnected: again",
+    "-- back online as alice, talking in dev",
   ]);
 });
