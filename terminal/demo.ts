@@ -79,8 +79,14 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     );
     clients.push(bob);
     await bob.waitForType("ready", () => true, { timeoutMs: STEP_TIMEOUT_MS });
-    await alice.send("/wire on");
-    await bob.send("/wire on");
+    for (const client of [alice, bob]) {
+      const since = client.events.length;
+      await client.send("/wire on");
+      await client.waitForType("info", (e) => e.message.startsWith("Wire view on"), {
+        since,
+        timeoutMs: STEP_TIMEOUT_MS,
+      });
+    }
     await pause();
 
     say("Both look at their safety number: the same 60 digits on both screens");
