@@ -15,8 +15,6 @@ export const State = Object.freeze(
     AWAIT_AUTH: 1,
     READY: 2,
     CLOSED: 3,
-    /** AUTH received, signature being checked; frames that arrive meanwhile wait. */
-    VERIFYING: 4,
   } as const,
 );
 
@@ -73,8 +71,6 @@ export class Connection {
   /** Whether queued envelopes are still being sent; highest store id sent. */
   draining = false;
   storeCursor = 0;
-  /** Frames received while VERIFYING (copies), handled after READY. */
-  early: Uint8Array[] | null = null;
   /** Whether a notice timer is pending for this connection. */
   noticeQueued = false;
   /** Whether an ACCEPTED timer is pending for this connection. */
