@@ -268,6 +268,10 @@ export class ChatClient {
   #rooms: Set<string>;
   #pendingLeaves = new Set<string>();
   #members = new Map<string, Map<string, boolean>>();
+  /** Per room, in request order: whether each outstanding LIST came from the UI. */
+  #rosterAsks = new Map<string, boolean[]>();
+  /** Rooms whose own-join notice was shown (the relay repeats JOINED on every JOIN). */
+  #selfJoinShown = new Set<string>();
   #online = new Map<string, boolean>();
   #wire = false;
   #cipher: string;
@@ -412,7 +416,7 @@ export class ChatClient {
     this.#room = room;
     this.#members.delete(room);
     this.#sendFrame({ type: "join", room });
-    this.#sendFrame({ type: "list", room });
+    this.#askRoster(room, false);
     this.#emit({ type: "room", current: room });
     return this.#saveProfile();
   }
@@ -453,12 +457,21 @@ export class ChatClient {
       this.#error("BAD_ROOM", `Invalid room "${room}": 1-32 characters from A-Z a-z 0-9 _ -`);
       return;
     }
-    if (this.#requireConnection()) this.#sendFrame({ type: "list", room: room ?? "" });
+    if (this.#requireConnection()) this.#askRoster(room ?? "", true);
   }
 
   /** Asks the relay for the rooms we are in; the answer is a `rooms` event. */
   listRooms(): void {
     if (this.#requireConnection()) this.#sendFrame({ type: "list-rooms" });
+  }
+
+  /** Sends LIST, remembering whether the answer is for the UI (`users` event) or internal. */
+  #askRoster(room: string, fromUi: boolean): void {
+    if (!this.connected) return;
+    const asks = this.#rosterAsks.get(room) ?? [];
+    asks.push(fromUi);
+    this.#rosterAsks.set(room, asks);
+    this.#sendFrame({ type: "list", room });
   }
 
   #requireConnection(): boolean {
@@ -777,6 +790,7 @@ export class ChatClient {
     this.#outbox.resetConnection();
     // Rosters may change while we are away: ask again after the next READY.
     this.#members.clear();
+    this.#rosterAsks.clear();
     // Requests waiting for an answer on the lost connection are asked again after reconnect.
   }
 
@@ -844,13 +858,20 @@ export class ChatClient {
         return;
       }
       case "joined":
-        if (frame.nick === this.nick) this.#rooms.add(frame.room);
         this.#members.get(frame.room)?.set(frame.nick, true);
-        if (frame.nick !== this.nick) this.#online.set(frame.nick, true);
+        if (frame.nick !== this.nick) {
+          this.#online.set(frame.nick, true);
+        } else {
+          this.#rooms.add(frame.room);
+          // Every (re)JOIN is answered with JOINED: tell the UI once per room.
+          if (this.#selfJoinShown.has(frame.room)) return;
+          this.#selfJoinShown.add(frame.room);
+        }
         this.#emit({ type: "join", nick: frame.nick, room: frame.room });
         return;
       case "left":
         this.#members.get(frame.room)?.delete(frame.nick);
+        if (frame.nick === this.nick) this.#selfJoinShown.delete(frame.room);
         if (frame.nick === this.nick && frame.room !== this.#room) this.#rooms.delete(frame.room);
         if (frame.nick !== this.nick) {
           this.#hush.removeMember(frame.room, frame.nick);
@@ -866,11 +887,15 @@ export class ChatClient {
           this.#members.set(room, members);
           this.#rosterRequests.resolveAll(room, [...members.keys()]);
         }
-        this.#emit({
-          type: "users",
-          room,
-          users: frame.members.map((m) => this.#userInfo(m.nick, m.online)),
-        });
+        // Rosters the engine asked for itself stay quiet; the UI's (and unsolicited ones) show.
+        const fromUi = this.#rosterAsks.get(frame.room)?.shift() ?? true;
+        if (fromUi) {
+          this.#emit({
+            type: "users",
+            room,
+            users: frame.members.map((m) => this.#userInfo(m.nick, m.online)),
+          });
+        }
         return;
       }
       case "rooms":
@@ -903,8 +928,10 @@ export class ChatClient {
 
   #onRelayError(connection: Connection, code: string, detail: string, fatal: boolean): void {
     if (code === "NOT_IN_ROOM") {
-      // A roster of a room we are not in: nobody to encrypt to.
+      // A roster of a room we are not in: nobody to encrypt to. (The ERROR does not name the
+      // room, so the quiet/shown bookkeeping of outstanding rosters starts over.)
       for (const room of this.#rosterRequests.keys()) this.#rosterRequests.resolveAll(room, []);
+      this.#rosterAsks.clear();
     }
     this.#error(code, `Relay error: ${detail}`);
     if (!fatal) return;
@@ -952,7 +979,7 @@ export class ChatClient {
     this.#pendingLeaves.clear();
     for (const room of this.#rooms) connection.transport.send(encodeFrame({ type: "join", room }));
     this.#saveProfile().catch((error) => this.#reportError(error));
-    connection.transport.send(encodeFrame({ type: "list", room: this.#room }));
+    this.#askRoster(this.#room, false);
     // Resend everything not acknowledged, same ids, in order.
     if (this.#outbox.size > 0) {
       this.#emit({
@@ -966,9 +993,7 @@ export class ChatClient {
     for (const nick of this.#keyRequests.keys()) {
       connection.transport.send(encodeFrame({ type: "fetch-keys", nick }));
     }
-    for (const room of this.#rosterRequests.keys()) {
-      connection.transport.send(encodeFrame({ type: "list", room }));
-    }
+    for (const room of this.#rosterRequests.keys()) this.#askRoster(room, false);
     if (nickChanged && old !== undefined) this.#emit({ type: "nick", old, new: frame.nick });
     // `ready` after every successful (re)authentication: scripts wait for it after a reconnect.
     this.#emit({
@@ -1110,7 +1135,7 @@ export class ChatClient {
       timeoutMs,
       () => new ChatError("NOT_CONNECTED", `No roster from the relay for "${room}"`),
     );
-    this.#sendFrame({ type: "list", room });
+    this.#askRoster(room, false);
     return await answer;
   }
 

@@ -50,8 +50,9 @@ Deno.test("client --json: a peer with a new identity triggers identity-changed; 
     await bob.waitForType("message", (e) => e.text === "first contact", wait);
     await bob.stop();
 
+    const beforeRestart = alice.events.length;
     world.relay = await world.relay.restart();
-    await alice.waitForType("ready", () => true, { since: 1, ...wait });
+    await alice.waitForType("ready", () => true, { since: beforeRestart, ...wait });
     bob = await world.client("bob", { home: "bob-reinstalled" });
     assert.equal(bob.eventsOf("ready")[0]?.nick, "bob");
 
