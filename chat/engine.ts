@@ -267,6 +267,8 @@ export class ChatClient {
   #room: string;
   #rooms: Set<string>;
   #pendingLeaves = new Set<string>();
+  /** Peers whose identity key was checked with the key directory on this connection. */
+  #checkedPeers = new Set<string>();
   #members = new Map<string, Map<string, boolean>>();
   /** Per room, in request order: whether each outstanding LIST came from the UI. */
   #rosterAsks = new Map<string, boolean[]>();
@@ -788,8 +790,9 @@ export class ChatClient {
     this.#heartbeat = undefined;
     this.#connection = undefined;
     this.#outbox.resetConnection();
-    // Rosters may change while we are away: ask again after the next READY.
+    // Rosters (and peers' keys) may change while we are away: ask again after the next READY.
     this.#members.clear();
+    this.#checkedPeers.clear();
     this.#rosterAsks.clear();
     // Requests waiting for an answer on the lost connection are asked again after reconnect.
   }
@@ -1139,6 +1142,26 @@ export class ChatClient {
     return await answer;
   }
 
+  /**
+   * Once per connection, before the first private message to a peer we already have a session
+   * with, asks the key directory for the peer's identity key: a peer who reinstalled (new key,
+   * same nick) would otherwise get messages for a session it no longer has. A different key is
+   * recorded as a pending change, which blocks the send (`IDENTITY_CHANGED`). Costs the peer one
+   * one-time prekey (the relay hands one out with every answer); they are topped up.
+   */
+  async #checkPeerKey(nick: string): Promise<void> {
+    if (!this.connected || this.#checkedPeers.has(nick) || !this.#hush.hasSession(nick)) return;
+    let keys: KeysFrame;
+    try {
+      keys = await this.#fetchKeys(nick);
+    } catch {
+      return; // no answer: send on the session we have
+    }
+    this.#checkedPeers.add(nick);
+    if (keys.status === "no-such-user") return;
+    if (this.#hush.trust.observe(nick, keys.identityKey) === "changed") await this.#persist();
+  }
+
   /** Makes sure we know `nick`'s identity key (fetching the bundle and pinning it). */
   async #ensureKnown(nick: string): Promise<boolean> {
     if (!isValidNick(nick)) {
@@ -1178,6 +1201,7 @@ export class ChatClient {
     }
     const ts = this.#now();
     try {
+      await this.#checkPeerKey(nick);
       const payload = encodeChatPayload({ text, ts });
       const out = await this.#hush.encryptTo(nick, payload);
       const [id] = await this.#enqueue([

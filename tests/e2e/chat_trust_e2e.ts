@@ -109,3 +109,36 @@ Deno.test("ChatClient marks messages under the Caesar suite insecure", async () 
     await relay.stop();
   }
 });
+
+Deno.test("ChatClient notices a reinstalled peer before writing to its old session", async () => {
+  let relay = await startRelay();
+  const ports = { ws: Number(new URL(relay.ws).port), tcp: Number(new URL(relay.tcp).port) };
+  const alice = await makeClient({ server: relay.tcp, nick: "alice" });
+  let bob = await makeClient({ server: relay.tcp, nick: "bob" });
+  try {
+    await alice.client.connect();
+    await bob.client.connect();
+    await alice.client.sendPrivate("bob", "hello old bob");
+    await bob.waitFor("message", (m) => !m.own);
+    await bob.client.close();
+    await relay.stop();
+    relay = await startRelay({ ports });
+    bob = await makeClient({ server: relay.tcp, nick: "bob" }); // fresh home: new identity
+    await bob.client.connect();
+    await until(() => alice.client.connected, "alice reconnects", 15_000);
+
+    // Alice writes first, on her old session: the directory's key for "bob" differs.
+    assert.equal(await alice.client.sendPrivate("bob", "still there?"), undefined);
+    const changed = await alice.waitFor("identity-changed");
+    assert.equal(changed.newFingerprint, bob.client.fingerprint);
+    await alice.waitFor("error", (e) => e.code === "IDENTITY_CHANGED");
+    await alice.client.trust("bob");
+    await alice.client.sendPrivate("bob", "hello new bob");
+    assert.equal((await bob.waitFor("message", (m) => !m.own)).text, "hello new bob");
+    assert.deepEqual(bob.received(), ["hello new bob"]);
+  } finally {
+    await alice.client.close();
+    await bob.client.close();
+    await relay.stop();
+  }
+});
