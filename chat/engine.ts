@@ -663,7 +663,8 @@ export class ChatClient {
     this.#closing = true;
     await this.#sendChain.catch(() => {});
     const timeoutMs = this.#options.closeTimeoutMs ?? 5_000;
-    if (this.#outbox.size > 0 && (this.#options.reconnect ?? true)) {
+    const running = this.#loop !== undefined && this.#stopReason === undefined;
+    if (this.#outbox.size > 0 && running && (this.#options.reconnect ?? true)) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         this.#outbox.drained(),
