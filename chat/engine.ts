@@ -292,6 +292,9 @@ export class ChatClient {
     this.#options = init.options;
     this.#identity = init.identity;
     this.#profile = init.profile;
+    if (this.#profile.nick !== undefined && !isValidNick(this.#profile.nick)) {
+      delete this.#profile.nick; // a damaged profile: ask for the nick given
+    }
     if (this.#profile.requested !== init.options.nick) {
       // Another nick on the command line than last time: ask for that one.
       this.#profile.requested = init.options.nick;
