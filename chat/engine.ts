@@ -34,6 +34,7 @@ import {
   type KeysFrame,
   MAX_FRAME_BYTES_LIMIT,
   MAX_ONE_TIME_PREKEYS_PER_FRAME,
+  MAX_TOKEN_BYTES,
   PROTOCOL_VERSION,
   type RelayFrame,
 } from "../protocol/mod.ts";
@@ -72,6 +73,8 @@ export const SEEN_FILE = "seen.json";
 /** Home file holding the unacknowledged envelopes. */
 export const OUTBOX_FILE = "outbox.json";
 
+/** How long a connection may take from connect to READY before it is dropped and retried. */
+const HANDSHAKE_TIMEOUT_MS = 15_000;
 /** Most room messages kept while waiting for their sender key. */
 const MAX_PENDING_ROOM = 256;
 /** How long a room message waits for its sender key before an error is shown. */
@@ -115,6 +118,8 @@ export interface ChatClientOptions {
   backoff?: BackoffOptions;
   /** How long `close()` waits for the relay to acknowledge what was sent (default 5,000 ms). */
   closeTimeoutMs?: number;
+  /** How long a connection may take from connect to READY (default 15,000 ms). */
+  handshakeTimeoutMs?: number;
   /** How long a key-directory lookup may take (default 10,000 ms). */
   requestTimeoutMs?: number;
   /**
@@ -173,6 +178,8 @@ interface Connection {
   acked: number;
   /** Set when a batch could not be saved: no more ACKs on this connection. */
   ackBlocked: boolean;
+  /** Drops a connection that does not reach READY in time. */
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   lastReceived: number;
   heartbeatMs: number;
   maxFrameBytes: number;
@@ -201,6 +208,9 @@ export async function createChatClient(options: ChatClientOptions): Promise<Chat
       "BAD_NICK",
       `Invalid nick "${options.nick}": 1-32 characters from A-Z a-z 0-9 _ -`,
     );
+  }
+  if (options.token !== undefined && utf8Encode(options.token).length > MAX_TOKEN_BYTES) {
+    throw new ChatError("BAD_TOKEN", `Token is too long: at most ${MAX_TOKEN_BYTES} bytes`);
   }
   const room = options.room ?? DEFAULT_ROOM;
   if (!isValidRoom(room)) {
@@ -773,23 +783,36 @@ export class ChatClient {
       handled: 0,
       acked: 0,
       ackBlocked: false,
+      handshakeTimer: undefined,
       lastReceived: this.#now(),
       heartbeatMs: 30_000,
       maxFrameBytes: 65_536,
     };
     slot.connection = connection;
     this.#connection = connection;
+    connection.handshakeTimer = setTimeout(() => {
+      if (!connection.ready) {
+        this.#error("HANDSHAKE_TIMEOUT", "The relay did not complete the handshake in time");
+        transport.close();
+      }
+    }, this.#options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
     this.#emit({ type: "connected", server: this.#options.server });
-    transport.send(encodeFrame({
-      type: "hello",
-      version: PROTOCOL_VERSION,
-      nick: requestedNick,
-      identityKey: this.#identity.publicKey,
-      token: utf8Encode(this.#options.token ?? ""),
-    }));
+    try {
+      transport.send(encodeFrame({
+        type: "hello",
+        version: PROTOCOL_VERSION,
+        nick: requestedNick,
+        identityKey: this.#identity.publicKey,
+        token: utf8Encode(this.#options.token ?? ""),
+      }));
+    } catch (error) {
+      transport.close();
+      throw error;
+    }
   }
 
   #dropConnection(): void {
+    clearTimeout(this.#connection?.handshakeTimer);
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
     this.#connection = undefined;
@@ -952,6 +975,7 @@ export class ChatClient {
 
   #onReady(connection: Connection, frame: RelayFrame & { type: "ready" }): void {
     connection.ready = true;
+    clearTimeout(connection.handshakeTimer);
     connection.heartbeatMs = frame.heartbeatMs;
     connection.maxFrameBytes = frame.maxFrameBytes;
     // The nick granted last time (this session or, from the profile, an earlier one).

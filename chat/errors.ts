@@ -6,6 +6,9 @@
  * - `FRAME_TOO_LARGE`: the relay sent a frame over the size limit (the connection is closed).
  * - `INSECURE_TRANSPORT`: `requireSecure` is set and the URL is not `tls://` or `wss://`.
  * - `HANDSHAKE_FAILED`: the relay refused or broke off the HELLO/CHALLENGE/AUTH exchange.
+ * - `HANDSHAKE_TIMEOUT`: no READY within 15 s of connecting (the connection is dropped and
+ *   retried).
+ * - `BAD_TOKEN`: a `token` option longer than 255 UTF-8 bytes.
  * - `IDENTITY_CHANGED`: sending to a peer whose identity key changed, before `trust(nick)`.
  * - `UNKNOWN_PEER`: a nick the relay's key directory does not know (never bound).
  * - `NO_BUNDLE`: the peer exists but has not published keys yet.

@@ -41,6 +41,8 @@ export class FakeRelay {
   heartbeatMs = 30_000;
   /** Client PINGs received. */
   pings = 0;
+  /** While true, HELLO gets no answer (not a Hush relay, or a stuck one). */
+  mute = false;
   /** While true, new connections fail (the relay is down). */
   down = false;
   /** LEAVEs received, as `nick:room`. */
@@ -179,6 +181,7 @@ export class FakeRelay {
     const frame = decodeFrame(bytes, { from: "client" });
     switch (frame.type) {
       case "hello":
+        if (this.mute) return;
         peer.nick = frame.nick;
         peer.identityKey = frame.identityKey;
         this.#to(peer, { type: "challenge", nonce: new Uint8Array(32) });

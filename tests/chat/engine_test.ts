@@ -16,6 +16,7 @@ async function client(relay: FakeRelay, nick: string, home = new MemoryHome()) {
     closeTimeoutMs: 200,
     requestTimeoutMs: 1000,
     senderKeyWaitMs: 100,
+    handshakeTimeoutMs: 100,
   });
   engine.on((event) => events.push(event));
   return { engine, events, home };
@@ -255,4 +256,36 @@ Deno.test("ChatClient shows but does not acknowledge deliveries it cannot save",
     home.fail = false;
     await closeAll(alice.engine, bob.engine);
   }
+});
+
+Deno.test("ChatClient drops a connection that never completes the handshake and retries", async () => {
+  const relay = new FakeRelay();
+  relay.mute = true;
+  const alice = await client(relay, "alice");
+  const connecting = alice.engine.connect();
+  try {
+    await until(
+      () => alice.events.some((e) => e.type === "error" && e.code === "HANDSHAKE_TIMEOUT"),
+      "handshake timeout",
+    );
+    await until(() => alice.events.some((e) => e.type === "reconnecting"), "retry");
+    relay.mute = false;
+    await connecting;
+    assert.equal(alice.engine.connected, true);
+  } finally {
+    await closeAll(alice.engine);
+  }
+});
+
+Deno.test("createChatClient() refuses a token over 255 bytes", async () => {
+  await assert.rejects(
+    () =>
+      createChatClient({
+        server: "tcp://fake:1",
+        nick: "alice",
+        home: new MemoryHome(),
+        token: "x".repeat(256),
+      }),
+    (error: unknown) => error instanceof ChatError && error.code === "BAD_TOKEN",
+  );
 });
