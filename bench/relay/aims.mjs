@@ -36,9 +36,13 @@ export function checkAims(lines) {
   for (const w of ["W0", "W1", "W2", "W3"]) {
     const hush = row("hush-ws", w)?.rate;
     const ceiling = row("ws-deno", w)?.rate;
+    // Relay CPU per message too: steadier than rates when the machine is shared.
+    const cpu = row("hush-ws", w)?.relay_us_per_msg / row("ws-deno", w)?.relay_us_per_msg;
     add(
       `${w} WS rate within 10% of ws-deno`,
-      Number.isFinite(hush / ceiling) ? `${fmt(hush)} (x${(hush / ceiling).toFixed(2)})` : "-",
+      Number.isFinite(hush / ceiling)
+        ? `${fmt(hush)} (x${(hush / ceiling).toFixed(2)}; CPU/msg x${cpu.toFixed(2)})`
+        : "-",
       `>= ${fmt(0.9 * ceiling)} (ws-deno ${fmt(ceiling)})`,
       Number.isFinite(hush / ceiling) ? hush >= 0.9 * ceiling : undefined,
     );
