@@ -1047,12 +1047,8 @@ export class ChatClient {
    * X3DH initial message under the new nick) and every room gets a new sender key.
    */
   #forgetOldNick(): void {
-    // TODO(chat): use Hush calls for "peers with a session" and "rotate every room key" once
-    // sessions/ has them (requested); until then the documented store layout and removeMember.
-    for (const key of this.#store.keys("session/")) {
-      this.#hush.resetSession(decodeURIComponent(key.slice("session/".length)));
-    }
-    for (const room of this.#rooms) this.#hush.removeMember(room, "");
+    for (const peer of this.#hush.peersWithSessions()) this.#hush.resetSession(peer);
+    this.#hush.rotateRoomKeys();
     this.#persist().catch((error) => this.#reportError(error));
   }
 

@@ -273,6 +273,19 @@ export class Hush {
   }
 
   /**
+   * The peers we hold a pairwise session with (in store order). Needs a store that can list
+   * keys (`SessionStore.keys`); with one that cannot, the list is empty.
+   *
+   * @returns The peers' nicks.
+   */
+  peersWithSessions(): string[] {
+    const prefix = "session/";
+    return (this.#store.keys?.(prefix) ?? [])
+      .map((key) => decodeURIComponent(key.slice(prefix.length)))
+      .filter((nick) => this.hasSession(nick));
+  }
+
+  /**
    * Starts a session from a fetched bundle (X3DH as initiator), replacing the active one.
    *
    * @param nick The peer nick.
@@ -481,10 +494,26 @@ export class Hush {
    */
   removeMember(room: string, nick: string): void {
     this.#store.delete(`room/${enc(room)}/in/${enc(nick)}`);
-    const out = readJson<RoomOutJson>(this.#store, `room/${enc(room)}/out`);
-    if (out !== undefined) {
-      out.needsRotation = true;
-      writeJson(this.#store, `room/${enc(room)}/out`, out);
+    this.rotateRoomKeys(room);
+  }
+
+  /**
+   * Forces a new sender key in one room, or in every room we hold a sender key for: the next
+   * room message creates and distributes a fresh key (as after a member left). Used when peers
+   * must stop relying on our current keys, e.g. after our nick changed (they file our keys under
+   * the old one). Rooms without a sender key of ours are left alone.
+   *
+   * @param room The room; omitted: every room.
+   */
+  rotateRoomKeys(room?: string): void {
+    const rooms = room === undefined ? readJson<string[]>(this.#store, "rooms") ?? [] : [room];
+    for (const name of rooms) {
+      const key = `room/${enc(name)}/out`;
+      const out = readJson<RoomOutJson>(this.#store, key);
+      if (out !== undefined) {
+        out.needsRotation = true;
+        writeJson(this.#store, key, out);
+      }
     }
   }
 

@@ -26,6 +26,7 @@
  * //   r.distributions: [{ to, body, suite, ... }], r.room: { body, suite, ... }, r.skipped
  * const m = hush.decryptRoom("lobby", "bob", roomBody); // NO_SENDER_KEY: keep it, retry later
  * hush.removeMember("lobby", "carol");                  // on a leave: rotate our sender key
+ * hush.rotateRoomKeys();                                // e.g. after our nick changed: every room
  * hush.leaveRoom("lobby");
  *
  * // Trust.
@@ -33,6 +34,8 @@
  * hush.trust.markVerified("bob", digits);     // true when it matches
  * hush.trust.get("bob");                      // { fingerprint, verified, changed? }
  * hush.acceptIdentity("bob");                 // after IDENTITY_CHANGED: returns held messages
+ * hush.peersWithSessions();                   // ["bob", ...]: nicks with a pairwise session
+ * hush.resetSession("bob");                   // next message to bob starts a new X3DH
  * describeBody(body);                         // { kind, suiteWireId } for the wire view
  * ```
  *

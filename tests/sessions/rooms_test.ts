@@ -310,3 +310,52 @@ Deno.test("random says, leaves and joins: members read everything, leavers nothi
     { numRuns: runs(30, 300) },
   );
 });
+
+Deno.test("rotateRoomKeys(room) gives that room a new sender key, distributed again to every member", async () => {
+  const relay = roomOf(["alice", "bob", "carol"]);
+  relay.join("side", "alice");
+  relay.join("side", "bob");
+  const alice = relay.party("alice").hush;
+  const lobby = await alice.encryptToRoom("lobby", ["bob", "carol"], "one");
+  const side = await alice.encryptToRoom("side", ["bob"], "one");
+  alice.rotateRoomKeys("lobby");
+  const lobbyAfter = await alice.encryptToRoom("lobby", ["bob", "carol"], "two");
+  assert.notEqual(describeKeyId(lobbyAfter.room.body), describeKeyId(lobby.room.body));
+  assert.deepEqual(lobbyAfter.distributions.map((d) => d.to), ["bob", "carol"]);
+  // Other rooms keep their key.
+  const sideAfter = await alice.encryptToRoom("side", ["bob"], "two");
+  assert.equal(describeKeyId(sideAfter.room.body), describeKeyId(side.room.body));
+  assert.deepEqual(sideAfter.distributions, []);
+});
+
+Deno.test("rotateRoomKeys() without a room rotates every room we hold a sender key for", async () => {
+  const relay = roomOf(["alice", "bob"]);
+  relay.join("side", "alice");
+  relay.join("side", "bob");
+  const before = [
+    await relay.say("alice", "lobby", "one"),
+    await relay.say("alice", "side", "one"),
+  ];
+  relay.receiveAll("bob");
+  relay.party("alice").hush.rotateRoomKeys();
+  const sent = relay.traffic.length;
+  const after = [await relay.say("alice", "lobby", "two"), await relay.say("alice", "side", "two")];
+  // Per room: a new distribution to bob, then the room body under a new key.
+  assert.equal(relay.traffic.length - sent, 4);
+  for (const [i, body] of after.entries()) {
+    assert.notEqual(describeKeyId(body), describeKeyId(before[i]!));
+  }
+  assert.deepEqual(
+    relay.receiveAll("bob").map((m) => `${m.room}:${m.text}`),
+    ["lobby:two", "side:two"],
+  );
+});
+
+Deno.test("rotateRoomKeys() on a room without a sender key of ours changes nothing", () => {
+  const relay = roomOf(["alice", "bob"]);
+  const alice = relay.party("alice");
+  const before = dumpStore(alice.store);
+  alice.hush.rotateRoomKeys("lobby");
+  alice.hush.rotateRoomKeys();
+  assert.equal(dumpStore(alice.store), before);
+});
