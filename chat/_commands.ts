@@ -1,0 +1,121 @@
+/**
+ * The engine's trust commands, as a UI calls them: `whois`, `verify` (safety numbers) and
+ * `trust` (accepting a changed identity key). Private to the engine, which runs them one at a
+ * time.
+ *
+ * @module
+ */
+
+import { randomBytes, toHex } from "../crypto/mod.ts";
+import { isValidNick } from "../protocol/mod.ts";
+import type { Hush } from "../sessions/mod.ts";
+import { pairwiseEvent } from "./_delivery.ts";
+import { badNickMessage, type Emitter } from "./_emitter.ts";
+
+/** What the commands need from the engine. */
+export interface CommandHost {
+  hush(): Hush;
+  emitter: Emitter;
+  now: () => number;
+  /** Our nick. */
+  nick(): string;
+  /** Our fingerprint. */
+  fingerprint(): string;
+  /** The default cipher suite id. */
+  cipher(): string;
+  /** True while authenticated with the relay. */
+  connected(): boolean;
+  /** Whether `nick` was last seen online. */
+  isOnline(nick: string): boolean;
+  /** Makes sure `nick`'s identity key is known (an `error` event and false otherwise). */
+  ensureKnown(nick: string): Promise<boolean>;
+  /** Saves the session state. */
+  persist(): Promise<void>;
+}
+
+/** Emits `whois` for `nick` (ourselves included). */
+export async function whois(host: CommandHost, nick: string): Promise<void> {
+  if (nick === host.nick()) {
+    host.emitter.emit({
+      type: "whois",
+      nick,
+      fingerprint: host.fingerprint(),
+      verified: true,
+      cipher: host.cipher(),
+      online: host.connected(),
+    });
+    return;
+  }
+  if (!await host.ensureKnown(nick)) return;
+  const hush = host.hush();
+  const trust = hush.trust.get(nick);
+  if (trust === undefined) return;
+  host.emitter.emit({
+    type: "whois",
+    nick,
+    fingerprint: trust.fingerprint,
+    verified: hush.trust.isVerified(nick),
+    cipher: hush.suiteFor(nick).id,
+    online: host.isOnline(nick),
+  });
+}
+
+/** Accepts a changed identity key for `nick`; emits `trusted`, then the held messages. */
+export async function trust(host: CommandHost, nick: string): Promise<void> {
+  if (!isValidNick(nick)) {
+    host.emitter.error("BAD_NICK", badNickMessage(nick));
+    return;
+  }
+  const before = host.hush().trust.get(nick);
+  if (before === undefined) {
+    host.emitter.error("UNKNOWN_PEER", `No identity known for "${nick}"`);
+    return;
+  }
+  if (before.changed === undefined) {
+    // Nothing to accept: keep the sessions, just confirm the pinned key.
+    host.emitter.emit({ type: "trusted", peer: nick, fingerprint: before.fingerprint });
+    return;
+  }
+  const released = host.hush().acceptIdentity(nick);
+  await host.persist();
+  const after = host.hush().trust.get(nick);
+  host.emitter.emit({ type: "trusted", peer: nick, fingerprint: after?.fingerprint ?? "" });
+  for (const received of released) {
+    const id = toHex(randomBytes(16));
+    if (received.type === "text") {
+      host.emitter.emit(pairwiseEvent(received, { id, nick: host.nick(), now: host.now() }));
+    }
+  }
+}
+
+/** Emits the safety number with `nick`; with `digits`, compares first and emits `verified`. */
+export async function verify(
+  host: CommandHost,
+  nick: string,
+  digits: string | undefined,
+): Promise<void> {
+  if (nick === host.nick()) {
+    host.emitter.error("BAD_RECIPIENT", "Verify a peer, not yourself: /verify NICK");
+    return;
+  }
+  if (!await host.ensureKnown(nick)) return;
+  try {
+    if (digits !== undefined) {
+      const match = host.hush().trust.markVerified(nick, digits.replace(/\s+/g, ""));
+      await host.persist();
+      host.emitter.emit({ type: "verified", peer: nick, match });
+    }
+    const hush = host.hush();
+    const view = hush.trust.safetyNumber(nick);
+    host.emitter.emit({
+      type: "safety-number",
+      peer: nick,
+      safetyNumber: view.digits,
+      formatted: view.formatted,
+      words: view.words,
+      verified: hush.trust.isVerified(nick),
+    });
+  } catch (error) {
+    host.emitter.reportError(error);
+  }
+}

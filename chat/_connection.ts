@@ -1,0 +1,391 @@
+/**
+ * The engine's link to the relay: opening the transport, the handshake (HELLO, CHALLENGE, AUTH,
+ * READY, bounded by a timeout), heartbeats, relay errors, and the reconnect loop with backoff.
+ * Every other frame is handed to the engine. Private to the engine.
+ *
+ * @module
+ */
+
+import { type IdentityKeyPair, randomBytes, sign, utf8Encode } from "../crypto/mod.ts";
+import {
+  authTranscript,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  MAX_FRAME_BYTES_LIMIT,
+  PROTOCOL_VERSION,
+  type RelayFrame,
+} from "../protocol/mod.ts";
+import { backoffDelay } from "./backoff.ts";
+import { ChatError } from "./errors.ts";
+import { closedError, type Emitter, errorMessage } from "./_emitter.ts";
+import type { ChatClientOptions } from "./_options.ts";
+import { connectTransport, type Transport } from "./transport.ts";
+import { Waiters } from "./_waiters.ts";
+
+/** How long a connection may take from connect to READY before it is dropped and retried. */
+const HANDSHAKE_TIMEOUT_MS = 15_000;
+
+/** Relay error codes after which reconnecting cannot help: the engine stops. */
+const FATAL_CODES = new Set([
+  "UNSUPPORTED_VERSION",
+  "BAD_TOKEN",
+  "AUTH_FAILED",
+  "NICK_UNAVAILABLE",
+  "REPLACED",
+]);
+
+/** One transport to the relay, from connect to close. */
+export interface Connection {
+  transport: Transport;
+  generation: number;
+  requestedNick: string;
+  ready: boolean;
+  /** DELIVERs received on this connection. */
+  delivered: number;
+  /** DELIVERs handled and durably stored (what ACK reports). */
+  handled: number;
+  acked: number;
+  /** Set when a batch could not be saved: no more ACKs on this connection. */
+  ackBlocked: boolean;
+  /** Drops a connection that does not reach READY in time. */
+  handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  lastReceived: number;
+  heartbeatMs: number;
+  maxFrameBytes: number;
+}
+
+/** A READY frame. */
+export type ReadyFrame = RelayFrame & { type: "ready" };
+
+/** What the link needs from the engine. */
+export interface LinkHost {
+  options: ChatClientOptions;
+  identity: IdentityKeyPair;
+  now: () => number;
+  emitter: Emitter;
+  /** The nick to put in HELLO. */
+  requestedNick(): string;
+  /** True when the user asked for another nick than the granted one (reconnect at once). */
+  nickChangePending(): boolean;
+  /** Every frame the link does not handle itself (not CHALLENGE, READY, pings, ERROR). */
+  onFrame(connection: Connection, frame: RelayFrame, bytes: Uint8Array): void;
+  /** After READY, before `connect()` resolves; `first` on the first READY of this engine. */
+  onReady(connection: Connection, frame: ReadyFrame, first: boolean): void;
+  /** A relay ERROR frame, before its `error` event. */
+  onRelayError(code: string): void;
+  /** The connection is gone. */
+  onDrop(): void;
+  /** The loop stopped for good: fail what waits for an answer. */
+  onStop(error: unknown): void;
+}
+
+/** The connection loop. */
+export class RelayLink {
+  #host: LinkHost;
+  #options: ChatClientOptions;
+  #connection: Connection | undefined;
+  #generation = 0;
+  #closed = false;
+  #stopReason: string | undefined;
+  #stopCode = "HANDSHAKE_FAILED";
+  #loop: Promise<void> | undefined;
+  #wakeLoop: (() => void) | undefined;
+  #readyWaiters = new Waiters<"ready", void>();
+  #firstReady = true;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(host: LinkHost) {
+    this.#host = host;
+    this.#options = host.options;
+  }
+
+  /** The current connection, ready or not. */
+  get connection(): Connection | undefined {
+    return this.#connection;
+  }
+
+  /** True while authenticated with the relay. */
+  get connected(): boolean {
+    return this.#connection?.ready === true;
+  }
+
+  /** True once `close()` marked the engine closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True while the loop runs and has not stopped for good. */
+  get running(): boolean {
+    return this.#loop !== undefined && this.#stopReason === undefined;
+  }
+
+  /** Starts the loop (once) and waits for a READY. */
+  connect(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError());
+    const ready = this.waitReady(undefined);
+    if (this.#loop === undefined) this.#loop = this.#runLoop();
+    return ready;
+  }
+
+  /** Waits until authenticated (at most `timeoutMs`). */
+  waitReady(timeoutMs: number | undefined): Promise<void> {
+    if (this.#connection?.ready) return Promise.resolve();
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#readyWaiters.wait(
+      "ready",
+      timeoutMs,
+      () => new ChatError("NOT_CONNECTED", "Not connected to the relay"),
+    );
+  }
+
+  /** Sends a frame when authenticated (dropped otherwise). */
+  send(frame: Frame): void {
+    const connection = this.#connection;
+    if (!connection?.ready) return;
+    try {
+      connection.transport.send(encodeFrame(frame));
+    } catch (error) {
+      // Names are checked before they get here; this is a last line of defence.
+      this.#host.emitter.error(
+        "BAD_REQUEST",
+        `Cannot send a ${frame.type} request: ${errorMessage(error)}`,
+      );
+    }
+  }
+
+  /** Closes the current transport (the loop reconnects unless stopped). */
+  hangUp(): void {
+    this.#connection?.transport.close();
+  }
+
+  /** Marks the engine closed: the loop stops after the current connection. */
+  markClosed(): void {
+    this.#closed = true;
+    this.#stopReason ??= "closed";
+  }
+
+  /** After `markClosed()`: disconnects, wakes the loop, fails waiters, and waits for the loop. */
+  async shutDown(): Promise<void> {
+    this.#connection?.transport.close();
+    this.#wakeLoop?.();
+    this.#readyWaiters.rejectAll(closedError());
+    this.#host.onStop(closedError());
+    await this.#loop;
+  }
+
+  /** Resolves when the loop has ended (at once when it never started). */
+  async done(): Promise<void> {
+    await this.#loop;
+  }
+
+  async #runLoop(): Promise<void> {
+    let attempt = 0;
+    while (!this.#closed && this.#stopReason === undefined) {
+      let connectFailed = false;
+      const closedPromise = new Promise<string>((resolve) => {
+        this.#openConnection(resolve).catch((error) => {
+          connectFailed = true;
+          resolve(errorMessage(error));
+        });
+      });
+      const reason = await closedPromise;
+      if (connectFailed && this.#firstReady && this.#options.retryFirstConnect !== true) {
+        this.#stopCode = "CONNECT_FAILED";
+        this.#stopReason = reason;
+      }
+      const wasReady = this.#connection?.ready === true;
+      this.#dropConnection();
+      if (wasReady) attempt = 0;
+      if (this.#closed) break;
+      this.#host.emitter.emit({ type: "disconnected", reason });
+      if (this.#stopReason !== undefined) break;
+      if (this.#options.reconnect === false) {
+        this.#stopReason = reason;
+        break;
+      }
+      const delayMs = attempt === 0 && this.#host.nickChangePending()
+        ? 0
+        : backoffDelay(attempt, this.#options.backoff);
+      attempt++;
+      this.#host.emitter.emit({ type: "reconnecting", attempt, delayMs });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        this.#wakeLoop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wakeLoop = undefined;
+    }
+    const error = this.#closed
+      ? closedError()
+      : new ChatError(this.#stopCode, this.#stopReason ?? "Disconnected");
+    this.#readyWaiters.rejectAll(error);
+    this.#host.onStop(error);
+  }
+
+  async #openConnection(onClose: (reason: string) => void): Promise<void> {
+    const generation = ++this.#generation;
+    const slot: { connection?: Connection } = {};
+    const open = this.#options.connectTransport ?? connectTransport;
+    const transport = await open(this.#options.server, {
+      onFrame: (frame) => {
+        if (slot.connection !== undefined) this.#onFrame(slot.connection, frame);
+      },
+      onClose,
+    }, {
+      ...(this.#options.caCerts === undefined ? {} : { caCerts: this.#options.caCerts }),
+      maxFrameSize: MAX_FRAME_BYTES_LIMIT,
+    });
+    if (this.#closed) {
+      transport.close();
+      return;
+    }
+    const requestedNick = this.#host.requestedNick();
+    const connection: Connection = {
+      transport,
+      generation,
+      requestedNick,
+      ready: false,
+      delivered: 0,
+      handled: 0,
+      acked: 0,
+      ackBlocked: false,
+      handshakeTimer: undefined,
+      lastReceived: this.#host.now(),
+      heartbeatMs: 30_000,
+      maxFrameBytes: 65_536,
+    };
+    slot.connection = connection;
+    this.#connection = connection;
+    connection.handshakeTimer = setTimeout(() => {
+      if (!connection.ready) {
+        this.#host.emitter.error(
+          "HANDSHAKE_TIMEOUT",
+          "The relay did not complete the handshake in time",
+        );
+        transport.close();
+      }
+    }, this.#options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    this.#host.emitter.emit({ type: "connected", server: this.#options.server });
+    try {
+      transport.send(encodeFrame({
+        type: "hello",
+        version: PROTOCOL_VERSION,
+        nick: requestedNick,
+        identityKey: this.#host.identity.publicKey,
+        token: utf8Encode(this.#options.token ?? ""),
+      }));
+    } catch (error) {
+      transport.close();
+      throw error;
+    }
+  }
+
+  #dropConnection(): void {
+    clearTimeout(this.#connection?.handshakeTimer);
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+    this.#connection = undefined;
+    this.#host.onDrop();
+  }
+
+  #onFrame(connection: Connection, bytes: Uint8Array): void {
+    try {
+      this.#onFrameUnsafe(connection, bytes);
+    } catch (error) {
+      // A bug must not take the process down: one error line, drop the connection, reconnect.
+      this.#host.emitter.error(
+        "INTERNAL_ERROR",
+        `Cannot handle a frame from the relay: ${errorMessage(error)}`,
+      );
+      connection.transport.close();
+    }
+  }
+
+  #onFrameUnsafe(connection: Connection, bytes: Uint8Array): void {
+    if (connection !== this.#connection) return;
+    connection.lastReceived = this.#host.now();
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes, { from: "relay", maxFrameBytes: MAX_FRAME_BYTES_LIMIT });
+    } catch (error) {
+      this.#host.emitter.error(
+        "PROTOCOL_ERROR",
+        `Bad frame from the relay: ${errorMessage(error)}`,
+      );
+      connection.transport.close();
+      return;
+    }
+    this.#handleFrame(connection, frame as RelayFrame, bytes);
+  }
+
+  #handleFrame(connection: Connection, frame: RelayFrame, bytes: Uint8Array): void {
+    switch (frame.type) {
+      case "challenge": {
+        const identity = this.#host.identity;
+        const transcript = authTranscript({
+          version: PROTOCOL_VERSION,
+          challenge: frame.nonce,
+          identityKey: identity.publicKey,
+          nick: connection.requestedNick,
+        });
+        connection.transport.send(
+          encodeFrame({ type: "auth", signature: sign(identity.privateKey, transcript) }),
+        );
+        return;
+      }
+      case "ready":
+        this.#onReady(connection, frame);
+        return;
+      case "relay-ping":
+        connection.transport.send(encodeFrame({ type: "pong", nonce: frame.nonce }));
+        return;
+      case "relay-pong":
+        return;
+      case "error":
+        this.#onRelayError(connection, frame.code, frame.detail, frame.fatal);
+        return;
+      default:
+        this.#host.onFrame(connection, frame, bytes);
+    }
+  }
+
+  #onRelayError(connection: Connection, code: string, detail: string, fatal: boolean): void {
+    this.#host.onRelayError(code);
+    this.#host.emitter.error(code, `Relay error: ${detail}`);
+    if (!fatal) return;
+    if (FATAL_CODES.has(code) && !connection.ready) {
+      this.#stopReason = `Relay refused the connection (${code}): ${detail}`;
+    } else if (code === "REPLACED") {
+      this.#stopReason = `Another client with this identity took over the nick: ${detail}`;
+    }
+    connection.transport.close();
+  }
+
+  #onReady(connection: Connection, frame: ReadyFrame): void {
+    connection.ready = true;
+    clearTimeout(connection.handshakeTimer);
+    connection.heartbeatMs = frame.heartbeatMs;
+    connection.maxFrameBytes = frame.maxFrameBytes;
+    this.#startHeartbeat(connection);
+    this.#host.onReady(connection, frame, this.#firstReady);
+    this.#firstReady = false;
+    this.#readyWaiters.resolveAll("ready", undefined);
+  }
+
+  #startHeartbeat(connection: Connection): void {
+    clearInterval(this.#heartbeat);
+    const every = Math.max(50, Math.floor(connection.heartbeatMs / 2));
+    this.#heartbeat = setInterval(() => {
+      if (connection !== this.#connection) return;
+      const silent = this.#host.now() - connection.lastReceived;
+      if (silent >= 2 * connection.heartbeatMs) {
+        connection.transport.close();
+      } else if (silent >= connection.heartbeatMs) {
+        connection.transport.send(encodeFrame({ type: "ping", nonce: randomBytes(8) }));
+      }
+    }, every);
+  }
+}

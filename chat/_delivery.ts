@@ -1,0 +1,258 @@
+/**
+ * Incoming envelopes (DELIVER): dropping repeats by message id, opening them through the
+ * end-to-end layer, holding room messages whose sender key has not arrived yet, saving state
+ * before anything is shown, and acknowledging what was saved. Private to the engine.
+ *
+ * @module
+ */
+
+import { toHex } from "../crypto/mod.ts";
+import { encodeFrame, type EnvelopeFrame } from "../protocol/mod.ts";
+import { type Hush, type Received, SessionError } from "../sessions/mod.ts";
+import type { Connection } from "./_connection.ts";
+import { decodeChatPayload } from "./content.ts";
+import {
+  decryptErrorEvent,
+  type Emitter,
+  identityChangedEvent,
+  type MessageEvent,
+  messageEvent,
+  noSenderKeyEvent,
+} from "./_emitter.ts";
+import type { ChatEvent } from "./events.ts";
+import type { SeenIds } from "./seen_ids.ts";
+
+/** Most room messages kept while waiting for their sender key. */
+const MAX_PENDING_ROOM = 256;
+/** How long a room message waits for its sender key before an error is shown. */
+const PENDING_SENDER_KEY_MS = 10_000;
+
+/** A DELIVER frame. */
+export type DeliverFrame = EnvelopeFrame & { type: "deliver" };
+
+/** What delivery needs from the engine. */
+export interface DeliveryHost {
+  hush(): Hush;
+  seen: SeenIds;
+  now: () => number;
+  emitter: Emitter;
+  /** Our nick (the recipient of private messages). */
+  nick(): string;
+  /** Whether the teaching view is on. */
+  wire(): boolean;
+  connection(): Connection | undefined;
+  /** Saves the session state. */
+  persist(): Promise<void>;
+  /** Saves the seen ids. */
+  saveSeen(): Promise<void>;
+  /** See `ChatClientOptions.senderKeyWaitMs`. */
+  senderKeyWaitMs: number | undefined;
+}
+
+/** The inbox of one engine. */
+export class Delivery {
+  #host: DeliveryHost;
+  #inbox: { frame: DeliverFrame; generation: number }[] = [];
+  #processing = false;
+  #pendingRoom: { frame: EnvelopeFrame; generation: number; since: number }[] = [];
+  #pendingTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(host: DeliveryHost) {
+    this.#host = host;
+  }
+
+  /** True while a batch is being handled. */
+  get busy(): boolean {
+    return this.#processing;
+  }
+
+  /** Takes a DELIVER from `connection` and handles it (in order, in batches). */
+  receive(connection: Connection, frame: DeliverFrame, size: number): void {
+    connection.delivered++;
+    this.#inbox.push({ frame, generation: connection.generation });
+    if (this.#host.wire()) this.#host.emitter.wire("in", frame, size);
+    this.#processInbox();
+  }
+
+  /** Stops the timer of held room messages (on close). */
+  stop(): void {
+    clearInterval(this.#pendingTimer);
+    this.#pendingTimer = undefined;
+  }
+
+  async #processInbox(): Promise<void> {
+    if (this.#processing) return;
+    this.#processing = true;
+    try {
+      while (this.#inbox.length > 0) {
+        const batch = this.#inbox.splice(0, 64);
+        const events: ChatEvent[] = [];
+        const handled = new Map<number, number>();
+        for (const item of batch) {
+          try {
+            this.#openEnvelope(item.frame, item.generation, events);
+          } catch (error) {
+            this.#host.seen.add(toHex(item.frame.id));
+            events.push(decryptErrorEvent(error, item.frame.from, ""));
+          }
+          handled.set(item.generation, (handled.get(item.generation) ?? 0) + 1);
+        }
+        // Durable before shown and before acknowledged.
+        let saved = true;
+        try {
+          await this.#host.persist();
+          await this.#host.saveSeen();
+        } catch (error) {
+          // Shown anyway (the keys are used up in memory) but not acknowledged: the relay keeps
+          // the envelopes, so after a crash they are delivered and opened again. Nothing lost.
+          saved = false;
+          this.#host.emitter.reportError(error);
+        }
+        for (const event of events) this.#host.emitter.emit(event);
+        this.#acknowledge(saved, handled);
+      }
+    } finally {
+      this.#processing = false;
+    }
+  }
+
+  /**
+   * Acks are cumulative: after an unsaved batch nothing more is acknowledged on this
+   * connection, so the relay delivers all of it again on the next one.
+   */
+  #acknowledge(saved: boolean, handled: Map<number, number>): void {
+    const connection = this.#host.connection();
+    if (!saved && connection !== undefined) connection.ackBlocked = true;
+    if (connection !== undefined && !connection.ackBlocked) {
+      connection.handled += handled.get(connection.generation) ?? 0;
+      if (connection.handled > connection.acked && connection.ready) {
+        connection.acked = connection.handled;
+        connection.transport.send(encodeFrame({ type: "ack", count: connection.handled }));
+      }
+    }
+  }
+
+  #openEnvelope(
+    frame: EnvelopeFrame,
+    generation: number,
+    events: ChatEvent[],
+    retry = false,
+  ): void {
+    const id = toHex(frame.id);
+    const seen = this.#host.seen;
+    if (seen.has(id)) {
+      if (this.#host.wire() && !retry) {
+        events.push({
+          type: "info",
+          message: `Envelope ${id} was delivered again: already shown, dropped by message id`,
+        });
+      }
+      return;
+    }
+    const hush = this.#host.hush();
+    try {
+      if (frame.toKind === "room") {
+        const got = hush.decryptRoom(frame.to, frame.from, frame.body);
+        const payload = decodeChatPayload(got.plaintext, this.#host.now());
+        seen.add(id);
+        events.push(messageEvent(
+          {
+            id,
+            from: frame.from,
+            to: frame.to,
+            private: false,
+            text: payload.text,
+            ts: payload.ts,
+          },
+          { cipher: got.suite, insecure: got.insecure, verified: got.verified, own: false },
+        ));
+        return;
+      }
+      const got = hush.decryptFrom(frame.from, frame.body);
+      seen.add(id);
+      if (got.type === "sender-key") {
+        this.#retryPendingRoom(events);
+        return;
+      }
+      events.push(pairwiseEvent(got, { id, nick: this.#host.nick(), now: this.#host.now() }));
+    } catch (error) {
+      if (error instanceof SessionError && error.code === "NO_SENDER_KEY" && !retry) {
+        this.#hold(frame, generation, events);
+        return;
+      }
+      if (error instanceof SessionError && error.code === "DUPLICATE_MESSAGE") {
+        seen.add(id);
+        return;
+      }
+      if (retry) throw error;
+      seen.add(id);
+      if (error instanceof SessionError && error.code === "IDENTITY_CHANGED") {
+        events.push(identityChangedEvent(hush, frame.from));
+      }
+      events.push(decryptErrorEvent(error, frame.from, frame.toKind === "room" ? frame.to : ""));
+    }
+  }
+
+  /** The distribution may still be on its way: keep the body, retry when a key arrives. */
+  #hold(frame: EnvelopeFrame, generation: number, events: ChatEvent[]): void {
+    this.#pendingRoom.push({ frame, generation, since: this.#host.now() });
+    if (this.#pendingRoom.length > MAX_PENDING_ROOM) {
+      const dropped = this.#pendingRoom.shift();
+      if (dropped !== undefined) events.push(noSenderKeyEvent(dropped.frame));
+    }
+    this.#pendingTimer ??= setInterval(
+      () => this.#expirePending(),
+      Math.min(1_000, this.#host.senderKeyWaitMs ?? 1_000),
+    );
+  }
+
+  /** Gives up on room messages whose sender key did not arrive in time: one error each. */
+  #expirePending(): void {
+    const limit = this.#host.now() - (this.#host.senderKeyWaitMs ?? PENDING_SENDER_KEY_MS);
+    const expired = this.#pendingRoom.filter((item) => item.since <= limit);
+    this.#pendingRoom = this.#pendingRoom.filter((item) => item.since > limit);
+    if (this.#pendingRoom.length === 0) this.stop();
+    for (const item of expired) this.#host.emitter.emit(noSenderKeyEvent(item.frame));
+  }
+
+  #retryPendingRoom(events: ChatEvent[]): void {
+    const pending = this.#pendingRoom;
+    this.#pendingRoom = [];
+    for (const item of pending) {
+      try {
+        this.#openEnvelope(item.frame, item.generation, events, true);
+      } catch (error) {
+        if (error instanceof SessionError && error.code === "NO_SENDER_KEY") {
+          this.#pendingRoom.push(item);
+        } else {
+          this.#host.seen.add(toHex(item.frame.id));
+          events.push(decryptErrorEvent(error, item.frame.from, item.frame.to));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The `message` event of an opened private message.
+ *
+ * @param got What the end-to-end layer opened.
+ * @param context The message id, our nick (the recipient) and the clock.
+ */
+export function pairwiseEvent(
+  got: Received & { type: "text" },
+  context: { id: string; nick: string; now: number },
+): MessageEvent {
+  const payload = decodeChatPayload(got.plaintext, context.now);
+  return messageEvent(
+    {
+      id: context.id,
+      from: got.from,
+      to: context.nick,
+      private: true,
+      text: payload.text,
+      ts: payload.ts,
+    },
+    { cipher: got.suite, insecure: got.insecure, verified: got.verified, own: false },
+  );
+}

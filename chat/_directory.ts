@@ -1,0 +1,184 @@
+/**
+ * The engine's side of the relay's key directory: publishing and topping up our prekeys,
+ * fetching peers' bundles (waiting for the connection, retrying a bundle not published yet),
+ * and checking a peer's identity key once per connection. Private to the engine.
+ *
+ * @module
+ */
+
+import {
+  encodeFrame,
+  isValidNick,
+  type KeysFrame,
+  MAX_ONE_TIME_PREKEYS_PER_FRAME,
+} from "../protocol/mod.ts";
+import {
+  type Hush,
+  ONE_TIME_PREKEY_LOW_WATER,
+  ONE_TIME_PREKEY_TARGET,
+  type PrekeyBundle,
+} from "../sessions/mod.ts";
+import type { Connection, ReadyFrame, RelayLink } from "./_connection.ts";
+import { badNickMessage, type Emitter } from "./_emitter.ts";
+import { ChatError } from "./errors.ts";
+import { bundleFromKeys, publishKeysFrame } from "./key_directory.ts";
+import { Waiters } from "./_waiters.ts";
+
+/** What the directory needs from the engine. */
+export interface DirectoryHost {
+  link: RelayLink;
+  hush(): Hush;
+  emitter: Emitter;
+  /** Saves the session state. */
+  persist(): Promise<void>;
+  /** See `ChatClientOptions.requestTimeoutMs`. */
+  requestTimeoutMs: number | undefined;
+}
+
+/** Key-directory requests and key publishing. */
+export class Directory {
+  #host: DirectoryHost;
+  #keyRequests = new Waiters<string, KeysFrame>();
+  /** Peers whose identity key was checked with the key directory on this connection. */
+  #checkedPeers = new Set<string>();
+
+  constructor(host: DirectoryHost) {
+    this.#host = host;
+  }
+
+  /** After READY: publishes the bundle when the relay has none, tops up when it runs low. */
+  maintain(frame: ReadyFrame): void {
+    const hush = this.#host.hush();
+    try {
+      const maintained = hush.user.maintain();
+      if (!frame.hasBundle) this.#publishKeys(true, []);
+      else if (maintained.rotated) this.#publishKeys(false, []);
+      if (frame.hasBundle && frame.oneTimePrekeys < ONE_TIME_PREKEY_LOW_WATER) {
+        this.topUpPrekeys(frame.oneTimePrekeys);
+      }
+      this.#host.persist().catch((error) => this.#host.emitter.reportError(error));
+    } catch (error) {
+      this.#host.emitter.reportError(error);
+    }
+  }
+
+  /** Publishes new one-time prekeys when the relay holds fewer than the target. */
+  topUpPrekeys(relayCount: number): void {
+    const wanted = Math.min(MAX_ONE_TIME_PREKEYS_PER_FRAME, ONE_TIME_PREKEY_TARGET - relayCount);
+    if (wanted <= 0) return;
+    const ids = this.#host.hush().user.addOneTimePrekeys(wanted);
+    this.#host.persist().then(
+      () => this.#publishKeys(false, ids),
+      (e) => this.#host.emitter.reportError(e),
+    );
+  }
+
+  /** A PREKEY-COUNT frame. */
+  onPrekeyCount(count: number): void {
+    if (count < ONE_TIME_PREKEY_LOW_WATER) this.topUpPrekeys(count);
+  }
+
+  /** A KEYS frame: answers the oldest lookup of that nick. */
+  onKeys(frame: KeysFrame): void {
+    this.#keyRequests.resolveFirst(frame.nick, frame);
+  }
+
+  /** After READY: asks again for the keys still waited for. */
+  retryLookups(connection: Connection): void {
+    for (const nick of this.#keyRequests.keys()) {
+      connection.transport.send(encodeFrame({ type: "fetch-keys", nick }));
+    }
+  }
+
+  /** The connection is gone: identity keys are checked again on the next one. */
+  forgetConnection(): void {
+    this.#checkedPeers.clear();
+  }
+
+  /** Fails every lookup waiting for an answer. */
+  fail(error: unknown): void {
+    this.#keyRequests.rejectAll(error);
+  }
+
+  /**
+   * Fetches `nick`'s bundle (the {@linkcode Hush} bundle fetcher).
+   *
+   * @throws {ChatError} `UNKNOWN_PEER`, `NO_BUNDLE`, `NOT_CONNECTED`, `CLOSED`.
+   */
+  async fetchBundle(nick: string): Promise<PrekeyBundle> {
+    let keys = await this.#fetchKeys(nick);
+    // A peer that just connected publishes its bundle right after READY: give it a moment.
+    for (let attempt = 0; keys.status === "no-bundle" && attempt < 5; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      keys = await this.#fetchKeys(nick);
+    }
+    if (keys.status === "no-such-user") {
+      throw new ChatError("UNKNOWN_PEER", `No user "${nick}" on this relay`);
+    }
+    if (keys.status === "no-bundle") {
+      throw new ChatError("NO_BUNDLE", `"${nick}" has not published keys yet`);
+    }
+    return bundleFromKeys(keys);
+  }
+
+  /**
+   * Once per connection, before the first private message to a peer we already have a session
+   * with, asks the key directory for the peer's identity key: a peer who reinstalled (new key,
+   * same nick) would otherwise get messages for a session it no longer has. A different key is
+   * recorded as a pending change, which blocks the send (`IDENTITY_CHANGED`). Costs the peer one
+   * one-time prekey (the relay hands one out with every answer); they are topped up.
+   */
+  async checkPeerKey(nick: string): Promise<void> {
+    const hush = this.#host.hush();
+    if (!this.#host.link.connected || this.#checkedPeers.has(nick) || !hush.hasSession(nick)) {
+      return;
+    }
+    let keys: KeysFrame;
+    try {
+      keys = await this.#fetchKeys(nick);
+    } catch {
+      return; // no answer: send on the session we have
+    }
+    this.#checkedPeers.add(nick);
+    if (keys.status === "no-such-user") return;
+    if (this.#host.hush().trust.observe(nick, keys.identityKey) === "changed") {
+      await this.#host.persist();
+    }
+  }
+
+  /** Makes sure we know `nick`'s identity key (fetching the bundle and pinning it). */
+  async ensureKnown(nick: string): Promise<boolean> {
+    if (!isValidNick(nick)) {
+      this.#host.emitter.error("BAD_NICK", badNickMessage(nick));
+      return false;
+    }
+    if (this.#host.hush().trust.get(nick) !== undefined) return true;
+    try {
+      const bundle = await this.fetchBundle(nick);
+      const hush = this.#host.hush();
+      if (!hush.hasSession(nick)) hush.startSession(nick, bundle);
+      else hush.trust.observe(nick, bundle.identityKey);
+      await this.#host.persist();
+      return true;
+    } catch (error) {
+      this.#host.emitter.reportError(error);
+      return false;
+    }
+  }
+
+  async #fetchKeys(nick: string): Promise<KeysFrame> {
+    const timeoutMs = this.#host.requestTimeoutMs ?? 10_000;
+    await this.#host.link.waitReady(timeoutMs);
+    const answer = this.#keyRequests.wait(
+      nick,
+      timeoutMs,
+      () => new ChatError("NOT_CONNECTED", `No answer from the relay about "${nick}"`),
+    );
+    this.#host.link.send({ type: "fetch-keys", nick });
+    return await answer;
+  }
+
+  #publishKeys(replace: boolean, ids: number[]): void {
+    this.#host.link.send(publishKeysFrame(this.#host.hush().bundle(), { replace, ids }));
+  }
+}

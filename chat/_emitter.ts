@@ -1,0 +1,152 @@
+/**
+ * The engine's event plumbing: the listener set, error reporting, and the builders of the
+ * events several engine parts emit. Private to the engine.
+ *
+ * @module
+ */
+
+import { HushError } from "../crypto/mod.ts";
+import type { EnvelopeFrame } from "../protocol/mod.ts";
+import type { Hush } from "../sessions/mod.ts";
+import { ChatError } from "./errors.ts";
+import type { ChatEvent, ChatEventListener } from "./events.ts";
+import { wireView } from "./wire_view.ts";
+
+/** A `message` event. */
+export type MessageEvent = ChatEvent & { type: "message" };
+
+/** Delivers events to listeners, in order; a listener's exception never reaches the engine. */
+export class Emitter {
+  #listeners = new Set<ChatEventListener>();
+  #identityChanged: (nick: string) => ChatEvent;
+
+  /**
+   * @param identityChanged Builds the `identity-changed` event for a peer (from the current
+   *   trust store).
+   */
+  constructor(identityChanged: (nick: string) => ChatEvent) {
+    this.#identityChanged = identityChanged;
+  }
+
+  /** Registers a listener; returns a function that removes it. */
+  on(listener: ChatEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Emits one event to every listener. */
+  emit(event: ChatEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // a listener's bug must not break the engine
+      }
+    }
+  }
+
+  /** Emits an `error` event. */
+  error(code: string, message: string): void {
+    this.emit({ type: "error", code, message });
+  }
+
+  /**
+   * Emits an `error` event for a caught error (its code when it is a Hush error, else
+   * `INTERNAL_ERROR`), preceded by `identity-changed` when sending to `peer` was blocked.
+   */
+  reportError(error: unknown, peer?: string): void {
+    if (error instanceof HushError) {
+      if (error.code === "IDENTITY_CHANGED" && peer !== undefined) this.identityChanged(peer);
+      this.error(error.code, error.message);
+    } else {
+      this.error("INTERNAL_ERROR", errorMessage(error));
+    }
+  }
+
+  /** Emits `identity-changed` for a peer. */
+  identityChanged(nick: string): void {
+    this.emit(this.#identityChanged(nick));
+  }
+
+  /** Emits a `wire` event (the teaching view) for an envelope. */
+  wire(direction: "in" | "out", frame: EnvelopeFrame, size: number, kind?: string): void {
+    this.emit({ type: "wire", wire: wireView(direction, frame, size, kind) });
+  }
+}
+
+/** The `identity-changed` event for `nick`, from the trust store of `hush`. */
+export function identityChangedEvent(hush: Hush, nick: string): ChatEvent {
+  const trust = hush.trust.get(nick);
+  return {
+    type: "identity-changed",
+    peer: nick,
+    oldFingerprint: trust?.fingerprint ?? "",
+    newFingerprint: trust?.changed?.newFingerprint ?? "",
+  };
+}
+
+/**
+ * A `message` event (fields in the order of the JSON schema).
+ *
+ * @param message Who, where and what.
+ * @param protection The suite id, whether it is insecure, whether the sender is verified.
+ */
+export function messageEvent(
+  message: { id: string; from: string; to: string; private: boolean; text: string; ts: number },
+  protection: { cipher: string; insecure: boolean; verified: boolean; own: boolean },
+): MessageEvent {
+  return {
+    type: "message",
+    id: message.id,
+    from: message.from,
+    to: message.to,
+    private: message.private,
+    text: message.text,
+    cipher: protection.cipher,
+    insecure: protection.insecure,
+    verified: protection.verified,
+    ts: message.ts,
+    own: protection.own,
+  };
+}
+
+/** The `error` event for a room message whose sender key never arrived. */
+export function noSenderKeyEvent(frame: EnvelopeFrame): ChatEvent {
+  return {
+    type: "error",
+    code: "NO_SENDER_KEY",
+    message:
+      `Cannot open a message from "${frame.from}" in "${frame.to}": their room key never arrived`,
+  };
+}
+
+/** The `error` event for an envelope that cannot be opened. */
+export function decryptErrorEvent(error: unknown, from: string, room: string): ChatEvent {
+  const code = error instanceof HushError ? error.code : "DECRYPT_FAILED";
+  const where = room === "" ? "" : ` in "${room}"`;
+  return {
+    type: "error",
+    code,
+    message: `Cannot open a message from "${from}"${where}: ${errorMessage(error)}`,
+  };
+}
+
+/** The message of any thrown value. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The error of every call made after `close()`. */
+export function closedError(): ChatError {
+  return new ChatError("CLOSED", "The chat client is closed");
+}
+
+/** The text of a `BAD_NICK` error. */
+export function badNickMessage(nick: string): string {
+  return `Invalid nick "${nick}": 1-32 characters from A-Z a-z 0-9 _ -`;
+}
+
+/** The text of a `BAD_ROOM` error. */
+export function badRoomMessage(room: string): string {
+  return `Invalid room "${room}": 1-32 characters from A-Z a-z 0-9 _ -`;
+}

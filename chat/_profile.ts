@@ -1,0 +1,96 @@
+/**
+ * What the engine keeps in the home besides identity and sessions: the profile (granted nick,
+ * cipher, rooms), the seen message ids and the outbox. Private to the engine.
+ *
+ * @module
+ */
+
+import type { IdentityKeyPair } from "../crypto/mod.ts";
+import { isValidNick } from "../protocol/mod.ts";
+import { ChatError } from "./errors.ts";
+import type { ChatHome } from "./home.ts";
+import { HomeSessionStore } from "./home_session_store.ts";
+import { loadOrCreateIdentity } from "./identity.ts";
+import { Outbox } from "./outbox.ts";
+import { SeenIds } from "./seen_ids.ts";
+
+/** Home file holding the profile (granted nick, cipher, rooms). */
+export const PROFILE_FILE = "profile.json";
+/** Home file holding the seen message ids. */
+export const SEEN_FILE = "seen.json";
+/** Home file holding the unacknowledged envelopes. */
+export const OUTBOX_FILE = "outbox.json";
+
+/** The profile file's content. */
+export interface Profile {
+  /** The nick to ask for: the one granted last time (maybe `bob_1`), or a new choice. */
+  nick?: string;
+  /** The nick the user asked for (the `nick` option or `changeNick`). */
+  requested?: string;
+  /** The nick the relay granted last. */
+  granted?: string;
+  /** Nicks this identity had before (still members of rooms): never sent sender keys. */
+  former?: string[];
+  cipher?: string;
+  room?: string;
+  rooms?: string[];
+  /** Rooms left while disconnected: LEAVE goes out after the next READY. */
+  leaving?: string[];
+}
+
+/** Everything the engine loads from the home. */
+export interface HomeState {
+  identity: IdentityKeyPair;
+  profile: Profile;
+  seen: SeenIds;
+  outbox: Outbox;
+  store: HomeSessionStore;
+}
+
+/**
+ * Loads (or creates) the identity and reads the profile, seen ids, outbox and sessions.
+ *
+ * @throws {ChatError} `BAD_HOME` (unreadable or corrupt home).
+ */
+export async function loadHomeState(home: ChatHome): Promise<HomeState> {
+  const { identity } = await loadOrCreateIdentity(home);
+  const profile = await readJsonFile<Profile>(home, PROFILE_FILE) ?? {};
+  const seenText = await home.read(SEEN_FILE);
+  const outboxText = await home.read(OUTBOX_FILE);
+  let seen: SeenIds;
+  let outbox: Outbox;
+  try {
+    seen = seenText === undefined ? new SeenIds() : SeenIds.fromJSON(seenText);
+    outbox = outboxText === undefined ? new Outbox() : Outbox.fromJSON(outboxText);
+  } catch (error) {
+    throw new ChatError("BAD_HOME", `Cannot read state in "${home.location}"`, { cause: error });
+  }
+  const store = await HomeSessionStore.load(home);
+  return { identity, profile, seen, outbox, store };
+}
+
+/**
+ * Fixes up a loaded profile for this run: a damaged nick is dropped, and a nick given on the
+ * command line other than last time's is the one asked for.
+ */
+export function adoptProfile(profile: Profile, nick: string): Profile {
+  if (profile.nick !== undefined && !isValidNick(profile.nick)) {
+    delete profile.nick; // a damaged profile: ask for the nick given
+  }
+  if (profile.requested !== nick) {
+    // Another nick on the command line than last time: ask for that one.
+    profile.requested = nick;
+    profile.nick = nick;
+  }
+  return profile;
+}
+
+async function readJsonFile<T>(home: ChatHome, name: string): Promise<T | undefined> {
+  const text = await home.read(name);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new ChatError("BAD_HOME", `Cannot parse "${home.location}/${name}"`, { cause: error });
+  }
+}
