@@ -8,17 +8,12 @@
 
 import { randomBytes, toHex } from "../crypto/mod.ts";
 import { isValidNick } from "../protocol/mod.ts";
-import type { Hush } from "../sessions/mod.ts";
+import type { EngineCore } from "./_core.ts";
 import { pairwiseEvent } from "./_delivery.ts";
-import { badNickMessage, type Emitter } from "./_emitter.ts";
+import { badNickMessage } from "./_emitter.ts";
 
 /** What the commands need from the engine. */
-export interface CommandHost {
-  hush(): Hush;
-  emitter: Emitter;
-  now: () => number;
-  /** Our nick. */
-  nick(): string;
+export interface CommandHost extends EngineCore {
   /** Our fingerprint. */
   fingerprint(): string;
   /** The default cipher suite id. */
@@ -29,8 +24,6 @@ export interface CommandHost {
   isOnline(nick: string): boolean;
   /** Makes sure `nick`'s identity key is known (an `error` event and false otherwise). */
   ensureKnown(nick: string): Promise<boolean>;
-  /** Saves the session state. */
-  persist(): Promise<void>;
 }
 
 /** Emits `whois` for `nick` (ourselves included). */

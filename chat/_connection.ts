@@ -18,13 +18,17 @@ import {
 } from "../protocol/mod.ts";
 import { backoffDelay } from "./backoff.ts";
 import { ChatError } from "./errors.ts";
-import { closedError, type Emitter, errorMessage } from "./_emitter.ts";
+import type { EngineCore } from "./_core.ts";
+import { closedError, errorMessage } from "./_emitter.ts";
 import type { ChatClientOptions } from "./_options.ts";
 import { connectTransport, type Transport } from "./transport.ts";
 import { Waiters } from "./_waiters.ts";
 
 /** How long a connection may take from connect to READY before it is dropped and retried. */
 const HANDSHAKE_TIMEOUT_MS = 15_000;
+
+/** How long a request to the relay (key lookup, roster) may take by default. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /** Relay error codes after which reconnecting cannot help: the engine stops. */
 const FATAL_CODES = new Set([
@@ -59,11 +63,9 @@ export interface Connection {
 export type ReadyFrame = RelayFrame & { type: "ready" };
 
 /** What the link needs from the engine. */
-export interface LinkHost {
+export interface LinkHost extends EngineCore {
   options: ChatClientOptions;
   identity: IdentityKeyPair;
-  now: () => number;
-  emitter: Emitter;
   /** The nick to put in HELLO. */
   requestedNick(): string;
   /** True when the user asked for another nick than the granted one (reconnect at once). */
@@ -137,6 +139,33 @@ export class RelayLink {
       timeoutMs,
       () => new ChatError("NOT_CONNECTED", "Not connected to the relay"),
     );
+  }
+
+  /**
+   * Asks the relay something: waits for READY, registers a waiter for `key` in `waiters`, sends
+   * the request and waits for the answer, each bounded by the request timeout. A waiter whose
+   * connection drops stays registered: the engine asks again after the next READY.
+   *
+   * @param waiters Where the answer will be delivered.
+   * @param key What the answer is about (a nick, a room).
+   * @param request `send` writes the request; `noAnswer` is the `NOT_CONNECTED` error's text.
+   * @returns The answer.
+   * @throws {ChatError} `NOT_CONNECTED` on a timeout, `CLOSED`, or the loop's final error.
+   */
+  async ask<K, V>(
+    waiters: Waiters<K, V>,
+    key: K,
+    request: { send: () => void; noAnswer: string },
+  ): Promise<V> {
+    const timeoutMs = this.#options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    await this.waitReady(timeoutMs);
+    const answer = waiters.wait(
+      key,
+      timeoutMs,
+      () => new ChatError("NOT_CONNECTED", request.noAnswer),
+    );
+    request.send();
+    return await answer;
   }
 
   /** Sends a frame when authenticated (dropped otherwise). */

@@ -8,12 +8,12 @@
 
 import { toHex } from "../crypto/mod.ts";
 import { encodeFrame, type EnvelopeFrame } from "../protocol/mod.ts";
-import { type Hush, type Received, SessionError } from "../sessions/mod.ts";
+import { type Received, SessionError } from "../sessions/mod.ts";
+import type { EngineCore } from "./_core.ts";
 import type { Connection } from "./_connection.ts";
 import { decodeChatPayload } from "./content.ts";
 import {
   decryptErrorEvent,
-  type Emitter,
   identityChangedEvent,
   type MessageEvent,
   messageEvent,
@@ -31,18 +31,11 @@ const PENDING_SENDER_KEY_MS = 10_000;
 export type DeliverFrame = EnvelopeFrame & { type: "deliver" };
 
 /** What delivery needs from the engine. */
-export interface DeliveryHost {
-  hush(): Hush;
+export interface DeliveryHost extends EngineCore {
   seen: SeenIds;
-  now: () => number;
-  emitter: Emitter;
-  /** Our nick (the recipient of private messages). */
-  nick(): string;
   /** Whether the teaching view is on. */
   wire(): boolean;
   connection(): Connection | undefined;
-  /** Saves the session state. */
-  persist(): Promise<void>;
   /** Saves the seen ids. */
   saveSeen(): Promise<void>;
   /** See `ChatClientOptions.senderKeyWaitMs`. */

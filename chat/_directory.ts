@@ -12,27 +12,21 @@ import {
   type KeysFrame,
   MAX_ONE_TIME_PREKEYS_PER_FRAME,
 } from "../protocol/mod.ts";
+import type { EngineCore } from "./_core.ts";
 import {
-  type Hush,
   ONE_TIME_PREKEY_LOW_WATER,
   ONE_TIME_PREKEY_TARGET,
   type PrekeyBundle,
 } from "../sessions/mod.ts";
 import type { Connection, ReadyFrame, RelayLink } from "./_connection.ts";
-import { badNickMessage, type Emitter } from "./_emitter.ts";
+import { badNickMessage } from "./_emitter.ts";
 import { ChatError } from "./errors.ts";
 import { bundleFromKeys, publishKeysFrame } from "./key_directory.ts";
 import { Waiters } from "./_waiters.ts";
 
 /** What the directory needs from the engine. */
-export interface DirectoryHost {
+export interface DirectoryHost extends EngineCore {
   link: RelayLink;
-  hush(): Hush;
-  emitter: Emitter;
-  /** Saves the session state. */
-  persist(): Promise<void>;
-  /** See `ChatClientOptions.requestTimeoutMs`. */
-  requestTimeoutMs: number | undefined;
 }
 
 /** Key-directory requests and key publishing. */
@@ -166,16 +160,11 @@ export class Directory {
     }
   }
 
-  async #fetchKeys(nick: string): Promise<KeysFrame> {
-    const timeoutMs = this.#host.requestTimeoutMs ?? 10_000;
-    await this.#host.link.waitReady(timeoutMs);
-    const answer = this.#keyRequests.wait(
-      nick,
-      timeoutMs,
-      () => new ChatError("NOT_CONNECTED", `No answer from the relay about "${nick}"`),
-    );
-    this.#host.link.send({ type: "fetch-keys", nick });
-    return await answer;
+  #fetchKeys(nick: string): Promise<KeysFrame> {
+    return this.#host.link.ask(this.#keyRequests, nick, {
+      send: () => this.#host.link.send({ type: "fetch-keys", nick }),
+      noAnswer: `No answer from the relay about "${nick}"`,
+    });
   }
 
   #publishKeys(replace: boolean, ids: number[]): void {

@@ -15,10 +15,10 @@ import {
   isValidNick,
   MAX_FRAME_BYTES_LIMIT,
 } from "../protocol/mod.ts";
-import type { Hush } from "../sessions/mod.ts";
+import type { EngineCore } from "./_core.ts";
 import type { RelayLink } from "./_connection.ts";
 import type { Directory } from "./_directory.ts";
-import { closedError, type Emitter, messageEvent } from "./_emitter.ts";
+import { closedError, messageEvent } from "./_emitter.ts";
 import type { Rooms } from "./_rooms.ts";
 import { encodeChatPayload } from "./content.ts";
 import type { Outbox } from "./outbox.ts";
@@ -32,22 +32,15 @@ interface OutgoingEnvelope {
 }
 
 /** What sending needs from the engine. */
-export interface OutgoingHost {
+export interface OutgoingHost extends EngineCore {
   link: RelayLink;
   directory: Directory;
   rooms: Rooms;
   outbox: Outbox;
-  hush(): Hush;
-  emitter: Emitter;
-  now: () => number;
-  /** Our nick (the sender in the clear header). */
-  nick(): string;
   /** Nicks this identity had before: never sent sender keys. */
   formerNicks(): readonly string[];
   /** Whether the teaching view is on. */
   wire(): boolean;
-  /** Saves the session state. */
-  persist(): Promise<void>;
   /** Writes the outbox to the home. */
   writeOutbox(json: string): Promise<void>;
 }

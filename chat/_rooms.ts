@@ -8,10 +8,9 @@
  */
 
 import { encodeFrame, isValidRoom, type RelayFrame } from "../protocol/mod.ts";
-import type { Hush } from "../sessions/mod.ts";
+import type { EngineCore } from "./_core.ts";
 import type { Connection, RelayLink } from "./_connection.ts";
-import { badRoomMessage, type Emitter } from "./_emitter.ts";
-import { ChatError } from "./errors.ts";
+import { badRoomMessage } from "./_emitter.ts";
 import type { UserInfo } from "./events.ts";
 import { Waiters } from "./_waiters.ts";
 
@@ -19,18 +18,10 @@ import { Waiters } from "./_waiters.ts";
 export type RoomFrame = RelayFrame & { type: "joined" | "left" | "roster" | "rooms" | "presence" };
 
 /** What the rooms need from the engine. */
-export interface RoomsHost {
+export interface RoomsHost extends EngineCore {
   link: RelayLink;
-  hush(): Hush;
-  emitter: Emitter;
-  /** Our nick. */
-  nick(): string;
   /** Our fingerprint. */
   fingerprint(): string;
-  /** Saves the session state. */
-  persist(): Promise<void>;
-  /** See `ChatClientOptions.requestTimeoutMs`. */
-  requestTimeoutMs: number | undefined;
 }
 
 /** The rooms of one engine. */
@@ -157,15 +148,10 @@ export class Rooms {
   async members(room: string): Promise<string[]> {
     const known = this.#members.get(room);
     if (known !== undefined) return [...known.keys()];
-    const timeoutMs = this.#host.requestTimeoutMs ?? 10_000;
-    await this.#host.link.waitReady(timeoutMs);
-    const answer = this.#rosterRequests.wait(
-      room,
-      timeoutMs,
-      () => new ChatError("NOT_CONNECTED", `No roster from the relay for "${room}"`),
-    );
-    this.askRoster(room, false);
-    return await answer;
+    return await this.#host.link.ask(this.#rosterRequests, room, {
+      send: () => this.askRoster(room, false),
+      noAnswer: `No roster from the relay for "${room}"`,
+    });
   }
 
   /** After READY: sends the pending LEAVEs and JOINs every room (JOIN is idempotent). */

@@ -35,6 +35,7 @@ import {
 import { Hush } from "../sessions/mod.ts";
 import * as commands from "./_commands.ts";
 import { type Connection, type ReadyFrame, RelayLink } from "./_connection.ts";
+import type { EngineCore } from "./_core.ts";
 import { Delivery } from "./_delivery.ts";
 import { Directory } from "./_directory.ts";
 import { badNickMessage, badRoomMessage, Emitter, identityChangedEvent } from "./_emitter.ts";
@@ -42,6 +43,7 @@ import type { ChatClientOptions } from "./_options.ts";
 import { Outgoing } from "./_outgoing.ts";
 import {
   adoptProfile,
+  type HomeState,
   loadHomeState,
   OUTBOX_FILE,
   type Profile,
@@ -53,7 +55,6 @@ import { ChatError } from "./errors.ts";
 import type { ChatEventListener } from "./events.ts";
 import type { HomeSessionStore } from "./home_session_store.ts";
 import type { Outbox } from "./outbox.ts";
-import type { SeenIds } from "./seen_ids.ts";
 import { isSecureUrl } from "./transport.ts";
 
 export type { ChatClientOptions } from "./_options.ts";
@@ -122,16 +123,7 @@ export class ChatClient {
   #cipher: string;
 
   /** @internal Use {@linkcode createChatClient}. */
-  constructor(init: {
-    options: ChatClientOptions;
-    identity: IdentityKeyPair;
-    profile: Profile;
-    seen: SeenIds;
-    outbox: Outbox;
-    store: HomeSessionStore;
-    cipher: string;
-    room: string;
-  }) {
+  constructor(init: HomeState & { options: ChatClientOptions; cipher: string; room: string }) {
     const options = init.options;
     this.#options = options;
     this.#identity = init.identity;
@@ -141,17 +133,17 @@ export class ChatClient {
     this.#now = options.now ?? Date.now;
     this.#cipher = init.cipher;
     this.#emitter = new Emitter((nick) => identityChangedEvent(this.#hush, nick));
-    const emitter = this.#emitter;
-    const now = this.#now;
-    const hush = () => this.#hush;
-    const nick = () => this.nick;
-    const persist = () => this.#persist();
-    const requestTimeoutMs = options.requestTimeoutMs;
+    const core: EngineCore = {
+      hush: () => this.#hush,
+      emitter: this.#emitter,
+      now: this.#now,
+      nick: () => this.nick,
+      persist: () => this.#persist(),
+    };
     const link = new RelayLink({
+      ...core,
       options,
       identity: init.identity,
-      now,
-      emitter,
       requestedNick: () => this.#profile.nick ?? this.#options.nick,
       nickChangePending: () => this.#nickChangePending(),
       onFrame: (connection, frame, bytes) => this.#onFrame(connection, frame, bytes),
@@ -171,50 +163,38 @@ export class ChatClient {
       },
     });
     this.#link = link;
-    this.#directory = new Directory({ link, hush, emitter, persist, requestTimeoutMs });
+    this.#directory = new Directory({ ...core, link });
     this.#rooms = new Rooms(
-      { link, hush, emitter, nick, fingerprint: () => this.fingerprint, persist, requestTimeoutMs },
+      { ...core, link, fingerprint: () => this.fingerprint },
       { room: init.room, rooms: this.#profile.rooms ?? [], leaving: this.#profile.leaving ?? [] },
     );
     const seen = init.seen;
     const wire = () => this.#wire;
     this.#delivery = new Delivery({
-      hush,
+      ...core,
       seen,
-      now,
-      emitter,
-      nick,
       wire,
       connection: () => link.connection,
-      persist,
       saveSeen: () => options.home.write(SEEN_FILE, seen.toJSON()),
       senderKeyWaitMs: options.senderKeyWaitMs,
     });
     this.#outgoing = new Outgoing({
+      ...core,
       link,
       directory: this.#directory,
       rooms: this.#rooms,
       outbox: init.outbox,
-      hush,
-      emitter,
-      now,
-      nick,
       formerNicks: () => this.#profile.former ?? [],
       wire,
-      persist,
       writeOutbox: (json) => options.home.write(OUTBOX_FILE, json),
     });
     this.#commands = {
-      hush,
-      emitter,
-      now,
-      nick,
+      ...core,
       fingerprint: () => this.fingerprint,
       cipher: () => this.#cipher,
       connected: () => this.connected,
       isOnline: (peer) => this.#rooms.isOnline(peer),
       ensureKnown: (peer) => this.#directory.ensureKnown(peer),
-      persist,
     };
     this.#hush = this.#createHush();
   }
