@@ -202,7 +202,8 @@ export class Outgoing {
   }
 
   #refuseClosed(): undefined {
-    this.#host.emitter.error(closedError().code, closedError().message);
+    const error = closedError();
+    this.#host.emitter.error(error.code, error.message);
     return undefined;
   }
 
