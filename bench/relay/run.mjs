@@ -55,8 +55,10 @@ for (let i = 0; i < argv.length; i++) {
   else if (arg.startsWith("--wait-quiet=")) waitQuietS = Number(arg.slice("--wait-quiet=".length));
   else if (arg === "--lazy-ack") lazyAck = true;
   else if (arg === "--no-aims") aims = false;
-  else if (arg === "--help" || arg === "-h") help = true;
-  else pass.push(arg);
+  else if (arg === "--help" || arg === "-h") {
+    help = true;
+    pass.push("--help"); // the harness prints its flags and exits
+  } else pass.push(arg);
 }
 const has = (flag) => pass.some((a) => a === flag || a.startsWith(`${flag}=`));
 const valueOf = (flag) => {
