@@ -6,7 +6,7 @@
  */
 
 /** The relay a client connects to when no `--server` is given. */
-export const DEFAULT_SERVER = "ws://127.0.0.1:4874/";
+export const DEFAULT_SERVER = "tcp://127.0.0.1:4875";
 
 /** The room a client joins when no `--room` is given. */
 export const DEFAULT_ROOM = "lobby";
