@@ -3,43 +3,11 @@ import { ChatError } from "../../chat/errors.ts";
 import { createChatClient } from "../../chat/engine.ts";
 import { MemoryHome } from "../../chat/home.ts";
 import { makeClient, startRelay } from "./_chat_harness.ts";
-
-/** A self-signed certificate for 127.0.0.1, made with openssl. */
-async function selfSigned(dir: string): Promise<{ cert: string; key: string }> {
-  const cert = `${dir}/cert.pem`;
-  const key = `${dir}/key.pem`;
-  const { code, stderr } = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  return { cert, key };
-}
+import { selfSignedCert } from "./_tls_cert.ts";
 
 Deno.test("ChatClient talks over tls:// and wss:// to a relay with a self-signed certificate", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hush-chat-tls-" });
-  const { cert, key } = await selfSigned(dir);
+  const { cert, key } = await selfSignedCert(dir);
   const relay = await startRelay({ args: ["--cert", cert, "--key", key] });
   assert.match(relay.tcp, /^tls:\/\//);
   assert.match(relay.ws, /^wss:\/\//);

@@ -1,43 +1,11 @@
 import assert from "node:assert/strict";
 import { ChildClient, settle, WAIT_MS, withWorld } from "./_client_harness.ts";
-
-/** Makes a self-signed certificate for 127.0.0.1 with openssl; returns the PEM paths. */
-async function selfSigned(dir: string): Promise<{ cert: string; key: string }> {
-  const cert = `${dir}/cert.pem`;
-  const key = `${dir}/key.pem`;
-  const { code, stderr } = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-days",
-      "1",
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.equal(code, 0, new TextDecoder().decode(stderr));
-  return { cert, key };
-}
+import { selfSignedCert } from "./_tls_cert.ts";
 
 Deno.test("client --json over tls:// and wss:// trusts a self-signed relay with --ca", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hush-tls-" });
   try {
-    const { cert, key } = await selfSigned(dir);
+    const { cert, key } = await selfSignedCert(dir);
     await withWorld(async (world) => {
       assert.match(world.relay.tcpUrl, /^tls:\/\//);
       const alice = await world.client("alice", { args: ["--ca", cert] });

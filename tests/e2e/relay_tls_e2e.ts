@@ -1,47 +1,15 @@
 import assert from "node:assert/strict";
 import { loggedIn, relayTest, startServer } from "./_relay_harness.ts";
+import { selfSignedCert } from "./_tls_cert.ts";
 
 const HARNESS = new URL("./_relay_harness.ts", import.meta.url).href;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
-
-async function makeCert(dir: string): Promise<{ cert: string; key: string }> {
-  const cert = `${dir}/cert.pem`;
-  const key = `${dir}/key.pem`;
-  const out = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1,DNS:localhost",
-      // rustls refuses a CA certificate as the server's own (CaUsedAsEndEntity).
-      "-addext",
-      "basicConstraints=critical,CA:FALSE",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return { cert, key };
-}
 
 relayTest(
   "TLS: tls:// and wss:// clients with a test certificate talk through the relay",
   async () => {
     const dir = await Deno.makeTempDir();
-    const { cert, key } = await makeCert(dir);
+    const { cert, key } = await selfSignedCert(dir);
     const server = await startServer(
       ["--cert", cert, "--key", key],
       ["--allow-net", `--allow-read=${dir}`],
