@@ -160,7 +160,10 @@ async function main(): Promise<number> {
       : "hush relay store: memory (nicks, rooms, keys and offline envelopes are lost on exit; " +
         "use --store PATH to keep them)",
   );
+  let stopping = false;
   const stop = () => {
+    if (stopping) return; // a second signal (e.g. forwarded by `deno task`) changes nothing
+    stopping = true;
     console.log("hush relay shutting down");
     relay.close();
   };
