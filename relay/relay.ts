@@ -370,12 +370,20 @@ export class Relay implements PeerHost, RelayHandle {
     }
   }
 
-  /** Delivers now or queues; returns null, or the reason the queue refused it. */
+  /**
+   * Delivers now or queues; returns null, or the reason the queue refused it.
+   *
+   * With a persistent store every envelope is written before an ACCEPTED can cover it, live
+   * deliveries included (they count toward the recipient's queue bounds until acked), so a relay
+   * killed outright loses nothing it accepted. With the memory store a live delivery is only held
+   * in the connection until its ACK.
+   */
   #deliverTo(nick: string, frame: Uint8Array): string | null {
     const target = this.#online.get(nick);
-    this.#metrics.envelopesRelayed++;
-    this.#metrics.bytesRelayed += frame.length;
-    if (target !== undefined && !target.draining) {
+    const live = target !== undefined && !target.draining;
+    if (live && !this.#store.persistent) {
+      this.#metrics.envelopesRelayed++;
+      this.#metrics.bytesRelayed += frame.length;
       target.deliver(frame, 0);
       this.#checkTarget(target);
       return null;
@@ -383,27 +391,27 @@ export class Relay implements PeerHost, RelayHandle {
     const q = this.#queues.get(nick);
     if (q !== undefined) {
       if (q.count >= this.#o.queueMaxCount) {
-        this.#metrics.envelopesRelayed--;
-        this.#metrics.bytesRelayed -= frame.length;
         return `Queue of "${nick}" is full: ${q.count} envelopes`;
       }
       if (q.bytes + frame.length > this.#o.queueMaxBytes) {
-        this.#metrics.envelopesRelayed--;
-        this.#metrics.bytesRelayed -= frame.length;
         return `Queue of "${nick}" is full: ${q.bytes} bytes`;
       }
     } else if (this.#o.queueMaxCount === 0 || frame.length > this.#o.queueMaxBytes) {
-      this.#metrics.envelopesRelayed--;
-      this.#metrics.bytesRelayed -= frame.length;
       return `Queue of "${nick}" is full: 0 envelopes`;
     }
-    this.#enqueue(nick, frame);
-    if (target !== undefined) this.#pump(target);
+    this.#metrics.envelopesRelayed++;
+    this.#metrics.bytesRelayed += frame.length;
+    const id = this.#enqueue(nick, frame);
+    if (live) {
+      target.deliver(frame, id);
+      this.#checkTarget(target);
+    } else if (target !== undefined) this.#pump(target);
     return null;
   }
 
-  #enqueue(nick: string, frame: Uint8Array): void {
-    this.#store.enqueue(nick, frame, Date.now());
+  /** Appends to a nick's queue in the store and the queue counters; returns the store id. */
+  #enqueue(nick: string, frame: Uint8Array): number {
+    const id = this.#store.enqueue(nick, frame, Date.now());
     const q = this.#queues.get(nick);
     if (q === undefined) this.#queues.set(nick, { count: 1, bytes: frame.length });
     else {
@@ -412,6 +420,7 @@ export class Relay implements PeerHost, RelayHandle {
     }
     this.#queuedTotal++;
     this.#queuedBytes += frame.length;
+    return id;
   }
 
   #checkTarget(target: Connection): void {

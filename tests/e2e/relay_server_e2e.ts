@@ -239,6 +239,56 @@ relayTest(
   },
 );
 
+relayTest(
+  "a relay with --store killed outright (SIGKILL) loses nothing it accepted, live or queued",
+  async () => {
+    const dir = await Deno.makeTempDir();
+    const store = `${dir}/relay.sqlite`;
+    const perms = ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
+    let server = await startServer(["--store", store], perms);
+    const alice = await loggedIn(server.tcp, "alice");
+    const bob = await loggedIn(server.tcp, "bob");
+    const carol = await loggedIn(server.ws, "carol");
+    try {
+      bob.close();
+      await alice.next((f) => f.type === "presence" && f.nick === "bob" && !f.online);
+      await alice.sendEnvelope("bob", new Uint8Array([1])); // queued: bob is offline
+      await alice.sendEnvelope("carol", new Uint8Array([10])); // live, carol never acks
+      await alice.sendEnvelope("carol", new Uint8Array([11]));
+      await carol.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+      await alice.next((f) => f.type === "accepted" && f.count === 3);
+    } finally {
+      assert.equal((await server.stop("SIGKILL")).signal, "SIGKILL");
+    }
+    server = await startServer(["--store", store], perms);
+    try {
+      const carol2 = await loggedIn(server.tcp, "carol", { identity: carol.identity });
+      await carol2.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+      assert.deepEqual(
+        carol2.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []),
+        [10, 11],
+      );
+      await carol2.ack();
+      const bob2 = await loggedIn(server.ws, "bob", { identity: bob.identity });
+      await bob2.waitFor((fs) => fs.some((f) => f.type === "deliver"));
+      assert.deepEqual(bob2.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []), [1]);
+      await bob2.ack();
+      // A live delivery that was acked is deleted: carol's next connection gets nothing again.
+      alice.close();
+      carol2.close();
+      await sleep(50);
+      const carol3 = await loggedIn(server.tcp, "carol", { identity: carol.identity });
+      const ready = carol3.frames.find((f) => f.type === "ready");
+      assert.ok(ready?.type === "ready" && ready.queued === 0);
+      for (const c of [bob2, carol3]) c.close();
+      await sleep(50);
+    } finally {
+      await server.stop("SIGTERM");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
 relayTest("server.ts on a port already in use fails with a clear error", async () => {
   const server = await startServer();
   try {
