@@ -112,5 +112,7 @@ export class MemoryStore implements Store {
   countOneTimePrekeys(nick: string): number {
     return this.#prekeys.get(nick)?.size ?? 0;
   }
+  /** Nothing to do: the memory store writes at once. */
+  commit(): void {}
   close(): void {}
 }

@@ -819,6 +819,7 @@ export class Relay implements PeerHost, RelayHandle {
 
   #flushOne(c: Connection): void {
     c.flushQueued = false;
+    this.#store.commit(); // what an ACCEPTED covers is stored before it leaves
     if (c.state === State.READY && c.acceptedSent !== c.sendSeq) {
       c.acceptedSent = c.sendSeq;
       const n = c.sendSeq;

@@ -3,8 +3,11 @@
  *
  * Tables: `bindings(nick PRIMARY KEY, identity_key)`, `members(room, nick)`,
  * `queue(id INTEGER PRIMARY KEY AUTOINCREMENT, nick, frame BLOB, enqueued_at)`,
- * `bundles(nick PRIMARY KEY, ...)`, `prekeys(nick, id, key)`. WAL journal; every call is its
- * own transaction (or part of the caller's).
+ * `bundles(nick PRIMARY KEY, ...)`, `prekeys(nick, id, key)`. WAL journal. Writes are grouped:
+ * the first write of a turn of the event loop opens a transaction, committed by
+ * {@linkcode SqliteStore.commit} (which the relay calls before an ACCEPTED leaves) or, at the
+ * latest, in a microtask queued when it opened. A store call that must be atomic runs in a
+ * savepoint of it.
  *
  * @module
  */
@@ -42,6 +45,8 @@ export class SqliteStore implements Store {
   readonly persistent = true;
   #db: DatabaseSync;
   #s: Record<string, StatementSync>;
+  /** Whether the turn's write transaction is open. */
+  #open = false;
 
   /**
    * Opens (creating if needed) the database at `path`.
@@ -97,34 +102,55 @@ export class SqliteStore implements Store {
     };
   }
 
-  #tx<T>(fn: () => T): T {
+  /** Opens the turn's transaction if none is open. */
+  #begin(): void {
+    if (this.#open) return;
     this.#db.exec("BEGIN");
+    this.#open = true;
+    queueMicrotask(() => this.commit());
+  }
+
+  /** Runs `fn` atomically, in a savepoint of the turn's transaction. */
+  #tx<T>(fn: () => T): T {
+    this.#begin();
+    this.#db.exec("SAVEPOINT op");
     try {
       const out = fn();
-      this.#db.exec("COMMIT");
+      this.#db.exec("RELEASE op");
       return out;
     } catch (e) {
-      this.#db.exec("ROLLBACK");
+      this.#db.exec("ROLLBACK TO op");
+      this.#db.exec("RELEASE op");
       throw e;
     }
+  }
+
+  commit(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#db.exec("COMMIT");
   }
 
   bindings(): [string, Uint8Array][] {
     return (this.#s.bindings!.all() as Row[]).map((r) => [String(r.nick), bytes(r.identity_key)]);
   }
   bindNick(nick: string, identityKey: Uint8Array): void {
+    this.#begin();
     this.#s.bind!.run(nick, identityKey);
   }
   memberships(): [string, string][] {
     return (this.#s.members!.all() as Row[]).map((r) => [String(r.room), String(r.nick)]);
   }
   addMember(room: string, nick: string): void {
+    this.#begin();
     this.#s.addMember!.run(room, nick);
   }
   removeMember(room: string, nick: string): void {
+    this.#begin();
     this.#s.removeMember!.run(room, nick);
   }
   enqueue(nick: string, frame: Uint8Array, enqueuedAt: number): number {
+    this.#begin();
     return Number(this.#s.enqueue!.run(nick, frame, Math.floor(enqueuedAt)).lastInsertRowid);
   }
   queued(nick: string, afterId: number, limit: number): QueuedEnvelope[] {
@@ -142,6 +168,7 @@ export class SqliteStore implements Store {
     });
   }
   deleteQueuedBefore(cutoff: number): number {
+    this.#begin();
     return Number(this.#s.deleteBefore!.run(Math.floor(cutoff)).changes);
   }
   queueStats(): Map<string, QueueStats> {
@@ -152,6 +179,7 @@ export class SqliteStore implements Store {
     return out;
   }
   putBundle(nick: string, b: SignedBundle): void {
+    this.#begin();
     this.#s.putBundle!.run(
       nick,
       b.identityDhKey,
@@ -190,6 +218,8 @@ export class SqliteStore implements Store {
     return Number((this.#s.countPrekeys!.get(nick) as Row).n);
   }
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    if (!this.#db.isOpen) return;
+    this.commit();
+    this.#db.close();
   }
 }

@@ -73,6 +73,13 @@ export interface Store {
   /** One-time prekeys held for a nick. */
   countOneTimePrekeys(nick: string): number;
 
-  /** Flushes and closes. */
+  /**
+   * Makes every write so far durable. A store may group writes (the SQLite store: one transaction
+   * per turn of the event loop); the relay calls this before an ACCEPTED leaves, so ACCEPTED never
+   * covers an envelope that is not yet stored. A no-op for stores that write at once.
+   */
+  commit(): void;
+
+  /** Commits, flushes and closes. */
   close(): void;
 }
