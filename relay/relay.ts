@@ -226,7 +226,7 @@ export class Relay implements PeerHost, RelayHandle {
       if (this.#closing) return new Response("shutting down\n", { status: 503 });
       const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`; // before the upgrade
       const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
-      const peer = new WebSocketPeer(socket, remote, transport);
+      const peer = new WebSocketPeer(socket, remote, transport, this.#o.maxBufferedBytes);
       peer.start(this, () => this.#accept(peer));
       return response;
     }

@@ -7,6 +7,14 @@
 import type { Connection, Peer } from "./connection.ts";
 import type { PeerHost } from "./transport_tcp.ts";
 
+/**
+ * Reading `WebSocket.bufferedAmount` costs a call into the runtime, and the relay asks on every
+ * DELIVER: below this many bytes (or a quarter of the relay's slow-reader bound, if smaller) the
+ * peer answers with an upper bound instead (the last value read plus everything sent since), and
+ * reads the socket again only when the bound reaches it.
+ */
+const EXACT_BUFFERED_FROM = 64 * 1024;
+
 /** A WebSocket connection. */
 export class WebSocketPeer implements Peer {
   readonly transport: string;
@@ -15,6 +23,10 @@ export class WebSocketPeer implements Peer {
   #socket: WebSocket;
   connection!: Connection;
   #closed = false;
+  /** `bufferedAmount` when last read, and bytes sent since. */
+  #bufferedRead = 0;
+  #sentSinceRead = 0;
+  readonly #exactFrom: number;
 
   /**
    * Wraps an upgraded socket; frames flow once it opens.
@@ -22,8 +34,10 @@ export class WebSocketPeer implements Peer {
    * @param socket The server side of the upgrade.
    * @param remote `address:port` of the client.
    * @param transport `ws` or `wss`.
+   * @param maxBufferedBytes The relay's slow-reader bound (`--max-buffered`).
    */
-  constructor(socket: WebSocket, remote: string, transport: string) {
+  constructor(socket: WebSocket, remote: string, transport: string, maxBufferedBytes: number) {
+    this.#exactFrom = Math.min(EXACT_BUFFERED_FROM, Math.floor(maxBufferedBytes / 4));
     this.#socket = socket;
     this.remote = remote;
     this.transport = transport;
@@ -70,13 +84,19 @@ export class WebSocketPeer implements Peer {
     socket.onerror = () => {};
   }
 
+  /** Bytes not yet handed to the kernel: exact, or an upper bound while that is small. */
   get bufferedBytes(): number {
-    return this.#socket.bufferedAmount;
+    const bound = this.#bufferedRead + this.#sentSinceRead;
+    if (bound < this.#exactFrom) return bound;
+    this.#bufferedRead = this.#socket.bufferedAmount;
+    this.#sentSinceRead = 0;
+    return this.#bufferedRead;
   }
 
   send(frame: Uint8Array): void {
     if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
     this.#socket.send(frame);
+    this.#sentSinceRead += frame.length;
   }
 
   queue(frame: Uint8Array): void {
