@@ -52,3 +52,16 @@ export {
   type TransportOptions,
   type TransportScheme,
 } from "./transport.ts";
+
+// Types of the layers below that this module's signatures use, so that its documentation and
+// its users need no second import.
+export type { HushError, IdentityKeyPair } from "../crypto/mod.ts";
+export type { PrekeyBundle, PublishedBundle, SessionStore, StoredValue } from "../sessions/mod.ts";
+export type {
+  EnvelopeFrame,
+  KeysFrame,
+  OneTimePrekey,
+  PublishKeysFrame,
+  RecipientKind,
+  SignedBundle,
+} from "../protocol/mod.ts";
