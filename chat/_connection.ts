@@ -21,7 +21,8 @@ import { ChatError } from "./errors.ts";
 import type { EngineCore } from "./_core.ts";
 import { closedError, errorMessage } from "./_emitter.ts";
 import type { ChatClientOptions } from "./_options.ts";
-import { connectTransport, type Transport } from "./transport.ts";
+import { connectTransport } from "./transport.ts";
+import { type AckingTransport, withDeferredAcks } from "./_ack_sender.ts";
 import { Waiters } from "./_waiters.ts";
 
 /** How long a connection may take from connect to READY before it is dropped and retried. */
@@ -41,7 +42,8 @@ const FATAL_CODES = new Set([
 
 /** One transport to the relay, from connect to close. */
 export interface Connection {
-  transport: Transport;
+  /** The transport, with delivery ACKs deferred to ride behind the next frame. */
+  transport: AckingTransport;
   generation: number;
   requestedNick: string;
   ready: boolean;
@@ -258,7 +260,7 @@ export class RelayLink {
     const generation = ++this.#generation;
     const slot: { connection?: Connection } = {};
     const open = this.#options.connectTransport ?? connectTransport;
-    const transport = await open(this.#options.server, {
+    const raw = await open(this.#options.server, {
       onFrame: (frame) => {
         if (slot.connection !== undefined) this.#onFrame(slot.connection, frame);
       },
@@ -268,9 +270,10 @@ export class RelayLink {
       maxFrameSize: MAX_FRAME_BYTES_LIMIT,
     });
     if (this.#closed) {
-      transport.close();
+      raw.close();
       return;
     }
+    const transport = withDeferredAcks(raw);
     const requestedNick = this.#host.requestedNick();
     const connection: Connection = {
       transport,

@@ -7,7 +7,7 @@
  */
 
 import { toHex } from "../crypto/mod.ts";
-import { encodeFrame, type EnvelopeFrame } from "../protocol/mod.ts";
+import type { EnvelopeFrame } from "../protocol/mod.ts";
 import { type Received, SessionError } from "../sessions/mod.ts";
 import type { EngineCore } from "./_core.ts";
 import type { Connection } from "./_connection.ts";
@@ -120,7 +120,7 @@ export class Delivery {
       connection.handled += handled.get(connection.generation) ?? 0;
       if (connection.handled > connection.acked && connection.ready) {
         connection.acked = connection.handled;
-        connection.transport.send(encodeFrame({ type: "ack", count: connection.handled }));
+        connection.transport.ack(connection.handled);
       }
     }
   }

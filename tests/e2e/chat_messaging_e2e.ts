@@ -88,6 +88,8 @@ Deno.test("ChatClient delivers a room message to every member, encrypted once", 
 
     // A second room: join notices and a message only its members get.
     await bob.client.join("side");
+    // join() does not wait for the relay: let bob's JOIN land first, or carol's may overtake it.
+    await bob.waitFor("join", (j) => j.nick === "bob" && j.room === "side");
     await carol.client.join("side");
     await bob.waitFor("join", (j) => j.nick === "carol" && j.room === "side");
     await bob.client.sendRoom("side talk");
