@@ -81,13 +81,15 @@ export function connectWebSocketTransport(
     };
     socket.onmessage = (event: MessageEvent) => {
       if (closed) return;
+      // The web API only lets a script close with 1000 or 3000-4999, so 1003/1009 are not
+      // available here: 1000 with a reason.
       if (!(event.data instanceof ArrayBuffer)) {
-        socket.close(1003);
+        socket.close(1000, "text message");
         finish("the relay sent a text WebSocket message");
         return;
       }
       if (event.data.byteLength > options.maxFrameSize) {
-        socket.close(1009);
+        socket.close(1000, "message too big");
         finish(`the relay sent a frame over ${options.maxFrameSize} bytes`);
         return;
       }
