@@ -6,9 +6,10 @@
  * - `tls://host:port` or `tcp+tls://host:port`: the same framing inside TLS.
  * - `ws://host:port/path`, `wss://...`: one binary WebSocket message per frame.
  *
- * The TCP/TLS half uses Deno APIs and lives in `_tcp_transport.ts`; the WebSocket half uses only
- * the web-standard `WebSocket` and lives in `_websocket_transport.ts`, so a browser build can
- * import that file alone.
+ * The TCP/TLS half uses Deno APIs and lives in `_tcp_transport.ts`. WebSocket has two halves: in
+ * Deno, `_ws_deno_transport.ts` on the `ws` package (Deno's own `WebSocket` client stalls about 40
+ * ms on many messages: see that file); elsewhere `_websocket_transport.ts`, on the web-standard
+ * `WebSocket` only, so a browser build can import that file alone.
  *
  * @module
  */
@@ -129,6 +130,15 @@ export async function connectTransport(
   const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
   try {
+    if ((scheme === "ws" || scheme === "wss") && isDeno()) {
+      // Loaded only here: `tcp://` clients do not pay for it, and a browser never loads it.
+      const { connectDenoWebSocketTransport } = await import("./_ws_deno_transport.ts");
+      return await connectDenoWebSocketTransport(url, handlers, {
+        maxFrameSize,
+        timeoutMs,
+        ...(options.caCerts === undefined ? {} : { caCerts: options.caCerts }),
+      });
+    }
     if (scheme === "ws" || scheme === "wss") {
       const client = scheme === "wss" && options.caCerts !== undefined
         ? createHttpClient(options.caCerts)
@@ -154,6 +164,11 @@ export async function connectTransport(
       cause: error,
     });
   }
+}
+
+/** Whether this runs in Deno (the `ws` package transport) rather than a browser. */
+function isDeno(): boolean {
+  return typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
 }
 
 /** A Deno HTTP client trusting `caCerts`, for `wss://` (undefined outside Deno). */
