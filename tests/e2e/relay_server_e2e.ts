@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { sign } from "../../crypto/ed25519.ts";
 import { identityDhSignedMessage, signedPrekeySignedMessage } from "../../protocol/mod.ts";
 import { HELP } from "../../server.ts";
-import { loggedIn, relayTest, sleep, startServer, TestClient } from "./_relay_harness.ts";
+import {
+  loggedIn,
+  relayTest,
+  type ServerProcess,
+  sleep,
+  startServer,
+  TestClient,
+} from "./_relay_harness.ts";
 
 const SERVER = new URL("../../server.ts", import.meta.url).pathname;
 
@@ -156,13 +163,18 @@ relayTest("server.ts --store without write permission fails with a clear error",
   assert.match(r.stderr, /hush: hint: --store needs --allow-read --allow-write/);
 });
 
+/** A temporary directory and a `server.ts --store` in it, with only the permissions it needs. */
+async function tempStore(): Promise<{ dir: string; start: () => Promise<ServerProcess> }> {
+  const dir = await Deno.makeTempDir();
+  const perms = ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
+  return { dir, start: () => startServer(["--store", `${dir}/relay.sqlite`], perms) };
+}
+
 relayTest(
   "a restart with --store loses nothing: bindings, rooms, keys, queued and unacked envelopes",
   async () => {
-    const dir = await Deno.makeTempDir();
-    const store = `${dir}/relay.sqlite`;
-    const perms = ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
-    let server = await startServer(["--store", store], perms);
+    const { dir, start } = await tempStore();
+    let server = await start();
     const alice = await loggedIn(server.tcp, "alice");
     const bob = await loggedIn(server.ws, "bob");
     const carol = await loggedIn(server.tcp, "carol");
@@ -197,7 +209,7 @@ relayTest(
     } finally {
       assert.equal((await server.stop("SIGTERM")).code, 0);
     }
-    server = await startServer(["--store", store], perms);
+    server = await start();
     try {
       const bob2 = await loggedIn(server.tcp, "bob", { identity: bob.identity });
       assert.equal(bob2.nick, "bob");
@@ -226,7 +238,7 @@ relayTest(
       assert.equal((await server.stop("SIGTERM")).code, 0);
     }
     // Acked envelopes are gone for good after a third start.
-    server = await startServer(["--store", store], perms);
+    server = await start();
     try {
       const bob3 = await loggedIn(server.tcp, "bob", { identity: bob.identity });
       const ready = bob3.frames.find((f) => f.type === "ready");
@@ -242,10 +254,8 @@ relayTest(
 relayTest(
   "a relay with --store killed outright (SIGKILL) loses nothing it accepted, live or queued",
   async () => {
-    const dir = await Deno.makeTempDir();
-    const store = `${dir}/relay.sqlite`;
-    const perms = ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
-    let server = await startServer(["--store", store], perms);
+    const { dir, start } = await tempStore();
+    let server = await start();
     const alice = await loggedIn(server.tcp, "alice");
     const bob = await loggedIn(server.tcp, "bob");
     const carol = await loggedIn(server.ws, "carol");
@@ -260,7 +270,7 @@ relayTest(
     } finally {
       assert.equal((await server.stop("SIGKILL")).signal, "SIGKILL");
     }
-    server = await startServer(["--store", store], perms);
+    server = await start();
     try {
       const carol2 = await loggedIn(server.tcp, "carol", { identity: carol.identity });
       await carol2.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
