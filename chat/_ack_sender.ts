@@ -1,10 +1,9 @@
 /**
- * Deferred, cumulative delivery ACKs. A client's ACK is a small frame the relay does not answer;
- * sent alone right before the client's next frame, it makes that frame wait for the relay's
- * delayed TCP acknowledgement (about 40 ms) wherever Nagle's algorithm is on, as in Deno's
- * `WebSocket` client. So an ACK is held for up to {@linkcode ACK_DELAY_MS} and leaves right after
- * the next frame sent in the meantime, at once when {@linkcode ACK_EVERY} deliveries are waiting,
- * or when the transport closes (PROTOCOL.md §6). Private to the engine.
+ * Held, cumulative delivery ACKs. The relay keeps an envelope until an ACK covers it; one ACK per
+ * delivery would cost the relay a frame (a WebSocket message) per delivery. So an ACK for handled
+ * deliveries is held for up to {@linkcode ACK_DELAY_MS}, and leaves at once when
+ * {@linkcode ACK_EVERY} deliveries are waiting or the transport closes (PROTOCOL.md §6). Private
+ * to the engine.
  *
  * @module
  */
@@ -18,7 +17,7 @@ export const ACK_DELAY_MS = 50;
 /** Deliveries handled but not acknowledged at which an ACK leaves at once. */
 export const ACK_EVERY = 64;
 
-/** A transport whose ACK frames are deferred and ride behind the next frame. */
+/** A transport whose ACK frames are held and cumulative. */
 export interface AckingTransport extends Transport {
   /**
    * Records that the first `count` DELIVERs of this connection are handled and stored; the ACK
@@ -28,13 +27,13 @@ export interface AckingTransport extends Transport {
 }
 
 /**
- * Wraps a transport so that ACKs are deferred (see the module documentation).
+ * Wraps a transport so that ACKs are held (see the module documentation).
  *
  * @param transport The connected transport.
  * @param delayMs How long an ACK may wait (tests pass a shorter or longer one).
  * @returns The same transport with {@linkcode AckingTransport.ack}.
  */
-export function withDeferredAcks(
+export function withHeldAcks(
   transport: Transport,
   delayMs: number = ACK_DELAY_MS,
 ): AckingTransport {
@@ -54,7 +53,6 @@ export function withDeferredAcks(
     },
     send(frame: Uint8Array): void {
       transport.send(frame);
-      flush();
     },
     ack(count: number): void {
       if (count <= pending) return;

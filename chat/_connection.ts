@@ -22,7 +22,7 @@ import type { EngineCore } from "./_core.ts";
 import { closedError, errorMessage } from "./_emitter.ts";
 import type { ChatClientOptions } from "./_options.ts";
 import { connectTransport } from "./transport.ts";
-import { type AckingTransport, withDeferredAcks } from "./_ack_sender.ts";
+import { type AckingTransport, withHeldAcks } from "./_ack_sender.ts";
 import { Waiters } from "./_waiters.ts";
 
 /** How long a connection may take from connect to READY before it is dropped and retried. */
@@ -42,7 +42,7 @@ const FATAL_CODES = new Set([
 
 /** One transport to the relay, from connect to close. */
 export interface Connection {
-  /** The transport, with delivery ACKs deferred to ride behind the next frame. */
+  /** The transport, with delivery ACKs held and cumulative. */
   transport: AckingTransport;
   generation: number;
   requestedNick: string;
@@ -273,7 +273,7 @@ export class RelayLink {
       raw.close();
       return;
     }
-    const transport = withDeferredAcks(raw);
+    const transport = withHeldAcks(raw);
     const requestedNick = this.#host.requestedNick();
     const connection: Connection = {
       transport,

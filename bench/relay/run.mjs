@@ -30,7 +30,8 @@ const USAGE = `usage: node bench/relay/run.mjs [options] [bench.mjs flags...]
   --wait-quiet=S      first wait (at most S s) until the CPUs are >= 85% idle over 2 s: other
                       processes on the machine skew every figure
   --lazy-ack          also run hush-tcp-lazyack / hush-ws-lazyack: the same relay, clients that ACK
-                      every 64 DELIVERs or 10 ms after the first unacked one (not once per tick)
+                      as the Hush client does (chat/_ack_sender.ts): at 64 unacked DELIVERs or 50 ms
+                      after the first, not once per tick
   --no-aims           do not print the issue 3 aims check after the table
   --help              this text, then the harness's own flags
 Every other flag goes to the harness's bench.mjs. Defaults added here:
@@ -99,7 +100,7 @@ for (const [name, spec] of Object.entries(specs)) {
     });
   relaysLib.RELAYS[name] = { ...spec, adapter: make(null) };
   if (lazyAck) {
-    relaysLib.RELAYS[`${name}-lazyack`] = { ...spec, adapter: make({ every: 64, delayMs: 10 }) };
+    relaysLib.RELAYS[`${name}-lazyack`] = { ...spec, adapter: make({ every: 64, delayMs: 50 }) };
   }
 }
 
