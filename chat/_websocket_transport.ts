@@ -11,13 +11,6 @@ import type { Transport, TransportHandlers } from "./transport.ts";
 export interface WebSocketTransportOptions {
   maxFrameSize: number;
   timeoutMs: number;
-  /**
-   * Second argument of the `WebSocket` constructor, when the runtime takes one (Deno:
-   * `{ client }` with a `Deno.HttpClient` trusting extra CA certificates).
-   */
-  init?: unknown;
-  /** Called once when the socket is gone (releases what `init` holds). */
-  onFinish?: () => void;
 }
 
 /**
@@ -35,12 +28,7 @@ export function connectWebSocketTransport(
   options: WebSocketTransportOptions,
 ): Promise<Transport> {
   return new Promise((resolve, reject) => {
-    const socket = options.init === undefined
-      ? new WebSocket(url)
-      : new (WebSocket as unknown as new (url: string, init: unknown) => WebSocket)(
-        url,
-        options.init,
-      );
+    const socket = new WebSocket(url);
     socket.binaryType = "arraybuffer";
     let open = false;
     let closed = false;
@@ -54,7 +42,6 @@ export function connectWebSocketTransport(
       if (closed) return;
       closed = true;
       clearTimeout(timer);
-      options.onFinish?.();
       if (open) handlers.onClose(reason);
       else reject(new Error(reason));
     };

@@ -140,14 +140,8 @@ export async function connectTransport(
       });
     }
     if (scheme === "ws" || scheme === "wss") {
-      const client = scheme === "wss" && options.caCerts !== undefined
-        ? createHttpClient(options.caCerts)
-        : undefined;
-      return await connectWebSocketTransport(url, handlers, {
-        maxFrameSize,
-        timeoutMs,
-        ...(client === undefined ? {} : { init: { client }, onFinish: () => client.close() }),
-      });
+      // A browser: it trusts its own certificate store, so `caCerts` does not apply.
+      return await connectWebSocketTransport(url, handlers, { maxFrameSize, timeoutMs });
     }
     return await connectTcpTransport(url, handlers, {
       hostname,
@@ -169,10 +163,4 @@ export async function connectTransport(
 /** Whether this runs in Deno (the `ws` package transport) rather than a browser. */
 function isDeno(): boolean {
   return typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
-}
-
-/** A Deno HTTP client trusting `caCerts`, for `wss://` (undefined outside Deno). */
-function createHttpClient(caCerts: string[]): { close(): void } | undefined {
-  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
-  return deno?.createHttpClient?.({ caCerts });
 }
