@@ -42,13 +42,26 @@ export interface DeliveryHost extends EngineCore {
   senderKeyWaitMs: number | undefined;
 }
 
+/** One received DELIVER: its connection generation and its number on that connection. */
+interface Delivered {
+  frame: EnvelopeFrame;
+  generation: number;
+  seq: number;
+}
+
 /** The inbox of one engine. */
 export class Delivery {
   #host: DeliveryHost;
-  #inbox: { frame: DeliverFrame; generation: number }[] = [];
+  #inbox: Delivered[] = [];
   #processing = false;
-  #pendingRoom: { frame: EnvelopeFrame; generation: number; since: number }[] = [];
+  #pendingRoom: (Delivered & { since: number })[] = [];
   #pendingTimer: ReturnType<typeof setInterval> | undefined;
+  /**
+   * Numbers (on the current connection) of held room messages: an ACK never covers them, so a
+   * crash while one waits for its sender key loses nothing (the relay delivers it again).
+   */
+  #heldSeqs = new Set<number>();
+  #heldGeneration = 0;
 
   constructor(host: DeliveryHost) {
     this.#host = host;
@@ -62,7 +75,7 @@ export class Delivery {
   /** Takes a DELIVER from `connection` and handles it (in order, in batches). */
   receive(connection: Connection, frame: DeliverFrame, size: number): void {
     connection.delivered++;
-    this.#inbox.push({ frame, generation: connection.generation });
+    this.#inbox.push({ frame, generation: connection.generation, seq: connection.delivered });
     if (this.#host.wire()) this.#host.emitter.wire("in", frame, size);
     this.#processInbox();
   }
@@ -83,7 +96,7 @@ export class Delivery {
         const handled = new Map<number, number>();
         for (const item of batch) {
           try {
-            this.#openEnvelope(item.frame, item.generation, events);
+            this.#openEnvelope(item, events);
           } catch (error) {
             this.#host.seen.add(toHex(item.frame.id));
             events.push(decryptErrorEvent(error, item.frame.from, ""));
@@ -116,21 +129,31 @@ export class Delivery {
   #acknowledge(saved: boolean, handled: Map<number, number>): void {
     const connection = this.#host.connection();
     if (!saved && connection !== undefined) connection.ackBlocked = true;
-    if (connection !== undefined && !connection.ackBlocked) {
-      connection.handled += handled.get(connection.generation) ?? 0;
-      if (connection.handled > connection.acked && connection.ready) {
-        connection.acked = connection.handled;
-        connection.transport.ack(connection.handled);
-      }
+    if (connection !== undefined) connection.handled += handled.get(connection.generation) ?? 0;
+    this.#ackHandled();
+  }
+
+  /** ACKs what is handled on the current connection, up to the first held room message. */
+  #ackHandled(): void {
+    const connection = this.#host.connection();
+    if (connection === undefined || connection.ackBlocked || !connection.ready) return;
+    let upTo = connection.handled;
+    if (this.#heldGeneration === connection.generation) {
+      for (const seq of this.#heldSeqs) upTo = Math.min(upTo, seq - 1);
+    }
+    if (upTo > connection.acked) {
+      connection.acked = upTo;
+      connection.transport.ack(upTo);
     }
   }
 
-  #openEnvelope(
-    frame: EnvelopeFrame,
-    generation: number,
-    events: ChatEvent[],
-    retry = false,
-  ): void {
+  /** A held room message is settled (opened, failed or given up): later ones may be acked. */
+  #release(item: Delivered): void {
+    if (item.generation === this.#heldGeneration) this.#heldSeqs.delete(item.seq);
+  }
+
+  #openEnvelope(item: Delivered, events: ChatEvent[], retry = false): void {
+    const frame = item.frame;
     const id = toHex(frame.id);
     const seen = this.#host.seen;
     if (seen.has(id)) {
@@ -170,7 +193,7 @@ export class Delivery {
       events.push(pairwiseEvent(got, { id, nick: this.#host.nick(), now: this.#host.now() }));
     } catch (error) {
       if (error instanceof SessionError && error.code === "NO_SENDER_KEY" && !retry) {
-        this.#hold(frame, generation, events);
+        this.#hold(item, events);
         return;
       }
       if (error instanceof SessionError && error.code === "DUPLICATE_MESSAGE") {
@@ -186,12 +209,25 @@ export class Delivery {
     }
   }
 
-  /** The distribution may still be on its way: keep the body, retry when a key arrives. */
-  #hold(frame: EnvelopeFrame, generation: number, events: ChatEvent[]): void {
-    this.#pendingRoom.push({ frame, generation, since: this.#host.now() });
+  /**
+   * The distribution may still be on its way: keep the body, retry when a key arrives. Not acked
+   * meanwhile (an ACK stops before the first held message); a copy delivered again replaces the old one.
+   */
+  #hold(item: Delivered, events: ChatEvent[]): void {
+    const id = toHex(item.frame.id);
+    this.#pendingRoom = this.#pendingRoom.filter((p) => toHex(p.frame.id) !== id);
+    this.#pendingRoom.push({ ...item, since: this.#host.now() });
+    if (this.#heldGeneration !== item.generation) {
+      this.#heldGeneration = item.generation;
+      this.#heldSeqs.clear();
+    }
+    this.#heldSeqs.add(item.seq);
     if (this.#pendingRoom.length > MAX_PENDING_ROOM) {
       const dropped = this.#pendingRoom.shift();
-      if (dropped !== undefined) events.push(noSenderKeyEvent(dropped.frame));
+      if (dropped !== undefined) {
+        this.#release(dropped);
+        events.push(noSenderKeyEvent(dropped.frame));
+      }
     }
     this.#pendingTimer ??= setInterval(
       () => this.#expirePending(),
@@ -205,7 +241,11 @@ export class Delivery {
     const expired = this.#pendingRoom.filter((item) => item.since <= limit);
     this.#pendingRoom = this.#pendingRoom.filter((item) => item.since > limit);
     if (this.#pendingRoom.length === 0) this.stop();
-    for (const item of expired) this.#host.emitter.emit(noSenderKeyEvent(item.frame));
+    for (const item of expired) {
+      this.#release(item);
+      this.#host.emitter.emit(noSenderKeyEvent(item.frame));
+    }
+    if (expired.length > 0) this.#ackHandled();
   }
 
   #retryPendingRoom(events: ChatEvent[]): void {
@@ -213,11 +253,13 @@ export class Delivery {
     this.#pendingRoom = [];
     for (const item of pending) {
       try {
-        this.#openEnvelope(item.frame, item.generation, events, true);
+        this.#openEnvelope(item, events, true);
+        this.#release(item);
       } catch (error) {
         if (error instanceof SessionError && error.code === "NO_SENDER_KEY") {
           this.#pendingRoom.push(item);
         } else {
+          this.#release(item);
           this.#host.seen.add(toHex(item.frame.id));
           events.push(decryptErrorEvent(error, item.frame.from, item.frame.to));
         }

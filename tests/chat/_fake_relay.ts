@@ -104,6 +104,12 @@ export class FakeRelay {
     return this.#bundles.get(nick)?.keys.oneTimePrekeys.length ?? 0;
   }
 
+  /** DELIVERs sent on a nick's open connection so far, and how many of them it acknowledged. */
+  deliveries(nick: string): { delivered: number; acked: number } {
+    const peer = this.#peers.find((p) => p.open && p.nick === nick);
+    return { delivered: peer?.delivered ?? 0, acked: peer?.acked ?? 0 };
+  }
+
   /** Closes every connection, as a relay crash would. */
   dropAll(): void {
     for (const peer of [...this.#peers]) this.#drop(peer, "connection reset");

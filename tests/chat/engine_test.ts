@@ -3,9 +3,16 @@ import { type ChatClient, createChatClient } from "../../chat/engine.ts";
 import type { ChatEvent } from "../../chat/events.ts";
 import { MemoryHome } from "../../chat/home.ts";
 import { ChatError } from "../../chat/errors.ts";
+import { ACK_DELAY_MS } from "../../chat/_ack_sender.ts";
+import type { ChatClientOptions } from "../../chat/_options.ts";
 import { FakeRelay } from "./_fake_relay.ts";
 
-async function client(relay: FakeRelay, nick: string, home = new MemoryHome()) {
+async function client(
+  relay: FakeRelay,
+  nick: string,
+  home = new MemoryHome(),
+  extra: Partial<ChatClientOptions> = {},
+) {
   const events: ChatEvent[] = [];
   const engine = await createChatClient({
     server: "tcp://fake:1",
@@ -17,6 +24,7 @@ async function client(relay: FakeRelay, nick: string, home = new MemoryHome()) {
     requestTimeoutMs: 1000,
     senderKeyWaitMs: 100,
     handshakeTimeoutMs: 100,
+    ...extra,
   });
   engine.on((event) => events.push(event));
   return { engine, events, home };
@@ -127,19 +135,28 @@ Deno.test("ChatClient acknowledges deliveries only after they are handled, cumul
 Deno.test("ChatClient opens a room message that arrived before its sender key once the key arrives", async () => {
   const relay = new FakeRelay();
   const alice = await client(relay, "alice");
-  const bob = await client(relay, "bob");
+  const bob = await client(relay, "bob", new MemoryHome(), { senderKeyWaitMs: 5_000 });
   try {
     await alice.engine.connect();
     await bob.engine.connect();
     await until(() => alice.events.some((e) => e.type === "join" && e.nick === "bob"), "join");
     // Hold alice's pairwise envelope (the sender key) so the room message overtakes it.
     relay.route = (_to, envelope) => envelope.toKind === "nick" ? "hold" : "deliver";
+    const before = relay.deliveries("bob").delivered;
     await alice.engine.sendRoom("overtaken");
-    await until(() => relay.acks.length > 0, "bob handled the room message");
+    await until(() => relay.deliveries("bob").delivered > before, "the room message reached bob");
+    // Bob holds it, unshown and unacknowledged: after a crash the relay would deliver it again.
+    await new Promise((resolve) => setTimeout(resolve, 4 * ACK_DELAY_MS)); // an ACK would be out
     assert.deepEqual(texts(bob.events), []);
+    const held = relay.deliveries("bob");
+    assert.ok(held.acked < held.delivered, "no ACK covers the held message");
     relay.releaseHeld();
     await until(() => texts(bob.events).length === 1, "shown after the key");
     assert.deepEqual(texts(bob.events), ["overtaken"]);
+    await until(() => {
+      const now = relay.deliveries("bob");
+      return now.acked === now.delivered;
+    }, "then acked");
     assert.equal(bob.events.some((e) => e.type === "error"), false);
   } finally {
     await closeAll(alice.engine, bob.engine);
