@@ -42,6 +42,10 @@ export interface Peer {
 
 let nextId = 1;
 
+/** Shared by every connection with nothing in flight (most of them): replaced before a push. */
+const NO_FRAMES: Uint8Array[] = [];
+const NO_IDS: number[] = [];
+
 /** The relay's record of one connection. */
 export class Connection {
   /** Small integer id for the log. */
@@ -65,8 +69,8 @@ export class Connection {
   delivered = 0;
   acked = 0;
   /** Unacked DELIVER frames from index `head` on, with their store ids (0: never stored). */
-  inflight: Uint8Array[] = [];
-  inflightIds: number[] = [];
+  inflight: Uint8Array[] = NO_FRAMES;
+  inflightIds: number[] = NO_IDS;
   head = 0;
   /** Whether queued envelopes are still being sent; highest store id sent. */
   draining = false;
@@ -91,6 +95,10 @@ export class Connection {
 
   /** Records a DELIVER and hands it to the transport. */
   deliver(frame: Uint8Array, storeId: number): void {
+    if (this.inflight === NO_FRAMES) {
+      this.inflight = [];
+      this.inflightIds = [];
+    }
     this.inflight.push(frame);
     this.inflightIds.push(storeId);
     this.delivered++;
@@ -112,8 +120,8 @@ export class Connection {
     this.head = end;
     this.acked += n;
     if (this.head === this.inflight.length) {
-      this.inflight = [];
-      this.inflightIds = [];
+      this.inflight = NO_FRAMES;
+      this.inflightIds = NO_IDS;
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.inflight.length) {
       this.inflight = this.inflight.slice(this.head);
@@ -129,8 +137,8 @@ export class Connection {
       frames: this.inflight.slice(this.head),
       ids: this.inflightIds.slice(this.head),
     };
-    this.inflight = [];
-    this.inflightIds = [];
+    this.inflight = NO_FRAMES;
+    this.inflightIds = NO_IDS;
     this.head = 0;
     return out;
   }

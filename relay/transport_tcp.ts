@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Connection, Peer } from "./connection.ts";
+import { type Connection, type Peer, State } from "./connection.ts";
 
 /** What a transport calls on the relay. */
 export interface PeerHost {
@@ -21,7 +21,15 @@ export interface PeerHost {
   readonly maxFrameBytes: number;
 }
 
+/** Read buffer for the handshake (HELLO, AUTH). */
 const INITIAL_READ_BYTES = 512;
+/**
+ * Read buffer of an authenticated connection with nothing left in its handshake buffer: most
+ * connections sit idle, and the first bigger frame moves them to BUSY_READ_BYTES anyway.
+ */
+const IDLE_READ_BYTES = 128;
+/** Shared by every idle peer (nothing to write): replaced before a push. */
+const NOTHING: Uint8Array[] = [];
 const BUSY_READ_BYTES = 64 * 1024;
 const CLOSE_GRACE_MS = 2000;
 
@@ -33,7 +41,7 @@ export class TcpPeer implements Peer {
   #conn: Deno.Conn;
   #host: PeerHost;
   connection!: Connection;
-  #pending: Uint8Array[] = [];
+  #pending: Uint8Array[] = NOTHING;
   #pendingBytes = 0;
   #inWrite = 0;
   #writing = false;
@@ -62,6 +70,7 @@ export class TcpPeer implements Peer {
 
   send(frame: Uint8Array): void {
     if (this.#closed || this.#closing) return;
+    if (this.#pending === NOTHING) this.#pending = [];
     this.#pending.push(frame);
     this.#pendingBytes += frame.length + 4;
     this.#host.scheduleFlush(this.connection);
@@ -69,6 +78,7 @@ export class TcpPeer implements Peer {
 
   queue(frame: Uint8Array): void {
     if (this.#closed || this.#closing) return;
+    if (this.#pending === NOTHING) this.#pending = [];
     this.#pending.push(frame);
     this.#pendingBytes += frame.length + 4;
   }
@@ -90,7 +100,7 @@ export class TcpPeer implements Peer {
       out.set(f, o + 4);
       o += 4 + n;
     }
-    this.#pending = [];
+    this.#pending = NOTHING;
     this.#pendingBytes = 0;
     this.#writing = true;
     this.#inWrite = out.length;
@@ -124,7 +134,7 @@ export class TcpPeer implements Peer {
   #shut(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pending = [];
+    this.#pending = NOTHING;
     this.#pendingBytes = 0;
     try {
       this.#conn.close();
@@ -159,7 +169,8 @@ export class TcpPeer implements Peer {
           end -= start;
           start = 0;
         }
-        const n = await this.#conn.read(buf.subarray(end));
+        // Idle (the usual case): read into `buf` itself, no view object kept alive while waiting.
+        const n = await this.#conn.read(end === 0 ? buf : buf.subarray(end));
         if (n === null) break;
         end += n;
         const now = performance.now();
@@ -185,6 +196,9 @@ export class TcpPeer implements Peer {
         if (!pinned && start === end) {
           start = 0;
           end = 0;
+          if (buf.length === INITIAL_READ_BYTES && conn.state === State.READY) {
+            buf = new Uint8Array(IDLE_READ_BYTES);
+          }
         }
       }
     } catch {
