@@ -27,6 +27,7 @@ export async function createEngine(options: EngineOptions): Promise<EngineHandle
   };
   if (options.token !== undefined) clientOptions.token = options.token;
   if (options.caCerts !== undefined) clientOptions.caCerts = options.caCerts;
+  if (options.refuseInsecure === true) clientOptions.refuseInsecure = true;
   const client = await createChatClient(clientOptions);
   return {
     engine: client,

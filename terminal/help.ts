@@ -38,6 +38,7 @@ Options:
                      or caesar (a teaching toy: INSECURE, every message is flagged)
   --token TOKEN      access token, when the relay requires one
   --ca FILE          trust this PEM certificate for wss:// and tls:// (self-signed relays)
+  --refuse-insecure  refuse (do not show) messages sent under an insecure cipher (caesar)
   --json             scripts and bots: read commands from stdin, write one JSON event
                      per line to stdout (see docs/CLIENT.md)
   -h, --help         show this help and exit

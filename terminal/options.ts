@@ -33,6 +33,8 @@ export interface ClientOptions {
   ca?: string;
   /** JSON mode: commands on stdin, one JSON event per line on stdout. */
   json: boolean;
+  /** Refuse messages under an insecure cipher suite (Caesar) instead of showing them flagged. */
+  refuseInsecure: boolean;
 }
 
 const SERVER_SCHEMES = ["ws:", "wss:", "tcp:", "tls:", "tcp+tls:"];
@@ -127,6 +129,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
         token: { type: "string" },
         ca: { type: "string" },
         json: { type: "boolean" },
+        "refuse-insecure": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -158,6 +161,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
     room: DEFAULT_ROOM,
     cipher: values.cipher ?? "aes-256-gcm",
     json: values.json ?? false,
+    refuseInsecure: values["refuse-insecure"] ?? false,
   };
   if (command === "help") return options;
 

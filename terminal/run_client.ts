@@ -34,6 +34,8 @@ export interface EngineOptions {
   token?: string;
   /** PEM certificates to trust for `wss://` and `tls://`. */
   caCerts?: string[];
+  /** Refuse messages under an insecure cipher suite. */
+  refuseInsecure?: boolean;
 }
 
 /** A started engine and the way to hear its events. */
@@ -134,6 +136,7 @@ export async function runClient(
   };
   if (options.token !== undefined) engineOptions.token = options.token;
   if (options.ca !== undefined) engineOptions.caCerts = [await readCa(options.ca)];
+  if (options.refuseInsecure) engineOptions.refuseInsecure = true;
   const handle = await context.createEngine(engineOptions);
 
   if (options.json) {

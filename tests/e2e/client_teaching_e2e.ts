@@ -23,6 +23,25 @@ Deno.test("client --json: Caesar conversations are flagged insecure on both side
   });
 });
 
+Deno.test("client --json --refuse-insecure: a Caesar message is refused, not shown", async () => {
+  await withWorld(async (world) => {
+    const alice = await world.client("alice", { cipher: "caesar" });
+    const bob = await world.client("bob", { args: ["--refuse-insecure"] });
+    await alice.send("@bob Attack at dawn");
+    const error = await bob.waitForType("error", (e) => e.code === "INSECURE_SUITE_REFUSED", wait);
+    assert.match(error.message, /caesar/i);
+    await alice.send("/cipher aes-256-gcm");
+    await alice.waitForType("cipher", (e) => e.cipher === "aes-256-gcm", wait);
+    await alice.send("@bob Now properly sealed");
+    const sealed = await bob.waitForType("message", (e) => e.text === "Now properly sealed", wait);
+    assert.equal(sealed.insecure, false);
+    assert.equal(
+      bob.events.some((e) => e.type === "message" && e.text === "Attack at dawn"),
+      false,
+    );
+  });
+});
+
 Deno.test("client --json: /wire shows what the relay sees, ciphertext and never the plaintext", async () => {
   await withWorld(async (world) => {
     const alice = await world.client("alice");

@@ -22,6 +22,7 @@ Deno.test("parseClientArgs() gives the defaults for no arguments", () => {
     room: DEFAULT_ROOM,
     cipher: "aes-256-gcm",
     json: false,
+    refuseInsecure: false,
   });
 });
 
@@ -42,6 +43,7 @@ Deno.test("parseClientArgs() reads every flag", () => {
     "--ca",
     "relay.pem",
     "--json",
+    "--refuse-insecure",
   ]);
   assert.deepEqual(options, {
     command: "chat",
@@ -53,6 +55,7 @@ Deno.test("parseClientArgs() reads every flag", () => {
     token: "s3cret",
     ca: "relay.pem",
     json: true,
+    refuseInsecure: true,
   });
 });
 
