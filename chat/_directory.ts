@@ -119,8 +119,8 @@ export class Directory {
    * Once per connection, before the first private message to a peer we already have a session
    * with, asks the key directory for the peer's identity key: a peer who reinstalled (new key,
    * same nick) would otherwise get messages for a session it no longer has. A different key is
-   * recorded as a pending change, which blocks the send (`IDENTITY_CHANGED`). Costs the peer one
-   * one-time prekey (the relay hands one out with every answer); they are topped up.
+   * recorded as a pending change, which blocks the send (`IDENTITY_CHANGED`). Asks with
+   * FETCH_IDENTITY, which takes none of the peer's one-time prekeys.
    */
   async checkPeerKey(nick: string): Promise<void> {
     const hush = this.#host.hush();
@@ -129,7 +129,7 @@ export class Directory {
     }
     let keys: KeysFrame;
     try {
-      keys = await this.#fetchKeys(nick);
+      keys = await this.#fetchKeys(nick, "fetch-identity");
     } catch {
       return; // no answer: send on the session we have
     }
@@ -160,9 +160,13 @@ export class Directory {
     }
   }
 
-  #fetchKeys(nick: string): Promise<KeysFrame> {
+  /** Asks the key directory; KEYS answers come back in request order, whichever the frame. */
+  #fetchKeys(
+    nick: string,
+    type: "fetch-keys" | "fetch-identity" = "fetch-keys",
+  ): Promise<KeysFrame> {
     return this.#host.link.ask(this.#keyRequests, nick, {
-      send: () => this.#host.link.send({ type: "fetch-keys", nick }),
+      send: () => this.#host.link.send({ type, nick }),
       noAnswer: `No answer from the relay about "${nick}"`,
     });
   }

@@ -256,6 +256,7 @@ export function decodeFrame(bytes: Uint8Array, options: DecodeOptions = {}): Fra
       break;
     }
     case "fetch-keys":
+    case "fetch-identity":
       frame = { type: name, nick: r.name("nick", "BAD_NICK") };
       break;
     case "challenge":

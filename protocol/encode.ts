@@ -92,6 +92,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
       }
       break;
     case "fetch-keys":
+    case "fetch-identity":
       w.name(frame.nick, "nick");
       break;
     case "challenge":

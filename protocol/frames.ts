@@ -83,6 +83,8 @@ export interface FrameTypeBytes {
   readonly PUBLISH_KEYS: 0x30;
   /** FETCH_KEYS. */
   readonly FETCH_KEYS: 0x31;
+  /** FETCH_IDENTITY. */
+  readonly FETCH_IDENTITY: 0x32;
   /** CHALLENGE. */
   readonly CHALLENGE: 0x81;
   /** READY. */
@@ -130,6 +132,7 @@ export const FrameType: FrameTypeBytes = Object.freeze(
     LIST_ROOMS: 0x23,
     PUBLISH_KEYS: 0x30,
     FETCH_KEYS: 0x31,
+    FETCH_IDENTITY: 0x32,
     CHALLENGE: 0x81,
     READY: 0x82,
     RELAY_PING: 0x8e,
@@ -277,6 +280,17 @@ export interface FetchKeysFrame {
   nick: string;
 }
 
+/**
+ * Ask for a nick's identity key and bundle without taking a one-time prekey (a client checking
+ * that a peer it already has a session with still has the same identity).
+ */
+export interface FetchIdentityFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
+  type: "fetch-identity";
+  /** Nick. */
+  nick: string;
+}
+
 /** The relay's random challenge (relay to client). */
 export interface ChallengeFrame {
   /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
@@ -391,7 +405,7 @@ export interface PrekeyCountFrame {
   count: number;
 }
 
-/** The answer to FETCH_KEYS (relay to client). */
+/** The answer to FETCH_KEYS and FETCH_IDENTITY (relay to client). */
 export type KeysFrame =
   | { type: "keys"; nick: string; status: "no-such-user" }
   | { type: "keys"; nick: string; status: "no-bundle"; identityKey: Uint8Array }
@@ -434,7 +448,8 @@ export type ClientFrame =
   | ListFrame
   | ListRoomsFrame
   | PublishKeysFrame
-  | FetchKeysFrame;
+  | FetchKeysFrame
+  | FetchIdentityFrame;
 
 /** Every frame a relay may send. */
 export type RelayFrame =
@@ -473,6 +488,7 @@ export const FRAME_TYPE_BY_NAME: Readonly<Record<FrameName, number>> = Object.fr
   "list-rooms": FrameType.LIST_ROOMS,
   "publish-keys": FrameType.PUBLISH_KEYS,
   "fetch-keys": FrameType.FETCH_KEYS,
+  "fetch-identity": FrameType.FETCH_IDENTITY,
   "challenge": FrameType.CHALLENGE,
   "ready": FrameType.READY,
   "relay-ping": FrameType.RELAY_PING,

@@ -17,6 +17,7 @@ export {
   DEFAULT_ROOM,
   type EnvelopeFrame,
   type ErrorFrame,
+  type FetchIdentityFrame,
   type FetchKeysFrame,
   type Frame,
   FRAME_NAME_BY_TYPE,

@@ -529,7 +529,9 @@ export class Relay implements PeerHost, RelayHandle {
       case "publish-keys":
         return this.#onPublishKeys(c, frame);
       case "fetch-keys":
-        return this.#onFetchKeys(c, frame.nick);
+        return this.#onFetchKeys(c, frame.nick, true);
+      case "fetch-identity":
+        return this.#onFetchKeys(c, frame.nick, false);
       default:
         return this.#unexpected(c, frame);
     }
@@ -749,7 +751,8 @@ export class Relay implements PeerHost, RelayHandle {
     });
   }
 
-  #onFetchKeys(c: Connection, nick: string): void {
+  /** FETCH_KEYS (`takePrekey`) or FETCH_IDENTITY (the same KEYS, never a one-time prekey). */
+  #onFetchKeys(c: Connection, nick: string, takePrekey: boolean): void {
     const identityKey = this.#dir.ownerOf(nick);
     if (identityKey === undefined) {
       return this.#send(c, { type: "keys", nick, status: "no-such-user" });
@@ -758,7 +761,7 @@ export class Relay implements PeerHost, RelayHandle {
     if (bundle === undefined) {
       return this.#send(c, { type: "keys", nick, status: "no-bundle", identityKey });
     }
-    const oneTimePrekey = this.#store.takeOneTimePrekey(nick) ?? null;
+    const oneTimePrekey = takePrekey ? this.#store.takeOneTimePrekey(nick) ?? null : null;
     this.#send(c, { type: "keys", nick, status: "ok", identityKey, bundle, oneTimePrekey });
     const owner = this.#online.get(nick);
     if (oneTimePrekey !== null && owner !== undefined) {

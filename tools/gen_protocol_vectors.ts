@@ -113,6 +113,7 @@ const okFrames: [string, Frame][] = [
     oneTimePrekeys: [],
   }],
   ["FETCH_KEYS for bob", { type: "fetch-keys", nick: "bob" }],
+  ["FETCH_IDENTITY for bob (no one-time prekey is taken)", { type: "fetch-identity", nick: "bob" }],
   ["CHALLENGE: 32 random bytes", { type: "challenge", nonce: pattern(32, 0x10) }],
   ["READY: granted bob_1, 64 KiB frames, 30 s heartbeat, 2 queued, 5 one-time prekeys", {
     type: "ready",

@@ -104,6 +104,9 @@ export class FakeRelay {
     return this.#bundles.get(nick)?.keys.oneTimePrekeys.length ?? 0;
   }
 
+  /** FETCH_IDENTITY frames received. */
+  identityFetches = 0;
+
   /** DELIVERs sent on a nick's open connection so far, and how many of them it acknowledged. */
   deliveries(nick: string): { delivered: number; acked: number } {
     const peer = this.#peers.find((p) => p.open && p.nick === nick);
@@ -242,13 +245,17 @@ export class FakeRelay {
         this.#to(peer, { type: "prekey-count", count: keys.oneTimePrekeys.length });
         return;
       }
-      case "fetch-keys": {
+      case "fetch-keys":
+      case "fetch-identity": {
+        if (frame.type === "fetch-identity") this.identityFetches++;
         const entry = this.#bundles.get(frame.nick);
         if (entry === undefined) {
           this.#to(peer, { type: "keys", nick: frame.nick, status: "no-such-user" });
           return;
         }
-        const oneTime = entry.keys.oneTimePrekeys.shift() ?? null;
+        const oneTime = frame.type === "fetch-keys"
+          ? entry.keys.oneTimePrekeys.shift() ?? null
+          : null;
         this.#to(peer, {
           type: "keys",
           nick: frame.nick,

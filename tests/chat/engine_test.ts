@@ -202,6 +202,29 @@ Deno.test("ChatClient publishes its bundle on first connect and tops up one-time
   }
 });
 
+Deno.test("ChatClient checks a known peer's key after a reconnect without taking its one-time prekeys", async () => {
+  const relay = new FakeRelay();
+  const alice = await client(relay, "alice");
+  const bob = await client(relay, "bob");
+  try {
+    await alice.engine.connect();
+    await bob.engine.connect();
+    await until(() => relay.prekeyCount("bob") > 0, "bob published");
+    await alice.engine.sendPrivate("bob", "first");
+    await until(() => texts(bob.events).includes("first"), "first delivered");
+    const left = relay.prekeyCount("bob");
+    relay.dropAll();
+    await until(() => alice.events.filter((e) => e.type === "ready").length === 2, "reconnected");
+    await until(() => bob.events.filter((e) => e.type === "ready").length === 2, "bob too");
+    await alice.engine.sendPrivate("bob", "second");
+    await until(() => texts(bob.events).includes("second"), "second delivered");
+    assert.ok(relay.identityFetches >= 1, "the key was checked again on the new connection");
+    assert.equal(relay.prekeyCount("bob"), left, "and no one-time prekey was used for it");
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});
+
 Deno.test("ChatClient pings a silent relay, then drops the connection and reconnects", async () => {
   const relay = new FakeRelay();
   relay.heartbeatMs = 40;

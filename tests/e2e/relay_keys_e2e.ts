@@ -75,6 +75,35 @@ relayTest("key directory: publish, fetch, each one-time prekey handed out once",
   }
 });
 
+relayTest(
+  "key directory: FETCH_IDENTITY answers KEYS without taking a one-time prekey",
+  async () => {
+    const relay = await inProcessRelay();
+    try {
+      const bob = await loggedIn(relay.tcpUrl!, "bob");
+      const alice = await loggedIn(relay.wsUrl, "alice");
+      await bob.send(bundleFor(bob, 1));
+      assert.equal((await bob.next("prekey-count")).count, 1);
+      for (let i = 0; i < 3; i++) {
+        await alice.send({ type: "fetch-identity", nick: "bob" });
+        const keys = await alice.next("keys");
+        assert.ok(keys.status === "ok");
+        assert.deepEqual(keys.identityKey, bob.identity.publicKey);
+        assert.equal(keys.oneTimePrekey, null);
+      }
+      // The one-time prekey is still there for the next FETCH_KEYS.
+      await alice.send({ type: "fetch-keys", nick: "bob" });
+      const keys = await alice.next("keys");
+      assert.ok(keys.status === "ok" && keys.oneTimePrekey?.id === 1);
+      await alice.send({ type: "fetch-identity", nick: "nobody" });
+      assert.equal((await alice.next("keys")).status, "no-such-user");
+      for (const c of [bob, alice]) c.close();
+    } finally {
+      await relay.close();
+    }
+  },
+);
+
 relayTest("key directory refuses a bundle whose signature does not verify", async () => {
   const relay = await inProcessRelay();
   try {

@@ -67,7 +67,10 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
   fc.tuple(bundle, fc.boolean(), fc.array(otk, { maxLength: 100 })).map((
     [b, replaceOneTimePrekeys, oneTimePrekeys],
   ) => ({ type: "publish-keys" as const, replaceOneTimePrekeys, ...b, oneTimePrekeys })),
-  fc.record({ type: fc.constant("fetch-keys" as const), nick: name }),
+  fc.record({
+    type: fc.constantFrom("fetch-keys" as const, "fetch-identity" as const),
+    nick: name,
+  }),
   fc.record({ type: fc.constant("challenge" as const), nonce: bytes(32) }),
   fc.record({
     type: fc.constant("ready" as const),
