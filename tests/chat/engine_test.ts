@@ -30,6 +30,20 @@ async function client(
   return { engine, events, home };
 }
 
+/** Alice and Bob, both connected to `relay` (closed again if connecting fails). */
+async function connectedPair(relay: FakeRelay) {
+  const alice = await client(relay, "alice");
+  const bob = await client(relay, "bob");
+  try {
+    await alice.engine.connect();
+    await bob.engine.connect();
+  } catch (error) {
+    await closeAll(alice.engine, bob.engine);
+    throw error;
+  }
+  return { alice, bob };
+}
+
 async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
     if (check()) return;
@@ -76,11 +90,8 @@ Deno.test("ChatClient resends unacknowledged envelopes after a reconnect with th
 Deno.test("ChatClient shows a message delivered twice once and acknowledges both", async () => {
   const relay = new FakeRelay();
   relay.duplicateDeliveries = true;
-  const alice = await client(relay, "alice");
-  const bob = await client(relay, "bob");
+  const { alice, bob } = await connectedPair(relay);
   try {
-    await alice.engine.connect();
-    await bob.engine.connect();
     await alice.engine.sendPrivate("bob", "only once");
     await alice.engine.sendRoom("room once");
     await until(() => relay.acks.includes(2 + 4), "bob acknowledged everything");
@@ -116,11 +127,8 @@ Deno.test("ChatClient keeps the outbox in its home: a restarted engine sends wha
 
 Deno.test("ChatClient acknowledges deliveries only after they are handled, cumulatively", async () => {
   const relay = new FakeRelay();
-  const alice = await client(relay, "alice");
-  const bob = await client(relay, "bob");
+  const { alice, bob } = await connectedPair(relay);
   try {
-    await alice.engine.connect();
-    await bob.engine.connect();
     for (let i = 0; i < 5; i++) await alice.engine.sendPrivate("bob", `m${i}`);
     await until(() => texts(bob.events).length === 5, "five messages");
     await until(() => relay.acks.at(-1) === 5, "ack of 5");
@@ -165,11 +173,8 @@ Deno.test("ChatClient opens a room message that arrived before its sender key on
 
 Deno.test("ChatClient reports a room message whose sender key never arrives as NO_SENDER_KEY", async () => {
   const relay = new FakeRelay();
-  const alice = await client(relay, "alice");
-  const bob = await client(relay, "bob");
+  const { alice, bob } = await connectedPair(relay);
   try {
-    await alice.engine.connect();
-    await bob.engine.connect();
     await until(() => alice.events.some((e) => e.type === "join" && e.nick === "bob"), "join");
     relay.route = (_to, envelope) => envelope.toKind === "nick" ? "drop" : "deliver";
     await alice.engine.sendRoom("unreadable");
@@ -204,11 +209,8 @@ Deno.test("ChatClient publishes its bundle on first connect and tops up one-time
 
 Deno.test("ChatClient checks a known peer's key after a reconnect without taking its one-time prekeys", async () => {
   const relay = new FakeRelay();
-  const alice = await client(relay, "alice");
-  const bob = await client(relay, "bob");
+  const { alice, bob } = await connectedPair(relay);
   try {
-    await alice.engine.connect();
-    await bob.engine.connect();
     await until(() => relay.prekeyCount("bob") > 0, "bob published");
     await alice.engine.sendPrivate("bob", "first");
     await until(() => texts(bob.events).includes("first"), "first delivered");
