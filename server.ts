@@ -176,6 +176,14 @@ async function main(): Promise<number> {
 }
 
 if (import.meta.main) {
+  // A failure outside a request (e.g. the store cannot commit) ends the relay with one clear line;
+  // what was not committed was never acknowledged to a client.
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    const error = event.error;
+    console.error(`hush: error: ${error instanceof Error ? error.message : error}`);
+    Deno.exit(1);
+  });
   try {
     Deno.exit(await main());
   } catch (e) {

@@ -125,10 +125,23 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Commits the turn's transaction.
+   *
+   * @throws {RelayError} `STORE_FAILED` when SQLite cannot commit (disk full, file removed).
+   */
   commit(): void {
     if (!this.#open) return;
     this.#open = false;
-    this.#db.exec("COMMIT");
+    try {
+      this.#db.exec("COMMIT");
+    } catch (cause) {
+      throw new RelayError(
+        "STORE_FAILED",
+        `Cannot write the store: ${cause instanceof Error ? cause.message : cause}`,
+        { cause },
+      );
+    }
   }
 
   bindings(): [string, Uint8Array][] {
