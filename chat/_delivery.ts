@@ -215,8 +215,11 @@ export class Delivery {
    */
   #hold(item: Delivered, events: ChatEvent[]): void {
     const id = toHex(item.frame.id);
-    this.#pendingRoom = this.#pendingRoom.filter((p) => toHex(p.frame.id) !== id);
-    this.#pendingRoom.push({ ...item, since: this.#host.now() });
+    // A copy delivered again (after a reconnect) keeps the first copy's clock, so that repeated
+    // reconnects cannot keep a message waiting for ever.
+    const earlier = this.#pendingRoom.find((p) => toHex(p.frame.id) === id);
+    this.#pendingRoom = this.#pendingRoom.filter((p) => p !== earlier);
+    this.#pendingRoom.push({ ...item, since: earlier?.since ?? this.#host.now() });
     if (this.#heldGeneration !== item.generation) {
       this.#heldGeneration = item.generation;
       this.#heldSeqs.clear();

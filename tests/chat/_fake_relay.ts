@@ -52,6 +52,7 @@ export class FakeRelay {
   /** Decides per routed envelope: deliver it, drop it, or hold it until {@linkcode releaseHeld}. */
   route: (to: string, envelope: EnvelopeFrame) => "deliver" | "drop" | "hold" = () => "deliver";
   #held: [string, EnvelopeFrame][] = [];
+  #lastDelivered = new Map<string, Uint8Array>();
   #peers: FakePeer[] = [];
   #bundles = new Map<string, { identityKey: Uint8Array; keys: PublishKeysFrame }>();
   #rooms = new Map<string, Set<string>>([["lobby", new Set()]]);
@@ -113,6 +114,18 @@ export class FakeRelay {
     return { delivered: peer?.delivered ?? 0, acked: peer?.acked ?? 0 };
   }
 
+  /** Delivers the last envelope routed to `nick` once more (a relay repeating an unacked one). */
+  redeliverLast(nick: string): void {
+    const bytes = this.#lastDelivered.get(nick);
+    const peer = this.#peers.find((p) => p.open && p.nick === nick);
+    if (bytes === undefined || peer === undefined) return;
+    peer.delivered++;
+    const copy = bytes.slice();
+    queueMicrotask(() => {
+      if (peer.open) peer.handlers.onFrame(copy);
+    });
+  }
+
   /** Closes every connection, as a relay crash would. */
   dropAll(): void {
     for (const peer of [...this.#peers]) this.#drop(peer, "connection reset");
@@ -157,6 +170,7 @@ export class FakeRelay {
       }
     }
     const bytes = encodeFrame({ ...envelope, type: "deliver" });
+    this.#lastDelivered.set(nick, bytes);
     const copies = this.duplicateDeliveries ? 2 : 1;
     const peer = this.#peers.find((p) => p.open && p.nick === nick);
     for (let i = 0; i < copies; i++) {

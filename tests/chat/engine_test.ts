@@ -187,6 +187,37 @@ Deno.test("ChatClient reports a room message whose sender key never arrives as N
   }
 });
 
+Deno.test("ChatClient gives up on a held room message on its first copy's clock, however often it comes again", async () => {
+  const relay = new FakeRelay();
+  let now = 1_000_000;
+  const alice = await client(relay, "alice");
+  const bob = await client(relay, "bob", new MemoryHome(), {
+    senderKeyWaitMs: 300,
+    now: () => now,
+  });
+  try {
+    await alice.engine.connect();
+    await bob.engine.connect();
+    await until(() => alice.events.some((e) => e.type === "join" && e.nick === "bob"), "join");
+    relay.route = (_to, envelope) => envelope.toKind === "nick" ? "drop" : "deliver";
+    await alice.engine.sendRoom("never readable");
+    await until(() => relay.deliveries("bob").delivered > 0, "held by bob");
+    now += 250;
+    relay.redeliverLast("bob"); // the same envelope again, 250 ms (by bob's clock) later
+    await until(() => relay.deliveries("bob").delivered === 2, "delivered again");
+    now += 60; // 310 ms after the first copy, 60 ms after the second
+    const deadline = Date.now() + 3_000;
+    while (!bob.events.some((e) => e.type === "error") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const errors = bob.events.filter((e) => e.type === "error");
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]?.type === "error" && errors[0].code, "NO_SENDER_KEY");
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});
+
 Deno.test("ChatClient publishes its bundle on first connect and tops up one-time prekeys when few are left", async () => {
   const relay = new FakeRelay();
   const alice = await client(relay, "alice");
