@@ -11,6 +11,7 @@
  * @module
  */
 import { x25519 } from "@noble/curves/ed25519.js";
+import { concatBytes, fromHex } from "./bytes.ts";
 import { type DerBytes, loadNodeCrypto, type NodeCrypto } from "./_node_crypto.ts";
 import { CryptoError } from "./errors.ts";
 import { randomBytes } from "./random.ts";
@@ -62,53 +63,12 @@ export const X25519_NOBLE: X25519Backend = Object.freeze({
 });
 
 // DER framing of raw X25519 keys (RFC 8410): PKCS#8 for a private key, SPKI for a public key.
-const PKCS8_PREFIX = new Uint8Array([
-  0x30,
-  0x2e,
-  0x02,
-  0x01,
-  0x00,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x04,
-  0x22,
-  0x04,
-  0x20,
-]);
-const SPKI_PREFIX = new Uint8Array([
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x03,
-  0x21,
-  0x00,
-]);
-
-function der(prefix: Uint8Array, key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(prefix.length + key.length);
-  out.set(prefix, 0);
-  out.set(key, prefix.length);
-  return out;
-}
+const PKCS8_PREFIX = fromHex("302e020100300506032b656e04220420");
+const SPKI_PREFIX = fromHex("302a300506032b656e032100");
 
 // RFC 7748 §6.1: Alice's private key and public key, the start-up self-test.
 const PROBE_PRIVATE = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
 const PROBE_PUBLIC = "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a";
-
-function hexBytes(hex: string): Uint8Array {
-  return Uint8Array.from(hex.match(/../g)!, (pair) => parseInt(pair, 16));
-}
 
 /**
  * The `node:crypto` backend, or `undefined` where the runtime has no `node:crypto` X25519 (a
@@ -126,7 +86,7 @@ export function x25519Node(nodeCrypto: NodeCrypto | undefined): X25519Backend | 
   const nc = nodeCrypto;
   const privateKeyObject = (privateKey: Uint8Array) =>
     nc.createPrivateKey({
-      key: der(PKCS8_PREFIX, privateKey) as DerBytes,
+      key: concatBytes(PKCS8_PREFIX, privateKey) as DerBytes,
       format: "der",
       type: "pkcs8",
     });
@@ -148,7 +108,7 @@ export function x25519Node(nodeCrypto: NodeCrypto | undefined): X25519Backend | 
         shared = nc.diffieHellman({
           privateKey: privateKeyObject(privateKey),
           publicKey: nc.createPublicKey({
-            key: der(SPKI_PREFIX, publicKey) as DerBytes,
+            key: concatBytes(SPKI_PREFIX, publicKey) as DerBytes,
             format: "der",
             type: "spki",
           }),
@@ -162,8 +122,8 @@ export function x25519Node(nodeCrypto: NodeCrypto | undefined): X25519Backend | 
     },
   });
   try {
-    const probe = backend.publicKey(hexBytes(PROBE_PRIVATE));
-    const want = hexBytes(PROBE_PUBLIC);
+    const probe = backend.publicKey(fromHex(PROBE_PRIVATE));
+    const want = fromHex(PROBE_PUBLIC);
     if (probe.length !== KEY_LENGTH || probe.some((b, i) => b !== want[i])) return undefined;
   } catch {
     return undefined;
