@@ -62,35 +62,32 @@ export class Metrics {
       "Open connections by transport.",
       Object.entries(gauges.connections).map(([t, n]) => [`{transport="${t}"}`, n]),
     );
-    metric("hush_connections_total", "counter", "Connections accepted.", [[
-      "",
-      this.connectionsTotal,
-    ]]);
-    metric("hush_users_online", "gauge", "Authenticated nicks online.", [["", gauges.usersOnline]]);
-    metric("hush_envelopes_relayed_total", "counter", "Envelopes delivered or queued.", [[
-      "",
+    const one = (name: string, type: string, help: string, value: number) =>
+      metric(name, type, help, [["", value]]);
+    one("hush_connections_total", "counter", "Connections accepted.", this.connectionsTotal);
+    one("hush_users_online", "gauge", "Authenticated nicks online.", gauges.usersOnline);
+    one(
+      "hush_envelopes_relayed_total",
+      "counter",
+      "Envelopes delivered or queued.",
       this.envelopesRelayed,
-    ]]);
-    metric("hush_bytes_relayed_total", "counter", "Envelope bytes delivered or queued.", [[
-      "",
+    );
+    one(
+      "hush_bytes_relayed_total",
+      "counter",
+      "Envelope bytes delivered or queued.",
       this.bytesRelayed,
-    ]]);
-    metric("hush_envelopes_queued", "gauge", "Envelopes waiting in offline queues.", [[
-      "",
-      gauges.queued,
-    ]]);
-    metric("hush_queue_bytes", "gauge", "Bytes waiting in offline queues.", [[
-      "",
-      gauges.queueBytes,
-    ]]);
-    metric("hush_envelopes_expired_total", "counter", "Queued envelopes dropped for age.", [[
-      "",
+    );
+    const queueNote = "(with --store also live deliveries not yet acknowledged)";
+    one("hush_envelopes_queued", "gauge", `Envelopes in nick queues ${queueNote}.`, gauges.queued);
+    one("hush_queue_bytes", "gauge", `Bytes in nick queues ${queueNote}.`, gauges.queueBytes);
+    one(
+      "hush_envelopes_expired_total",
+      "counter",
+      "Queued envelopes dropped for age.",
       this.envelopesExpired,
-    ]]);
-    metric("hush_auth_failures_total", "counter", "Failed authentications.", [[
-      "",
-      this.authFailuresTotal,
-    ]]);
+    );
+    one("hush_auth_failures_total", "counter", "Failed authentications.", this.authFailuresTotal);
     metric(
       "hush_frames_rejected_total",
       "counter",
