@@ -1,6 +1,40 @@
 import assert from "node:assert/strict";
 import { makeClient, startRelay, until } from "./_chat_harness.ts";
 
+type Client = Awaited<ReturnType<typeof makeClient>>;
+
+/**
+ * Alice talks to bob; then bob reinstalls: a fresh home (new identity) takes the nick "bob" on a
+ * restarted relay without a store (which forgets nick bindings), and alice reconnects. Runs
+ * `fn` with both clients and closes everything after.
+ */
+async function withReinstalledBob(
+  fn: (world: { alice: Client; bob: Client }) => Promise<void>,
+): Promise<void> {
+  let relay = await startRelay();
+  const ports = { ws: Number(new URL(relay.ws).port), tcp: Number(new URL(relay.tcp).port) };
+  const alice = await makeClient({ server: relay.tcp, nick: "alice" });
+  let bob = await makeClient({ server: relay.tcp, nick: "bob" });
+  try {
+    await alice.client.connect();
+    await bob.client.connect();
+    await alice.client.sendPrivate("bob", "hello old bob");
+    await bob.waitFor("message", (m) => !m.own);
+    await bob.client.close();
+    await relay.stop();
+    relay = await startRelay({ ports });
+    bob = await makeClient({ server: relay.tcp, nick: "bob" }); // fresh home: new identity
+    await bob.client.connect();
+    assert.equal((await bob.waitFor("ready")).nick, "bob");
+    await until(() => alice.client.connected, "alice reconnects", 15_000);
+    await fn({ alice, bob });
+  } finally {
+    await alice.client.close();
+    await bob.client.close();
+    await relay.stop();
+  }
+}
+
 Deno.test("ChatClient verify() shows the same safety number on both sides and marks verified", async () => {
   const relay = await startRelay();
   const alice = await makeClient({ server: relay.tcp, nick: "alice" });
@@ -42,24 +76,7 @@ Deno.test("ChatClient verify() shows the same safety number on both sides and ma
 });
 
 Deno.test("ChatClient blocks sending to a peer whose identity changed until trust()", async () => {
-  let relay = await startRelay();
-  const ports = { ws: Number(new URL(relay.ws).port), tcp: Number(new URL(relay.tcp).port) };
-  const alice = await makeClient({ server: relay.tcp, nick: "alice" });
-  let bob = await makeClient({ server: relay.tcp, nick: "bob" });
-  try {
-    await alice.client.connect();
-    await bob.client.connect();
-    await alice.client.sendPrivate("bob", "hello old bob");
-    await bob.waitFor("message", (m) => !m.own);
-    await bob.client.close();
-    // A relay without a store forgets nick bindings: a new identity can take "bob".
-    await relay.stop();
-    relay = await startRelay({ ports });
-    bob = await makeClient({ server: relay.tcp, nick: "bob" }); // fresh home: new identity
-    await bob.client.connect();
-    assert.equal((await bob.waitFor("ready")).nick, "bob");
-    await until(() => alice.client.connected, "alice reconnects", 15_000);
-
+  await withReinstalledBob(async ({ alice, bob }) => {
     await bob.client.sendPrivate("alice", "I am the new bob");
     const changed = await alice.waitFor("identity-changed");
     assert.equal(changed.peer, "bob");
@@ -78,11 +95,7 @@ Deno.test("ChatClient blocks sending to a peer whose identity changed until trus
     assert.equal((await alice.waitFor("message", (m) => !m.own)).text, "I am the new bob");
     await alice.client.sendPrivate("bob", "welcome, new bob");
     assert.equal((await bob.waitFor("message", (m) => !m.own)).text, "welcome, new bob");
-  } finally {
-    await alice.client.close();
-    await bob.client.close();
-    await relay.stop();
-  }
+  });
 });
 
 Deno.test("ChatClient marks messages under the Caesar suite insecure", async () => {
@@ -111,22 +124,7 @@ Deno.test("ChatClient marks messages under the Caesar suite insecure", async () 
 });
 
 Deno.test("ChatClient notices a reinstalled peer before writing to its old session", async () => {
-  let relay = await startRelay();
-  const ports = { ws: Number(new URL(relay.ws).port), tcp: Number(new URL(relay.tcp).port) };
-  const alice = await makeClient({ server: relay.tcp, nick: "alice" });
-  let bob = await makeClient({ server: relay.tcp, nick: "bob" });
-  try {
-    await alice.client.connect();
-    await bob.client.connect();
-    await alice.client.sendPrivate("bob", "hello old bob");
-    await bob.waitFor("message", (m) => !m.own);
-    await bob.client.close();
-    await relay.stop();
-    relay = await startRelay({ ports });
-    bob = await makeClient({ server: relay.tcp, nick: "bob" }); // fresh home: new identity
-    await bob.client.connect();
-    await until(() => alice.client.connected, "alice reconnects", 15_000);
-
+  await withReinstalledBob(async ({ alice, bob }) => {
     // Alice writes first, on her old session: the directory's key for "bob" differs.
     assert.equal(await alice.client.sendPrivate("bob", "still there?"), undefined);
     const changed = await alice.waitFor("identity-changed");
@@ -136,9 +134,5 @@ Deno.test("ChatClient notices a reinstalled peer before writing to its old sessi
     await alice.client.sendPrivate("bob", "hello new bob");
     assert.equal((await bob.waitFor("message", (m) => !m.own)).text, "hello new bob");
     assert.deepEqual(bob.received(), ["hello new bob"]);
-  } finally {
-    await alice.client.close();
-    await bob.client.close();
-    await relay.stop();
-  }
+  });
 });
