@@ -34,7 +34,8 @@ Options:
   --port PORT              WebSocket + HTTP port, 0 for any free port (default ${DEFAULT_WS_PORT})
   --tcp-port PORT          raw TCP port, 0 for any free port, -1 for none
                            (default ${DEFAULT_TCP_PORT}; 0 when --port is 0)
-  --store PATH             SQLite store for nicks, rooms, keys and offline envelopes
+  --store PATH             SQLite store for nicks, rooms, keys and every envelope until
+                           acknowledged: a restart or crash loses nothing accepted
                            (deno task server uses ${DEFAULT_STORE_PATH})
   --cert PATH --key PATH   TLS certificate and key (PEM): wss:// and tls:// instead
   --log-file PATH          append a timestamped event log (never message bodies)
