@@ -54,14 +54,12 @@ export class Delivery {
   #host: DeliveryHost;
   #inbox: Delivered[] = [];
   #processing = false;
+  /**
+   * Room messages held for their sender key. An ACK never covers one of them (on the current
+   * connection), so a crash while one waits loses nothing: the relay delivers it again.
+   */
   #pendingRoom: (Delivered & { since: number })[] = [];
   #pendingTimer: ReturnType<typeof setInterval> | undefined;
-  /**
-   * Numbers (on the current connection) of held room messages: an ACK never covers them, so a
-   * crash while one waits for its sender key loses nothing (the relay delivers it again).
-   */
-  #heldSeqs = new Set<number>();
-  #heldGeneration = 0;
 
   constructor(host: DeliveryHost) {
     this.#host = host;
@@ -138,18 +136,13 @@ export class Delivery {
     const connection = this.#host.connection();
     if (connection === undefined || connection.ackBlocked || !connection.ready) return;
     let upTo = connection.handled;
-    if (this.#heldGeneration === connection.generation) {
-      for (const seq of this.#heldSeqs) upTo = Math.min(upTo, seq - 1);
+    for (const held of this.#pendingRoom) {
+      if (held.generation === connection.generation) upTo = Math.min(upTo, held.seq - 1);
     }
     if (upTo > connection.acked) {
       connection.acked = upTo;
       connection.transport.ack(upTo);
     }
-  }
-
-  /** A held room message is settled (opened, failed or given up): later ones may be acked. */
-  #release(item: Delivered): void {
-    if (item.generation === this.#heldGeneration) this.#heldSeqs.delete(item.seq);
   }
 
   #openEnvelope(item: Delivered, events: ChatEvent[], retry = false): void {
@@ -211,7 +204,8 @@ export class Delivery {
 
   /**
    * The distribution may still be on its way: keep the body, retry when a key arrives. Not acked
-   * meanwhile (an ACK stops before the first held message); a copy delivered again replaces the old one.
+   * meanwhile (an ACK stops before the first held message); a copy delivered again replaces the
+   * old one.
    */
   #hold(item: Delivered, events: ChatEvent[]): void {
     const id = toHex(item.frame.id);
@@ -220,17 +214,9 @@ export class Delivery {
     const earlier = this.#pendingRoom.find((p) => toHex(p.frame.id) === id);
     this.#pendingRoom = this.#pendingRoom.filter((p) => p !== earlier);
     this.#pendingRoom.push({ ...item, since: earlier?.since ?? this.#host.now() });
-    if (this.#heldGeneration !== item.generation) {
-      this.#heldGeneration = item.generation;
-      this.#heldSeqs.clear();
-    }
-    this.#heldSeqs.add(item.seq);
     if (this.#pendingRoom.length > MAX_PENDING_ROOM) {
       const dropped = this.#pendingRoom.shift();
-      if (dropped !== undefined) {
-        this.#release(dropped);
-        events.push(noSenderKeyEvent(dropped.frame));
-      }
+      if (dropped !== undefined) events.push(noSenderKeyEvent(dropped.frame));
     }
     this.#pendingTimer ??= setInterval(
       () => this.#expirePending(),
@@ -244,10 +230,7 @@ export class Delivery {
     const expired = this.#pendingRoom.filter((item) => item.since <= limit);
     this.#pendingRoom = this.#pendingRoom.filter((item) => item.since > limit);
     if (this.#pendingRoom.length === 0) this.stop();
-    for (const item of expired) {
-      this.#release(item);
-      this.#host.emitter.emit(noSenderKeyEvent(item.frame));
-    }
+    for (const item of expired) this.#host.emitter.emit(noSenderKeyEvent(item.frame));
     if (expired.length > 0) this.#ackHandled();
   }
 
@@ -257,12 +240,10 @@ export class Delivery {
     for (const item of pending) {
       try {
         this.#openEnvelope(item, events, true);
-        this.#release(item);
       } catch (error) {
         if (error instanceof SessionError && error.code === "NO_SENDER_KEY") {
           this.#pendingRoom.push(item);
         } else {
-          this.#release(item);
           this.#host.seen.add(toHex(item.frame.id));
           events.push(decryptErrorEvent(error, item.frame.from, item.frame.to));
         }
