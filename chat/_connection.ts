@@ -78,6 +78,11 @@ export interface LinkHost extends EngineCore {
   onReady(connection: Connection, frame: ReadyFrame, first: boolean): void;
   /** A relay ERROR frame, before its `error` event. */
   onRelayError(code: string): void;
+  /**
+   * The relay ended the session for good (a fatal `REPLACED`, `BAD_TOKEN`, ...): called before
+   * anything else happens, so the engine stops encrypting and saving at once.
+   */
+  onSessionEnd(code: string, reason: string): void;
   /** The connection is gone. */
   onDrop(): void;
   /** The loop stopped for good: fail what waits for an answer. */
@@ -393,7 +398,23 @@ export class RelayLink {
     } else if (code === "REPLACED") {
       this.#stopReason = `Another client with this identity took over the nick: ${detail}`;
     }
+    if (this.#stopReason !== undefined) this.#host.onSessionEnd(code, this.#stopReason);
     connection.transport.close();
+  }
+
+  /**
+   * Stops the loop for good (the engine cannot go on, e.g. its home was taken over): the
+   * current connection is closed and not re-established; waiters fail with `code`.
+   *
+   * @param code The final error's code.
+   * @param reason The final error's text.
+   */
+  stop(code: string, reason: string): void {
+    if (this.#stopReason !== undefined) return;
+    this.#stopCode = code;
+    this.#stopReason = reason;
+    this.#connection?.transport.close();
+    this.#wakeLoop?.();
   }
 
   #onReady(connection: Connection, frame: ReadyFrame): void {

@@ -53,6 +53,7 @@ import {
 import { Rooms } from "./_rooms.ts";
 import { ChatError } from "./errors.ts";
 import type { ChatEventListener } from "./events.ts";
+import { FencedHome } from "./home.ts";
 import type { HomeSessionStore } from "./home_session_store.ts";
 import type { Outbox } from "./outbox.ts";
 import { isSecureUrl } from "./transport.ts";
@@ -88,10 +89,11 @@ export async function createChatClient(options: ChatClientOptions): Promise<Chat
   if (!isValidRoom(room)) {
     throw new ChatError("BAD_ROOM", badRoomMessage(room));
   }
-  const state = await loadHomeState(options.home);
+  const home = new FencedHome(options.home);
+  const state = await loadHomeState(home);
   const cipher = options.cipher ?? state.profile.cipher ?? DEFAULT_CIPHER_SUITE;
   checkSuite(cipher);
-  return new ChatClient({ options, ...state, cipher, room });
+  return new ChatClient({ options, ...state, cipher, room, home });
 }
 
 /**
@@ -102,6 +104,10 @@ export async function createChatClient(options: ChatClientOptions): Promise<Chat
  */
 export class ChatClient {
   #options: ChatClientOptions;
+  /** The home, fenced: once the session ended for good, nothing more is written there. */
+  #home: FencedHome;
+  /** Set when the session ended for good: nothing more is encrypted or saved. */
+  #stopped: ChatError | undefined;
   #identity: IdentityKeyPair;
   #profile: Profile;
   #outbox: Outbox;
@@ -123,9 +129,19 @@ export class ChatClient {
   #cipher: string;
 
   /** @internal Use {@linkcode createChatClient}. */
-  constructor(init: HomeState & { options: ChatClientOptions; cipher: string; room: string }) {
+  constructor(
+    init: HomeState & {
+      options: ChatClientOptions;
+      cipher: string;
+      room: string;
+      home?: FencedHome;
+    },
+  ) {
     const options = init.options;
     this.#options = options;
+    this.#home = init.home ?? new FencedHome(options.home);
+    this.#home.onTakenOver = (error) =>
+      this.#stop("HOME_TAKEN_OVER", error.message.replace(/^[^:]*: /, ""));
     this.#identity = init.identity;
     this.#profile = adoptProfile(init.profile, options.nick);
     this.#outbox = init.outbox;
@@ -151,6 +167,7 @@ export class ChatClient {
       onRelayError: (code) => {
         if (code === "NOT_IN_ROOM") this.#rooms.onNotInRoom();
       },
+      onSessionEnd: (code, reason) => this.#stop(code, reason),
       onDrop: () => {
         this.#outbox.resetConnection();
         this.#rooms.forgetConnection();
@@ -175,7 +192,7 @@ export class ChatClient {
       seen,
       wire,
       connection: () => link.connection,
-      saveSeen: () => options.home.write(SEEN_FILE, seen.toJSON()),
+      saveSeen: () => this.#home.write(SEEN_FILE, seen.toJSON()),
       senderKeyWaitMs: options.senderKeyWaitMs,
     });
     this.#outgoing = new Outgoing({
@@ -186,7 +203,7 @@ export class ChatClient {
       outbox: init.outbox,
       formerNicks: () => this.#profile.former ?? [],
       wire,
-      writeOutbox: (json) => options.home.write(OUTBOX_FILE, json),
+      writeOutbox: (json) => this.#home.write(OUTBOX_FILE, json),
     });
     this.#commands = {
       ...core,
@@ -263,7 +280,7 @@ export class ChatClient {
    */
   sendRoom(text: string): Promise<string | undefined> {
     const room = this.#rooms.current;
-    return this.#serial(() => this.#outgoing.sendRoom(room, text));
+    return this.#serial(() => this.#refuseStopped() ?? this.#outgoing.sendRoom(room, text));
   }
 
   /**
@@ -277,7 +294,7 @@ export class ChatClient {
    * @returns The message id (hex), or undefined when it could not be sent.
    */
   sendPrivate(nick: string, text: string): Promise<string | undefined> {
-    return this.#serial(() => this.#outgoing.sendPrivate(nick, text));
+    return this.#serial(() => this.#refuseStopped() ?? this.#outgoing.sendPrivate(nick, text));
   }
 
   /**
@@ -417,9 +434,39 @@ export class ChatClient {
     this.#link.markClosed();
     this.#delivery.stop();
     this.#outgoing.stop();
-    await this.#persist().catch(() => {});
-    await this.#outgoing.save().catch(() => {});
+    if (this.#stopped === undefined) {
+      await this.#persist().catch(() => {});
+      await this.#outgoing.save().catch(() => {});
+    }
     await this.#link.shutDown();
+    await this.#home.close().catch(() => {});
+  }
+
+  /**
+   * The session ended for good (the relay replaced or refused us, or another session took the
+   * home over): from now on nothing is encrypted and nothing is written to the home, because a
+   * newer session may be using the same ratchet state. Emits one `error` event `STOPPED`.
+   */
+  #stop(code: string, reason: string): void {
+    if (this.#stopped !== undefined) return;
+    const error = new ChatError(
+      "STOPPED",
+      `This client stopped (${code}): ${reason}. Nothing more is encrypted or saved; ` +
+        "quit and start again (only one client per identity at a time)",
+    );
+    this.#stopped = error;
+    this.#home.stop(error);
+    this.#outgoing.stop();
+    this.#link.stop(code, reason);
+    this.#emitter.error(error.code, error.message);
+  }
+
+  /** After a stop: reports `STOPPED` and returns a resolved undefined; else undefined. */
+  #refuseStopped(): Promise<undefined> | undefined {
+    const error = this.#stopped;
+    if (error === undefined) return undefined;
+    this.#emitter.error(error.code, error.message);
+    return Promise.resolve(undefined);
   }
 
   // ---- wiring ---------------------------------------------------------------------------
@@ -573,7 +620,7 @@ export class ChatClient {
     this.#profile.rooms = this.#rooms.joined();
     this.#profile.leaving = this.#rooms.leaving();
     this.#profile.cipher = this.#cipher;
-    return this.#options.home.write(PROFILE_FILE, JSON.stringify(this.#profile));
+    return this.#home.write(PROFILE_FILE, JSON.stringify(this.#profile));
   }
 }
 

@@ -22,6 +22,11 @@
  * - `PROTOCOL_ERROR`: the relay sent a frame that does not decode (the connection is dropped
  *   and re-established).
  * - `BAD_HOME`: the home directory or one of its files is unreadable or malformed.
+ * - `HOME_LOCKED`: another process holds the home's lock (the message names it).
+ * - `HOME_TAKEN_OVER`: another session claimed the home since this one started: nothing is
+ *   written, and the engine stops.
+ * - `STOPPED`: the session ended for good (`REPLACED` by the same identity elsewhere, refused by
+ *   the relay, or the home taken over): nothing more is encrypted or saved.
  * - `CLOSED`: the engine was closed.
  * - `INTERNAL_ERROR`: an unexpected failure (a bug), reported as one line.
  *

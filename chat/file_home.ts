@@ -3,30 +3,83 @@
  * owner-only (0o600), and every write is atomic (write a temporary file, flush it, rename it
  * over the old one).
  *
+ * One home, one process: a client opens its home with `{ lock: true, claim: true }`.
+ * - The lock: an exclusive, non-blocking OS lock (`flock`) on the file `lock`, held for the
+ *   whole session, and the holder's pid, host and start time written into that file. A second
+ *   process finds the lock taken and refuses to start (`HOME_LOCKED`, naming the holder). The OS
+ *   drops the lock when the holder dies, so a lock left by a crashed process is taken over (with
+ *   a note naming it).
+ * - The generation: the file `generation` holds a counter that every session start increments
+ *   (its claim). Every later write first checks, under a short OS lock on that file, that the
+ *   counter is still this session's; if another session claimed the home since, the write is
+ *   refused (`HOME_TAKEN_OVER`) and nothing is written. A compare-and-swap: even where the home
+ *   lock is not in force, two writers never both keep going, and state saved by an older session
+ *   can never overwrite (and then be reused after) what a newer one wrote.
+ *
  * @module
  */
 
 import { ChatError } from "./errors.ts";
 import { fingerprint } from "../crypto/mod.ts";
 import { type ChatHome, checkHomeName } from "./home.ts";
-import { loadOrCreateIdentity } from "./identity.ts";
+import { IDENTITY_FILE, loadOrCreateIdentity } from "./identity.ts";
+import { decodeIdentity } from "../crypto/mod.ts";
+
+/** The file whose OS lock says "this home is in use"; it names the holder. */
+export const LOCK_FILE = "lock";
+/** The file holding the home's generation counter (one step per session start). */
+export const GENERATION_FILE = "generation";
+
+/** Who holds (or last held) a home's lock. */
+export interface HomeLockHolder {
+  pid: number;
+  host: string;
+  /** ISO 8601 start time. */
+  startedAt: string;
+}
+
+/** How to open a home directory. */
+export interface FileHomeOptions {
+  /**
+   * Take the home's exclusive lock for as long as the home is open (until
+   * {@linkcode FileHome.close}); refuse with `HOME_LOCKED` when another process holds it.
+   */
+  lock?: boolean;
+  /**
+   * Claim the next generation, and refuse every later write once another session claimed a
+   * newer one (`HOME_TAKEN_OVER`).
+   */
+  claim?: boolean;
+}
 
 /** A {@linkcode ChatHome} backed by a directory. */
 export class FileHome implements ChatHome {
   readonly location: string;
+  /** A note for the user about the lock (a stale lock taken over), if any. */
+  lockNote: string | undefined;
+  #lockFile: Deno.FsFile | undefined;
+  #generation: number | undefined;
+  #takenOver: ChatError | undefined;
 
   private constructor(dir: string) {
     this.location = dir;
+  }
+
+  /** The generation this session claimed (undefined without `claim`). */
+  get generation(): number | undefined {
+    return this.#generation;
   }
 
   /**
    * Opens (creating when missing) a home directory.
    *
    * @param dir The directory path.
+   * @param options `lock` and `claim` (see {@linkcode FileHomeOptions}); both off by default.
    * @returns The home.
-   * @throws {ChatError} `BAD_HOME` when the directory cannot be created or is not a directory.
+   * @throws {ChatError} `BAD_HOME` when the directory cannot be created or is not a directory,
+   *   `HOME_LOCKED` when another process holds the home's lock.
    */
-  static async open(dir: string): Promise<FileHome> {
+  static async open(dir: string, options: FileHomeOptions = {}): Promise<FileHome> {
     try {
       await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
       const info = await Deno.stat(dir);
@@ -39,7 +92,149 @@ export class FileHome implements ChatHome {
         { cause: error },
       );
     }
-    return new FileHome(dir);
+    const home = new FileHome(dir);
+    if (options.lock === true) await home.#lock();
+    try {
+      if (options.claim === true) await home.#claim();
+    } catch (error) {
+      await home.close();
+      throw error;
+    }
+    return home;
+  }
+
+  /**
+   * Releases the lock (clearing the holder's details); later writes are refused. Idempotent.
+   *
+   * @returns When released.
+   */
+  async close(): Promise<void> {
+    const file = this.#lockFile;
+    this.#lockFile = undefined;
+    if (this.#generation !== undefined) {
+      this.#takenOver ??= new ChatError("CLOSED", `The home "${this.location}" is closed`);
+    }
+    if (file === undefined) return;
+    try {
+      await file.truncate(0);
+      await file.unlock();
+    } catch {
+      // The OS releases the lock with the file anyway.
+    } finally {
+      file.close();
+    }
+  }
+
+  async #lock(): Promise<void> {
+    const path = `${this.location}/${LOCK_FILE}`;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    } catch (error) {
+      throw new ChatError("BAD_HOME", `Cannot open the lock file "${path}"`, { cause: error });
+    }
+    try {
+      const previous = parseHolder(await Deno.readTextFile(path).catch(() => ""));
+      let locked: boolean;
+      try {
+        locked = await file.tryLock(true);
+      } catch {
+        // No OS locks on this file system: judge by the holder's details alone.
+        locked = previous === undefined || !(await holderMayBeAlive(previous));
+      }
+      if (!locked) {
+        const now = parseHolder(await Deno.readTextFile(path).catch(() => "")) ?? previous;
+        throw new ChatError(
+          "HOME_LOCKED",
+          `The home "${this.location}" is in use by another Hush client (${
+            describeHolder(now)
+          }): one home, one running client`,
+        );
+      }
+      if (previous !== undefined) {
+        this.lockNote = `Took over the stale lock of "${this.location}" left by ${
+          describeHolder(previous)
+        }, which no longer holds it`;
+      }
+      const me: HomeLockHolder = {
+        pid: Deno.pid,
+        host: await hostName(),
+        startedAt: new Date().toISOString(),
+      };
+      await file.truncate(0);
+      await file.seek(0, Deno.SeekMode.Start);
+      await writeAll(file, new TextEncoder().encode(JSON.stringify(me) + "\n"));
+      await file.syncData();
+      this.#lockFile = file;
+    } catch (error) {
+      file.close();
+      if (error instanceof ChatError) throw error;
+      throw new ChatError("BAD_HOME", `Cannot lock "${path}"`, { cause: error });
+    }
+  }
+
+  /** Increments the generation counter and makes it this session's. */
+  async #claim(): Promise<void> {
+    await this.#withGeneration(async (file, current) => {
+      const next = current + 1;
+      await file.truncate(0);
+      await file.seek(0, Deno.SeekMode.Start);
+      await writeAll(file, new TextEncoder().encode(`${next}\n`));
+      await file.syncData();
+      this.#generation = next;
+    });
+  }
+
+  /** Runs `fn` with the generation file open and exclusively locked (briefly). */
+  async #withGeneration<T>(
+    fn: (file: Deno.FsFile, current: number) => Promise<T>,
+  ): Promise<T> {
+    const path = `${this.location}/${GENERATION_FILE}`;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    } catch (error) {
+      throw new ChatError("BAD_HOME", `Cannot open "${path}"`, { cause: error });
+    }
+    try {
+      let locked = false;
+      try {
+        await file.lock(true);
+        locked = true;
+      } catch {
+        // No OS locks here: the check below still catches every claim made before it.
+      }
+      try {
+        const text = new TextDecoder().decode(await readAll(file)).trim();
+        const current = text === "" ? 0 : Number(text);
+        if (!Number.isSafeInteger(current) || current < 0) {
+          throw new ChatError("BAD_HOME", `Damaged generation file "${path}": "${text}"`);
+        }
+        return await fn(file, current);
+      } finally {
+        if (locked) await file.unlock().catch(() => {});
+      }
+    } finally {
+      file.close();
+    }
+  }
+
+  /** With a claimed generation: runs `write` only if nobody claimed a newer one. */
+  async #guarded(write: () => Promise<void>): Promise<void> {
+    const mine = this.#generation;
+    if (mine === undefined) return await write();
+    if (this.#takenOver !== undefined) throw this.#takenOver;
+    await this.#withGeneration(async (_file, current) => {
+      if (current !== mine) {
+        this.#takenOver = new ChatError(
+          "HOME_TAKEN_OVER",
+          `Another Hush client started on the home "${this.location}" (generation ${current}, ` +
+            `this client's is ${mine}): this client stops and writes nothing more there`,
+        );
+        throw this.#takenOver;
+      }
+      await write();
+    });
   }
 
   /**
@@ -64,18 +259,21 @@ export class FileHome implements ChatHome {
    *
    * @param name File name.
    * @param text Contents.
-   * @throws {ChatError} `BAD_HOME` when the write fails.
+   * @throws {ChatError} `BAD_HOME` when the write fails, `HOME_TAKEN_OVER` when another session
+   *   claimed the home since this one did (nothing is written).
    */
   async write(name: string, text: string): Promise<void> {
     checkHomeName(name);
+    await this.#guarded(() => this.#write(name, text));
+  }
+
+  async #write(name: string, text: string): Promise<void> {
     const path = `${this.location}/${name}`;
     const temp = `${path}.tmp-${crypto.randomUUID()}`;
     try {
       const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
       try {
-        const bytes = new TextEncoder().encode(text);
-        let offset = 0;
-        while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+        await writeAll(file, new TextEncoder().encode(text));
         await file.syncData();
       } finally {
         file.close();
@@ -95,14 +293,16 @@ export class FileHome implements ChatHome {
    */
   async remove(name: string): Promise<void> {
     checkHomeName(name);
-    try {
-      await Deno.remove(`${this.location}/${name}`);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return;
-      throw new ChatError("BAD_HOME", `Cannot delete "${this.location}/${name}"`, {
-        cause: error,
-      });
-    }
+    await this.#guarded(async () => {
+      try {
+        await Deno.remove(`${this.location}/${name}`);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return;
+        throw new ChatError("BAD_HOME", `Cannot delete "${this.location}/${name}"`, {
+          cause: error,
+        });
+      }
+    });
   }
 }
 
@@ -110,24 +310,122 @@ export class FileHome implements ChatHome {
  * Opens a home directory (see {@linkcode FileHome.open}).
  *
  * @param dir The directory path.
+ * @param options `lock` and `claim` (see {@linkcode FileHomeOptions}).
  * @returns The home.
- * @throws {ChatError} `BAD_HOME` when the directory is unusable.
+ * @throws {ChatError} `BAD_HOME` when the directory is unusable, `HOME_LOCKED`.
  */
-export function openFileHome(dir: string): Promise<FileHome> {
-  return FileHome.open(dir);
+export function openFileHome(dir: string, options: FileHomeOptions = {}): Promise<FileHome> {
+  return FileHome.open(dir, options);
 }
 
 /**
  * Reads (creating on first use) the identity in a home directory and returns its fingerprint,
- * without connecting: for `client.ts fingerprint`.
+ * without connecting: for `client.ts fingerprint`. The home's lock is taken while the identity
+ * may be created; when a running client holds it, an existing identity is only read.
  *
  * @param dir The home directory.
  * @returns The short fingerprint and whether the identity was just created.
- * @throws {ChatError} `BAD_HOME` when the directory or identity file is unusable.
+ * @throws {ChatError} `BAD_HOME` when the directory or identity file is unusable,
+ *   `HOME_LOCKED` when a running client holds a home that has no identity yet.
  */
 export async function homeFingerprint(
   dir: string,
 ): Promise<{ fingerprint: string; created: boolean }> {
-  const { identity, created } = await loadOrCreateIdentity(await openFileHome(dir));
-  return { fingerprint: fingerprint(identity.publicKey), created };
+  let home: FileHome;
+  try {
+    home = await openFileHome(dir, { lock: true });
+  } catch (error) {
+    if (!(error instanceof ChatError) || error.code !== "HOME_LOCKED") throw error;
+    const text = await (await openFileHome(dir)).read(IDENTITY_FILE);
+    if (text === undefined) throw error;
+    try {
+      return { fingerprint: fingerprint(decodeIdentity(text.trim()).publicKey), created: false };
+    } catch (cause) {
+      throw new ChatError("BAD_HOME", `Cannot read the identity in "${dir}/${IDENTITY_FILE}"`, {
+        cause,
+      });
+    }
+  }
+  try {
+    const { identity, created } = await loadOrCreateIdentity(home);
+    return { fingerprint: fingerprint(identity.publicKey), created };
+  } finally {
+    await home.close();
+  }
+}
+
+/** Reads a lock file's holder; undefined when empty or unreadable. */
+function parseHolder(text: string): HomeLockHolder | undefined {
+  if (text.trim() === "") return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<HomeLockHolder>;
+    return {
+      pid: typeof parsed.pid === "number" ? parsed.pid : 0,
+      host: typeof parsed.host === "string" ? parsed.host : "an unknown host",
+      startedAt: typeof parsed.startedAt === "string" ? parsed.startedAt : "an unknown time",
+    };
+  } catch {
+    return { pid: 0, host: "an unknown host", startedAt: "an unknown time" };
+  }
+}
+
+function describeHolder(holder: HomeLockHolder | undefined): string {
+  if (holder === undefined) return "a process that has not written its details yet";
+  return `pid ${holder.pid} on host ${holder.host}, started ${holder.startedAt}`;
+}
+
+/** Without OS locks: a holder on this host is alive while its pid is; elsewhere, who knows. */
+async function holderMayBeAlive(holder: HomeLockHolder): Promise<boolean> {
+  if (holder.host !== await hostName()) return true;
+  if (holder.pid === Deno.pid) return false;
+  try {
+    await Deno.stat(`/proc/${holder.pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let cachedHostName: string | undefined;
+
+/** This machine's name, without asking for a permission the client does not have. */
+async function hostName(): Promise<string> {
+  if (cachedHostName !== undefined) return cachedHostName;
+  let name = "";
+  try {
+    if (Deno.permissions.querySync({ name: "sys", kind: "hostname" }).state === "granted") {
+      name = Deno.hostname();
+    }
+  } catch {
+    // Not available: read it below.
+  }
+  for (const path of ["/proc/sys/kernel/hostname", "/etc/hostname"]) {
+    if (name !== "") break;
+    name = (await Deno.readTextFile(path).catch(() => "")).trim();
+  }
+  cachedHostName = name === "" ? "localhost" : name;
+  return cachedHostName;
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+}
+
+async function readAll(file: Deno.FsFile): Promise<Uint8Array> {
+  await file.seek(0, Deno.SeekMode.Start);
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(256);
+  for (let i = 0; i < 64; i++) {
+    const n = await file.read(buffer);
+    if (n === null || n === 0) break;
+    chunks.push(buffer.slice(0, n));
+  }
+  const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -10,6 +10,7 @@
  * - `sessions.json`: the sessions library's serialized state (ratchets, sender keys, trust).
  * - `seen.json`: the bounded list of message ids already shown.
  * - `outbox.json`: envelopes not yet acknowledged by the relay.
+ * - `lock`, `generation`: a file home's lock holder and session counter (`file_home.ts`).
  *
  * @module
  */
@@ -41,6 +42,11 @@ export interface ChatHome {
    * @param name A name matching {@linkcode HOME_NAME_PATTERN}.
    */
   remove(name: string): Promise<void>;
+  /**
+   * Optional: releases what the home holds (a file home's lock). The engine calls it last in
+   * `close()`.
+   */
+  close?(): Promise<void>;
 }
 
 /**
@@ -51,6 +57,106 @@ export interface ChatHome {
  */
 export function checkHomeName(name: string): void {
   if (!HOME_NAME_PATTERN.test(name)) throw new RangeError(`Invalid home file name: "${name}"`);
+}
+
+/**
+ * The engine's view of its home: every write goes through, until {@linkcode FencedHome.stop}.
+ * From then on (the relay ended the session for good, or another session took the home over)
+ * every write and delete is refused with the stop error, so a stopped engine never saves
+ * session state or an outbox that a newer session could later reuse.
+ */
+export class FencedHome implements ChatHome {
+  #inner: ChatHome;
+  #stopped: Error | undefined;
+  #onTakenOver: (error: Error) => void;
+
+  /**
+   * Wraps a home.
+   *
+   * @param inner The home.
+   * @param onTakenOver Called once when a write is refused with `HOME_TAKEN_OVER`.
+   */
+  constructor(inner: ChatHome, onTakenOver: (error: Error) => void = () => {}) {
+    this.#inner = inner;
+    this.#onTakenOver = onTakenOver;
+  }
+
+  /** Where the wrapped home lives. */
+  get location(): string {
+    return this.#inner.location;
+  }
+
+  /** The stop error, once stopped. */
+  get stopped(): Error | undefined {
+    return this.#stopped;
+  }
+
+  /** Sets what to call when a write meets `HOME_TAKEN_OVER`. */
+  set onTakenOver(fn: (error: Error) => void) {
+    this.#onTakenOver = fn;
+  }
+
+  /**
+   * Refuses every later write and delete with `error` (the first stop wins).
+   *
+   * @param error Why.
+   */
+  stop(error: Error): void {
+    this.#stopped ??= error;
+  }
+
+  /**
+   * Reads a file.
+   *
+   * @param name File name.
+   * @returns The text or undefined.
+   */
+  read(name: string): Promise<string | undefined> {
+    return this.#inner.read(name);
+  }
+
+  /**
+   * Writes a file unless stopped.
+   *
+   * @param name File name.
+   * @param text Contents.
+   * @throws The stop error once stopped; the wrapped home's errors.
+   */
+  write(name: string, text: string): Promise<void> {
+    return this.#guard(() => this.#inner.write(name, text));
+  }
+
+  /**
+   * Deletes a file unless stopped.
+   *
+   * @param name File name.
+   * @throws The stop error once stopped; the wrapped home's errors.
+   */
+  remove(name: string): Promise<void> {
+    return this.#guard(() => this.#inner.remove(name));
+  }
+
+  /**
+   * Closes the wrapped home.
+   *
+   * @returns When closed.
+   */
+  async close(): Promise<void> {
+    await this.#inner.close?.();
+  }
+
+  async #guard(fn: () => Promise<void>): Promise<void> {
+    if (this.#stopped !== undefined) throw this.#stopped;
+    try {
+      await fn();
+    } catch (error) {
+      if ((error as { code?: unknown }).code === "HOME_TAKEN_OVER" && this.#stopped === undefined) {
+        this.#stopped = error as Error;
+        this.#onTakenOver(error as Error);
+      }
+      throw error;
+    }
+  }
 }
 
 /** A home in memory: for tests and for clients that keep nothing. */

@@ -13,11 +13,13 @@ import type { EngineHandle, EngineOptions } from "./run_client.ts";
  *
  * @param options Server, nick, home directory, cipher, room, token and CA certificates.
  * @returns The engine and its start function.
- * @throws {ChatError} `BAD_HOME`, `BAD_SERVER_URL`, `BAD_NICK`, `BAD_ROOM`,
+ * @throws {ChatError} `HOME_LOCKED` (another client runs on this home), `BAD_HOME`, `BAD_SERVER_URL`, `BAD_NICK`, `BAD_ROOM`,
  *   `UNKNOWN_CIPHER_SUITE` from the engine.
  */
 export async function createEngine(options: EngineOptions): Promise<EngineHandle> {
-  const home = await openFileHome(options.home);
+  // One home, one client: the lock refuses a second process; the generation claim makes an
+  // older session's writes fail should two ever run (the lock off, or not honoured).
+  const home = await openFileHome(options.home, { lock: options.lockHome !== false, claim: true });
   const clientOptions: ChatClientOptions = {
     server: options.server,
     nick: options.nick,
@@ -28,8 +30,15 @@ export async function createEngine(options: EngineOptions): Promise<EngineHandle
   if (options.token !== undefined) clientOptions.token = options.token;
   if (options.caCerts !== undefined) clientOptions.caCerts = options.caCerts;
   if (options.refuseInsecure === true) clientOptions.refuseInsecure = true;
-  const client = await createChatClient(clientOptions);
+  let client;
+  try {
+    client = await createChatClient(clientOptions);
+  } catch (error) {
+    await home.close();
+    throw error;
+  }
   return {
+    notes: home.lockNote === undefined ? [] : [home.lockNote],
     engine: client,
     start: (listener) => {
       client.on(listener);

@@ -32,6 +32,8 @@ export interface ChildClientOptions {
   args?: readonly string[];
   /** Project root (where `client.ts` is); default: this file's parent folder. */
   root?: string | URL;
+  /** More environment variables for the child. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** A condition on one event, for {@link ChildClient.waitFor}. */
@@ -99,9 +101,14 @@ export class ChildClient {
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...options.env },
     }).spawn();
     return new ChildClient(options.nick, process, onEvent);
+  }
+
+  /** The child's process id. */
+  get pid(): number {
+    return this.#process.pid;
   }
 
   /**

@@ -48,6 +48,7 @@ const HINTS: Readonly<Record<string, string>> = {
   CONNECT_FAILED: "is the relay running? start one with `deno task server`, or pass --server URL",
   BAD_SERVER_URL: "use ws://HOST:PORT/, wss://HOST/, tcp://HOST:PORT or tls://HOST:PORT",
   BAD_HOME: "pass --home DIR with a directory you can write",
+  HOME_LOCKED: "quit the other client first (one home, one client), or pass another --home",
   HANDSHAKE_FAILED: "check --token, and that --server points at a Hush relay",
   BAD_IDENTITY_ENCODING: "the identity file in your home is damaged; use another --home",
 };

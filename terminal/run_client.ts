@@ -36,12 +36,19 @@ export interface EngineOptions {
   caCerts?: string[];
   /** Refuse messages under an insecure cipher suite. */
   refuseInsecure?: boolean;
+  /**
+   * Take the home's lock (default true). Only the tests turn it off
+   * (`HUSH_TEST_NO_HOME_LOCK=1`), to show what the generation check does without it.
+   */
+  lockHome?: boolean;
 }
 
 /** A started engine and the way to hear its events. */
 export interface EngineHandle {
   /** The engine's command methods. */
   engine: ChatEngine;
+  /** Lines to show the user before the session (e.g. a stale home lock taken over). */
+  notes?: string[];
   /**
    * Subscribes the listener, then connects. Resolves at the first `ready`; rejects when the
    * relay refuses for good (bad token, nick unavailable...): the session then ends with that
@@ -137,7 +144,9 @@ export async function runClient(
   if (options.token !== undefined) engineOptions.token = options.token;
   if (options.ca !== undefined) engineOptions.caCerts = [await readCa(options.ca)];
   if (options.refuseInsecure) engineOptions.refuseInsecure = true;
+  if (io.env.HUSH_TEST_NO_HOME_LOCK === "1") engineOptions.lockHome = false;
   const handle = await context.createEngine(engineOptions);
+  const notes = [`Using home ${home}`, ...(handle.notes ?? [])];
 
   if (options.json) {
     let cipher = options.cipher;
@@ -145,6 +154,7 @@ export async function runClient(
       if (event.type === "cipher") cipher = event.cipher;
       io.out(encodeJsonEvent(event));
     };
+    for (const message of notes) io.out(encodeJsonEvent({ type: "info", message }));
     const fatal = watchStart(handle.start(listener));
     let acknowledged = true;
     const session = runJsonMode(handle.engine, {
@@ -177,7 +187,10 @@ export async function runClient(
     raw: io.stdinIsTerminal && io.stdoutIsTerminal,
     bell: io.stdoutIsTerminal,
   });
-  ui.print([`-- connecting to ${options.server} as ${nick} (home ${home})`]);
+  ui.print([
+    ...notes.slice(1).map((note) => `-- ${note}`),
+    `-- connecting to ${options.server} as ${nick} (home ${home})`,
+  ]);
   const fatal = watchStart(handle.start((event) => ui.show(event)));
   try {
     await endOrFail(ui.run(handle.engine), fatal, handle);

@@ -54,3 +54,43 @@ Deno.test("homeFingerprint() creates the identity once and then reads the same o
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FileHome lock: a second open is refused with HOME_LOCKED naming the holder", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hush-chat-lock-" });
+  try {
+    const first = await openFileHome(dir, { lock: true });
+    await assert.rejects(
+      () => openFileHome(dir, { lock: true }),
+      (error: unknown) =>
+        error instanceof ChatError && error.code === "HOME_LOCKED" &&
+        error.message.includes(`pid ${Deno.pid} on host `),
+    );
+    await first.close();
+    const again = await openFileHome(dir, { lock: true });
+    assert.equal(again.lockNote, undefined);
+    await again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("FileHome generation: after a newer claim, the older home writes nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hush-chat-gen-" });
+  try {
+    const older = await openFileHome(dir, { claim: true });
+    await older.write("sessions.json", "old-1");
+    const newer = await openFileHome(dir, { claim: true });
+    assert.equal(newer.generation, (older.generation ?? 0) + 1);
+    await newer.write("sessions.json", "new-1");
+    await assert.rejects(
+      () => older.write("sessions.json", "old-2"),
+      (error: unknown) => error instanceof ChatError && error.code === "HOME_TAKEN_OVER",
+    );
+    await assert.rejects(() => older.remove("sessions.json"), ChatError);
+    assert.equal(await newer.read("sessions.json"), "new-1");
+    await newer.write("outbox.json", "[]");
+    assert.equal(await Deno.readTextFile(`${dir}/generation`), `${newer.generation}\n`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
