@@ -40,6 +40,14 @@ const FATAL_CODES = new Set([
   "REPLACED",
 ]);
 
+/**
+ * The heartbeat's clock: monotonic milliseconds (`performance.now()`), never the wall clock, so a
+ * clock stepped back (NTP, a resumed VM) cannot hide a dead connection, as in the relay.
+ */
+function monotonicNow(): number {
+  return performance.now();
+}
+
 /** One transport to the relay, from connect to close. */
 export interface Connection {
   /** The transport, with delivery ACKs held and cumulative. */
@@ -56,6 +64,7 @@ export interface Connection {
   ackBlocked: boolean;
   /** Drops a connection that does not reach READY in time. */
   handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the relay was last heard from, on the monotonic clock ({@linkcode monotonicNow}). */
   lastReceived: number;
   heartbeatMs: number;
   maxFrameBytes: number;
@@ -290,7 +299,7 @@ export class RelayLink {
       acked: 0,
       ackBlocked: false,
       handshakeTimer: undefined,
-      lastReceived: this.#host.now(),
+      lastReceived: monotonicNow(),
       heartbeatMs: 30_000,
       maxFrameBytes: 65_536,
     };
@@ -343,7 +352,7 @@ export class RelayLink {
 
   #onFrameUnsafe(connection: Connection, bytes: Uint8Array): void {
     if (connection !== this.#connection) return;
-    connection.lastReceived = this.#host.now();
+    connection.lastReceived = monotonicNow();
     let frame: Frame;
     try {
       frame = decodeFrame(bytes, { from: "relay", maxFrameBytes: MAX_FRAME_BYTES_LIMIT });
@@ -433,7 +442,7 @@ export class RelayLink {
     const every = Math.max(50, Math.floor(connection.heartbeatMs / 2));
     this.#heartbeat = setInterval(() => {
       if (connection !== this.#connection) return;
-      const silent = this.#host.now() - connection.lastReceived;
+      const silent = monotonicNow() - connection.lastReceived;
       if (silent >= 2 * connection.heartbeatMs) {
         connection.transport.close();
       } else if (silent >= connection.heartbeatMs) {

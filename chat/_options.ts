@@ -49,7 +49,10 @@ export interface ChatClientOptions {
   senderKeyWaitMs?: number;
   /** Refuse messages under an insecure suite (Caesar). */
   refuseInsecure?: boolean;
-  /** Clock in milliseconds (default `Date.now`). */
+  /**
+   * Wall clock in milliseconds (default `Date.now`): message timestamps and give-up deadlines.
+   * The heartbeat does not use it: it runs on the monotonic `performance.now()`.
+   */
   now?: () => number;
   /**
    * Opens a transport (default {@linkcode connectTransport}); a browser build or a test passes

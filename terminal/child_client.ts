@@ -32,6 +32,8 @@ export interface ChildClientOptions {
   args?: readonly string[];
   /** Project root (where `client.ts` is); default: this file's parent folder. */
   root?: string | URL;
+  /** The program to run instead of `client.ts` (a test wrapper), relative to `root`. */
+  script?: string;
   /** More environment variables for the child. */
   env?: Readonly<Record<string, string>>;
 }
@@ -83,7 +85,7 @@ export class ChildClient {
     const args = [
       "run",
       ...CLIENT_PERMISSIONS,
-      "client.ts",
+      options.script ?? "client.ts",
       "--json",
       "--nick",
       options.nick,

@@ -275,6 +275,21 @@ Deno.test("ChatClient pings a silent relay, then drops the connection and reconn
   }
 });
 
+Deno.test("ChatClient's heartbeat runs on a monotonic clock: a wall clock stepped back still drops a silent relay", async () => {
+  const relay = new FakeRelay();
+  relay.heartbeatMs = 40;
+  let wall = 1_800_000_000_000;
+  const alice = await client(relay, "alice", new MemoryHome(), { now: () => wall });
+  try {
+    await alice.engine.connect();
+    wall -= 3_600_000; // the wall clock steps back an hour (NTP, a VM resumed, a user)
+    await until(() => alice.events.some((e) => e.type === "disconnected"), "dropped");
+    assert.ok(relay.pings >= 1, "pinged before giving up");
+  } finally {
+    await closeAll(alice.engine);
+  }
+});
+
 Deno.test("ChatClient sends a LEAVE made while disconnected after it reconnects", async () => {
   const relay = new FakeRelay();
   relay.autoAccept = true;
