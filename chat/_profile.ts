@@ -71,18 +71,38 @@ export async function loadHomeState(home: ChatHome): Promise<HomeState> {
 
 /**
  * Fixes up a loaded profile for this run: a damaged nick is dropped, and a nick given on the
- * command line other than last time's is the one asked for.
+ * command line other than last time's is the one asked for, unless it is a former nick of this
+ * identity: a home belongs to an identity, and `--nick Bob` after `/nick bob` (the nick that found
+ * this home) keeps `bob` (see {@linkcode keptNickNote}).
  */
 export function adoptProfile(profile: Profile, nick: string): Profile {
   if (profile.nick !== undefined && !isValidNick(profile.nick)) {
     delete profile.nick; // a damaged profile: ask for the nick given
   }
+  if (keptNickNote(profile, nick) !== undefined) return profile;
   if (profile.requested !== nick) {
     // Another nick on the command line than last time: ask for that one.
     profile.requested = nick;
     profile.nick = nick;
   }
   return profile;
+}
+
+/**
+ * When `nick` is a former nick of the identity whose profile this is (and not its current one):
+ * the line telling the user that the current nick is kept.
+ *
+ * @param profile The loaded profile.
+ * @param nick The nick given on the command line.
+ * @returns The note, or undefined when `nick` is not a former nick.
+ */
+export function keptNickNote(profile: Profile, nick: string): string | undefined {
+  const current = profile.granted ?? profile.nick;
+  if (current === undefined || current === nick || !(profile.former ?? []).includes(nick)) {
+    return undefined;
+  }
+  return `"${nick}" is a former nick of this identity: keeping its current nick "${current}" ` +
+    `(/nick ${nick} takes the old one back)`;
 }
 
 async function readJsonFile<T>(home: ChatHome, name: string): Promise<T | undefined> {

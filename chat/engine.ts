@@ -44,6 +44,7 @@ import { Outgoing } from "./_outgoing.ts";
 import {
   adoptProfile,
   type HomeState,
+  keptNickNote,
   loadHomeState,
   OUTBOX_FILE,
   type Profile,
@@ -123,6 +124,8 @@ export class ChatClient {
   #commands: commands.CommandHost;
 
   #closing = false;
+  /** Said once at the first `connect()` (a former nick given: the current one is kept). */
+  #startNote: string | undefined;
   #grantedNick: string | undefined;
   #sendChain: Promise<unknown> = Promise.resolve();
   #wire = false;
@@ -143,6 +146,7 @@ export class ChatClient {
     this.#home.onTakenOver = (error) =>
       this.#stop("HOME_TAKEN_OVER", error.message.replace(/^[^:]*: /, ""));
     this.#identity = init.identity;
+    this.#startNote = keptNickNote(init.profile, options.nick);
     this.#profile = adoptProfile(init.profile, options.nick);
     this.#outbox = init.outbox;
     this.#store = init.store;
@@ -266,6 +270,10 @@ export class ChatClient {
    *   `CLOSED` when `close()` is called first.
    */
   connect(): Promise<void> {
+    if (this.#startNote !== undefined) {
+      this.#emitter.emit({ type: "info", message: this.#startNote });
+      this.#startNote = undefined;
+    }
     return this.#link.connect();
   }
 

@@ -21,7 +21,7 @@
 
 import { ChatError } from "./errors.ts";
 import { fingerprint } from "../crypto/mod.ts";
-import { type ChatHome, checkHomeName } from "./home.ts";
+import { type ChatHome, checkHomeName, homeDirName, homesBaseDir } from "./home.ts";
 import { IDENTITY_FILE, loadOrCreateIdentity } from "./identity.ts";
 import { decodeIdentity } from "../crypto/mod.ts";
 
@@ -351,6 +351,79 @@ export async function homeFingerprint(
     return { fingerprint: fingerprint(identity.publicKey), created };
   } finally {
     await home.close();
+  }
+}
+
+/** Where a nick's home is, and why. */
+export interface FoundHome {
+  /** The home directory. */
+  dir: string;
+  /**
+   * How the nick matched: `current` (the identity in `dir` has the nick now), `former` (it had
+   * it before a `/nick`), or `default` (no home knows the nick: the nick's default directory,
+   * maybe new).
+   */
+  match: "current" | "former" | "default";
+}
+
+/**
+ * Finds the home of the identity that has, or had, a nick: a home belongs to an identity, not to
+ * a nick. Looks at every home under the homes directory (`$XDG_CONFIG_HOME/hush`, else
+ * `~/.config/hush`) and picks the one whose profile's current nick is `nick`, else the one
+ * whose former nicks include it (the most recent such rename); else the nick's default
+ * directory. The nick's default directory wins ties.
+ *
+ * @param nick The nick given with `--nick`.
+ * @param env `XDG_CONFIG_HOME` and `HOME`.
+ * @returns The directory and how it was chosen.
+ * @throws {RangeError} When no homes directory can be had (set HOME or pass --home).
+ */
+export async function findHomeDir(
+  nick: string,
+  env: { XDG_CONFIG_HOME?: string | undefined; HOME?: string | undefined },
+): Promise<FoundHome> {
+  const base = homesBaseDir(env);
+  const own = homeDirName(nick);
+  let best: { name: string; score: number; rank: number } | undefined;
+  let entries: Deno.DirEntry[] = [];
+  try {
+    for await (const entry of Deno.readDir(base)) {
+      if (entry.isDirectory && entries.length < 10_000) entries.push(entry);
+    }
+  } catch {
+    return { dir: `${base}/${own}`, match: "default" };
+  }
+  entries = entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  for (const entry of entries) {
+    const profile = await readProfile(`${base}/${entry.name}/profile.json`);
+    if (profile === undefined) continue;
+    const current = typeof profile.granted === "string"
+      ? profile.granted
+      : typeof profile.nick === "string"
+      ? profile.nick
+      : undefined;
+    const former = Array.isArray(profile.former) ? profile.former : [];
+    const formerAt = former.indexOf(nick);
+    // current beats former; a more recent rename beats an older one; the own directory wins ties.
+    const score = current === nick ? 2 : formerAt >= 0 ? 1 : 0;
+    if (score === 0) continue;
+    const rank = (score === 1 ? -formerAt : 0) * 2 + (entry.name === own ? 1 : 0);
+    if (best === undefined || score > best.score || (score === best.score && rank > best.rank)) {
+      best = { name: entry.name, score, rank };
+    }
+  }
+  if (best === undefined) return { dir: `${base}/${own}`, match: "default" };
+  return { dir: `${base}/${best.name}`, match: best.score === 2 ? "current" : "former" };
+}
+
+async function readProfile(
+  path: string,
+): Promise<{ nick?: unknown; granted?: unknown; former?: unknown } | undefined> {
+  try {
+    const parsed: unknown = JSON.parse(await Deno.readTextFile(path));
+    return typeof parsed === "object" && parsed !== null ? parsed : undefined;
+  } catch {
+    return undefined;
   }
 }
 

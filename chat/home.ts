@@ -203,8 +203,38 @@ export class MemoryHome implements ChatHome {
 }
 
 /**
- * Computes the default home directory for a nick: `$XDG_CONFIG_HOME/hush/<nick>` when
- * `XDG_CONFIG_HOME` is set and absolute, else `$HOME/.config/hush/<nick>`.
+ * The directory that holds the default homes: `$XDG_CONFIG_HOME/hush` when `XDG_CONFIG_HOME` is
+ * set and absolute, else `$HOME/.config/hush`.
+ *
+ * @param env The environment variables to read (`XDG_CONFIG_HOME`, `HOME`).
+ * @returns The directory path.
+ * @throws {RangeError} When neither variable gives a usable base directory.
+ */
+export function homesBaseDir(
+  env: { XDG_CONFIG_HOME?: string | undefined; HOME?: string | undefined },
+): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  if (xdg !== undefined && xdg.startsWith("/")) return `${xdg.replace(/\/+$/, "")}/hush`;
+  const home = env.HOME;
+  if (home !== undefined && home !== "") return `${home.replace(/\/+$/, "")}/.config/hush`;
+  throw new RangeError("Cannot find a home directory: set HOME or XDG_CONFIG_HOME, or pass --home");
+}
+
+/**
+ * The directory name of a nick's default home: characters outside `[A-Za-z0-9._-]` become `_`,
+ * and a leading dot too.
+ *
+ * @param nick The nick.
+ * @returns A safe directory name.
+ */
+export function homeDirName(nick: string): string {
+  return nick.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_") || "_";
+}
+
+/**
+ * Computes the default home directory for a nick: `<homesBaseDir>/<nick>`. (`client.ts` first
+ * looks for the home of the identity that has or had the nick: `findHomeDir` in
+ * `file_home.ts`.)
  *
  * @param nick The requested nick (characters outside `[A-Za-z0-9._-]` become `_`).
  * @param env The environment variables to read (`XDG_CONFIG_HOME`, `HOME`).
@@ -215,12 +245,5 @@ export function defaultHomeDir(
   nick: string,
   env: { XDG_CONFIG_HOME?: string | undefined; HOME?: string | undefined },
 ): string {
-  const safe = nick.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_") || "_";
-  const xdg = env.XDG_CONFIG_HOME;
-  if (xdg !== undefined && xdg.startsWith("/")) return `${xdg.replace(/\/+$/, "")}/hush/${safe}`;
-  const home = env.HOME;
-  if (home !== undefined && home !== "") {
-    return `${home.replace(/\/+$/, "")}/.config/hush/${safe}`;
-  }
-  throw new RangeError("Cannot find a home directory: set HOME or XDG_CONFIG_HOME, or pass --home");
+  return `${homesBaseDir(env)}/${homeDirName(nick)}`;
 }

@@ -24,10 +24,23 @@ export {
   type ChatHome,
   checkHomeName,
   defaultHomeDir,
+  FencedHome,
   HOME_NAME_PATTERN,
+  homeDirName,
+  homesBaseDir,
   MemoryHome,
 } from "./home.ts";
-export { FileHome, homeFingerprint, openFileHome } from "./file_home.ts";
+export {
+  FileHome,
+  type FileHomeOptions,
+  findHomeDir,
+  type FoundHome,
+  GENERATION_FILE,
+  homeFingerprint,
+  type HomeLockHolder,
+  LOCK_FILE,
+  openFileHome,
+} from "./file_home.ts";
 export { IDENTITY_FILE, loadOrCreateIdentity } from "./identity.ts";
 export { HomeSessionStore, SESSIONS_FILE } from "./home_session_store.ts";
 export { ChatError } from "./errors.ts";

@@ -22,8 +22,8 @@ export interface ChildClientOptions {
   nick: string;
   /** Relay URL. */
   server: string;
-  /** Home directory. */
-  home: string;
+  /** Home directory; absent: none is passed (the client finds the default one by the nick). */
+  home?: string;
   /** Cipher suite, when not the default. */
   cipher?: string;
   /** Room, when not the default. */
@@ -91,8 +91,7 @@ export class ChildClient {
       options.nick,
       "--server",
       options.server,
-      "--home",
-      options.home,
+      ...(options.home === undefined ? [] : ["--home", options.home]),
       ...(options.cipher === undefined ? [] : ["--cipher", options.cipher]),
       ...(options.room === undefined ? [] : ["--room", options.room]),
       ...(options.args ?? []),

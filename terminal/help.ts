@@ -31,8 +31,9 @@ Options:
   --nick NICK        your nickname (the relay gives NICK_1 when another identity owns NICK)
   --server URL       relay to connect to: ws://, wss://, tcp:// or tls://HOST:PORT
                      (default: ${DEFAULT_SERVER}, the local relay)
-  --home DIR         identity, trust store and session state
-                     (default: $XDG_CONFIG_HOME/hush/NICK or ~/.config/hush/NICK)
+  --home DIR         identity, trust store and session state; one client at a time
+                     (default: the home in $XDG_CONFIG_HOME/hush/ or ~/.config/hush/
+                     whose identity has or had NICK, else .../hush/NICK)
   --room ROOM        room to join on start (default: ${DEFAULT_ROOM})
   --cipher SUITE     aes-256-gcm (default), chacha20-poly1305, xchacha20-poly1305,
                      or caesar (a teaching toy: INSECURE, every message is flagged)

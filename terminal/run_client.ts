@@ -7,7 +7,7 @@
  */
 
 import type { ChatEvent, ChatEventListener } from "../chat/events.ts";
-import { defaultHomeDir } from "../chat/home.ts";
+import { findHomeDir, type FoundHome } from "../chat/file_home.ts";
 import { HushError } from "../crypto/errors.ts";
 import type { ChatEngine } from "./engine.ts";
 import { ClientError, UsageError } from "./errors.ts";
@@ -129,7 +129,10 @@ export async function runClient(
     return;
   }
   const nick = options.nick ?? askNick(options, io);
-  const home = options.home ?? homeFor(nick, io.env);
+  const found: FoundHome | undefined = options.home === undefined
+    ? await homeFor(nick, io.env)
+    : undefined;
+  const home = options.home ?? found!.dir;
   if (options.command === "fingerprint") {
     for (const line of fingerprintLines(nick, await ownFingerprint(home))) io.out(line);
     return;
@@ -146,7 +149,7 @@ export async function runClient(
   if (options.refuseInsecure) engineOptions.refuseInsecure = true;
   if (io.env.HUSH_TEST_NO_HOME_LOCK === "1") engineOptions.lockHome = false;
   const handle = await context.createEngine(engineOptions);
-  const notes = [`Using home ${home}`, ...(handle.notes ?? [])];
+  const notes = [usingHome(home, nick, found), ...(handle.notes ?? [])];
 
   if (options.json) {
     let cipher = options.cipher;
@@ -189,6 +192,7 @@ export async function runClient(
   });
   ui.print([
     ...notes.slice(1).map((note) => `-- ${note}`),
+    ...(found !== undefined && found.match !== "default" ? [`-- ${notes[0]}`] : []),
     `-- connecting to ${options.server} as ${nick} (home ${home})`,
   ]);
   const fatal = watchStart(handle.start((event) => ui.show(event)));
@@ -254,9 +258,21 @@ function askNick(options: ClientOptions, io: ClientIo): string {
   throw new UsageError("No usable nick given", { hint: "pass --nick NICK" });
 }
 
-function homeFor(nick: string, env: Readonly<Record<string, string | undefined>>): string {
+/** The first line of a session: which home, and why when it was looked up by the nick. */
+function usingHome(home: string, nick: string, found: FoundHome | undefined): string {
+  if (found?.match === "current") return `Using home ${home} (the identity with the nick ${nick})`;
+  if (found?.match === "former") {
+    return `Using home ${home} (the identity that had the nick ${nick} before a /nick)`;
+  }
+  return `Using home ${home}`;
+}
+
+async function homeFor(
+  nick: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<FoundHome> {
   try {
-    return defaultHomeDir(nick, { XDG_CONFIG_HOME: env.XDG_CONFIG_HOME, HOME: env.HOME });
+    return await findHomeDir(nick, { XDG_CONFIG_HOME: env.XDG_CONFIG_HOME, HOME: env.HOME });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error), {
       hint: "pass --home DIR",

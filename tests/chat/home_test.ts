@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { defaultHomeDir, MemoryHome } from "../../chat/home.ts";
+import { adoptProfile, keptNickNote } from "../../chat/_profile.ts";
 import { HomeSessionStore, SESSIONS_FILE } from "../../chat/home_session_store.ts";
 import { ChatError } from "../../chat/errors.ts";
 
@@ -54,4 +55,16 @@ Deno.test("HomeSessionStore.load() reports a corrupt file as BAD_HOME", async ()
     () => HomeSessionStore.load(home),
     (error: unknown) => error instanceof ChatError && error.code === "BAD_HOME",
   );
+});
+
+Deno.test("adoptProfile() keeps the current nick when a former nick of the identity is given", () => {
+  const renamed = () => ({ nick: "bob", requested: "bob", granted: "bob", former: ["Bob"] });
+  assert.match(keptNickNote(renamed(), "Bob") ?? "", /keeping its current nick "bob"/);
+  assert.deepEqual(adoptProfile(renamed(), "Bob"), renamed());
+  assert.equal(keptNickNote(renamed(), "bob"), undefined);
+  assert.deepEqual(adoptProfile(renamed(), "bob"), renamed());
+  // A nick this identity never had is a rename.
+  assert.equal(keptNickNote(renamed(), "robert"), undefined);
+  assert.equal(adoptProfile(renamed(), "robert").nick, "robert");
+  assert.equal(keptNickNote({}, "bob"), undefined);
 });
