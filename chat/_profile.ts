@@ -20,6 +20,17 @@ export const PROFILE_FILE = "profile.json";
 export const SEEN_FILE = "seen.json";
 /** Home file holding the unacknowledged envelopes. */
 export const OUTBOX_FILE = "outbox.json";
+/**
+ * Home file saying that the relay replaced a session of this home by another connection of the
+ * same identity (`REPLACED`): `{ "at": ISO time, "reason": text }`.
+ */
+export const REPLACED_FILE = "replaced";
+
+/** The content of {@linkcode REPLACED_FILE}. */
+export interface ReplacedNote {
+  at: string;
+  reason: string;
+}
 
 /** The profile file's content. */
 export interface Profile {
@@ -45,6 +56,8 @@ export interface HomeState {
   seen: SeenIds;
   outbox: Outbox;
   store: HomeSessionStore;
+  /** Set when a session of this home was replaced by a copy elsewhere (see REPLACED_FILE). */
+  replaced?: ReplacedNote;
 }
 
 /**
@@ -66,7 +79,11 @@ export async function loadHomeState(home: ChatHome): Promise<HomeState> {
     throw new ChatError("BAD_HOME", `Cannot read state in "${home.location}"`, { cause: error });
   }
   const store = await HomeSessionStore.load(home);
-  return { identity, profile, seen, outbox, store };
+  const replaced = await readJsonFile<ReplacedNote>(home, REPLACED_FILE).catch(() => ({
+    at: "an unknown time",
+    reason: "unreadable note",
+  }));
+  return { identity, profile, seen, outbox, store, ...(replaced ? { replaced } : {}) };
 }
 
 /**

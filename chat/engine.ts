@@ -49,6 +49,8 @@ import {
   OUTBOX_FILE,
   type Profile,
   PROFILE_FILE,
+  REPLACED_FILE,
+  type ReplacedNote,
   SEEN_FILE,
 } from "./_profile.ts";
 import { Rooms } from "./_rooms.ts";
@@ -126,6 +128,10 @@ export class ChatClient {
   #closing = false;
   /** Said once at the first `connect()` (a former nick given: the current one is kept). */
   #startNote: string | undefined;
+  /** A session of this home was replaced elsewhere: restart every session before connecting. */
+  #replaced: ReplacedNote | undefined;
+  /** The write of the `replaced` note, awaited by `close()`. */
+  #replacedWrite: Promise<void> = Promise.resolve();
   #grantedNick: string | undefined;
   #sendChain: Promise<unknown> = Promise.resolve();
   #wire = false;
@@ -147,6 +153,7 @@ export class ChatClient {
       this.#stop("HOME_TAKEN_OVER", error.message.replace(/^[^:]*: /, ""));
     this.#identity = init.identity;
     this.#startNote = keptNickNote(init.profile, options.nick);
+    this.#replaced = init.replaced;
     this.#profile = adoptProfile(init.profile, options.nick);
     this.#outbox = init.outbox;
     this.#store = init.store;
@@ -269,12 +276,34 @@ export class ChatClient {
    *   unavailable, ...), `CONNECT_FAILED` when not reconnecting and the first attempt fails,
    *   `CLOSED` when `close()` is called first.
    */
-  connect(): Promise<void> {
+  async connect(): Promise<void> {
     if (this.#startNote !== undefined) {
       this.#emitter.emit({ type: "info", message: this.#startNote });
       this.#startNote = undefined;
     }
-    return this.#link.connect();
+    if (this.#replaced !== undefined && !this.#link.closed) await this.#restartAfterReplaced();
+    return await this.#link.connect();
+  }
+
+  /**
+   * The last session of this home was replaced by another connection of the same identity (a
+   * copy of the home): that copy may have sent from the ratchet and sender-key states saved
+   * here, so continuing from them could reuse message keys. Every pairwise session restarts (new
+   * X3DH) and every room gets a new sender key before anything is sent.
+   */
+  async #restartAfterReplaced(): Promise<void> {
+    const note = this.#replaced!;
+    for (const peer of this.#hush.peersWithSessions()) this.#hush.resetSession(peer);
+    this.#hush.rotateRoomKeys();
+    await this.#persist();
+    await this.#home.remove(REPLACED_FILE);
+    this.#replaced = undefined;
+    this.#emitter.emit({
+      type: "info",
+      message: `At ${note.at} another client with this identity replaced this one (a copy of ` +
+        "this home?). It may have used the session state saved here, so every conversation " +
+        "starts again with fresh keys. Run one client per identity, from one home.",
+    });
   }
 
   /**
@@ -447,6 +476,7 @@ export class ChatClient {
       await this.#outgoing.save().catch(() => {});
     }
     await this.#link.shutDown();
+    await this.#replacedWrite;
     await this.#home.close().catch(() => {});
   }
 
@@ -464,6 +494,13 @@ export class ChatClient {
     );
     this.#stopped = error;
     this.#home.stop(error);
+    if (code === "REPLACED") {
+      // Another copy of this identity is running: the next start here must not continue from
+      // the state saved here (see #restartAfterReplaced). Refused if this home was taken over.
+      const note: ReplacedNote = { at: new Date(this.#now()).toISOString(), reason };
+      this.#replacedWrite = this.#home.writeThrough(REPLACED_FILE, JSON.stringify(note))
+        .catch(() => {});
+    }
     this.#outgoing.stop();
     this.#link.stop(code, reason);
     this.#emitter.error(error.code, error.message);

@@ -10,6 +10,8 @@
  * - `sessions.json`: the sessions library's serialized state (ratchets, sender keys, trust).
  * - `seen.json`: the bounded list of message ids already shown.
  * - `outbox.json`: envelopes not yet acknowledged by the relay.
+ * - `replaced`: written when the relay replaced this session by another connection of the same
+ *   identity (a copy of the home elsewhere): the next start restarts every session.
  * - `lock`, `generation`: a file home's lock holder and session counter (`file_home.ts`).
  *
  * @module
@@ -134,6 +136,18 @@ export class FencedHome implements ChatHome {
    */
   remove(name: string): Promise<void> {
     return this.#guard(() => this.#inner.remove(name));
+  }
+
+  /**
+   * Writes a file even after a stop (the wrapped home's own guards still apply): for the note
+   * that this session was replaced, which the next start of this home must see.
+   *
+   * @param name File name.
+   * @param text Contents.
+   * @throws The wrapped home's errors.
+   */
+  writeThrough(name: string, text: string): Promise<void> {
+    return this.#inner.write(name, text);
   }
 
   /**

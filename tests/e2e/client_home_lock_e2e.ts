@@ -202,6 +202,18 @@ Deno.test("client --json: a copied home (another device) replaces the first, whi
     await alice1.end();
     const outbox = await Deno.readTextFile(`${world.dir}/laptop/outbox.json`).catch(() => "");
     assert.doesNotMatch(outbox, /"frame"/);
-    assertNoKeyReuse([...bob.events, ...alice1.events, ...alice2.events]);
+    assert.equal(await alice2.end(), 0);
+
+    // Back on the laptop: the desktop used the ratchet state saved here, so every session
+    // restarts with fresh keys before anything is sent.
+    const alice3 = start(world, "alice", "laptop");
+    await alice3.send("/wire on");
+    await alice3.waitForType("ready", () => true, wait);
+    await alice3.waitForType("info", (e) => /starts again with fresh keys/.test(e.message), wait);
+    await alice3.send("@bob from-laptop-again");
+    await alice3.waitForType("sent", () => true, wait);
+    await settle(300);
+    assertNoKeyReuse([...bob.events, ...alice1.events, ...alice2.events, ...alice3.events]);
+    await bob.waitForType("message", (e) => e.text === "from-laptop-again", wait);
   });
 });
