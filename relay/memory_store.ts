@@ -4,13 +4,16 @@
  * @module
  */
 
-import type { OneTimePrekey, SignedBundle } from "../protocol/mod.ts";
+import { randomBytes } from "../crypto/random.ts";
+import { EPOCH_BYTES, type OneTimePrekey, type SignedBundle } from "../protocol/mod.ts";
 import type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
 
 /** A {@link Store} kept in maps; the default when the relay runs without `--store`. */
 export class MemoryStore implements Store {
   readonly description = "memory";
   readonly persistent = false;
+  /** A new epoch for every memory store: a restarted relay has lost everything. */
+  readonly epoch: Uint8Array = randomBytes(EPOCH_BYTES);
   #bindings = new Map<string, Uint8Array>();
   #members = new Map<string, Set<string>>();
   #queues = new Map<string, QueuedEnvelope[]>();

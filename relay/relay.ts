@@ -479,7 +479,12 @@ export class Relay implements PeerHost, RelayHandle {
       ((bytes[1]! << 8) | bytes[2]!) !== PROTOCOL_VERSION
     ) {
       const v = (bytes[1]! << 8) | bytes[2]!;
-      this.#fail(c, "UNSUPPORTED_VERSION", `Protocol version ${v} is not supported: use 1`);
+      const update = v < PROTOCOL_VERSION ? "update the client" : "this relay is older";
+      this.#fail(
+        c,
+        "UNSUPPORTED_VERSION",
+        `Protocol version ${v} is not supported: this relay speaks version ${PROTOCOL_VERSION} (${update})`,
+      );
       return;
     }
     const frame = decodeFrame(bytes, { maxFrameBytes: this.maxFrameBytes, from: "client" });
@@ -584,6 +589,8 @@ export class Relay implements PeerHost, RelayHandle {
       queued: q?.count ?? 0,
       oneTimePrekeys: Math.min(0xffff, this.#store.countOneTimePrekeys(nick)),
       hasBundle: this.#store.getBundle(nick) !== undefined,
+      durable: this.#store.persistent,
+      epoch: this.#store.epoch,
     });
     this.#log.write("auth", {
       id: c.id,

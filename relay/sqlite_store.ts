@@ -3,7 +3,8 @@
  *
  * Tables: `bindings(nick PRIMARY KEY, identity_key)`, `members(room, nick)`,
  * `queue(id INTEGER PRIMARY KEY AUTOINCREMENT, nick, frame BLOB, enqueued_at)`,
- * `bundles(nick PRIMARY KEY, ...)`, `prekeys(nick, id, key)`. WAL journal. Writes are grouped:
+ * `bundles(nick PRIMARY KEY, ...)`, `prekeys(nick, id, key)`, `meta(key PRIMARY KEY, value)`
+ * (`epoch`: the 8-byte storage epoch announced in READY). WAL journal. Writes are grouped:
  * the first write of a turn of the event loop opens a transaction, committed by
  * {@linkcode SqliteStore.commit} (which the relay calls before an ACCEPTED leaves) or, at the
  * latest, in a microtask queued when it opened. A store call that must be atomic runs in a
@@ -13,7 +14,8 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { OneTimePrekey, SignedBundle } from "../protocol/mod.ts";
+import { randomBytes } from "../crypto/random.ts";
+import { EPOCH_BYTES, type OneTimePrekey, type SignedBundle } from "../protocol/mod.ts";
 import { RelayError } from "./errors.ts";
 import type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
 
@@ -28,6 +30,7 @@ CREATE TABLE IF NOT EXISTS bundles (
   nick TEXT PRIMARY KEY, identity_dh_key BLOB NOT NULL, identity_dh_signature BLOB NOT NULL,
   signed_prekey_id INTEGER NOT NULL, signed_prekey BLOB NOT NULL,
   signed_prekey_signature BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS prekeys (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, nick TEXT NOT NULL, id INTEGER NOT NULL,
   key BLOB NOT NULL, UNIQUE (nick, id));
@@ -43,6 +46,7 @@ function bytes(value: unknown): Uint8Array {
 export class SqliteStore implements Store {
   readonly description: string;
   readonly persistent = true;
+  readonly epoch: Uint8Array;
   #db: DatabaseSync;
   #s: Record<string, StatementSync>;
   /** Whether the turn's write transaction is open. */
@@ -64,6 +68,7 @@ export class SqliteStore implements Store {
       this.#db = new DatabaseSync(path);
       this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       this.#db.exec(SCHEMA);
+      this.epoch = this.#loadEpoch();
     } catch (cause) {
       throw new RelayError(
         "STORE_FAILED",
@@ -100,6 +105,18 @@ export class SqliteStore implements Store {
       deletePrekey: p("DELETE FROM prekeys WHERE seq = ?"),
       countPrekeys: p("SELECT count(*) AS n FROM prekeys WHERE nick = ?"),
     };
+  }
+
+  /** The epoch kept in `meta`; a store without one (a new file) gets a random one now. */
+  #loadEpoch(): Uint8Array {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as
+      | Row
+      | undefined;
+    const stored = bytes(row?.value);
+    if (stored.length === EPOCH_BYTES) return stored;
+    const epoch = randomBytes(EPOCH_BYTES);
+    this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)").run(epoch);
+    return epoch;
   }
 
   /** Opens the turn's transaction if none is open. */

@@ -34,6 +34,11 @@ export interface Store {
   readonly description: string;
   /** Whether the store survives a restart. */
   readonly persistent: boolean;
+  /**
+   * The storage epoch announced in READY (8 bytes): random for each memory store, kept in the
+   * file of a persistent one (a new file gets a new epoch).
+   */
+  readonly epoch: Uint8Array;
 
   /** Every nick binding: nick and Ed25519 identity key. */
   bindings(): [nick: string, identityKey: Uint8Array][];
