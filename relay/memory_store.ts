@@ -115,6 +115,15 @@ export class MemoryStore implements Store {
   countOneTimePrekeys(nick: string): number {
     return this.#prekeys.get(nick)?.size ?? 0;
   }
+  dropOneTimePrekey(nick: string, id: number): void {
+    this.#prekeys.get(nick)?.delete(id);
+  }
+  /** Runs `fn`: memory writes cannot fail. */
+  atomically<T>(fn: () => T): T {
+    return fn();
+  }
+  readonly pending = false;
+  onPending: (() => void) | undefined = undefined;
   /** Nothing to do: the memory store writes at once. */
   commit(): void {}
   close(): void {}
