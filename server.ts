@@ -37,6 +37,10 @@ Options:
   --store PATH             SQLite store for nicks, rooms, keys and every envelope until
                            acknowledged: a restart or crash loses nothing accepted
                            (deno task server uses ${DEFAULT_STORE_PATH})
+  --store-busy-timeout MS  how long a write waits for a store file locked by another process
+                           (a sqlite3 shell, a backup) before the SEND gets REJECTED
+                           STORE_FAILED; the relay waits without serving meanwhile
+                           (default ${d.storeBusyTimeoutMs})
   --cert PATH --key PATH   TLS certificate and key (PEM): wss:// and tls:// instead
   --log-file PATH          append a timestamped event log (never message bodies)
   --token TOKEN            private relay: clients must present this token
@@ -74,6 +78,7 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["queue-max", "queueMaxCount"],
   ["queue-max-bytes", "queueMaxBytes"],
   ["queue-max-age", "queueMaxAgeSeconds"],
+  ["store-busy-timeout", "storeBusyTimeoutMs"],
 ];
 
 /**

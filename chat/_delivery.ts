@@ -7,7 +7,7 @@
  */
 
 import { toHex } from "../crypto/mod.ts";
-import type { EnvelopeFrame } from "../protocol/mod.ts";
+import type { EnvelopeFrame, UndeliveredFrame } from "../protocol/mod.ts";
 import { type Received, SessionError } from "../sessions/mod.ts";
 import type { EngineCore } from "./_core.ts";
 import type { Connection } from "./_connection.ts";
@@ -40,6 +40,8 @@ export interface DeliveryHost extends EngineCore {
   saveSeen(): Promise<void>;
   /** See `ChatClientOptions.senderKeyWaitMs`. */
   senderKeyWaitMs: number | undefined;
+  /** Nicks this client was granted before the current one. */
+  formerNicks(): readonly string[];
 }
 
 /** One received DELIVER: its connection generation and its number on that connection. */
@@ -49,10 +51,17 @@ interface Delivered {
   seq: number;
 }
 
+/** One received UNDELIVERED notice: numbered among the deliveries like a DELIVER. */
+interface Notice {
+  notice: UndeliveredFrame;
+  generation: number;
+  seq: number;
+}
+
 /** The inbox of one engine. */
 export class Delivery {
   #host: DeliveryHost;
-  #inbox: Delivered[] = [];
+  #inbox: (Delivered | Notice)[] = [];
   #processing = false;
   /**
    * Room messages held for their sender key. An ACK never covers one of them (on the current
@@ -78,6 +87,16 @@ export class Delivery {
     this.#processInbox();
   }
 
+  /**
+   * Takes an UNDELIVERED notice: it counts as a delivery (ACKs count DELIVER and UNDELIVERED
+   * frames), handled in order with the DELIVERs around it.
+   */
+  receiveNotice(connection: Connection, notice: UndeliveredFrame): void {
+    connection.delivered++;
+    this.#inbox.push({ notice, generation: connection.generation, seq: connection.delivered });
+    this.#processInbox();
+  }
+
   /** Stops the timer of held room messages (on close). */
   stop(): void {
     clearInterval(this.#pendingTimer);
@@ -93,6 +112,11 @@ export class Delivery {
         const events: ChatEvent[] = [];
         const handled = new Map<number, number>();
         for (const item of batch) {
+          if ("notice" in item) {
+            events.push(this.#noticeEvent(item.notice));
+            handled.set(item.generation, (handled.get(item.generation) ?? 0) + 1);
+            continue;
+          }
           try {
             this.#openEnvelope(item, events);
           } catch (error) {
@@ -143,6 +167,36 @@ export class Delivery {
       connection.acked = upTo;
       connection.transport.ack(upTo);
     }
+  }
+
+  /**
+   * The event of an UNDELIVERED notice: `undelivered` for a message this client sent, an `info`
+   * line for a message that was waiting for us.
+   */
+  #noticeEvent(notice: UndeliveredFrame): ChatEvent {
+    const id = toHex(notice.id);
+    const me = this.#host.nick();
+    const mine = (nick: string) => nick === me || this.#host.formerNicks().includes(nick);
+    const why = noticeReason(notice.reason);
+    const to = notice.toKind === "room" ? `room ${notice.to}` : notice.to;
+    if (mine(notice.from)) {
+      return {
+        type: "undelivered",
+        id,
+        to: notice.to,
+        code: notice.reason,
+        message: `Message ${id.slice(0, 8)} to ${to} was not delivered${
+          notice.toKind === "room" ? ` to ${notice.holder}` : ""
+        }: ${why}`,
+        retrying: false,
+      };
+    }
+    return {
+      type: "info",
+      message: `A message from ${notice.from}${
+        notice.toKind === "room" ? ` in room ${notice.to}` : ""
+      } was lost before you could receive it: ${why}`,
+    };
   }
 
   #openEnvelope(item: Delivered, events: ChatEvent[], retry = false): void {
@@ -249,6 +303,18 @@ export class Delivery {
         }
       }
     }
+  }
+}
+
+/** Readable text of an UNDELIVERED reason code. */
+function noticeReason(reason: string): string {
+  switch (reason) {
+    case "EXPIRED":
+      return "it waited in the relay's queue longer than the relay keeps messages (EXPIRED)";
+    case "NICK_RELEASED":
+      return "the relay released the recipient's unused nick (NICK_RELEASED)";
+    default:
+      return `the relay dropped it (${reason})`;
   }
 }
 

@@ -205,6 +205,7 @@ export class ChatClient {
       connection: () => link.connection,
       saveSeen: () => this.#home.write(SEEN_FILE, seen.toJSON()),
       senderKeyWaitMs: options.senderKeyWaitMs,
+      formerNicks: () => this.#profile.former ?? [],
     });
     this.#outgoing = new Outgoing({
       ...core,
@@ -521,6 +522,9 @@ export class ChatClient {
     switch (frame.type) {
       case "deliver":
         this.#delivery.receive(connection, frame, bytes.length);
+        return;
+      case "undelivered":
+        this.#delivery.receiveNotice(connection, frame);
         return;
       case "accepted":
         this.#outgoing.onAccepted(frame.count);

@@ -64,6 +64,23 @@ export type ChatEvent =
     own: boolean;
   }
   | { type: "sent"; id: string }
+  | {
+    /**
+     * A message of ours that did not (or not yet) reach its recipient: refused by the relay
+     * (REJECTED) or dropped from a queue (an UNDELIVERED notice: EXPIRED, NICK_RELEASED).
+     */
+    type: "undelivered";
+    /** Message id, hex. */
+    id: string;
+    /** The recipient nick or room. */
+    to: string;
+    /** The relay's code, e.g. `QUEUE_FULL`, `STORE_FAILED`, `EXPIRED`. */
+    code: string;
+    /** A readable sentence. */
+    message: string;
+    /** True when the message stays in the outbox and is sent again. */
+    retrying: boolean;
+  }
   | { type: "join"; nick: string; room: string }
   | { type: "leave"; nick: string; room: string }
   | { type: "presence"; nick: string; online: boolean }

@@ -11,6 +11,7 @@ import { ProtocolError } from "./errors.ts";
 import {
   CHALLENGE_BYTES,
   DEFAULT_MAX_FRAME_BYTES,
+  EPOCH_BYTES,
   type Frame,
   FRAME_NAME_BY_TYPE,
   frameDirection,
@@ -262,17 +263,26 @@ export function decodeFrame(bytes: Uint8Array, options: DecodeOptions = {}): Fra
     case "challenge":
       frame = { type: name, nonce: r.fixed(CHALLENGE_BYTES, "challenge") };
       break;
-    case "ready":
+    case "ready": {
+      const nick = r.name("nick", "BAD_NICK");
+      const maxFrameBytes = r.u32("max frame bytes");
+      const heartbeatMs = r.u32("heartbeat");
+      const queued = r.u32("queued");
+      const oneTimePrekeys = r.u16("one-time prekeys");
+      const flags = r.flag("flags", 3);
       frame = {
         type: name,
-        nick: r.name("nick", "BAD_NICK"),
-        maxFrameBytes: r.u32("max frame bytes"),
-        heartbeatMs: r.u32("heartbeat"),
-        queued: r.u32("queued"),
-        oneTimePrekeys: r.u16("one-time prekeys"),
-        hasBundle: r.flag("flags") === 1,
+        nick,
+        maxFrameBytes,
+        heartbeatMs,
+        queued,
+        oneTimePrekeys,
+        hasBundle: (flags & 1) !== 0,
+        durable: (flags & 2) !== 0,
+        epoch: r.fixed(EPOCH_BYTES, "epoch"),
       };
       break;
+    }
     case "rejected": {
       const seq = r.u32("seq");
       const id = r.fixed(MESSAGE_ID_BYTES, "message id");
@@ -289,6 +299,23 @@ export function decodeFrame(bytes: Uint8Array, options: DecodeOptions = {}): Fra
         recipient,
         code: r.code(),
         detail: r.text("detail"),
+      };
+      break;
+    }
+    case "undelivered": {
+      const id = r.fixed(MESSAGE_ID_BYTES, "message id");
+      const from = r.name("sender", "BAD_NICK");
+      const toKind = r.kind();
+      const to = r.name("recipient", toKind === "nick" ? "BAD_NICK" : "BAD_ROOM");
+      frame = {
+        type: name,
+        id,
+        from,
+        toKind,
+        to,
+        holder: r.name("holder", "BAD_NICK"),
+        reason: r.code(),
+        enqueuedAt: r.u32("enqueued at"),
       };
       break;
     }

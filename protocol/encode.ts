@@ -8,6 +8,7 @@ import { Writer } from "./_writer.ts";
 import { RECIPIENT_KIND_BYTE } from "./envelope.ts";
 import {
   CHALLENGE_BYTES,
+  EPOCH_BYTES,
   type Frame,
   FRAME_TYPE_BY_NAME,
   KEY_BYTES,
@@ -104,12 +105,20 @@ export function encodeFrame(frame: Frame): Uint8Array {
       }
       w.name(frame.nick, "nick").u32(frame.maxFrameBytes, "max frame bytes")
         .u32(frame.heartbeatMs, "heartbeat").u32(frame.queued, "queued")
-        .u16(frame.oneTimePrekeys, "one-time prekeys").u8(frame.hasBundle ? 1 : 0, "flags");
+        .u16(frame.oneTimePrekeys, "one-time prekeys")
+        .u8((frame.hasBundle ? 1 : 0) | (frame.durable ? 2 : 0), "flags")
+        .bytes(frame.epoch, "epoch", EPOCH_BYTES);
       break;
     case "rejected":
       w.u32(frame.seq, "seq").bytes(frame.id, "message id", MESSAGE_ID_BYTES)
         .u8(kindByte(frame.recipientKind), "recipient kind").name(frame.recipient, "recipient")
         .code(frame.code, "code").text(frame.detail, "detail");
+      break;
+    case "undelivered":
+      w.bytes(frame.id, "message id", MESSAGE_ID_BYTES).name(frame.from, "sender")
+        .u8(kindByte(frame.toKind), "recipient kind").name(frame.to, "recipient")
+        .name(frame.holder, "holder").code(frame.reason, "reason")
+        .u32(frame.enqueuedAt, "enqueued at");
       break;
     case "joined":
     case "left":

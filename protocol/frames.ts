@@ -10,7 +10,7 @@
  */
 
 /** The protocol version this code speaks (u16 in HELLO). */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Default maximum size of one frame in bytes (type byte included, TCP length prefix excluded). */
 export const DEFAULT_MAX_FRAME_BYTES = 65_536;
@@ -23,6 +23,9 @@ export const MESSAGE_ID_BYTES = 16;
 
 /** Length of a relay challenge nonce in bytes. */
 export const CHALLENGE_BYTES = 32;
+
+/** Length of the relay's storage epoch in READY, in bytes. */
+export const EPOCH_BYTES = 8;
 
 /** Length of an Ed25519 or X25519 public key in bytes. */
 export const KEY_BYTES = 32;
@@ -99,6 +102,8 @@ export interface FrameTypeBytes {
   readonly ACCEPTED: 0x91;
   /** REJECTED. */
   readonly REJECTED: 0x92;
+  /** UNDELIVERED. */
+  readonly UNDELIVERED: 0x93;
   /** JOINED. */
   readonly JOINED: 0xa0;
   /** LEFT. */
@@ -140,6 +145,7 @@ export const FrameType: FrameTypeBytes = Object.freeze(
     DELIVER: 0x90,
     ACCEPTED: 0x91,
     REJECTED: 0x92,
+    UNDELIVERED: 0x93,
     JOINED: 0xa0,
     LEFT: 0xa1,
     ROSTER: 0xa2,
@@ -313,8 +319,19 @@ export interface ReadyFrame {
   queued: number;
   /** One-time prekeys the relay still holds for this nick (u16). */
   oneTimePrekeys: number;
-  /** Whether the relay holds a bundle for this nick. */
+  /** Whether the relay holds a bundle for this nick (flags bit 0). */
   hasBundle: boolean;
+  /**
+   * Whether the relay runs a persistent store (flags bit 1): everything it ACCEPTED survives a
+   * relay crash or restart.
+   */
+  durable: boolean;
+  /**
+   * The relay's storage epoch (8 bytes): a memory relay picks a new one at every start, a
+   * `--store` relay keeps one in its file. A changed epoch means the relay may have lost what it
+   * had accepted (queues, bindings, rooms).
+   */
+  epoch: Uint8Array;
 }
 
 /** Cumulative acceptance of SENDs (relay to client). */
@@ -341,6 +358,29 @@ export interface RejectedFrame {
   code: string;
   /** Human-readable detail (UTF-8, at most 1024 bytes). */
   detail: string;
+}
+
+/**
+ * An envelope the relay dropped without delivering it (relay to client): sent to the envelope's
+ * sender and to the nick whose queue held it, queued and numbered like a DELIVER.
+ */
+export interface UndeliveredFrame {
+  /** Frame discriminator (the `type` names of `FRAME_TYPE_BY_NAME`). */
+  type: "undelivered";
+  /** The dropped envelope's message id (16 bytes). */
+  id: Uint8Array;
+  /** The envelope's sender nick. */
+  from: string;
+  /** Whether `to` names a nick or a room. */
+  toKind: RecipientKind;
+  /** The envelope's recipient, as the sender wrote it (a nick or a room). */
+  to: string;
+  /** The nick whose queue held the envelope. */
+  holder: string;
+  /** Why it was dropped: `EXPIRED` or `NICK_RELEASED`. */
+  reason: string;
+  /** When the envelope was queued, Unix seconds (u32). */
+  enqueuedAt: number;
 }
 
 /** A member joined or left a room (relay to client). */
@@ -460,6 +500,7 @@ export type RelayFrame =
   | (EnvelopeFrame & { type: "deliver" })
   | AcceptedFrame
   | RejectedFrame
+  | UndeliveredFrame
   | MembershipFrame
   | RosterFrame
   | RoomsFrame
@@ -496,6 +537,7 @@ export const FRAME_TYPE_BY_NAME: Readonly<Record<FrameName, number>> = Object.fr
   "deliver": FrameType.DELIVER,
   "accepted": FrameType.ACCEPTED,
   "rejected": FrameType.REJECTED,
+  "undelivered": FrameType.UNDELIVERED,
   "joined": FrameType.JOINED,
   "left": FrameType.LEFT,
   "roster": FrameType.ROSTER,

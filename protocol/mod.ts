@@ -16,6 +16,7 @@ export {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_ROOM,
   type EnvelopeFrame,
+  EPOCH_BYTES,
   type ErrorFrame,
   type FetchIdentityFrame,
   type FetchKeysFrame,
@@ -59,6 +60,7 @@ export {
   type RosterFrame,
   SIGNATURE_BYTES,
   type SignedBundle,
+  type UndeliveredFrame,
 } from "./frames.ts";
 export { encodeFrame, withLengthPrefix } from "./encode.ts";
 export { decodeFrame, type DecodeOptions } from "./decode.ts";

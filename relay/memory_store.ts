@@ -4,13 +4,16 @@
  * @module
  */
 
-import type { OneTimePrekey, SignedBundle } from "../protocol/mod.ts";
+import { randomBytes } from "../crypto/random.ts";
+import { EPOCH_BYTES, type OneTimePrekey, type SignedBundle } from "../protocol/mod.ts";
 import type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
 
 /** A {@link Store} kept in maps; the default when the relay runs without `--store`. */
 export class MemoryStore implements Store {
   readonly description = "memory";
   readonly persistent = false;
+  /** A new epoch for every memory store: a restarted relay has lost everything. */
+  readonly epoch: Uint8Array = randomBytes(EPOCH_BYTES);
   #bindings = new Map<string, Uint8Array>();
   #members = new Map<string, Set<string>>();
   #queues = new Map<string, QueuedEnvelope[]>();
@@ -112,6 +115,15 @@ export class MemoryStore implements Store {
   countOneTimePrekeys(nick: string): number {
     return this.#prekeys.get(nick)?.size ?? 0;
   }
+  dropOneTimePrekey(nick: string, id: number): void {
+    this.#prekeys.get(nick)?.delete(id);
+  }
+  /** Runs `fn`: memory writes cannot fail. */
+  atomically<T>(fn: () => T): T {
+    return fn();
+  }
+  readonly pending = false;
+  onPending: (() => void) | undefined = undefined;
   /** Nothing to do: the memory store writes at once. */
   commit(): void {}
   close(): void {}

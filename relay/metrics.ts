@@ -16,6 +16,8 @@ export class Metrics {
   bytesRelayed = 0;
   /** Queued envelopes dropped for age. */
   envelopesExpired = 0;
+  /** Turns whose store writes failed (SENDs rejected with STORE_FAILED). */
+  storeFailures = 0;
   /** Connections closed, by error code. */
   framesRejected: Map<string, number> = new Map();
   /** SENDs answered with REJECTED, by code. */
@@ -86,6 +88,12 @@ export class Metrics {
       "counter",
       "Queued envelopes dropped for age.",
       this.envelopesExpired,
+    );
+    one(
+      "hush_store_failures_total",
+      "counter",
+      "Store writes or commits that failed (their SENDs got REJECTED STORE_FAILED).",
+      this.storeFailures,
     );
     one("hush_auth_failures_total", "counter", "Failed authentications.", this.authFailuresTotal);
     metric(

@@ -27,6 +27,8 @@ export interface RelayOptions {
   tcpPort: number;
   /** SQLite file, or null for the in-memory store. */
   storePath: string | null;
+  /** How long a store write waits for a file locked by another process, in ms. */
+  storeBusyTimeoutMs: number;
   /** A ready-made store (tests); wins over `storePath`. */
   store?: Store;
   /** TLS certificate (PEM text); with `key`, or neither. */
@@ -71,6 +73,7 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   port: DEFAULT_WS_PORT,
   tcpPort: DEFAULT_TCP_PORT,
   storePath: null,
+  storeBusyTimeoutMs: 2000,
   cert: null,
   key: null,
   logFile: null,
@@ -118,6 +121,7 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("queueMaxCount", 0, 1e9);
   int("queueMaxBytes", 0, 2 ** 40);
   int("queueMaxAgeSeconds", 1, 1e10);
+  int("storeBusyTimeoutMs", 0, 600_000);
   if ((o.cert === null) !== (o.key === null)) {
     throw new RelayError("BAD_OPTION", "Invalid TLS options: give both --cert and --key");
   }

@@ -33,10 +33,24 @@ export class Directory {
     return this.#owners.get(nick);
   }
 
-  /** Binds a nick to an identity key (persisted). */
+  /** Binds a nick to an identity key (persisted; the store first, so a failure changes nothing). */
   bind(nick: string, identityKey: Uint8Array): void {
-    this.#owners.set(nick, identityKey);
     this.#store.bindNick(nick, identityKey);
+    this.#owners.set(nick, identityKey);
+  }
+
+  /**
+   * Writes every binding and membership into `store` and removes the memberships it holds that
+   * are not in memory (after a failed commit lost some writes).
+   */
+  writeTo(store: Store): void {
+    for (const [nick, key] of this.#owners) store.bindNick(nick, key);
+    for (const [room, nick] of store.memberships()) {
+      if (!this.#rooms.get(room)?.has(nick)) store.removeMember(room, nick);
+    }
+    for (const [room, members] of this.#rooms) {
+      for (const nick of members) store.addMember(room, nick);
+    }
   }
 
   /** Members of a room (empty set when it does not exist); do not mutate. */
@@ -61,8 +75,8 @@ export class Directory {
    */
   join(room: string, nick: string): boolean {
     if (this.#rooms.get(room)?.has(nick)) return false;
-    this.#add(room, nick);
     this.#store.addMember(room, nick);
+    this.#add(room, nick);
     return true;
   }
 
@@ -74,12 +88,12 @@ export class Directory {
   leave(room: string, nick: string): boolean {
     const set = this.#rooms.get(room);
     if (!set?.has(nick)) return false;
+    this.#store.removeMember(room, nick);
     set.delete(nick);
     if (set.size === 0) this.#rooms.delete(room);
     const mine = this.#roomsOf.get(nick);
     mine?.delete(room);
     if (mine?.size === 0) this.#roomsOf.delete(nick);
-    this.#store.removeMember(room, nick);
     return true;
   }
 

@@ -99,6 +99,18 @@ export class Relay implements PeerHost, RelayHandle {
   #queuedTotal = 0;
   #queuedBytes = 0;
   #dirty: Connection[] = [];
+  /** SENDs whose writes wait for the turn's commit (persistent store). */
+  #group: GroupSend[] = [];
+  /** Live deliveries that wait for the turn's commit (persistent store). */
+  #liveAfterCommit: [Connection, Uint8Array, number][] = [];
+  /** Connections whose pump waits for the turn's commit. */
+  #pumpAfterCommit = new Set<Connection>();
+  /** One-time prekeys handed out in the open turn, and those whose removal a failed commit lost. */
+  #takenPrekeys: [string, number][] = [];
+  #lostPrekeys: [string, number][] = [];
+  /** Whether a failed commit left the store behind the in-memory directory. */
+  #resync = false;
+  #storeFailureLogged = false;
   #microtaskQueued = false;
   #timerDirty: Connection[] = [];
   #acceptDirty: Connection[] = [];
@@ -118,7 +130,11 @@ export class Relay implements PeerHost, RelayHandle {
     this.maxFrameBytes = options.maxFrameBytes;
     this.#tokenBytes = options.token === null ? null : ASCII.encode(options.token);
     this.#store = options.store ??
-      (options.storePath === null ? new MemoryStore() : new SqliteStore(options.storePath));
+      (options.storePath === null
+        ? new MemoryStore()
+        : new SqliteStore(options.storePath, { busyTimeoutMs: options.storeBusyTimeoutMs }));
+    // The relay owns the commit: it decides what a failed one means for the SENDs of the turn.
+    this.#store.onPending = () => queueMicrotask(() => this.#commit());
     this.#dir = new Directory(this.#store);
     this.#log = new EventLog({
       path: options.logFile,
@@ -294,7 +310,10 @@ export class Relay implements PeerHost, RelayHandle {
       return false;
     } catch (e) {
       if (e instanceof ProtocolError) this.#fail(c, e.code, e.message);
-      else this.#internalError(c, e);
+      else if (isStoreFailure(e)) {
+        this.#storeFailure(e);
+        this.#fail(c, "STORE_FAILED", `The relay could not write its store: ${e.message}`);
+      } else this.#internalError(c, e);
       return false;
     }
   }
@@ -316,7 +335,13 @@ export class Relay implements PeerHost, RelayHandle {
     if (c.state !== State.CLOSED) this.#close(c, "peer closed");
   }
 
-  /** The hot path: checks the routing header, flips SEND to DELIVER in place, routes it. */
+  /**
+   * The hot path: checks the routing header, flips SEND to DELIVER in place, routes it.
+   *
+   * A SEND is all or nothing in the store: its writes for every recipient run in one savepoint.
+   * When that fails (or, later, the turn's commit), the SEND gets REJECTED `STORE_FAILED` and none
+   * of it is delivered: with a persistent store, live deliveries wait for the commit.
+   */
   #onSend(c: Connection, frame: Uint8Array): boolean {
     const route = peekEnvelopeRoute(frame);
     if (!senderIs(frame, route, c.nick)) {
@@ -326,27 +351,115 @@ export class Relay implements PeerHost, RelayHandle {
     const seq = ++c.sendSeq;
     frame[0] = FrameType.DELIVER;
     const to = envelopeRecipient(frame, route);
+    const id = frame.slice(1, 1 + MESSAGE_ID_BYTES);
+    let recipients: string[];
     if (route.toKind === "nick") {
       if (this.#dir.ownerOf(to) === undefined) {
-        this.#reject(c, seq, frame, "nick", to, "NO_SUCH_USER", `No user "${to}"`);
-      } else {
-        const refused = this.#deliverTo(to, frame);
-        if (refused !== null) this.#reject(c, seq, frame, "nick", to, "QUEUE_FULL", refused);
+        this.#reject(c, seq, id, "nick", to, "NO_SUCH_USER", `No user "${to}"`);
+        this.#scheduleAccepted(c);
+        return true;
       }
+      recipients = [to];
     } else {
       const members = this.#dir.members(to);
       if (!members.has(c.nick)) {
-        this.#reject(c, seq, frame, "room", to, "NOT_IN_ROOM", `Not a member of "${to}"`);
-      } else {
-        for (const m of members) {
-          if (m === c.nick) continue;
-          const refused = this.#deliverTo(m, frame);
-          if (refused !== null) this.#reject(c, seq, frame, "nick", m, "QUEUE_FULL", refused);
-        }
+        this.#reject(c, seq, id, "room", to, "NOT_IN_ROOM", `Not a member of "${to}"`);
+        this.#scheduleAccepted(c);
+        return true;
       }
+      recipients = [];
+      for (const m of members) if (m !== c.nick) recipients.push(m);
+    }
+    let plan: Routed[];
+    try {
+      plan = this.#store.atomically(() => this.#route(recipients, frame));
+    } catch (e) {
+      if (!isStoreFailure(e)) throw e;
+      this.#storeFailure(e);
+      this.#reject(c, seq, id, route.toKind, to, "STORE_FAILED", storeFailedDetail(e));
+      this.#scheduleAccepted(c);
+      return true;
+    }
+    let relayed = 0;
+    for (const r of plan) {
+      if (r.refused !== null) {
+        this.#reject(c, seq, id, "nick", r.nick, "QUEUE_FULL", r.refused);
+        continue;
+      }
+      relayed++;
+      this.#metrics.envelopesRelayed++;
+      this.#metrics.bytesRelayed += frame.length;
+      if (r.storeId !== 0) this.#countQueued(r.nick, frame.length);
+      const target = r.target;
+      if (target === undefined) continue;
+      if (r.live) {
+        if (this.#store.pending) this.#liveAfterCommit.push([target, frame, r.storeId]);
+        else {
+          target.deliver(frame, r.storeId);
+          this.#checkTarget(target);
+        }
+      } else this.#pump(target);
+    }
+    if (this.#store.pending && relayed > 0) {
+      this.#group.push({ c, seq, id, kind: route.toKind, to, relayed, bytes: frame.length });
     }
     this.#scheduleAccepted(c);
     return true;
+  }
+
+  /**
+   * Decides, for each recipient, whether its queue refuses the envelope, and writes it to the
+   * store where it must be (queued, or live with a persistent store). Runs in a savepoint: it
+   * changes nothing in memory, so a store failure leaves nothing to undo.
+   */
+  #route(recipients: string[], frame: Uint8Array): Routed[] {
+    const out: Routed[] = [];
+    const now = Date.now();
+    for (const nick of recipients) {
+      const online = this.#online.get(nick);
+      const target = online !== undefined && online.state === State.READY ? online : undefined;
+      const live = target !== undefined && !target.draining;
+      if (live && !this.#store.persistent) {
+        out.push({ nick, refused: null, storeId: 0, target, live });
+        continue;
+      }
+      const refused = this.#queueRefuses(nick, frame.length);
+      if (refused !== null) {
+        out.push({ nick, refused, storeId: 0, target, live });
+        continue;
+      }
+      const storeId = this.#store.enqueue(nick, frame, now);
+      out.push({ nick, refused: null, storeId, target, live });
+    }
+    return out;
+  }
+
+  /** Why a nick's queue refuses `length` more bytes, or null. */
+  #queueRefuses(nick: string, length: number): string | null {
+    const q = this.#queues.get(nick);
+    if (q !== undefined) {
+      if (q.count >= this.#o.queueMaxCount) {
+        return `Queue of "${nick}" is full: ${q.count} envelopes`;
+      }
+      if (q.bytes + length > this.#o.queueMaxBytes) {
+        return `Queue of "${nick}" is full: ${q.bytes} bytes`;
+      }
+    } else if (this.#o.queueMaxCount === 0 || length > this.#o.queueMaxBytes) {
+      return `Queue of "${nick}" is full: 0 envelopes`;
+    }
+    return null;
+  }
+
+  /** Adds one envelope to a nick's queue counters. */
+  #countQueued(nick: string, length: number): void {
+    const q = this.#queues.get(nick);
+    if (q === undefined) this.#queues.set(nick, { count: 1, bytes: length });
+    else {
+      q.count++;
+      q.bytes += length;
+    }
+    this.#queuedTotal++;
+    this.#queuedBytes += length;
   }
 
   /**
@@ -370,56 +483,10 @@ export class Relay implements PeerHost, RelayHandle {
     }
   }
 
-  /**
-   * Delivers now or queues; returns null, or the reason the queue refused it.
-   *
-   * With a persistent store every envelope is written before an ACCEPTED can cover it, live
-   * deliveries included (they count toward the recipient's queue bounds until acked), so a relay
-   * killed outright loses nothing it accepted. With the memory store a live delivery is only held
-   * in the connection until its ACK.
-   */
-  #deliverTo(nick: string, frame: Uint8Array): string | null {
-    const target = this.#online.get(nick);
-    const live = target !== undefined && !target.draining;
-    if (live && !this.#store.persistent) {
-      this.#metrics.envelopesRelayed++;
-      this.#metrics.bytesRelayed += frame.length;
-      target.deliver(frame, 0);
-      this.#checkTarget(target);
-      return null;
-    }
-    const q = this.#queues.get(nick);
-    if (q !== undefined) {
-      if (q.count >= this.#o.queueMaxCount) {
-        return `Queue of "${nick}" is full: ${q.count} envelopes`;
-      }
-      if (q.bytes + frame.length > this.#o.queueMaxBytes) {
-        return `Queue of "${nick}" is full: ${q.bytes} bytes`;
-      }
-    } else if (this.#o.queueMaxCount === 0 || frame.length > this.#o.queueMaxBytes) {
-      return `Queue of "${nick}" is full: 0 envelopes`;
-    }
-    this.#metrics.envelopesRelayed++;
-    this.#metrics.bytesRelayed += frame.length;
-    const id = this.#enqueue(nick, frame);
-    if (live) {
-      target.deliver(frame, id);
-      this.#checkTarget(target);
-    } else if (target !== undefined) this.#pump(target);
-    return null;
-  }
-
   /** Appends to a nick's queue in the store and the queue counters; returns the store id. */
   #enqueue(nick: string, frame: Uint8Array): number {
     const id = this.#store.enqueue(nick, frame, Date.now());
-    const q = this.#queues.get(nick);
-    if (q === undefined) this.#queues.set(nick, { count: 1, bytes: frame.length });
-    else {
-      q.count++;
-      q.bytes += frame.length;
-    }
-    this.#queuedTotal++;
-    this.#queuedBytes += frame.length;
+    this.#countQueued(nick, frame.length);
     return id;
   }
 
@@ -433,8 +500,16 @@ export class Relay implements PeerHost, RelayHandle {
     }
   }
 
-  /** Sends queued envelopes to a draining connection, within its buffer and ack limits. */
+  /**
+   * Sends queued envelopes to a draining connection, within its buffer and ack limits. Never
+   * while the turn's writes are uncommitted: it runs again after the commit (what it would read
+   * might be rolled back).
+   */
   #pump(c: Connection): void {
+    if (this.#store.pending) {
+      this.#pumpAfterCommit.add(c);
+      return;
+    }
     const cutoff = Date.now() - this.#o.queueMaxAgeSeconds * 1000;
     while (
       c.draining && c.state === State.READY &&
@@ -455,7 +530,7 @@ export class Relay implements PeerHost, RelayHandle {
   #reject(
     c: Connection,
     seq: number,
-    frame: Uint8Array,
+    id: Uint8Array,
     recipientKind: RecipientKind,
     recipient: string,
     code: string,
@@ -465,7 +540,7 @@ export class Relay implements PeerHost, RelayHandle {
     this.#send(c, {
       type: "rejected",
       seq,
-      id: frame.slice(1, 1 + MESSAGE_ID_BYTES),
+      id,
       recipientKind,
       recipient,
       code,
@@ -479,7 +554,12 @@ export class Relay implements PeerHost, RelayHandle {
       ((bytes[1]! << 8) | bytes[2]!) !== PROTOCOL_VERSION
     ) {
       const v = (bytes[1]! << 8) | bytes[2]!;
-      this.#fail(c, "UNSUPPORTED_VERSION", `Protocol version ${v} is not supported: use 1`);
+      const update = v < PROTOCOL_VERSION ? "update the client" : "this relay is older";
+      this.#fail(
+        c,
+        "UNSUPPORTED_VERSION",
+        `Protocol version ${v} is not supported: this relay speaks version ${PROTOCOL_VERSION} (${update})`,
+      );
       return;
     }
     const frame = decodeFrame(bytes, { maxFrameBytes: this.maxFrameBytes, from: "client" });
@@ -584,6 +664,8 @@ export class Relay implements PeerHost, RelayHandle {
       queued: q?.count ?? 0,
       oneTimePrekeys: Math.min(0xffff, this.#store.countOneTimePrekeys(nick)),
       hasBundle: this.#store.getBundle(nick) !== undefined,
+      durable: this.#store.persistent,
+      epoch: this.#store.epoch,
     });
     this.#log.write("auth", {
       id: c.id,
@@ -647,8 +729,14 @@ export class Relay implements PeerHost, RelayHandle {
     }
     const maxId = c.ack(count - c.acked);
     if (maxId > 0) {
-      const gone = this.#store.deleteQueuedThrough(c.nick, maxId);
-      this.#forgetQueued(c.nick, gone);
+      try {
+        const gone = this.#store.deleteQueuedThrough(c.nick, maxId);
+        this.#forgetQueued(c.nick, gone);
+      } catch (e) {
+        // The rows stay: a later ACK deletes through a higher id, or they are delivered again.
+        if (!isStoreFailure(e)) throw e;
+        this.#storeFailure(e);
+      }
     }
     if (c.draining) this.#pump(c);
   }
@@ -761,7 +849,18 @@ export class Relay implements PeerHost, RelayHandle {
     if (bundle === undefined) {
       return this.#send(c, { type: "keys", nick, status: "no-bundle", identityKey });
     }
-    const oneTimePrekey = takePrekey ? this.#store.takeOneTimePrekey(nick) ?? null : null;
+    let oneTimePrekey = takePrekey ? this.#store.takeOneTimePrekey(nick) ?? null : null;
+    // One handed out in a turn whose commit failed is back in the store: never hand it out again.
+    for (
+      let i = 0;
+      i < 256 && oneTimePrekey !== null && this.#isLostPrekey(nick, oneTimePrekey.id);
+      i++
+    ) {
+      oneTimePrekey = this.#store.takeOneTimePrekey(nick) ?? null;
+    }
+    if (oneTimePrekey !== null && this.#store.pending) {
+      this.#takenPrekeys.push([nick, oneTimePrekey.id]);
+    }
     this.#send(c, { type: "keys", nick, status: "ok", identityKey, bundle, oneTimePrekey });
     const owner = this.#online.get(nick);
     if (oneTimePrekey !== null && owner !== undefined) {
@@ -820,9 +919,86 @@ export class Relay implements PeerHost, RelayHandle {
     for (const c of dirty) this.#flushOne(c);
   }
 
+  /**
+   * Commits the turn's writes. Then the deliveries that waited for it go out; if it fails, every
+   * SEND of the turn gets REJECTED STORE_FAILED instead (before any ACCEPTED covers it), its
+   * deliveries are dropped and the queue counters are read back from the store.
+   */
+  #commit(): void {
+    if (!this.#store.pending) return;
+    if (this.#resync) this.#resyncStore();
+    let failure: RelayError | null = null;
+    try {
+      this.#store.commit();
+    } catch (e) {
+      if (!isStoreFailure(e)) throw e;
+      failure = e;
+    }
+    const group = this.#group;
+    const live = this.#liveAfterCommit;
+    const taken = this.#takenPrekeys;
+    this.#group = [];
+    this.#liveAfterCommit = [];
+    this.#takenPrekeys = [];
+    if (failure === null) {
+      this.#resync = false;
+      for (const [target, frame, id] of live) {
+        if (target.state !== State.READY) continue; // stored: the next connection gets it
+        target.deliver(frame, id);
+        this.#checkTarget(target);
+      }
+    } else {
+      this.#storeFailure(failure);
+      this.#lostPrekeys.push(...taken);
+      for (const g of group) {
+        this.#metrics.envelopesRelayed -= g.relayed;
+        this.#metrics.bytesRelayed -= g.relayed * g.bytes;
+        if (g.c.state === State.READY) {
+          this.#reject(g.c, g.seq, g.id, g.kind, g.to, "STORE_FAILED", storeFailedDetail(failure));
+          this.scheduleFlush(g.c);
+        }
+      }
+      this.#reloadQueueStats();
+    }
+    const pumps = [...this.#pumpAfterCommit];
+    this.#pumpAfterCommit.clear();
+    for (const c of pumps) if (c.state === State.READY) this.#pump(c);
+  }
+
+  /** Logs a store failure (once per failing turn) and remembers to re-write the directory. */
+  #storeFailure(e: RelayError): void {
+    this.#resync = true;
+    if (this.#storeFailureLogged) return;
+    this.#storeFailureLogged = true;
+    setTimeout(() => this.#storeFailureLogged = false, 0);
+    this.#metrics.storeFailures++;
+    this.#log.write("error", { code: "STORE_FAILED", detail: e.message });
+  }
+
+  /**
+   * After a failed turn the in-memory directory (bindings, rooms) may hold changes the store lost,
+   * and one-time prekeys handed out may be back in the store: write them again with the next
+   * commit, so that no prekey is handed out twice and a restart finds what clients were told.
+   */
+  #resyncStore(): void {
+    try {
+      this.#store.atomically(() => {
+        this.#dir.writeTo(this.#store);
+        for (const [nick, id] of this.#lostPrekeys) this.#store.dropOneTimePrekey(nick, id);
+      });
+      this.#lostPrekeys = [];
+    } catch {
+      // Still failing: the commit fails too and this runs again next time.
+    }
+  }
+
+  #isLostPrekey(nick: string, id: number): boolean {
+    return this.#lostPrekeys.some(([n, i]) => n === nick && i === id);
+  }
+
   #flushOne(c: Connection): void {
     c.flushQueued = false;
-    this.#store.commit(); // what an ACCEPTED covers is stored before it leaves
+    this.#commit(); // what an ACCEPTED covers is stored before it leaves
     if (c.state === State.READY && c.acceptedSent !== c.sendSeq) {
       c.acceptedSent = c.sendSeq;
       const n = c.sendSeq;
@@ -930,10 +1106,54 @@ export class Relay implements PeerHost, RelayHandle {
       new Promise((r) => setTimeout(r, 1500)),
     ]);
     this.#log.write("shutdown", { queued: this.#queuedTotal });
-    this.#store.close();
+    try {
+      this.#commit();
+      this.#store.close();
+    } catch (e) {
+      this.#log.write("error", {
+        code: "STORE_FAILED",
+        detail: e instanceof Error ? e.message : String(e),
+      });
+    }
     this.#log.close();
     this.#resolveFinished();
   }
+}
+
+/** One recipient of a SEND, as routed. */
+interface Routed {
+  nick: string;
+  /** Why its queue refused the envelope (QUEUE_FULL), or null. */
+  refused: string | null;
+  /** Store id (0: not stored, a live delivery of the memory store). */
+  storeId: number;
+  /** Its connection, when online. */
+  target: Connection | undefined;
+  /** Whether it gets the envelope now rather than through its queue. */
+  live: boolean;
+}
+
+/** A SEND written in the open turn: what to reject if the commit fails. */
+interface GroupSend {
+  c: Connection;
+  seq: number;
+  id: Uint8Array;
+  kind: RecipientKind;
+  to: string;
+  /** Recipients it was written for, and the frame's size. */
+  relayed: number;
+  bytes: number;
+}
+
+/** Whether `e` is the store's failure (`RelayError` `STORE_FAILED`). */
+function isStoreFailure(e: unknown): e is RelayError {
+  return e instanceof RelayError && e.code === "STORE_FAILED";
+}
+
+/** The REJECTED detail for a SEND the store could not keep. */
+function storeFailedDetail(e: RelayError): string {
+  const text = `The relay could not store the message (nothing of it was kept): ${e.message}`;
+  return text.length > 900 ? text.slice(0, 900) : text;
 }
 
 /** Whether an envelope's sender field is exactly `nick` (ASCII), compared byte by byte. */

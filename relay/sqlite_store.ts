@@ -3,7 +3,8 @@
  *
  * Tables: `bindings(nick PRIMARY KEY, identity_key)`, `members(room, nick)`,
  * `queue(id INTEGER PRIMARY KEY AUTOINCREMENT, nick, frame BLOB, enqueued_at)`,
- * `bundles(nick PRIMARY KEY, ...)`, `prekeys(nick, id, key)`. WAL journal. Writes are grouped:
+ * `bundles(nick PRIMARY KEY, ...)`, `prekeys(nick, id, key)`, `meta(key PRIMARY KEY, value)`
+ * (`epoch`: the 8-byte storage epoch announced in READY). WAL journal. Writes are grouped:
  * the first write of a turn of the event loop opens a transaction, committed by
  * {@linkcode SqliteStore.commit} (which the relay calls before an ACCEPTED leaves) or, at the
  * latest, in a microtask queued when it opened. A store call that must be atomic runs in a
@@ -13,7 +14,8 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { OneTimePrekey, SignedBundle } from "../protocol/mod.ts";
+import { randomBytes } from "../crypto/random.ts";
+import { EPOCH_BYTES, type OneTimePrekey, type SignedBundle } from "../protocol/mod.ts";
 import { RelayError } from "./errors.ts";
 import type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
 
@@ -28,6 +30,7 @@ CREATE TABLE IF NOT EXISTS bundles (
   nick TEXT PRIMARY KEY, identity_dh_key BLOB NOT NULL, identity_dh_signature BLOB NOT NULL,
   signed_prekey_id INTEGER NOT NULL, signed_prekey BLOB NOT NULL,
   signed_prekey_signature BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS prekeys (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, nick TEXT NOT NULL, id INTEGER NOT NULL,
   key BLOB NOT NULL, UNIQUE (nick, id));
@@ -39,22 +42,49 @@ function bytes(value: unknown): Uint8Array {
   return value instanceof Uint8Array ? value : new Uint8Array(0);
 }
 
+/** Options of {@link SqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * How long a write waits for a lock held by another process (ms) before it fails with
+   * `STORE_FAILED` (SQLite `busy_timeout`; default {@link DEFAULT_BUSY_TIMEOUT_MS}).
+   */
+  busyTimeoutMs?: number;
+}
+
+/** Default wait for a locked store file, in milliseconds. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 2000;
+
+/** Wraps what SQLite threw in a `STORE_FAILED` error (a RelayError passes through). */
+function storeFailed(what: string, cause: unknown): RelayError {
+  if (cause instanceof RelayError) return cause;
+  return new RelayError(
+    "STORE_FAILED",
+    `Cannot ${what}: ${cause instanceof Error ? cause.message : cause}`,
+    { cause },
+  );
+}
+
 /** A {@link Store} in a SQLite file; used with `--store PATH`. */
 export class SqliteStore implements Store {
   readonly description: string;
   readonly persistent = true;
+  readonly epoch: Uint8Array;
   #db: DatabaseSync;
   #s: Record<string, StatementSync>;
   /** Whether the turn's write transaction is open. */
   #open = false;
+  /** Set when opening a transaction failed: the rest of the turn fails fast (no second wait). */
+  #failedTurn = false;
+  onPending: (() => void) | undefined = undefined;
 
   /**
    * Opens (creating if needed) the database at `path`.
    *
    * @param path File path (`:memory:` for tests).
+   * @param options Busy timeout.
    * @throws {RelayError} `STORE_FAILED` if the file cannot be opened or is not a Hush store.
    */
-  constructor(path: string) {
+  constructor(path: string, options: SqliteStoreOptions = {}) {
     this.description = `sqlite ${path}`;
     try {
       const slash = path.lastIndexOf("/");
@@ -62,8 +92,11 @@ export class SqliteStore implements Store {
         Deno.mkdirSync(path.slice(0, slash), { recursive: true });
       }
       this.#db = new DatabaseSync(path);
+      const busy = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
+      this.#db.exec(`PRAGMA busy_timeout = ${busy}`);
       this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       this.#db.exec(SCHEMA);
+      this.epoch = this.#loadEpoch();
     } catch (cause) {
       throw new RelayError(
         "STORE_FAILED",
@@ -98,73 +131,140 @@ export class SqliteStore implements Store {
       addPrekey: p("INSERT OR REPLACE INTO prekeys (nick, id, key) VALUES (?, ?, ?)"),
       firstPrekey: p("SELECT seq, id, key FROM prekeys WHERE nick = ? ORDER BY seq LIMIT 1"),
       deletePrekey: p("DELETE FROM prekeys WHERE seq = ?"),
+      dropPrekey: p("DELETE FROM prekeys WHERE nick = ? AND id = ?"),
       countPrekeys: p("SELECT count(*) AS n FROM prekeys WHERE nick = ?"),
     };
   }
 
-  /** Opens the turn's transaction if none is open. */
-  #begin(): void {
-    if (this.#open) return;
-    this.#db.exec("BEGIN");
-    this.#open = true;
-    queueMicrotask(() => this.commit());
+  /** The epoch kept in `meta`; a store without one (a new file) gets a random one now. */
+  #loadEpoch(): Uint8Array {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as
+      | Row
+      | undefined;
+    const stored = bytes(row?.value);
+    if (stored.length === EPOCH_BYTES) return stored;
+    const epoch = randomBytes(EPOCH_BYTES);
+    this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)").run(epoch);
+    return epoch;
   }
 
-  /** Runs `fn` atomically, in a savepoint of the turn's transaction. */
-  #tx<T>(fn: () => T): T {
+  get pending(): boolean {
+    return this.#open;
+  }
+
+  /**
+   * Opens the turn's transaction if none is open. `BEGIN IMMEDIATE` takes the write lock at once
+   * (waiting up to the busy timeout), so a locked file fails here, before anything is written.
+   *
+   * @throws {RelayError} `STORE_FAILED` when the lock cannot be had, or the open transaction was
+   *   rolled back by SQLite itself (then the turn's earlier writes are gone: the commit fails too).
+   */
+  #begin(): void {
+    if (this.#open) {
+      if (this.#db.isTransaction) return;
+      throw new RelayError(
+        "STORE_FAILED",
+        "Cannot write the store: the transaction was rolled back",
+      );
+    }
+    if (this.#failedTurn) {
+      throw new RelayError("STORE_FAILED", "Cannot write the store: it is locked or failing");
+    }
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+    } catch (cause) {
+      this.#failedTurn = true;
+      setTimeout(() => this.#failedTurn = false, 0);
+      throw storeFailed("write the store", cause);
+    }
+    this.#open = true;
+    if (this.onPending !== undefined) this.onPending();
+    else queueMicrotask(() => this.commit());
+  }
+
+  /** Runs `fn` in a savepoint of the turn's transaction; SQLite errors become STORE_FAILED. */
+  atomically<T>(fn: () => T): T {
     this.#begin();
-    this.#db.exec("SAVEPOINT op");
+    try {
+      this.#db.exec("SAVEPOINT op");
+    } catch (cause) {
+      throw storeFailed("write the store", cause);
+    }
     try {
       const out = fn();
       this.#db.exec("RELEASE op");
       return out;
     } catch (e) {
-      this.#db.exec("ROLLBACK TO op");
-      this.#db.exec("RELEASE op");
-      throw e;
+      if (this.#db.isTransaction) {
+        try {
+          this.#db.exec("ROLLBACK TO op");
+          this.#db.exec("RELEASE op");
+        } catch {
+          // The commit reports it.
+        }
+      }
+      throw storeFailed("write the store", e);
+    }
+  }
+
+  /** One write statement in the turn's transaction; SQLite errors become STORE_FAILED. */
+  #write<T>(fn: () => T): T {
+    this.#begin();
+    try {
+      return fn();
+    } catch (cause) {
+      throw storeFailed("write the store", cause);
     }
   }
 
   /**
-   * Commits the turn's transaction.
+   * Commits the turn's transaction. On failure the transaction is rolled back: nothing the turn
+   * wrote is kept.
    *
-   * @throws {RelayError} `STORE_FAILED` when SQLite cannot commit (disk full, file removed).
+   * @throws {RelayError} `STORE_FAILED` when SQLite cannot commit (locked, disk full, file removed).
    */
   commit(): void {
     if (!this.#open) return;
     this.#open = false;
     try {
-      this.#db.exec("COMMIT");
+      if (!this.#db.isTransaction) throw new Error("the transaction was rolled back");
+      this.execCommit();
     } catch (cause) {
-      throw new RelayError(
-        "STORE_FAILED",
-        `Cannot write the store: ${cause instanceof Error ? cause.message : cause}`,
-        { cause },
-      );
+      if (this.#db.isTransaction) {
+        try {
+          this.#db.exec("ROLLBACK");
+        } catch {
+          // nothing more to undo
+        }
+      }
+      throw storeFailed("write the store", cause);
     }
+  }
+
+  /** Runs `COMMIT` (a seam for tests that inject a failing commit). */
+  protected execCommit(): void {
+    this.#db.exec("COMMIT");
   }
 
   bindings(): [string, Uint8Array][] {
     return (this.#s.bindings!.all() as Row[]).map((r) => [String(r.nick), bytes(r.identity_key)]);
   }
   bindNick(nick: string, identityKey: Uint8Array): void {
-    this.#begin();
-    this.#s.bind!.run(nick, identityKey);
+    this.#write(() => this.#s.bind!.run(nick, identityKey));
   }
   memberships(): [string, string][] {
     return (this.#s.members!.all() as Row[]).map((r) => [String(r.room), String(r.nick)]);
   }
   addMember(room: string, nick: string): void {
-    this.#begin();
-    this.#s.addMember!.run(room, nick);
+    this.#write(() => this.#s.addMember!.run(room, nick));
   }
   removeMember(room: string, nick: string): void {
-    this.#begin();
-    this.#s.removeMember!.run(room, nick);
+    this.#write(() => this.#s.removeMember!.run(room, nick));
   }
   enqueue(nick: string, frame: Uint8Array, enqueuedAt: number): number {
-    this.#begin();
-    return Number(this.#s.enqueue!.run(nick, frame, Math.floor(enqueuedAt)).lastInsertRowid);
+    return this.#write(() =>
+      Number(this.#s.enqueue!.run(nick, frame, Math.floor(enqueuedAt)).lastInsertRowid)
+    );
   }
   queued(nick: string, afterId: number, limit: number): QueuedEnvelope[] {
     return (this.#s.queued!.all(nick, afterId, limit) as Row[]).map((r) => ({
@@ -174,15 +274,14 @@ export class SqliteStore implements Store {
     }));
   }
   deleteQueuedThrough(nick: string, id: number): QueueStats {
-    return this.#tx(() => {
+    return this.atomically(() => {
       const r = this.#s.statsThrough!.get(nick, id) as Row;
       this.#s.deleteThrough!.run(nick, id);
       return { count: Number(r.n), bytes: Number(r.b) };
     });
   }
   deleteQueuedBefore(cutoff: number): number {
-    this.#begin();
-    return Number(this.#s.deleteBefore!.run(Math.floor(cutoff)).changes);
+    return this.#write(() => Number(this.#s.deleteBefore!.run(Math.floor(cutoff)).changes));
   }
   queueStats(): Map<string, QueueStats> {
     const out = new Map<string, QueueStats>();
@@ -192,14 +291,15 @@ export class SqliteStore implements Store {
     return out;
   }
   putBundle(nick: string, b: SignedBundle): void {
-    this.#begin();
-    this.#s.putBundle!.run(
-      nick,
-      b.identityDhKey,
-      b.identityDhSignature,
-      b.signedPrekeyId,
-      b.signedPrekey,
-      b.signedPrekeySignature,
+    this.#write(() =>
+      this.#s.putBundle!.run(
+        nick,
+        b.identityDhKey,
+        b.identityDhSignature,
+        b.signedPrekeyId,
+        b.signedPrekey,
+        b.signedPrekeySignature,
+      )
     );
   }
   getBundle(nick: string): SignedBundle | undefined {
@@ -214,18 +314,21 @@ export class SqliteStore implements Store {
     };
   }
   addOneTimePrekeys(nick: string, keys: OneTimePrekey[], replace: boolean): void {
-    this.#tx(() => {
+    this.atomically(() => {
       if (replace) this.#s.clearPrekeys!.run(nick);
       for (const k of keys) this.#s.addPrekey!.run(nick, k.id, k.key);
     });
   }
   takeOneTimePrekey(nick: string): OneTimePrekey | undefined {
-    return this.#tx(() => {
+    return this.atomically(() => {
       const r = this.#s.firstPrekey!.get(nick) as Row | undefined;
       if (r === undefined) return undefined;
       this.#s.deletePrekey!.run(Number(r.seq));
       return { id: Number(r.id), key: bytes(r.key) };
     });
+  }
+  dropOneTimePrekey(nick: string, id: number): void {
+    this.#write(() => this.#s.dropPrekey!.run(nick, id));
   }
   countOneTimePrekeys(nick: string): number {
     return Number((this.#s.countPrekeys!.get(nick) as Row).n);

@@ -34,6 +34,11 @@ export interface Store {
   readonly description: string;
   /** Whether the store survives a restart. */
   readonly persistent: boolean;
+  /**
+   * The storage epoch announced in READY (8 bytes): random for each memory store, kept in the
+   * file of a persistent one (a new file gets a new epoch).
+   */
+  readonly epoch: Uint8Array;
 
   /** Every nick binding: nick and Ed25519 identity key. */
   bindings(): [nick: string, identityKey: Uint8Array][];
@@ -74,11 +79,29 @@ export interface Store {
   countOneTimePrekeys(nick: string): number;
 
   /**
+   * Runs `fn` atomically: either every write it makes is kept (until the turn's commit) or none
+   * (a savepoint, rolled back when `fn` throws). The memory store just runs `fn`.
+   */
+  atomically<T>(fn: () => T): T;
+
+  /** Whether writes wait for {@link commit} (an open transaction). Always false in memory. */
+  readonly pending: boolean;
+
+  /**
+   * Called when the store opens a transaction (the first write of a turn), so that its owner
+   * schedules the commit; when unset, the store commits in a microtask by itself.
+   */
+  onPending: (() => void) | undefined;
+
+  /**
    * Makes every write so far durable. A store may group writes (the SQLite store: one transaction
    * per turn of the event loop); the relay calls this before an ACCEPTED leaves, so ACCEPTED never
    * covers an envelope that is not yet stored. A no-op for stores that write at once.
    */
   commit(): void;
+
+  /** Removes one one-time prekey (idempotent): re-applies a take whose commit failed. */
+  dropOneTimePrekey(nick: string, id: number): void;
 
   /** Commits, flushes and closes. */
   close(): void;

@@ -196,6 +196,12 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
       );
     case "sent":
       return [];
+    case "undelivered":
+      return [
+        `${time} ${paint("!!", "1;33", color)} ${sanitize(event.message)}${
+          event.retrying ? " (kept in the outbox, will be sent again)" : ""
+        }`,
+      ];
     case "join":
       return notice(`${nick(event.nick)} joined ${room(event.room)}`);
     case "leave":

@@ -50,16 +50,16 @@ const bundle = {
 };
 
 const okFrames: [string, Frame][] = [
-  ["HELLO: version 1, nick alice, identity key, no token", {
+  ["HELLO: version 2, nick alice, identity key, no token", {
     type: "hello",
-    version: 1,
+    version: 2,
     nick: "alice",
     identityKey,
     token: new Uint8Array(0),
   }],
   ["HELLO with a 6-byte token", {
     type: "hello",
-    version: 1,
+    version: 2,
     nick: "bob",
     identityKey,
     token: new TextEncoder().encode("s3cret"),
@@ -115,14 +115,30 @@ const okFrames: [string, Frame][] = [
   ["FETCH_KEYS for bob", { type: "fetch-keys", nick: "bob" }],
   ["FETCH_IDENTITY for bob (no one-time prekey is taken)", { type: "fetch-identity", nick: "bob" }],
   ["CHALLENGE: 32 random bytes", { type: "challenge", nonce: pattern(32, 0x10) }],
-  ["READY: granted bob_1, 64 KiB frames, 30 s heartbeat, 2 queued, 5 one-time prekeys", {
+  [
+    "READY: granted bob_1, 64 KiB frames, 30 s heartbeat, 2 queued, 5 one-time prekeys, bundle, durable store, epoch f0..f7",
+    {
+      type: "ready",
+      nick: "bob_1",
+      maxFrameBytes: 65536,
+      heartbeatMs: 30000,
+      queued: 2,
+      oneTimePrekeys: 5,
+      hasBundle: true,
+      durable: true,
+      epoch: pattern(8, 0xf0),
+    },
+  ],
+  ["READY from a memory relay: no bundle, not durable, epoch 01..08", {
     type: "ready",
-    nick: "bob_1",
+    nick: "alice",
     maxFrameBytes: 65536,
     heartbeatMs: 30000,
-    queued: 2,
-    oneTimePrekeys: 5,
-    hasBundle: true,
+    queued: 0,
+    oneTimePrekeys: 0,
+    hasBundle: false,
+    durable: false,
+    epoch: pattern(8, 1),
   }],
   ["PING from the relay", { type: "relay-ping", nonce: pattern(8, 9) }],
   ["PONG from the relay", { type: "relay-pong", nonce: pattern(8, 9) }],
@@ -135,6 +151,26 @@ const okFrames: [string, Frame][] = [
     recipient: "carol",
     code: "QUEUE_FULL",
     detail: 'Queue of "carol" is full: 1000 envelopes',
+  }],
+  ["UNDELIVERED: alice's envelope to bob expired in bob's queue (queued at 1,700,000,000)", {
+    type: "undelivered",
+    id,
+    from: "alice",
+    toKind: "nick",
+    to: "bob",
+    holder: "bob",
+    reason: "EXPIRED",
+    enqueuedAt: 1_700_000_000,
+  }],
+  ["UNDELIVERED: alice's envelope to room dev held for carol, released nick", {
+    type: "undelivered",
+    id,
+    from: "alice",
+    toKind: "room",
+    to: "dev",
+    holder: "carol",
+    reason: "NICK_RELEASED",
+    enqueuedAt: 1_700_000_000,
   }],
   ["JOINED: bob joined lobby", { type: "joined", room: "lobby", nick: "bob" }],
   ["LEFT: bob left lobby", { type: "left", room: "lobby", nick: "bob" }],
@@ -187,8 +223,16 @@ function hex(frame: Frame): string {
   return toHex(encodeFrame(frame));
 }
 
-const send = hex(okFrames[5]![1]);
-const hello = hex(okFrames[0]![1]);
+function okHex(prefix: string): string {
+  const found = okFrames.find(([comment]) => comment.startsWith(prefix));
+  if (found === undefined) throw new Error(`No ok vector "${prefix}"`);
+  return hex(found[1]);
+}
+
+const send = okHex("SEND: alice to bob");
+const hello = okHex("HELLO: version 2");
+const ready = okHex("READY: granted bob_1");
+const undelivered = okHex("UNDELIVERED: alice's envelope to bob");
 
 const bad: [string, string, string][] = [
   ["empty frame", "", "EMPTY_FRAME"],
@@ -197,15 +241,15 @@ const bad: [string, string, string][] = [
   ["HELLO cut inside the identity key", hello.slice(0, 30), "TRUNCATED_FRAME"],
   ["HELLO without its token length byte", hello.slice(0, -2), "TRUNCATED_FRAME"],
   ["HELLO with a trailing byte", hello + "00", "TRAILING_BYTES"],
-  ["HELLO with an empty nick", "010001" + "00" + toHex(identityKey) + "00", "BAD_NICK"],
+  ["HELLO with an empty nick", "010002" + "00" + toHex(identityKey) + "00", "BAD_NICK"],
   [
     "HELLO with a space in the nick",
-    "010001" + "02" + "6120" + toHex(identityKey) + "00",
+    "010002" + "02" + "6120" + toHex(identityKey) + "00",
     "BAD_NICK",
   ],
   [
     "HELLO with a 33-byte nick",
-    "010001" + "21" + "61".repeat(33) + toHex(identityKey) + "00",
+    "010002" + "21" + "61".repeat(33) + toHex(identityKey) + "00",
     "BAD_NICK",
   ],
   ["AUTH with a 63-byte signature", "02" + "00".repeat(63), "TRUNCATED_FRAME"],
@@ -225,7 +269,7 @@ const bad: [string, string, string][] = [
   ["SEND with a dot in the recipient nick", send.slice(0, 52) + "2e" + send.slice(54), "BAD_NICK"],
   [
     "SEND to a room named with a slash",
-    hex(okFrames[6]![1]).slice(0, 52) + "2f" + hex(okFrames[6]![1]).slice(54),
+    okHex("SEND to the room").slice(0, 52) + "2f" + okHex("SEND to the room").slice(54),
     "BAD_ROOM",
   ],
   ["JOIN with an empty room name", "2000", "BAD_ROOM"],
@@ -233,12 +277,12 @@ const bad: [string, string, string][] = [
   ["ACK with 3 count bytes", "11000000", "TRUNCATED_FRAME"],
   [
     "PUBLISH_KEYS with reserved flag bit 1 set",
-    "3002" + hex(okFrames[15]![1]).slice(4),
+    "3002" + okHex("PUBLISH_KEYS replacing").slice(4),
     "BAD_FLAGS",
   ],
   [
     "PUBLISH_KEYS announcing 101 one-time prekeys",
-    hex(okFrames[15]![1]).slice(0, -4) + "0065",
+    okHex("PUBLISH_KEYS replacing").slice(0, -4) + "0065",
     "TOO_MANY_ITEMS",
   ],
   ["ERROR with a lowercase code", "ff0001" + "61" + "0000", "BAD_CODE"],
@@ -247,6 +291,28 @@ const bad: [string, string, string][] = [
   ["KEYS with status 3", "b103626f6203", "BAD_FLAGS"],
   ["PRESENCE with state 2", "a403626f6202", "BAD_FLAGS"],
   ["ROSTER announcing 4097 members", "a2001001", "TOO_MANY_ITEMS"],
+  [
+    "READY in the version-1 layout (no epoch after the flags)",
+    ready.slice(0, -16),
+    "TRUNCATED_FRAME",
+  ],
+  [
+    "READY with reserved flag bit 2 set",
+    ready.slice(0, -18) + "07" + ready.slice(-16),
+    "BAD_FLAGS",
+  ],
+  ["READY with a 9-byte epoch", ready + "00", "TRAILING_BYTES"],
+  [
+    "UNDELIVERED with a lowercase reason",
+    undelivered.slice(0, -22) + "65" + undelivered.slice(-20),
+    "BAD_CODE",
+  ],
+  [
+    "UNDELIVERED with recipient kind 0x00",
+    undelivered.slice(0, 46) + "00" + undelivered.slice(48),
+    "BAD_RECIPIENT_KIND",
+  ],
+  ["UNDELIVERED without its enqueued-at time", undelivered.slice(0, -8), "TRUNCATED_FRAME"],
 ];
 
 /** Builds every vector. */

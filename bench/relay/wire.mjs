@@ -1,10 +1,10 @@
-// The Hush frames a load-generator client needs, written from docs/PROTOCOL.md (version 1) alone
+// The Hush frames a load-generator client needs, written from docs/PROTOCOL.md (version 2) alone
 // (not from protocol/), so the bench is also an independent implementation of the spec. Only what the
 // workloads use: HELLO, AUTH, SEND, ACK, JOIN, PONG out; CHALLENGE, READY, DELIVER, ACCEPTED,
 // REJECTED, JOINED, ERROR, RELAY_PING in. Every frame is [u8 type][fields...], big-endian
 // integers, names as [u8 length][ASCII]; over TCP each frame is preceded by a u32 BE length.
 
-export const VERSION = 1;
+export const VERSION = 2;
 export const T = Object.freeze({
   HELLO: 0x01,
   AUTH: 0x02,

@@ -14,6 +14,7 @@ import {
   type EnvelopeFrame,
   type Frame,
   type PublishKeysFrame,
+  type UndeliveredFrame,
 } from "../../protocol/mod.ts";
 
 interface FakePeer {
@@ -39,6 +40,8 @@ export class FakeRelay {
   autoAccept = true;
   /** Heartbeat interval announced in READY. */
   heartbeatMs = 30_000;
+  /** The storage epoch announced in READY (change it to simulate a relay that lost its state). */
+  epoch: Uint8Array = new Uint8Array(8).fill(1);
   /** Client PINGs received. */
   pings = 0;
   /** While true, HELLO gets no answer (not a Hush relay, or a stuck one). */
@@ -124,6 +127,14 @@ export class FakeRelay {
     queueMicrotask(() => {
       if (peer.open) peer.handlers.onFrame(copy);
     });
+  }
+
+  /** Sends an UNDELIVERED notice to `nick`'s open connection, numbered like a DELIVER. */
+  notice(nick: string, frame: Omit<UndeliveredFrame, "type">): void {
+    const peer = this.#peers.find((p) => p.open && p.nick === nick);
+    if (peer === undefined) return;
+    peer.delivered++;
+    this.#to(peer, { type: "undelivered", ...frame });
   }
 
   /** Closes every connection, as a relay crash would. */
@@ -223,6 +234,8 @@ export class FakeRelay {
           queued: this.#queues.get(nick)?.length ?? 0,
           oneTimePrekeys: this.#bundles.get(nick)?.keys.oneTimePrekeys.length ?? 0,
           hasBundle: this.#bundles.has(nick),
+          durable: false,
+          epoch: this.epoch,
         });
         const queue = this.#queues.get(nick) ?? [];
         this.#queues.delete(nick);

@@ -377,3 +377,41 @@ Deno.test("createChatClient() refuses a token over 255 bytes", async () => {
     (error: unknown) => error instanceof ChatError && error.code === "BAD_TOKEN",
   );
 });
+
+Deno.test("ChatClient turns UNDELIVERED notices into events and counts them in its ACKs", async () => {
+  const relay = new FakeRelay();
+  const { alice, bob } = await connectedPair(relay);
+  try {
+    const id = await alice.engine.sendPrivate("bob", "too late");
+    await until(() => texts(bob.events).includes("too late"), "bob got it");
+    const bobDelivered = relay.deliveries("bob").delivered;
+    const notice = {
+      id: Uint8Array.from((id ?? "").match(/../g)!.map((h) => parseInt(h, 16))),
+      from: "alice",
+      toKind: "nick" as const,
+      to: "bob",
+      holder: "bob",
+      reason: "EXPIRED",
+      enqueuedAt: 1_700_000_000,
+    };
+    relay.notice("alice", notice);
+    relay.notice("bob", notice);
+    await until(() => alice.events.some((e) => e.type === "undelivered"), "alice told");
+    await until(
+      () => relay.deliveries("bob").acked === bobDelivered + 1,
+      "bob acked the notice with the deliveries before it",
+    );
+    const told = alice.events.find((e) => e.type === "undelivered");
+    assert.ok(told?.type === "undelivered");
+    assert.deepEqual([told.id, told.to, told.code, told.retrying], [id, "bob", "EXPIRED", false]);
+    assert.match(told.message, /to bob was not delivered: .*EXPIRED/);
+    await until(
+      () => bob.events.some((e) => e.type === "info" && /from alice was lost/.test(e.message)),
+      "bob told",
+    );
+    const aliceDelivered = relay.deliveries("alice");
+    await until(() => relay.deliveries("alice").acked === aliceDelivered.delivered, "alice acked");
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});

@@ -264,7 +264,7 @@ export class TestClient {
 
   #onFrame(bytes: Uint8Array): void {
     const frame = decodeFrame(bytes, { maxFrameBytes: 1 << 24, from: "relay" }) as RelayFrame;
-    if (frame.type === "deliver") this.delivered++;
+    if (frame.type === "deliver" || frame.type === "undelivered") this.delivered++;
     this.frames.push(frame);
     this.rawFrames.push(bytes.slice());
     this.#wake?.();

@@ -6,7 +6,15 @@ import {
   PROTOCOL_VERSION,
   withLengthPrefix,
 } from "../../protocol/mod.ts";
-import { inProcessRelay, loggedIn, relayTest, sleep, TestClient } from "./_relay_harness.ts";
+import { toHex } from "../../crypto/bytes.ts";
+import {
+  inProcessRelay,
+  loggedIn,
+  relayTest,
+  sleep,
+  startServer,
+  TestClient,
+} from "./_relay_harness.ts";
 
 for (const transport of ["tcp", "ws"] as const) {
   relayTest(`relay authenticates a nick by challenge over ${transport}`, async () => {
@@ -34,7 +42,7 @@ for (const transport of ["tcp", "ws"] as const) {
       const id = generateIdentityKeyPair();
       await c.send({
         type: "hello",
-        version: 1,
+        version: PROTOCOL_VERSION,
         nick: "mallory",
         identityKey: id.publicKey,
         token: new Uint8Array(0),
@@ -42,7 +50,7 @@ for (const transport of ["tcp", "ws"] as const) {
       const challenge = await c.next("challenge");
       // Signed for another nick: the transcript binds the requested nick.
       const transcript = authTranscript({
-        version: 1,
+        version: PROTOCOL_VERSION,
         challenge: challenge.nonce,
         identityKey: id.publicKey,
         nick: "alice",
@@ -63,14 +71,14 @@ relayTest("relay refuses a signature by another key than the HELLO's", async () 
     const other = generateIdentityKeyPair();
     await c.send({
       type: "hello",
-      version: 1,
+      version: PROTOCOL_VERSION,
       nick: "alice",
       identityKey: claimed.publicKey,
       token: new Uint8Array(0),
     });
     const challenge = await c.next("challenge");
     const t = authTranscript({
-      version: 1,
+      version: PROTOCOL_VERSION,
       challenge: challenge.nonce,
       identityKey: claimed.publicKey,
       nick: "alice",
@@ -83,15 +91,85 @@ relayTest("relay refuses a signature by another key than the HELLO's", async () 
   }
 });
 
-relayTest("relay answers a HELLO of version 2 with UNSUPPORTED_VERSION", async () => {
+relayTest("relay answers a HELLO of version 3 with UNSUPPORTED_VERSION", async () => {
   const relay = await inProcessRelay();
   try {
     const c = await TestClient.connect(relay.tcpUrl!);
     // A future layout: only the type byte and version are read.
-    await c.sendBytes(new Uint8Array([0x01, 0x00, 0x02, 0xff, 0xff]));
+    await c.sendBytes(new Uint8Array([0x01, 0x00, 0x03, 0xff, 0xff]));
     assert.equal(await c.expectFatal(), "UNSUPPORTED_VERSION");
   } finally {
     await relay.close();
+  }
+});
+
+relayTest("server.ts refuses a version-1 HELLO and tells the client to update", async () => {
+  const server = await startServer();
+  try {
+    for (const url of [server.tcp, server.ws]) {
+      const c = await TestClient.connect(url);
+      const id = generateIdentityKeyPair();
+      // The version-1 HELLO layout is the same as version 2's, with 00 01 as the version.
+      await c.send({
+        type: "hello",
+        version: 1,
+        nick: "old",
+        identityKey: id.publicKey,
+        token: new Uint8Array(0),
+      });
+      const error = await c.next("error");
+      assert.equal(error.fatal, true);
+      assert.equal(error.code, "UNSUPPORTED_VERSION");
+      assert.equal(
+        error.detail,
+        "Protocol version 1 is not supported: this relay speaks version 2 (update the client)",
+      );
+      await c.waitClosed();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+relayTest("READY says whether the store is durable and names its epoch", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hush-epoch-" });
+  const path = `${dir}/relay.sqlite`;
+  const perms = ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
+  try {
+    // Memory relay: not durable, a new epoch at every start.
+    const epochs: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const server = await startServer();
+      try {
+        const c = await TestClient.connect(server.tcp);
+        const r = await c.login("bob");
+        assert.equal(r.durable, false);
+        assert.equal(r.epoch.length, 8);
+        epochs.push(toHex(r.epoch));
+        c.close();
+      } finally {
+        await server.stop();
+      }
+    }
+    assert.notEqual(epochs[0], epochs[1]);
+    // SQLite relay: durable, the same epoch across restarts of the same file.
+    const stored: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const server = await startServer(["--store", path], perms);
+      try {
+        const c = await TestClient.connect(server.tcp);
+        const r = await c.login("carol");
+        assert.equal(r.durable, true);
+        stored.push(toHex(r.epoch));
+        c.close();
+      } finally {
+        await server.stop();
+      }
+    }
+    assert.equal(stored[0], stored[1]);
+    assert.notEqual(stored[0], epochs[0]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
@@ -179,7 +257,7 @@ relayTest("relay closes a connection that does not authenticate in time", async 
     const halfway = await TestClient.connect(relay.wsUrl);
     await halfway.sendBytes(encodeFrame({
       type: "hello",
-      version: 1,
+      version: PROTOCOL_VERSION,
       nick: "slow",
       identityKey: halfway.identity.publicKey,
       token: new Uint8Array(0),
@@ -197,14 +275,14 @@ relayTest("frames pipelined right after AUTH are handled once READY is sent", as
     const c = await TestClient.connect(relay.tcpUrl!);
     await c.send({
       type: "hello",
-      version: 1,
+      version: PROTOCOL_VERSION,
       nick: "eager",
       identityKey: c.identity.publicKey,
       token: new Uint8Array(0),
     });
     const challenge = await c.next("challenge");
     const t = authTranscript({
-      version: 1,
+      version: PROTOCOL_VERSION,
       challenge: challenge.nonce,
       identityKey: c.identity.publicKey,
       nick: "eager",

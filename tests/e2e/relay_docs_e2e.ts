@@ -20,7 +20,7 @@ function matchesVector(example: string): boolean {
 }
 
 Deno.test("every hex example in docs/PROTOCOL.md is a frame vector", () => {
-  const section = doc.slice(doc.indexOf("### 4.5 Hex examples"), doc.indexOf("## 5."));
+  const section = doc.slice(doc.indexOf("### 4.6 Hex examples"), doc.indexOf("## 5."));
   const examples = [...section.matchAll(/\|\s+`([0-9a-f .]+)`\s+\|/g)].map((m) =>
     m[1]!.replaceAll(" ", "")
   );

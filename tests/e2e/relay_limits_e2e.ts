@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { generateIdentityKeyPair, sign } from "../../crypto/ed25519.ts";
-import { authTranscript, decodeFrame, encodeFrame } from "../../protocol/mod.ts";
+import { authTranscript, decodeFrame, encodeFrame, PROTOCOL_VERSION } from "../../protocol/mod.ts";
 import { inProcessRelay, loggedIn, relayTest, sleep, TestClient } from "./_relay_harness.ts";
 
 relayTest("a frame over the maximum size closes the connection with FRAME_TOO_LARGE", async () => {
@@ -208,7 +208,7 @@ relayTest("a WebSocket reader too slow for its buffer bound is dropped too", asy
     const identity = generateIdentityKeyPair();
     await ws.send(encodeFrame({
       type: "hello",
-      version: 1,
+      version: PROTOCOL_VERSION,
       nick: "slowws",
       identityKey: identity.publicKey,
       token: new Uint8Array(0),
@@ -216,7 +216,7 @@ relayTest("a WebSocket reader too slow for its buffer bound is dropped too", asy
     const challenge = decodeFrame(await ws.receive());
     assert.equal(challenge.type, "challenge");
     const t = authTranscript({
-      version: 1,
+      version: PROTOCOL_VERSION,
       challenge: challenge.type === "challenge" ? challenge.nonce : new Uint8Array(32),
       identityKey: identity.publicKey,
       nick: "slowws",

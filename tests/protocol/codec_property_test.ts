@@ -80,6 +80,18 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
     queued: u32,
     oneTimePrekeys: u16,
     hasBundle: fc.boolean(),
+    durable: fc.boolean(),
+    epoch: bytes(8),
+  }),
+  fc.record({
+    type: fc.constant("undelivered" as const),
+    id: bytes(16),
+    from: name,
+    toKind: kind,
+    to: name,
+    holder: name,
+    reason: codeArb,
+    enqueuedAt: u32,
   }),
   fc.record({
     type: fc.constant("rejected" as const),

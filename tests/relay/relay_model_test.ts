@@ -11,6 +11,7 @@ import {
   decodeFrame,
   encodeFrame,
   type Frame,
+  PROTOCOL_VERSION,
   type RelayFrame,
 } from "../../protocol/mod.ts";
 import type { Connection, Peer } from "../../relay/connection.ts";
@@ -55,7 +56,7 @@ async function login(relay: Relay, nick: string, identity: IdentityKeyPair): Pro
   const feed = (f: Frame) => relay.onFrame(conn, encodeFrame(f), performance.now());
   feed({
     type: "hello",
-    version: 1,
+    version: PROTOCOL_VERSION,
     nick,
     identityKey: identity.publicKey,
     token: new Uint8Array(0),
@@ -63,7 +64,7 @@ async function login(relay: Relay, nick: string, identity: IdentityKeyPair): Pro
   const challenge = peer.frames.find((f) => f.type === "challenge");
   assert.ok(challenge?.type === "challenge");
   const t = authTranscript({
-    version: 1,
+    version: PROTOCOL_VERSION,
     challenge: challenge.nonce,
     identityKey: identity.publicKey,
     nick,

@@ -212,6 +212,22 @@ Deno.test("renderEvent() shows errors as one line and never a stack", () => {
   );
 });
 
+Deno.test("renderEvent() shows an undelivered message as one readable line", () => {
+  const base = { type: "undelivered" as const, id: "ab".repeat(16), to: "bob", code: "EXPIRED" };
+  assert.deepEqual(
+    renderEvent({
+      ...base,
+      message: "Message abababab to bob was not delivered: expired",
+      retrying: false,
+    }, plain),
+    ["[09:05] !! Message abababab to bob was not delivered: expired"],
+  );
+  assert.match(
+    renderEvent({ ...base, code: "STORE_FAILED", message: "x", retrying: true }, plain)[0] ?? "",
+    /x \(kept in the outbox, will be sent again\)$/,
+  );
+});
+
 Deno.test("renderEvent() renders every event type in the contract", () => {
   const events: ChatEvent[] = [
     { type: "ready", nick: "a", fingerprint: "f", server: "ws://x/", room: "lobby" },

@@ -1,0 +1,177 @@
+/**
+ * Issue 9, item 3: a `--store` relay whose SQLite file is locked by another process (an operator's
+ * `sqlite3` shell, a backup) must never report ACCEPTED for a SEND it did not store. Real
+ * `server.ts` processes, a real SQLite file, a real second process holding the write lock.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { toHex } from "../../crypto/bytes.ts";
+import { randomBytes } from "../../crypto/random.ts";
+import {
+  type FrameOf,
+  loggedIn,
+  relayTest,
+  type ServerProcess,
+  sleep,
+  startServer,
+  TestClient,
+} from "./_relay_harness.ts";
+
+/**
+ * Starts a process that opens `path` with node:sqlite, takes the write lock (`BEGIN EXCLUSIVE`),
+ * prints `locked`, holds it for `holdMs` and then commits.
+ */
+async function lockStore(path: string, holdMs: number): Promise<Deno.ChildProcess> {
+  const code = `
+    import { DatabaseSync } from "node:sqlite";
+    const db = new DatabaseSync(${JSON.stringify(path)});
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("BEGIN EXCLUSIVE");
+    console.log("locked");
+    await new Promise((r) => setTimeout(r, ${holdMs}));
+    db.exec("COMMIT");
+    db.close();
+    console.log("released");
+  `;
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", `--allow-read=${dir}`, `--allow-write=${dir}`, code],
+    stdout: "piped",
+    stderr: "inherit",
+    stdin: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const deadline = Date.now() + 10_000;
+  while (!text.includes("locked") && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  assert.ok(text.includes("locked"), `the locker did not take the lock: ${text}`);
+  (async () => {
+    try {
+      while (!(await reader.read()).done) { /* drain */ }
+    } catch {
+      // gone
+    }
+  })();
+  return child;
+}
+
+function storeArgs(dir: string, path: string, extra: string[] = []) {
+  return {
+    args: ["--store", path, "--heartbeat", "60000", ...extra],
+    perms: ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`],
+  };
+}
+
+/** Ids (hex) of the DELIVERs a client received. */
+function deliveredIds(c: TestClient): Set<string> {
+  return new Set(
+    c.frames.flatMap((f) => f.type === "deliver" ? [toHex(f.id)] : []),
+  );
+}
+
+relayTest(
+  "a locked --store file: every SEND is either REJECTED STORE_FAILED or stored, never ACCEPTED and lost",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "hush-lock-" });
+    const path = `${dir}/relay.sqlite`;
+    const { args, perms } = storeArgs(dir, path, ["--store-busy-timeout", "1000"]);
+    let server: ServerProcess | null = await startServer(args, perms);
+    let locker: Deno.ChildProcess | null = null;
+    try {
+      const alice = await loggedIn(server.tcp, "alice");
+      const bob = await loggedIn(server.tcp, "bob"); // online: gets live deliveries, never acks
+      const carol = await loggedIn(server.tcp, "carol");
+      for (const c of [alice, bob, carol]) {
+        await c.send({ type: "join", room: "dev" });
+        await c.nextWhere("joined", (f) => f.room === "dev" && f.nick === c.nick);
+      }
+      carol.close(); // offline member: the room SEND is queued for her
+      await sleep(100);
+
+      locker = await lockStore(path, 3000);
+      const sent: { id: string; seq: number; to: string }[] = [];
+      // 24 SENDs over about 3.6 s: 1:1 to bob and to the room dev (bob + carol), while the lock
+      // is held and after.
+      for (let i = 0; i < 24; i++) {
+        const id = randomBytes(16);
+        const toRoom = i % 2 === 1;
+        await alice.sendEnvelope(toRoom ? "dev" : "bob", new Uint8Array([i]), {
+          id,
+          toKind: toRoom ? "room" : "nick",
+        });
+        sent.push({ id: toHex(id), seq: i + 1, to: toRoom ? "dev" : "bob" });
+        await sleep(150);
+      }
+      await alice.nextWhere("accepted", (f) => f.count === 24, 15_000);
+      assert.equal((await locker.status).code, 0, "the locker committed and exited");
+      locker = null;
+
+      // The relay kept running and did not close alice's connection.
+      assert.ok(!alice.frames.some((f) => f.type === "error"), alice.describe());
+      const rejected = new Set<number>();
+      for (const f of alice.frames) {
+        if (f.type !== "rejected") continue;
+        assert.equal(f.code, "STORE_FAILED", `${f.code}: ${f.detail}`);
+        assert.match(f.detail, /store/i);
+        rejected.add(f.seq);
+        // Reported before an ACCEPTED covering it.
+        const at = alice.frames.indexOf(f);
+        const coveredBefore = alice.frames.slice(0, at).some((g) =>
+          g.type === "accepted" && g.count >= f.seq
+        );
+        assert.ok(!coveredBefore, `REJECTED #${f.seq} came after an ACCEPTED covering it`);
+      }
+      assert.ok(rejected.size > 0, "the lock made some SENDs fail (test is meaningful)");
+      assert.ok(rejected.size < 24, "SENDs after the lock was released were stored");
+      const accepted = sent.filter((s) => !rejected.has(s.seq));
+      const refused = sent.filter((s) => rejected.has(s.seq));
+
+      // Nothing refused looks delivered to bob.
+      await sleep(300);
+      const live = deliveredIds(bob);
+      for (const s of refused) assert.ok(!live.has(s.id), `refused ${s.id} was delivered live`);
+
+      // Kill the relay outright: everything ACCEPTED must be in the file.
+      await server.stop("SIGKILL");
+      server = await startServer(args, perms);
+      const bob2 = await loggedIn(server.tcp, "bob", { identity: bob.identity });
+      const carol2 = await loggedIn(server.tcp, "carol", { identity: carol.identity });
+      const wantBob = new Set(accepted.map((s) => s.id));
+      const wantCarol = new Set(accepted.filter((s) => s.to === "dev").map((s) => s.id));
+      await bob2.waitFor(() => [...wantBob].every((id) => deliveredIds(bob2).has(id)), 10_000)
+        .catch(() => {});
+      await carol2.waitFor(
+        () => [...wantCarol].every((id) => deliveredIds(carol2).has(id)),
+        10_000,
+      ).catch(() => {});
+      const gotBob = deliveredIds(bob2);
+      const gotCarol = deliveredIds(carol2);
+      for (const s of accepted) assert.ok(gotBob.has(s.id), `accepted ${s.id} lost for bob`);
+      for (const s of accepted.filter((a) => a.to === "dev")) {
+        assert.ok(gotCarol.has(s.id), `accepted room ${s.id} lost for carol`);
+      }
+      // All or nothing: a refused room SEND reached no member.
+      for (const s of refused) {
+        assert.ok(!gotBob.has(s.id) && !gotCarol.has(s.id), `refused ${s.id} was stored`);
+      }
+      const ready = bob2.frames.find((f) => f.type === "ready") as FrameOf<"ready">;
+      assert.equal(ready.durable, true);
+      for (const c of [alice, bob, bob2, carol2]) c.close();
+    } finally {
+      try {
+        locker?.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await locker?.status;
+      await server?.stop("SIGKILL");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

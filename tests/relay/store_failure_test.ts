@@ -1,0 +1,179 @@
+/**
+ * What the relay does when its store fails in the middle of a turn (issue 9, item 3): a room SEND
+ * is all or nothing, a failed commit rejects every SEND of the turn before any ACCEPTED covers it,
+ * and their live deliveries never leave. The locked-file case runs against real processes in
+ * tests/e2e/relay_store_lock_e2e.ts.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { generateIdentityKeyPair, type IdentityKeyPair, sign } from "../../crypto/ed25519.ts";
+import {
+  authTranscript,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  PROTOCOL_VERSION,
+  type RelayFrame,
+} from "../../protocol/mod.ts";
+import type { Connection, Peer } from "../../relay/connection.ts";
+import { Relay } from "../../relay/relay.ts";
+import { RelayError, resolveRelayOptions, SqliteStore } from "../../relay/mod.ts";
+
+class FakePeer implements Peer {
+  readonly transport = "tcp";
+  readonly remote = "fake:1";
+  readonly bufferedBytes = 0;
+  readonly batchWithTimer = false;
+  connection!: Connection;
+  frames: RelayFrame[] = [];
+  closed = false;
+  send(frame: Uint8Array): void {
+    if (!this.closed) this.frames.push(decodeFrame(frame.slice(), { from: "relay" }) as RelayFrame);
+  }
+  queue(frame: Uint8Array): void {
+    this.send(frame);
+  }
+  flush(): void {}
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** A SQLite store that can be told to fail its next commit or its N-th next enqueue. */
+class FaultyStore extends SqliteStore {
+  failCommit = false;
+  failEnqueueIn = 0;
+  protected override execCommit(): void {
+    if (this.failCommit) {
+      this.failCommit = false;
+      throw new Error("disk I/O error (injected)");
+    }
+    super.execCommit();
+  }
+  override enqueue(nick: string, frame: Uint8Array, at: number): number {
+    if (this.failEnqueueIn > 0 && --this.failEnqueueIn === 0) {
+      throw new RelayError("STORE_FAILED", "Cannot write the store: database or disk is full");
+    }
+    return super.enqueue(nick, frame, at);
+  }
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 5));
+
+async function login(relay: Relay, nick: string, id: IdentityKeyPair): Promise<FakePeer> {
+  const peer = new FakePeer();
+  const conn = relay.acceptPeer(peer);
+  const feed = (f: Frame) => relay.onFrame(conn, encodeFrame(f), performance.now());
+  feed({
+    type: "hello",
+    version: PROTOCOL_VERSION,
+    nick,
+    identityKey: id.publicKey,
+    token: new Uint8Array(0),
+  });
+  const challenge = peer.frames.find((f) => f.type === "challenge");
+  assert.ok(challenge?.type === "challenge");
+  const t = authTranscript({
+    version: PROTOCOL_VERSION,
+    challenge: challenge.nonce,
+    identityKey: id.publicKey,
+    nick,
+  });
+  feed({ type: "auth", signature: sign(id.privateKey, t) });
+  await settle();
+  assert.ok(peer.frames.some((f) => f.type === "ready"));
+  return peer;
+}
+
+function feed(relay: Relay, peer: FakePeer, frame: Frame): void {
+  relay.onFrame(peer.connection, encodeFrame(frame), performance.now());
+}
+
+function send(relay: Relay, peer: FakePeer, to: string, n: number, toKind: "nick" | "room") {
+  feed(relay, peer, {
+    type: "send",
+    id: new Uint8Array(16).fill(n),
+    cipher: 1,
+    from: peer.connection.nick,
+    toKind,
+    to,
+    body: new Uint8Array([n]),
+  });
+}
+
+const bodies = (p: FakePeer) => p.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]!] : []);
+
+Deno.test("relay: a room SEND whose store write fails for one member is stored for none", async () => {
+  const store = new FaultyStore(":memory:");
+  const relay = new Relay(resolveRelayOptions({ store }));
+  try {
+    const alice = await login(relay, "alice", generateIdentityKeyPair());
+    const bob = await login(relay, "bob", generateIdentityKeyPair());
+    const carolId = generateIdentityKeyPair();
+    const carol = await login(relay, "carol", carolId);
+    carol.close();
+    relay.onEnded(carol.connection);
+    await settle();
+    store.failEnqueueIn = 2; // the second member's write fails
+    send(relay, alice, "lobby", 7, "room");
+    await settle();
+    const rejected = alice.frames.filter((f) => f.type === "rejected");
+    assert.equal(rejected.length, 1);
+    assert.ok(rejected[0]?.type === "rejected");
+    assert.deepEqual([rejected[0].seq, rejected[0].code, rejected[0].recipient], [
+      1,
+      "STORE_FAILED",
+      "lobby",
+    ]);
+    assert.ok(
+      alice.frames.indexOf(rejected[0]) < alice.frames.findIndex((f) => f.type === "accepted"),
+    );
+    assert.deepEqual(bodies(bob), [], "bob got nothing live");
+    assert.equal(store.queueStats().size, 0, "nothing stored for anyone");
+    // The next SEND goes through, for both.
+    send(relay, alice, "lobby", 8, "room");
+    await settle();
+    assert.deepEqual(bodies(bob), [8]);
+    const carol2 = await login(relay, "carol", carolId);
+    await settle();
+    assert.deepEqual(bodies(carol2), [8]);
+    assert.match(relay.metricsText(), /hush_store_failures_total 1/);
+  } finally {
+    await relay.close();
+  }
+});
+
+Deno.test("relay: a failed commit rejects every SEND of the turn and sends none of them", async () => {
+  const store = new FaultyStore(":memory:");
+  const relay = new Relay(resolveRelayOptions({ store }));
+  try {
+    const alice = await login(relay, "alice", generateIdentityKeyPair());
+    const dave = await login(relay, "dave", generateIdentityKeyPair());
+    const bob = await login(relay, "bob", generateIdentityKeyPair());
+    store.failCommit = true;
+    // One turn: two SENDs from alice, one from dave, all to bob (online).
+    send(relay, alice, "bob", 1, "nick");
+    send(relay, alice, "bob", 2, "nick");
+    send(relay, dave, "bob", 3, "nick");
+    await settle();
+    for (const [peer, seqs] of [[alice, [1, 2]], [dave, [1]]] as const) {
+      const rejected = peer.frames.flatMap((f) =>
+        f.type === "rejected" && f.code === "STORE_FAILED" ? [f.seq] : []
+      );
+      assert.deepEqual(rejected, [...seqs]);
+      const acceptedAt = peer.frames.findIndex((f) => f.type === "accepted");
+      const lastRejected = peer.frames.findLastIndex((f) => f.type === "rejected");
+      assert.ok(acceptedAt === -1 || acceptedAt > lastRejected, "REJECTED before ACCEPTED");
+    }
+    assert.deepEqual(bodies(bob), [], "nothing of the failed turn reached bob");
+    assert.match(relay.metricsText(), /hush_envelopes_queued 0/);
+    // The relay carries on.
+    send(relay, alice, "bob", 4, "nick");
+    await settle();
+    assert.deepEqual(bodies(bob), [4]);
+  } finally {
+    await relay.close();
+  }
+});
