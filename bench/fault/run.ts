@@ -33,9 +33,9 @@ const USAGE = `Usage: deno run -A bench/fault/run.ts [options]
 
 Options:
   --scenario NAMES  comma-separated, default all: ${SCENARIOS.map((s) => s.name).join(", ")}
-  --messages N      messages typed per scenario (default 150)
+  --messages N      messages typed per scenario (default 200)
   --seed S          seed of every schedule (default 1)
-  --settle SECONDS  longest wait, everything back up, for the last deliveries (default 30)
+  --settle SECONDS  longest wait, everything back up, for the last deliveries (default 40)
   --no-write        do not write bench/fault/results/<date>.jsonl
   -h, --help        show this help
 
@@ -270,9 +270,9 @@ async function main(): Promise<number> {
       args: Deno.args,
       options: {
         scenario: { type: "string" },
-        messages: { type: "string", default: "150" },
+        messages: { type: "string", default: "200" },
         seed: { type: "string", default: "1" },
-        settle: { type: "string", default: "30" },
+        settle: { type: "string", default: "40" },
         "no-write": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },

@@ -94,7 +94,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "client-kill",
     store: true,
     description: "alice writes privately to bob and carol and to the room; every 0.3-1.2 s bob " +
-      "or carol is SIGKILLed 0-40 ms after a line to it was typed (a message in flight), down " +
+      "or carol is SIGKILLed 5-25 ms after a line to it was typed (a message in flight), down " +
       "0.1-0.8 s, and restarted on the same --home",
     streams: [
       { from: "alice", to: "bob" },
@@ -107,7 +107,7 @@ export const SCENARIOS: readonly Scenario[] = [
         if (!context.running()) break;
         const victim = context.peers.get(context.random.pick(["bob", "carol"]))!;
         await context.nextTypedTo(victim.nick, 2000);
-        await sleep(context.random.int(0, 40));
+        await sleep(context.random.int(5, 25));
         await victim.kill();
         context.count("client SIGKILL");
         await sleep(context.random.int(100, 800));
