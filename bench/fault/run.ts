@@ -201,6 +201,8 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Row> {
         const timer = setTimeout(waiter.resolve, timeoutMs);
         typedWaiters.add(waiter);
       });
+    // Caught at once (an unhandled rejection would end the bench), rethrown after typing.
+    let faultError: unknown;
     const faulting = scenario.faults({
       random: faultRandom,
       relay,
@@ -211,6 +213,9 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Row> {
       running: () => running,
       count: (kind) => (faults[kind] = (faults[kind] ?? 0) + 1),
       nextTypedTo,
+    }).catch((error) => {
+      running = false;
+      faultError = error;
     });
     try {
       await typeAll(plan, peers, ledger, Date.now() + planMs + SEND_SLACK_MS, onTyped);
@@ -218,6 +223,7 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Row> {
       running = false;
       await faulting;
     }
+    if (faultError !== undefined) throw faultError;
 
     // Everything back up, then wait (bounded) for the last acknowledgements and deliveries.
     if (!relay.running) await relay.start();
