@@ -36,6 +36,8 @@ export interface Profile {
   rooms?: string[];
   /** Rooms left while disconnected: LEAVE goes out after the next READY. */
   leaving?: string[];
+  /** What is known of the relay's storage: its last epoch (hex), when a change was last seen. */
+  relay?: { epoch?: string; epochChangedAt?: number };
 }
 
 /** Everything the engine loads from the home. */

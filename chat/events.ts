@@ -64,6 +64,25 @@ export type ChatEvent =
     own: boolean;
   }
   | { type: "sent"; id: string }
+  | {
+    /**
+     * A message of ours the relay refused (REJECTED) or gave up on (UNDELIVERED): not delivered
+     * to `to`. With `retrying`, the envelope stays in the outbox and is sent again (same id)
+     * after the next READY and at most every 30 s; `sent` follows once the relay accepts it for
+     * every recipient. Without, this is final for `to`.
+     */
+    type: "undelivered";
+    /** The message id (of the message event; for a room message, also when its sender key was refused). */
+    id: string;
+    /** Who did not get it: a nick (a member of a room, or the private recipient) or a room. */
+    to: string;
+    /** The relay's code: `QUEUE_FULL`, `STORE_FAILED`, `NO_SUCH_USER`, `NOT_IN_ROOM`, `EXPIRED`, ... */
+    code: string;
+    /** Readable text. */
+    message: string;
+    /** True when the engine keeps the envelope and tries again. */
+    retrying: boolean;
+  }
   | { type: "join"; nick: string; room: string }
   | { type: "leave"; nick: string; room: string }
   | { type: "presence"; nick: string; online: boolean }

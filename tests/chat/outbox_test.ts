@@ -21,9 +21,9 @@ Deno.test("Outbox.acknowledge() settles a cumulative count from the oldest", () 
   const outbox = new Outbox();
   for (let i = 1; i <= 4; i++) outbox.enqueue(entry(i));
   outbox.takeUnsent();
-  assert.deepEqual(outbox.acknowledge(2).map((e) => e.id), [entry(1).id, entry(2).id]);
+  assert.deepEqual(outbox.acknowledge(2).map((s) => s.entry.id), [entry(1).id, entry(2).id]);
   assert.deepEqual(outbox.acknowledge(2), []);
-  assert.deepEqual(outbox.acknowledge(4).map((e) => e.id), [entry(3).id, entry(4).id]);
+  assert.deepEqual(outbox.acknowledge(4).map((s) => s.entry.id), [entry(3).id, entry(4).id]);
   assert.equal(outbox.size, 0);
 });
 
@@ -46,7 +46,7 @@ Deno.test("Outbox resends every unacknowledged entry after a reconnect with the 
   assert.deepEqual(again.map((e) => e.id), [entry(2).id, entry(3).id]);
   assert.deepEqual(again[0]?.frame, entry(2).frame);
   // the new connection counts from zero
-  assert.deepEqual(outbox.acknowledge(1).map((e) => e.id), [entry(2).id]);
+  assert.deepEqual(outbox.acknowledge(1).map((s) => s.entry.id), [entry(2).id]);
 });
 
 Deno.test("Outbox.enqueue() refuses a duplicate id", () => {
