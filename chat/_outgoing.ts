@@ -79,6 +79,8 @@ export interface OutgoingHost extends EngineCore {
   wire(): boolean;
   /** Writes the outbox to the home. */
   writeOutbox(json: string): Promise<void>;
+  /** Writes the unconfirmed list to the home. */
+  writeUnconfirmed(json: string): Promise<void>;
   /** What is known of the relay's storage epoch (mutated here, saved with the profile). */
   relayMemory(): RelayMemory;
   /** The first retry delay (default {@linkcode RETRY_DELAY_MS}). */
@@ -91,6 +93,10 @@ export class Outgoing {
   #persistChain: Promise<void> = Promise.resolve();
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Saves the unconfirmed list, at most once a second (it is only a fallback). */
+  #unconfirmedTimer: ReturnType<typeof setTimeout> | undefined;
+  #unconfirmedDirty = false;
+  #unconfirmedVersion = 0;
   #retryAt: number | undefined;
   /** Whether the relay of this connection stores durably (READY; assumed until it says not). */
   #durable = true;
@@ -264,6 +270,7 @@ export class Outgoing {
       }
       this.#accepted(entry, now);
     }
+    this.#checkUnconfirmed();
     this.#armRetry();
     this.#saveSoon();
   }
@@ -304,6 +311,7 @@ export class Outgoing {
     }
     if (this.#durable || this.#epoch === undefined) outbox.clearUnconfirmed();
     outbox.pruneUnconfirmed(now);
+    this.#checkUnconfirmed();
     this.#armRetry();
     this.#saveSoon();
   }
@@ -345,11 +353,21 @@ export class Outgoing {
     }
   }
 
-  /** Saves the outbox (writes are chained, never concurrent). */
-  save(): Promise<void> {
-    const run = this.#persistChain.catch(() => {}).then(() =>
-      this.#host.writeOutbox(this.#host.outbox.toJSON())
-    );
+  /**
+   * Saves the outbox (writes are chained, never concurrent); with `all`, also the unconfirmed
+   * list if it changed (otherwise saved within a second of a change).
+   */
+  save(all = false): Promise<void> {
+    const host = this.#host;
+    const run = this.#persistChain.catch(() => {}).then(async () => {
+      await host.writeOutbox(host.outbox.toJSON());
+      if (all && this.#unconfirmedDirty) {
+        this.#unconfirmedDirty = false;
+        clearTimeout(this.#unconfirmedTimer);
+        this.#unconfirmedTimer = undefined;
+        await host.writeUnconfirmed(host.outbox.unconfirmedJSON());
+      }
+    });
     this.#persistChain = run;
     return run;
   }
@@ -358,9 +376,32 @@ export class Outgoing {
   stop(): void {
     clearTimeout(this.#saveTimer);
     this.#saveTimer = undefined;
+    clearTimeout(this.#unconfirmedTimer);
+    this.#unconfirmedTimer = undefined;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     this.#retryAt = undefined;
+  }
+
+  /** When the unconfirmed list changed: saved within a second (or with the next outbox save). */
+  #checkUnconfirmed(): void {
+    const version = this.#host.outbox.unconfirmedVersion;
+    if (version === this.#unconfirmedVersion) return;
+    this.#unconfirmedVersion = version;
+    this.#unconfirmedDirty = true;
+    if (this.#unconfirmedTimer !== undefined || this.#host.link.closed) return;
+    this.#unconfirmedTimer = setTimeout(() => {
+      this.#unconfirmedTimer = undefined;
+      if (!this.#unconfirmedDirty) return;
+      const host = this.#host;
+      const run = this.#persistChain.catch(() => {}).then(() => {
+        if (!this.#unconfirmedDirty) return;
+        this.#unconfirmedDirty = false;
+        return host.writeUnconfirmed(host.outbox.unconfirmedJSON());
+      });
+      this.#persistChain = run;
+      run.catch((error) => host.emitter.reportError(error));
+    }, 1_000);
   }
 
   #saveSoon(): void {

@@ -20,6 +20,8 @@ export const PROFILE_FILE = "profile.json";
 export const SEEN_FILE = "seen.json";
 /** Home file holding the unacknowledged envelopes. */
 export const OUTBOX_FILE = "outbox.json";
+/** Home file holding own envelopes a non-durable relay accepted (resent if it restarts). */
+export const UNCONFIRMED_FILE = "unconfirmed.json";
 
 /** The profile file's content. */
 export interface Profile {
@@ -59,11 +61,12 @@ export async function loadHomeState(home: ChatHome): Promise<HomeState> {
   const profile = await readJsonFile<Profile>(home, PROFILE_FILE) ?? {};
   const seenText = await home.read(SEEN_FILE);
   const outboxText = await home.read(OUTBOX_FILE);
+  const unconfirmedText = await home.read(UNCONFIRMED_FILE);
   let seen: SeenIds;
   let outbox: Outbox;
   try {
     seen = seenText === undefined ? new SeenIds() : SeenIds.fromJSON(seenText);
-    outbox = outboxText === undefined ? new Outbox() : Outbox.fromJSON(outboxText);
+    outbox = Outbox.fromJSON(outboxText ?? "[]", unconfirmedText);
   } catch (error) {
     throw new ChatError("BAD_HOME", `Cannot read state in "${home.location}"`, { cause: error });
   }

@@ -48,6 +48,7 @@ import {
   type Profile,
   PROFILE_FILE,
   SEEN_FILE,
+  UNCONFIRMED_FILE,
 } from "./_profile.ts";
 import { Rooms } from "./_rooms.ts";
 import { ChatError } from "./errors.ts";
@@ -57,7 +58,7 @@ import type { Outbox } from "./outbox.ts";
 import { isSecureUrl } from "./transport.ts";
 
 export type { ChatClientOptions } from "./_options.ts";
-export { OUTBOX_FILE, PROFILE_FILE, SEEN_FILE } from "./_profile.ts";
+export { OUTBOX_FILE, PROFILE_FILE, SEEN_FILE, UNCONFIRMED_FILE } from "./_profile.ts";
 
 /**
  * Loads (or creates) the user's identity and state from `options.home` and returns an engine,
@@ -186,6 +187,7 @@ export class ChatClient {
       formerNicks: () => this.#profile.former ?? [],
       wire,
       writeOutbox: (json) => options.home.write(OUTBOX_FILE, json),
+      writeUnconfirmed: (json) => options.home.write(UNCONFIRMED_FILE, json),
       relayMemory: () => (this.#profile.relay ??= {}),
       retryDelayMs: options.retryDelayMs,
     });
@@ -419,7 +421,7 @@ export class ChatClient {
     this.#delivery.stop();
     this.#outgoing.stop();
     await this.#persist().catch(() => {});
-    await this.#outgoing.save().catch(() => {});
+    await this.#outgoing.save(true).catch(() => {});
     await this.#link.shutDown();
   }
 

@@ -19,6 +19,8 @@
  *   the engine has encrypted them ({@linkcode Outbox.replace});
  * - "unconfirmed" envelopes: accepted by a relay that does not store durably, kept (bounded) so
  *   they can be sent again when that relay is seen to have restarted (another storage epoch).
+ *   They are serialized apart ({@linkcode Outbox.unconfirmedJSON}): the engine saves them in
+ *   their own file, lazily, so that a send does not rewrite them.
  *
  * @module
  */
@@ -59,13 +61,16 @@ export interface Settled {
 export interface UnconfirmedLimits {
   /** Most entries kept (oldest dropped first). */
   maxEntries: number;
+  /** Most frame bytes kept in all (oldest dropped first). */
+  maxBytes: number;
   /** Entries accepted longer ago than this (ms) are dropped. */
   maxAgeMs: number;
 }
 
-/** Default bounds: 1,000 envelopes, 7 days (the relay's default queue age). */
+/** Default bounds: 1,000 envelopes, 4 MiB, 7 days (the relay's default queue age). */
 export const UNCONFIRMED_LIMITS: UnconfirmedLimits = {
   maxEntries: 1_000,
+  maxBytes: 4 * 1024 * 1024,
   maxAgeMs: 7 * 24 * 3600 * 1000,
 };
 
@@ -85,6 +90,7 @@ export class Outbox {
   #held = new Map<OutboxEntry, number>();
   /** Accepted by a relay that may lose them; oldest first. */
   #unconfirmed: OutboxEntry[] = [];
+  #unconfirmedVersion = 0;
   #waiters: (() => void)[] = [];
 
   /** Number of entries not yet accepted (held ones and unencrypted room lines included). */
@@ -95,6 +101,11 @@ export class Outbox {
   /** Every entry not yet accepted, oldest first (a copy of the list). */
   get entries(): OutboxEntry[] {
     return [...this.#entries];
+  }
+
+  /** A number that changes whenever the unconfirmed list does (to know when to save it). */
+  get unconfirmedVersion(): number {
+    return this.#unconfirmedVersion;
   }
 
   /** The accepted envelopes kept in case the relay loses them, oldest first (a copy). */
@@ -298,17 +309,26 @@ export class Outbox {
     if (this.#unconfirmed.some((e) => e.id === entry.id)) return;
     entry.meta = { ...entry.meta, epoch, acceptedAt: now };
     this.#unconfirmed.push(entry);
+    this.#unconfirmedVersion++;
     this.pruneUnconfirmed(now, limits);
   }
 
   /** Drops unconfirmed entries beyond the limits (oldest first). */
   pruneUnconfirmed(now: number, limits: UnconfirmedLimits = UNCONFIRMED_LIMITS): void {
+    const before = this.#unconfirmed.length;
     this.#unconfirmed = this.#unconfirmed.filter((e) =>
       now - Number(e.meta?.acceptedAt ?? now) <= limits.maxAgeMs
     );
     if (this.#unconfirmed.length > limits.maxEntries) {
       this.#unconfirmed = this.#unconfirmed.slice(this.#unconfirmed.length - limits.maxEntries);
     }
+    let bytes = 0;
+    let keep = this.#unconfirmed.length;
+    while (keep > 0 && bytes + this.#unconfirmed[keep - 1]!.frame.length <= limits.maxBytes) {
+      bytes += this.#unconfirmed[--keep]!.frame.length;
+    }
+    if (keep > 0) this.#unconfirmed = this.#unconfirmed.slice(keep);
+    if (this.#unconfirmed.length !== before) this.#unconfirmedVersion++;
   }
 
   /**
@@ -323,6 +343,7 @@ export class Outbox {
     const lost = this.#unconfirmed.filter((e) => e.meta?.epoch !== epoch);
     if (lost.length === 0) return [];
     this.#unconfirmed = this.#unconfirmed.filter((e) => e.meta?.epoch === epoch);
+    this.#unconfirmedVersion++;
     const queued = new Set(this.#entries.map((e) => e.id));
     const back = lost.filter((e) => !queued.has(e.id));
     for (const e of back) e.meta = { ...e.meta, requeued: true };
@@ -332,6 +353,7 @@ export class Outbox {
 
   /** Forgets the unconfirmed entries (a durable relay keeps what it accepted). */
   clearUnconfirmed(): void {
+    if (this.#unconfirmed.length > 0) this.#unconfirmedVersion++;
     this.#unconfirmed = [];
   }
 
@@ -347,59 +369,45 @@ export class Outbox {
   }
 
   /**
-   * Serializes the queued and unconfirmed entries (frames as base64). Unconfirmed ones carry
-   * `"unconfirmed": true`, room lines not encrypted yet a `line`.
+   * Serializes the queued entries (frames as base64; room lines not encrypted yet with a `line`).
    *
    * @returns A JSON string.
    */
   toJSON(): string {
-    const item = (e: OutboxEntry, unconfirmed: boolean) => ({
-      id: e.id,
-      frame: toBase64(e.frame),
-      meta: e.meta ?? {},
-      ...(e.line === undefined ? {} : { line: e.line }),
-      ...(unconfirmed ? { unconfirmed: true } : {}),
-    });
-    return JSON.stringify([
-      ...this.#unconfirmed.map((e) => item(e, true)),
-      ...this.#entries.map((e) => item(e, false)),
-    ]);
+    return JSON.stringify(this.#entries.map(entryJson));
+  }
+
+  /**
+   * Serializes the unconfirmed list (as {@linkcode Outbox.toJSON} does the queue).
+   *
+   * @returns A JSON string.
+   */
+  unconfirmedJSON(): string {
+    return JSON.stringify(this.#unconfirmed.map(entryJson));
   }
 
   /**
    * Restores an outbox from {@linkcode Outbox.toJSON} output; malformed entries are skipped.
    *
    * @param json The serialized entries.
+   * @param unconfirmed The serialized unconfirmed list ({@linkcode Outbox.unconfirmedJSON}),
+   *   if any; malformed entries are skipped.
    * @returns An outbox holding them, none sent on any connection yet, none held.
-   * @throws {SyntaxError} When `json` is not JSON.
+   * @throws {SyntaxError} When `json` or `unconfirmed` is not JSON.
    */
-  static fromJSON(json: string): Outbox {
+  static fromJSON(json: string, unconfirmed?: string): Outbox {
     const outbox = new Outbox();
-    const parsed: unknown = JSON.parse(json);
-    if (!Array.isArray(parsed)) return outbox;
-    for (const item of parsed) {
-      if (
-        typeof item !== "object" || item === null || typeof item.id !== "string" ||
-        typeof item.frame !== "string"
-      ) continue;
+    for (const entry of parseEntries(json)) {
       try {
-        const meta = typeof item.meta === "object" && item.meta !== null ? item.meta : {};
-        const entry: OutboxEntry = { id: item.id, frame: fromBase64(item.frame), meta };
-        const line = item.line;
-        if (line !== undefined) {
-          if (
-            typeof line !== "object" || line === null || typeof line.room !== "string" ||
-            typeof line.text !== "string" || typeof line.ts !== "number"
-          ) continue;
-          entry.line = { room: line.room, text: line.text, ts: line.ts };
-        }
-        if (item.unconfirmed === true) {
-          if (!outbox.#unconfirmed.some((e) => e.id === entry.id)) outbox.#unconfirmed.push(entry);
-        } else {
-          outbox.enqueue(entry);
-        }
+        outbox.enqueue(entry);
       } catch {
-        // skip a corrupt or duplicate entry
+        // skip a duplicate entry
+      }
+    }
+    if (unconfirmed !== undefined) {
+      for (const entry of parseEntries(unconfirmed)) {
+        if (entry.line !== undefined || typeof entry.meta?.epoch !== "string") continue;
+        if (!outbox.#unconfirmed.some((e) => e.id === entry.id)) outbox.#unconfirmed.push(entry);
       }
     }
     return outbox;
@@ -435,4 +443,42 @@ export class Outbox {
     this.#waiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+function entryJson(e: OutboxEntry) {
+  return {
+    id: e.id,
+    frame: toBase64(e.frame),
+    meta: e.meta ?? {},
+    ...(e.line === undefined ? {} : { line: e.line }),
+  };
+}
+
+/** The well-formed entries of a serialized list. */
+function parseEntries(json: string): OutboxEntry[] {
+  const parsed: unknown = JSON.parse(json);
+  if (!Array.isArray(parsed)) return [];
+  const out: OutboxEntry[] = [];
+  for (const item of parsed) {
+    if (
+      typeof item !== "object" || item === null || typeof item.id !== "string" ||
+      typeof item.frame !== "string"
+    ) continue;
+    try {
+      const meta = typeof item.meta === "object" && item.meta !== null ? item.meta : {};
+      const entry: OutboxEntry = { id: item.id, frame: fromBase64(item.frame), meta };
+      const line = item.line;
+      if (line !== undefined) {
+        if (
+          typeof line !== "object" || line === null || typeof line.room !== "string" ||
+          typeof line.text !== "string" || typeof line.ts !== "number"
+        ) continue;
+        entry.line = { room: line.room, text: line.text, ts: line.ts };
+      }
+      out.push(entry);
+    } catch {
+      // skip a corrupt entry
+    }
+  }
+  return out;
 }

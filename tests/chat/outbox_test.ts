@@ -193,7 +193,7 @@ Deno.test("Outbox.drained() does not wait for held entries or those queued behin
 
 Deno.test("Outbox keeps a bounded unconfirmed list and requeues the entries of another epoch first", () => {
   const outbox = new Outbox();
-  const limits = { maxEntries: 2, maxAgeMs: 1_000 };
+  const limits = { maxEntries: 2, maxAgeMs: 1_000, maxBytes: 1_000 };
   outbox.keepUnconfirmed(entry(1), "aa", 0, limits);
   outbox.keepUnconfirmed(entry(2), "aa", 10, limits);
   outbox.keepUnconfirmed(entry(3), "aa", 20, limits);
@@ -213,9 +213,20 @@ Deno.test("Outbox keeps room lines and the unconfirmed list across a JSON round 
   outbox.keepUnconfirmed(entry(1), "aa", 5);
   outbox.enqueue({ ...entry(2), frame: new Uint8Array(0), line: { room: "r", text: "t", ts: 1 } });
   outbox.enqueue(entry(3));
-  const restored = Outbox.fromJSON(outbox.toJSON());
+  const restored = Outbox.fromJSON(outbox.toJSON(), outbox.unconfirmedJSON());
   assert.deepEqual(restored.unconfirmed.map((e) => [e.id, e.meta?.epoch]), [[entry(1).id, "aa"]]);
   assert.deepEqual(restored.entries.map((e) => e.id), [entry(2).id, entry(3).id]);
   assert.deepEqual(restored.entries[0]?.line, { room: "r", text: "t", ts: 1 });
   assert.equal(Outbox.fromJSON('[{"id":"a","frame":"","line":{"room":1}}]').size, 0);
+  assert.equal(Outbox.fromJSON(outbox.toJSON()).unconfirmed.length, 0, "kept apart");
+  assert.equal(Outbox.fromJSON("[]", '[{"id":"b","frame":""}]').unconfirmed.length, 0, "no epoch");
+});
+
+Deno.test("Outbox bounds the unconfirmed list's bytes, dropping the oldest", () => {
+  const outbox = new Outbox();
+  const limits = { maxEntries: 100, maxAgeMs: 1_000, maxBytes: 7 };
+  const version = outbox.unconfirmedVersion;
+  for (let i = 1; i <= 3; i++) outbox.keepUnconfirmed(entry(i), "aa", 0, limits); // 3 bytes each
+  assert.deepEqual(outbox.unconfirmed.map((e) => e.id), [entry(2).id, entry(3).id]);
+  assert.notEqual(outbox.unconfirmedVersion, version, "a change is visible");
 });

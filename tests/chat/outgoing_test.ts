@@ -47,6 +47,7 @@ function harness(memory: RelayMemory = {}, outbox = new Outbox()) {
   emitter.on((event) => events.push(event));
   const clock = { now: 1_000_000 };
   const rotated: string[] = [];
+  const files = new Map<string, string>();
   const link = {
     closed: false,
     connected: true,
@@ -72,7 +73,8 @@ function harness(memory: RelayMemory = {}, outbox = new Outbox()) {
     outbox,
     formerNicks: () => [],
     wire: () => false,
-    writeOutbox: () => Promise.resolve(),
+    writeOutbox: (json: string) => Promise.resolve(void files.set("outbox", json)),
+    writeUnconfirmed: (json: string) => Promise.resolve(void files.set("unconfirmed", json)),
     relayMemory: () => memory,
     retryDelayMs: 60_000,
   });
@@ -93,6 +95,7 @@ function harness(memory: RelayMemory = {}, outbox = new Outbox()) {
     clock,
     memory,
     rotated,
+    files,
     reconnect,
     sent,
     undelivered,
@@ -147,6 +150,26 @@ Deno.test("Outgoing keeps what a non-durable relay accepted and resends it after
   }
 });
 
+Deno.test("Outgoing saves the unconfirmed list apart, lazily, not with every outbox save", async () => {
+  const h = harness();
+  try {
+    h.reconnect({ durable: false, epoch: EPOCH_A });
+    h.outbox.enqueue(envelope(1));
+    h.outgoing.flush();
+    h.outgoing.onAccepted(1);
+    await h.outgoing.save();
+    assert.equal(h.files.get("outbox"), "[]");
+    assert.equal(h.files.get("unconfirmed"), undefined, "not yet");
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    assert.deepEqual(
+      Outbox.fromJSON("[]", h.files.get("unconfirmed")).unconfirmed.map((e) => e.id),
+      [envelope(1).id],
+    );
+  } finally {
+    h.outgoing.stop();
+  }
+});
+
 Deno.test("Outgoing keeps nothing for a durable relay, nor for one that names no epoch", () => {
   for (const storage of [{ durable: true, epoch: EPOCH_A }, {}]) {
     const h = harness();
@@ -163,17 +186,18 @@ Deno.test("Outgoing keeps nothing for a durable relay, nor for one that names no
   }
 });
 
-Deno.test("Outgoing resends the unconfirmed list after a client restart when the relay restarted too", () => {
+Deno.test("Outgoing resends the unconfirmed list after a client restart when the relay restarted too", async () => {
   const first = harness();
   first.reconnect({ durable: false, epoch: EPOCH_A });
   first.outbox.enqueue(envelope(1));
   first.outgoing.flush();
   first.outgoing.onAccepted(1);
   first.outgoing.stop();
-  // The home keeps the outbox (with the unconfirmed list) and the profile (the epoch).
-  const saved = first.outbox.toJSON();
+  // Closing saves the unconfirmed list (otherwise saved within a second), the profile the epoch.
+  await first.outgoing.save(true);
   const memory = JSON.parse(JSON.stringify(first.memory)) as RelayMemory;
-  const second = harness(memory, Outbox.fromJSON(saved));
+  const restored = Outbox.fromJSON(first.files.get("outbox")!, first.files.get("unconfirmed"));
+  const second = harness(memory, restored);
   try {
     second.reconnect({ durable: false, epoch: EPOCH_B });
     assert.deepEqual(second.written, [envelope(1).id]);
