@@ -47,6 +47,11 @@ export interface ChatClientOptions {
    * `error` event `NO_SENDER_KEY` gives up on it (default 10,000 ms).
    */
   senderKeyWaitMs?: number;
+  /**
+   * How long an envelope the relay refused for a passing reason (`QUEUE_FULL`, ...) waits before
+   * it is sent again; doubled after each further refusal, up to 20 times this (default 30,000 ms).
+   */
+  retryDelayMs?: number;
   /** Refuse messages under an insecure suite (Caesar). */
   refuseInsecure?: boolean;
   /**

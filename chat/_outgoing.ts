@@ -7,13 +7,14 @@
  * @module
  */
 
-import { randomBytes, toHex } from "../crypto/mod.ts";
+import { fromHex, randomBytes, toHex } from "../crypto/mod.ts";
 import {
   decodeFrame,
   encodeFrame,
   type EnvelopeFrame,
   isValidNick,
   MAX_FRAME_BYTES_LIMIT,
+  type RelayFrame,
 } from "../protocol/mod.ts";
 import type { EngineCore } from "./_core.ts";
 import type { RelayLink } from "./_connection.ts";
@@ -21,7 +22,38 @@ import type { Directory } from "./_directory.ts";
 import { closedError, messageEvent } from "./_emitter.ts";
 import type { Rooms } from "./_rooms.ts";
 import { encodeChatPayload } from "./content.ts";
-import type { Outbox } from "./outbox.ts";
+import { ChatError } from "./errors.ts";
+import type { Outbox, OutboxEntry, Rejection, Settled } from "./outbox.ts";
+
+/** The first wait before a refused envelope is sent again (doubling after each refusal). */
+export const RETRY_DELAY_MS = 30_000;
+/** The longest wait between two retries, in multiples of the first one. */
+const RETRY_MAX_FACTOR = 20;
+/** A refused envelope is given up on once its first refusal is this old (7 days). */
+export const RETRY_GIVE_UP_MS = 7 * 24 * 3600 * 1000;
+/** How long after a relay epoch change `NO_SUCH_USER` counts as passing (the peer not back yet). */
+export const EPOCH_GRACE_MS = 24 * 3600 * 1000;
+/** Refusal codes that pass: the envelope is kept and sent again. */
+const TRANSIENT_CODES = new Set(["QUEUE_FULL", "STORE_FAILED"]);
+
+/** A REJECTED frame. */
+export type RejectedFrame = RelayFrame & { type: "rejected" };
+
+/** What READY says about the relay's storage (protocol version 2; absent from older relays). */
+export interface RelayStorage {
+  /** True when everything accepted survives a relay crash (undefined: not said, assumed). */
+  durable?: boolean;
+  /** The relay's storage epoch (undefined: not said). */
+  epoch?: Uint8Array;
+}
+
+/** What the engine remembers of the relay across restarts (kept in the profile). */
+export interface RelayMemory {
+  /** The last storage epoch seen, hex. */
+  epoch?: string;
+  /** When (ms) a change of the epoch was last seen. */
+  epochChangedAt?: number;
+}
 
 interface OutgoingEnvelope {
   to: string;
@@ -29,6 +61,10 @@ interface OutgoingEnvelope {
   cipher: number;
   body: Uint8Array;
   kind: string;
+  /** A message id to use (hex; default: a fresh random one). */
+  id?: string;
+  /** More metadata for the outbox entry. */
+  meta?: Record<string, string>;
 }
 
 /** What sending needs from the engine. */
@@ -43,6 +79,12 @@ export interface OutgoingHost extends EngineCore {
   wire(): boolean;
   /** Writes the outbox to the home. */
   writeOutbox(json: string): Promise<void>;
+  /** Writes the unconfirmed list to the home. */
+  writeUnconfirmed(json: string): Promise<void>;
+  /** What is known of the relay's storage epoch (mutated here, saved with the profile). */
+  relayMemory(): RelayMemory;
+  /** The first retry delay (default {@linkcode RETRY_DELAY_MS}). */
+  retryDelayMs?: number | undefined;
 }
 
 /** The sending half of one engine. */
@@ -50,6 +92,18 @@ export class Outgoing {
   #host: OutgoingHost;
   #persistChain: Promise<void> = Promise.resolve();
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Saves the unconfirmed list, at most once a second (it is only a fallback). */
+  #unconfirmedTimer: ReturnType<typeof setTimeout> | undefined;
+  #unconfirmedDirty = false;
+  #unconfirmedVersion = 0;
+  #retryAt: number | undefined;
+  /** Whether the relay of this connection stores durably (READY; assumed until it says not). */
+  #durable = true;
+  /** The relay's storage epoch on this connection, hex. */
+  #epoch: string | undefined;
+  /** Room messages whose sender key for a member was given up on: never reported `sent`. */
+  #keysGivenUp = new Set<string>();
 
   constructor(host: OutgoingHost) {
     this.#host = host;
@@ -94,7 +148,10 @@ export class Outgoing {
 
   /**
    * Encrypts and queues a room message, after the pairwise distributions of our sender key to
-   * the members lacking it; returns its id (undefined after an `error`).
+   * the members lacking it; returns its id (undefined after an `error`). While the room's
+   * members cannot be asked for (the relay is down), the line is queued in the outbox as it is,
+   * in order with everything else, and encrypted for the members of the time once the
+   * connection is back ({@linkcode Outgoing.encryptLines}).
    */
   async sendRoom(room: string, text: string): Promise<string | undefined> {
     const host = this.#host;
@@ -105,36 +162,22 @@ export class Outgoing {
     }
     const ts = host.now();
     try {
-      const payload = encodeChatPayload({ text, ts });
-      const former = new Set(host.formerNicks());
-      const members = (await host.rooms.members(room)).filter((m) =>
-        m !== host.nick() && !former.has(m)
-      );
-      const send = await host.hush().encryptToRoom(room, members, payload);
-      for (const skipped of send.skipped) {
-        if (skipped.code === "IDENTITY_CHANGED") host.emitter.identityChanged(skipped.nick);
-        host.emitter.error(
-          skipped.code,
-          `"${skipped.nick}" cannot read this message in "${room}": ${skipped.message}`,
-        );
+      // Lines queued before this one go first.
+      if (host.outbox.hasLines() || !host.link.connected) {
+        const id = await this.#queueLine(room, text, ts);
+        if (host.link.connected) await this.encryptLines();
+        return id;
       }
-      const ids = await this.#enqueue([
-        ...send.distributions.map((d): OutgoingEnvelope => ({
-          to: d.to,
-          toKind: "nick",
-          cipher: d.suite.wireId,
-          body: d.body,
-          kind: `${d.kind}/sender-key`,
-        })),
-        {
-          to: room,
-          toKind: "room",
-          cipher: send.room.suite.wireId,
-          body: send.room.body,
-          kind: "room",
-        },
-      ]);
-      const id = ids[ids.length - 1];
+      let members: string[];
+      try {
+        members = await host.rooms.members(room);
+      } catch (error) {
+        if (!(error instanceof ChatError) || error.code !== "NOT_CONNECTED" || host.link.closed) {
+          throw error;
+        }
+        return await this.#queueLine(room, text, ts);
+      }
+      const { id, send } = await this.#encryptRoom(room, members, text, ts, undefined);
       if (id === undefined) return undefined;
       host.emitter.emit(messageEvent(
         { id, from: host.nick(), to: room, private: false, text, ts },
@@ -147,14 +190,146 @@ export class Outgoing {
     }
   }
 
-  /** An ACCEPTED frame: `sent` for each acknowledged message (not for sender keys). */
-  onAccepted(count: number): void {
-    for (const entry of this.#host.outbox.acknowledge(count)) {
-      if (!String(entry.meta?.kind ?? "").endsWith("sender-key")) {
-        this.#host.emitter.emit({ type: "sent", id: entry.id });
+  /**
+   * Encrypts the room lines queued while disconnected, in order, for the room's members now
+   * (after READY; run in the engine's send order). Stops, keeping the rest, when the connection
+   * is lost again.
+   */
+  async encryptLines(): Promise<void> {
+    const host = this.#host;
+    for (const entry of host.outbox.lines()) {
+      const line = entry.line;
+      if (line === undefined || host.link.closed) return;
+      if (!host.rooms.has(line.room)) {
+        host.outbox.remove(entry);
+        this.#undelivered(entry.id, line.room, "NOT_IN_ROOM", `you left "${line.room}"`, false);
+        await this.save();
+        continue;
+      }
+      let members: string[];
+      try {
+        members = await host.rooms.members(line.room);
+      } catch (error) {
+        if (error instanceof ChatError && error.code === "NOT_CONNECTED") return;
+        throw error;
+      }
+      try {
+        await this.#encryptRoom(line.room, members, line.text, line.ts, entry);
+      } catch (error) {
+        host.outbox.remove(entry);
+        await this.save();
+        host.emitter.reportError(error);
+        this.#undelivered(entry.id, line.room, "NOT_SENT", "it could not be encrypted", false);
       }
     }
+    this.flush();
+  }
+
+  /** A REJECTED frame: noted on the envelope; reported when the ACCEPTED covering it comes. */
+  onRejected(frame: RejectedFrame): void {
+    const id = toHex(frame.id);
+    const entry = this.#host.outbox.reject(frame.seq, id, {
+      to: frame.recipient,
+      toKind: frame.recipientKind,
+      code: frame.code,
+      detail: frame.detail,
+    });
+    if (entry === undefined) {
+      this.#host.emitter.error(
+        frame.code,
+        `Message ${id.slice(0, 8)} to "${frame.recipient}" refused by the relay: ${frame.detail}`,
+      );
+    }
+  }
+
+  /**
+   * An ACCEPTED frame. A message accepted for every recipient gets `sent` (sender keys get no
+   * event of their own); one the relay refused gets `undelivered`, and is kept and retried when
+   * the refusal may pass (a full queue), or dropped. A room message whose sender key for a
+   * member is retried waits and goes again with it. On a relay that does not store durably,
+   * accepted envelopes are kept (bounded) to be sent again if the relay loses them.
+   */
+  onAccepted(count: number): void {
+    const host = this.#host;
+    const outbox = host.outbox;
+    const now = host.now();
+    const settled = outbox.acknowledge(count, (entry) => this.#keysHeld(entry));
+    const reported = new Set<string>();
+    for (const s of settled) if (s.rejections.length > 0) this.#refused(s, now, reported);
+    for (const s of settled) {
+      if (s.rejections.length > 0) continue;
+      const entry = s.entry;
+      if (outbox.isHeld(entry)) {
+        // Kept back for its sender keys: it goes again right after them.
+        const until = this.#keysHeldUntil(entry);
+        if (until === undefined) outbox.remove(entry);
+        else {
+          outbox.hold(entry, until);
+          continue;
+        }
+      }
+      this.#accepted(entry, now);
+    }
+    this.#checkUnconfirmed();
+    this.#armRetry();
     this.#saveSoon();
+  }
+
+  /**
+   * After READY: what the relay says of its storage. An epoch other than the last one seen
+   * means the relay restarted and lost what it held: own envelopes it had accepted are sent
+   * again. Held envelopes go again on this connection (the outbox was reset on the drop).
+   */
+  onReady(storage: RelayStorage): void {
+    const host = this.#host;
+    const outbox = host.outbox;
+    const now = host.now();
+    this.#durable = storage.durable ?? true;
+    if (storage.epoch !== undefined) {
+      const epoch = toHex(storage.epoch);
+      const memory = host.relayMemory();
+      if (memory.epoch !== undefined && memory.epoch !== epoch) {
+        memory.epochChangedAt = now;
+        host.emitter.emit({
+          type: "info",
+          message: "The relay restarted and lost what it held (a new storage epoch): messages " +
+            "it had accepted from you are sent again",
+        });
+      }
+      memory.epoch = epoch;
+      this.#epoch = epoch;
+      const back = outbox.requeueUnconfirmed(epoch);
+      if (back.length > 0) {
+        host.emitter.emit({
+          type: "info",
+          message: `Sending ${back.length} envelope(s) again that the relay may have lost ` +
+            "(same message ids: the receiver drops any duplicate)",
+        });
+      }
+    } else {
+      this.#epoch = undefined;
+    }
+    if (this.#durable || this.#epoch === undefined) outbox.clearUnconfirmed();
+    outbox.pruneUnconfirmed(now);
+    this.#checkUnconfirmed();
+    this.#armRetry();
+    this.#saveSoon();
+  }
+
+  /**
+   * A peer is back (PRESENCE online, JOINED): envelopes to it refused with `NO_SUCH_USER` after
+   * a relay restart go again now.
+   */
+  peerBack(nick: string): void {
+    const outbox = this.#host.outbox;
+    const waiting = outbox.entries.filter((e) =>
+      outbox.isHeld(e) && e.meta?.retryCode === "NO_SUCH_USER" && e.meta?.to === nick
+    );
+    if (waiting.length === 0) return;
+    const ids = new Set(waiting.flatMap((e) => [e.id, String(e.meta?.for ?? e.id)]));
+    outbox.release((e) => ids.has(e.id));
+    this.flush();
+    this.#armRetry();
   }
 
   /** Writes every envelope not yet written on this connection (after READY: all of them). */
@@ -178,19 +353,55 @@ export class Outgoing {
     }
   }
 
-  /** Saves the outbox (writes are chained, never concurrent). */
-  save(): Promise<void> {
-    const run = this.#persistChain.catch(() => {}).then(() =>
-      this.#host.writeOutbox(this.#host.outbox.toJSON())
-    );
+  /**
+   * Saves the outbox (writes are chained, never concurrent); with `all`, also the unconfirmed
+   * list if it changed (otherwise saved within a second of a change).
+   */
+  save(all = false): Promise<void> {
+    const host = this.#host;
+    const run = this.#persistChain.catch(() => {}).then(async () => {
+      await host.writeOutbox(host.outbox.toJSON());
+      if (all && this.#unconfirmedDirty) {
+        this.#unconfirmedDirty = false;
+        clearTimeout(this.#unconfirmedTimer);
+        this.#unconfirmedTimer = undefined;
+        await host.writeUnconfirmed(host.outbox.unconfirmedJSON());
+      }
+    });
     this.#persistChain = run;
     return run;
   }
 
-  /** Cancels a pending deferred save (on close, which saves itself). */
+  /** Cancels pending timers (on close, which saves itself). */
   stop(): void {
     clearTimeout(this.#saveTimer);
     this.#saveTimer = undefined;
+    clearTimeout(this.#unconfirmedTimer);
+    this.#unconfirmedTimer = undefined;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#retryAt = undefined;
+  }
+
+  /** When the unconfirmed list changed: saved within a second (or with the next outbox save). */
+  #checkUnconfirmed(): void {
+    const version = this.#host.outbox.unconfirmedVersion;
+    if (version === this.#unconfirmedVersion) return;
+    this.#unconfirmedVersion = version;
+    this.#unconfirmedDirty = true;
+    if (this.#unconfirmedTimer !== undefined || this.#host.link.closed) return;
+    this.#unconfirmedTimer = setTimeout(() => {
+      this.#unconfirmedTimer = undefined;
+      if (!this.#unconfirmedDirty) return;
+      const host = this.#host;
+      const run = this.#persistChain.catch(() => {}).then(() => {
+        if (!this.#unconfirmedDirty) return;
+        this.#unconfirmedDirty = false;
+        return host.writeUnconfirmed(host.outbox.unconfirmedJSON());
+      });
+      this.#persistChain = run;
+      run.catch((error) => host.emitter.reportError(error));
+    }, 1_000);
   }
 
   #saveSoon(): void {
@@ -207,15 +418,205 @@ export class Outgoing {
     return undefined;
   }
 
+  /** A message (or sender key) accepted for every recipient. */
+  #accepted(entry: OutboxEntry, now: number): void {
+    const host = this.#host;
+    const requeued = entry.meta?.requeued === true;
+    if (entry.meta !== undefined) {
+      for (const key of ["retrySince", "retryAttempts", "retryCode", "requeued"]) {
+        delete entry.meta[key];
+      }
+    }
+    if (!this.#durable && this.#epoch !== undefined) {
+      host.outbox.keepUnconfirmed(entry, this.#epoch, now);
+    }
+    if (isSenderKey(entry) || requeued) return;
+    if (this.#keysGivenUp.delete(entry.id)) return; // someone cannot read it: `undelivered` said so
+    host.emitter.emit({ type: "sent", id: entry.id });
+  }
+
+  /** An envelope refused for at least one recipient: retried or given up, and reported. */
+  #refused(s: Settled, now: number, reported: Set<string>): void {
+    const host = this.#host;
+    const entry = s.entry;
+    const meta = entry.meta ?? (entry.meta = {});
+    const id = String(meta.for ?? entry.id);
+    const since = typeof meta.retrySince === "number" ? meta.retrySince : now;
+    const expired = now - since >= RETRY_GIVE_UP_MS;
+    const attempts = (typeof meta.retryAttempts === "number" ? meta.retryAttempts : 0) + 1;
+    const delay = this.#retryDelay(attempts);
+    let retrying = false;
+    for (const r of s.rejections) {
+      const transient = !expired && this.#transient(r, entry, now);
+      retrying ||= transient;
+      const key = `${id}\n${r.to}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      const why = transient
+        ? `will retry in ${Math.round(delay / 1000)} s`
+        : expired
+        ? "given up after retrying for 7 days"
+        : "not retried";
+      this.#undelivered(id, r.to, r.code, `${r.detail}; ${why}`, transient);
+    }
+    if (retrying) {
+      meta.retrySince = since;
+      meta.retryAttempts = attempts;
+      meta.retryCode = s.rejections[0]?.code ?? "";
+      host.outbox.hold(entry, now + delay);
+      return;
+    }
+    host.outbox.remove(entry);
+    if (isSenderKey(entry)) {
+      // The member never gets this key: the next room message starts a new one for everybody.
+      this.#keysGivenUp.add(id);
+      if (typeof meta.room === "string") {
+        host.hush().rotateRoomKeys(meta.room);
+        host.persist().catch((error) => host.emitter.reportError(error));
+      }
+    }
+  }
+
+  #transient(r: Rejection, entry: OutboxEntry, now: number): boolean {
+    if (TRANSIENT_CODES.has(r.code)) return true;
+    if (r.code !== "NO_SUCH_USER") return false;
+    // Right after the relay lost its state (a new epoch), a peer is unknown until it is back.
+    if (entry.meta?.requeued === true) return true;
+    const changed = this.#host.relayMemory().epochChangedAt;
+    return changed !== undefined && now - changed < EPOCH_GRACE_MS;
+  }
+
+  #retryDelay(attempts: number): number {
+    const base = this.#host.retryDelayMs ?? RETRY_DELAY_MS;
+    return Math.min(base * 2 ** Math.min(attempts - 1, 30), base * RETRY_MAX_FACTOR);
+  }
+
+  #undelivered(id: string, to: string, code: string, why: string, retrying: boolean): void {
+    this.#host.emitter.emit({
+      type: "undelivered",
+      id,
+      to,
+      code,
+      message: `Message ${id.slice(0, 8)} not delivered to "${to}" (${code}): ${why}`,
+      retrying,
+    });
+  }
+
+  /** Whether a sender key sent before this room message is held for a retry. */
+  #keysHeld(entry: OutboxEntry): boolean {
+    return this.#keysHeldUntil(entry) !== undefined;
+  }
+
+  #keysHeldUntil(entry: OutboxEntry): number | undefined {
+    const outbox = this.#host.outbox;
+    let until: number | undefined;
+    for (const e of outbox.entries) {
+      if (e.meta?.for !== entry.id || !outbox.isHeld(e)) continue;
+      const at = outbox.heldUntil(e) ?? Infinity;
+      until = until === undefined ? at : Math.max(until, at);
+    }
+    return until;
+  }
+
+  /** Sets the timer for the next held envelope's retry. */
+  #armRetry(): void {
+    const next = this.#host.outbox.nextRelease();
+    if (next === this.#retryAt) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#retryAt = next;
+    if (next === undefined || this.#host.link.closed) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#retryAt = undefined;
+      if (this.#host.link.closed) return;
+      this.#host.outbox.releaseDue(this.#host.now());
+      this.flush();
+      this.#armRetry();
+    }, Math.max(0, next - this.#host.now()));
+  }
+
+  /** Queues a room line as it is (encrypted later); emits its `message` echo. */
+  async #queueLine(room: string, text: string, ts: number): Promise<string> {
+    const host = this.#host;
+    const id = toHex(randomBytes(16));
+    host.outbox.enqueue({
+      id,
+      frame: new Uint8Array(0),
+      line: { room, text, ts },
+      meta: { from: host.nick(), to: room, toKind: "room", kind: "room" },
+    });
+    await this.save();
+    const suite = host.hush().suiteFor(room);
+    host.emitter.emit(messageEvent(
+      { id, from: host.nick(), to: room, private: false, text, ts },
+      { cipher: suite.id, insecure: suite.insecure, verified: false, own: true },
+    ));
+    if (!host.link.connected) {
+      host.emitter.emit({
+        type: "info",
+        message: "Not connected: the message waits in the outbox and is encrypted and sent " +
+          "when the relay is back",
+      });
+    }
+    return id;
+  }
+
+  /**
+   * Encrypts a room message for `members` and queues its envelopes (sender-key distributions
+   * first); with `line`, they take that queued line's place and the room envelope its id.
+   */
+  async #encryptRoom(
+    room: string,
+    members: string[],
+    text: string,
+    ts: number,
+    line: OutboxEntry | undefined,
+  ) {
+    const host = this.#host;
+    const payload = encodeChatPayload({ text, ts });
+    const former = new Set(host.formerNicks());
+    const wanted = members.filter((m) => m !== host.nick() && !former.has(m));
+    const send = await host.hush().encryptToRoom(room, wanted, payload);
+    for (const skipped of send.skipped) {
+      if (skipped.code === "IDENTITY_CHANGED") host.emitter.identityChanged(skipped.nick);
+      host.emitter.error(
+        skipped.code,
+        `"${skipped.nick}" cannot read this message in "${room}": ${skipped.message}`,
+      );
+    }
+    const roomId = line?.id ?? toHex(randomBytes(16));
+    const ids = await this.#enqueue([
+      ...send.distributions.map((d): OutgoingEnvelope => ({
+        to: d.to,
+        toKind: "nick",
+        cipher: d.suite.wireId,
+        body: d.body,
+        kind: `${d.kind}/sender-key`,
+        meta: { for: roomId, room },
+      })),
+      {
+        to: room,
+        toKind: "room",
+        cipher: send.room.suite.wireId,
+        body: send.room.body,
+        kind: "room",
+        id: roomId,
+      },
+    ], line);
+    return { id: ids[ids.length - 1], send };
+  }
+
   /**
    * Queues envelopes: session state is saved first (a crash never reuses a message key), then
-   * the envelopes enter the outbox, the outbox is saved, and they are written to the relay.
+   * the envelopes enter the outbox (in the place of `replacing`, a queued room line, if given),
+   * the outbox is saved, and they are written to the relay.
    */
-  async #enqueue(items: OutgoingEnvelope[]): Promise<string[]> {
+  async #enqueue(items: OutgoingEnvelope[], replacing?: OutboxEntry): Promise<string[]> {
     const host = this.#host;
     const from = host.nick();
     const prepared = items.map((item) => {
-      const idBytes = randomBytes(16);
+      const idBytes = item.id === undefined ? randomBytes(16) : fromHex(item.id);
       const envelope: EnvelopeFrame & { type: "send" } = {
         type: "send",
         id: idBytes,
@@ -225,16 +626,28 @@ export class Outgoing {
         to: item.to,
         body: item.body,
       };
-      return { id: toHex(idBytes), envelope, frame: encodeFrame(envelope), kind: item.kind };
+      return {
+        id: toHex(idBytes),
+        envelope,
+        frame: encodeFrame(envelope),
+        kind: item.kind,
+        meta: item.meta,
+      };
     });
     await host.persist();
-    for (const p of prepared) {
-      host.outbox.enqueue({
-        id: p.id,
-        frame: p.frame,
-        meta: { from: host.nick(), to: p.envelope.to, toKind: p.envelope.toKind, kind: p.kind },
-      });
-    }
+    const entries: OutboxEntry[] = prepared.map((p) => ({
+      id: p.id,
+      frame: p.frame,
+      meta: {
+        from: host.nick(),
+        to: p.envelope.to,
+        toKind: p.envelope.toKind,
+        kind: p.kind,
+        ...p.meta,
+      },
+    }));
+    if (replacing === undefined) { for (const e of entries) host.outbox.enqueue(e); }
+    else host.outbox.replace(replacing, entries);
     await this.save();
     if (host.wire()) {
       for (const p of prepared) host.emitter.wire("out", p.envelope, p.frame.length, p.kind);
@@ -242,4 +655,8 @@ export class Outgoing {
     this.flush();
     return prepared.map((p) => p.id);
   }
+}
+
+function isSenderKey(entry: OutboxEntry): boolean {
+  return String(entry.meta?.kind ?? "").endsWith("sender-key");
 }

@@ -31,6 +31,8 @@ export interface ReplacedNote {
   at: string;
   reason: string;
 }
+/** Home file holding own envelopes a non-durable relay accepted (resent if it restarts). */
+export const UNCONFIRMED_FILE = "unconfirmed.json";
 
 /** The profile file's content. */
 export interface Profile {
@@ -47,6 +49,8 @@ export interface Profile {
   rooms?: string[];
   /** Rooms left while disconnected: LEAVE goes out after the next READY. */
   leaving?: string[];
+  /** What is known of the relay's storage: its last epoch (hex), when a change was last seen. */
+  relay?: { epoch?: string; epochChangedAt?: number };
 }
 
 /** Everything the engine loads from the home. */
@@ -70,11 +74,12 @@ export async function loadHomeState(home: ChatHome): Promise<HomeState> {
   const profile = await readJsonFile<Profile>(home, PROFILE_FILE) ?? {};
   const seenText = await home.read(SEEN_FILE);
   const outboxText = await home.read(OUTBOX_FILE);
+  const unconfirmedText = await home.read(UNCONFIRMED_FILE);
   let seen: SeenIds;
   let outbox: Outbox;
   try {
     seen = seenText === undefined ? new SeenIds() : SeenIds.fromJSON(seenText);
-    outbox = outboxText === undefined ? new Outbox() : Outbox.fromJSON(outboxText);
+    outbox = Outbox.fromJSON(outboxText ?? "[]", unconfirmedText);
   } catch (error) {
     throw new ChatError("BAD_HOME", `Cannot read state in "${home.location}"`, { cause: error });
   }

@@ -22,7 +22,6 @@ import {
   fingerprint,
   getCipherSuite,
   type IdentityKeyPair,
-  toHex,
   utf8Encode,
 } from "../crypto/mod.ts";
 import {
@@ -40,7 +39,7 @@ import { Delivery } from "./_delivery.ts";
 import { Directory } from "./_directory.ts";
 import { badNickMessage, badRoomMessage, Emitter, identityChangedEvent } from "./_emitter.ts";
 import type { ChatClientOptions } from "./_options.ts";
-import { Outgoing } from "./_outgoing.ts";
+import { Outgoing, type RelayStorage } from "./_outgoing.ts";
 import {
   adoptProfile,
   type HomeState,
@@ -52,6 +51,7 @@ import {
   REPLACED_FILE,
   type ReplacedNote,
   SEEN_FILE,
+  UNCONFIRMED_FILE,
 } from "./_profile.ts";
 import { Rooms } from "./_rooms.ts";
 import { ChatError } from "./errors.ts";
@@ -62,7 +62,7 @@ import type { Outbox } from "./outbox.ts";
 import { isSecureUrl } from "./transport.ts";
 
 export type { ChatClientOptions } from "./_options.ts";
-export { OUTBOX_FILE, PROFILE_FILE, SEEN_FILE } from "./_profile.ts";
+export { OUTBOX_FILE, PROFILE_FILE, SEEN_FILE, UNCONFIRMED_FILE } from "./_profile.ts";
 
 /**
  * Loads (or creates) the user's identity and state from `options.home` and returns an engine,
@@ -216,6 +216,9 @@ export class ChatClient {
       formerNicks: () => this.#profile.former ?? [],
       wire,
       writeOutbox: (json) => this.#home.write(OUTBOX_FILE, json),
+      writeUnconfirmed: (json) => this.#home.write(UNCONFIRMED_FILE, json),
+      relayMemory: () => (this.#profile.relay ??= {}),
+      retryDelayMs: options.retryDelayMs,
     });
     this.#commands = {
       ...core,
@@ -474,7 +477,7 @@ export class ChatClient {
     this.#outgoing.stop();
     if (this.#stopped === undefined) {
       await this.#persist().catch(() => {});
-      await this.#outgoing.save().catch(() => {});
+      await this.#outgoing.save(true).catch(() => {});
     }
     await this.#link.shutDown();
     await this.#replacedWrite;
@@ -529,20 +532,19 @@ export class ChatClient {
       case "accepted":
         this.#outgoing.onAccepted(frame.count);
         return;
-      case "rejected": {
-        const id = toHex(frame.id);
-        this.#emitter.error(
-          frame.code,
-          `Message ${id.slice(0, 8)} to "${frame.recipient}" refused by the relay: ${frame.detail}`,
-        );
+      case "rejected":
+        this.#outgoing.onRejected(frame);
         return;
-      }
       case "joined":
       case "left":
       case "roster":
       case "rooms":
       case "presence":
         this.#rooms.onFrame(frame);
+        // A peer back after a relay restart: what it was unknown for goes again.
+        if (frame.type === "joined" || (frame.type === "presence" && frame.online)) {
+          if (frame.nick !== this.nick) this.#outgoing.peerBack(frame.nick);
+        }
         return;
       case "prekey-count":
         this.#directory.onPrekeyCount(frame.count);
@@ -570,6 +572,9 @@ export class ChatClient {
     // JOIN is idempotent at the relay: (re)join every room of the profile, then ask for the
     // current room's roster (frames are handled in order, so the roster includes us).
     this.#rooms.rejoin(connection);
+    // What READY says of the relay's storage (protocol version 2: `durable`, `epoch`); a new
+    // epoch puts back in the outbox what the relay lost.
+    this.#outgoing.onReady(frame as RelayStorage);
     this.#saveProfile().catch((error) => this.#emitter.reportError(error));
     this.#rooms.askRoster(this.#rooms.current, false);
     // Resend everything not acknowledged, same ids, in order.
@@ -581,6 +586,12 @@ export class ChatClient {
       });
     }
     this.#outgoing.flush();
+    // Room lines typed while disconnected: encrypted for the members now, in order.
+    if (this.#outbox.hasLines()) {
+      this.#serial(() => this.#outgoing.encryptLines()).catch((error) =>
+        this.#emitter.reportError(error)
+      );
+    }
     // Retry key lookups and rosters that were waiting.
     this.#directory.retryLookups(connection);
     this.#rooms.retryRosters();

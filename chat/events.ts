@@ -66,19 +66,21 @@ export type ChatEvent =
   | { type: "sent"; id: string }
   | {
     /**
-     * A message of ours that did not (or not yet) reach its recipient: refused by the relay
-     * (REJECTED) or dropped from a queue (an UNDELIVERED notice: EXPIRED, NICK_RELEASED).
+     * A message of ours the relay refused (REJECTED) or gave up on (UNDELIVERED): not delivered
+     * to `to`. With `retrying`, the envelope stays in the outbox and is sent again (same id)
+     * after the next READY and at most every 30 s; `sent` follows once the relay accepts it for
+     * every recipient. Without, this is final for `to`.
      */
     type: "undelivered";
-    /** Message id, hex. */
+    /** The message id (of the message event; for a room message, also when its sender key was refused). */
     id: string;
-    /** The recipient nick or room. */
+    /** Who did not get it: a nick (a member of a room, or the private recipient) or a room. */
     to: string;
-    /** The relay's code, e.g. `QUEUE_FULL`, `STORE_FAILED`, `EXPIRED`. */
+    /** The relay's code: `QUEUE_FULL`, `STORE_FAILED`, `NO_SUCH_USER`, `NOT_IN_ROOM`, `EXPIRED`, ... */
     code: string;
-    /** A readable sentence. */
+    /** Readable text. */
     message: string;
-    /** True when the message stays in the outbox and is sent again. */
+    /** True when the engine keeps the envelope and tries again. */
     retrying: boolean;
   }
   | { type: "join"; nick: string; room: string }

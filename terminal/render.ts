@@ -197,11 +197,7 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
     case "sent":
       return [];
     case "undelivered":
-      return [
-        `${time} ${paint("!!", "1;33", color)} ${sanitize(event.message)}${
-          event.retrying ? " (kept in the outbox, will be sent again)" : ""
-        }`,
-      ];
+      return [renderUndelivered(event, time, color)];
     case "join":
       return notice(`${nick(event.nick)} joined ${room(event.room)}`);
     case "leave":
@@ -285,6 +281,29 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
       return notice(`(event ${sanitize(String(unknown.type))})`);
     }
   }
+}
+
+/** Short words for the codes a message may be refused or dropped with. */
+const UNDELIVERED_REASONS: Readonly<Record<string, string>> = {
+  QUEUE_FULL: "queue full",
+  STORE_FAILED: "the relay could not store it",
+  NO_SUCH_USER: "no such user on the relay",
+  NOT_IN_ROOM: "you are not in that room",
+  EXPIRED: "it waited too long in the relay's queue",
+  NICK_RELEASED: "that nick was released",
+};
+
+/** `! not delivered to bob: queue full; will retry` (yellow while retried, red when final). */
+function renderUndelivered(
+  event: Extract<ChatEvent, { type: "undelivered" }>,
+  time: string,
+  color: boolean,
+): string {
+  const reason = UNDELIVERED_REASONS[event.code] ?? sanitize(event.message);
+  const text = `! message ${sanitize(event.id.slice(0, 8))} not delivered to ${
+    sanitize(event.to)
+  }: ${reason}; ${event.retrying ? "will retry" : "not retried"}`;
+  return `${time} ${paint(text, event.retrying ? "33" : "1;31", color)}`;
 }
 
 function renderMessage(

@@ -54,6 +54,12 @@ export class FakeRelay {
   duplicateDeliveries = false;
   /** Decides per routed envelope: deliver it, drop it, or hold it until {@linkcode releaseHeld}. */
   route: (to: string, envelope: EnvelopeFrame) => "deliver" | "drop" | "hold" = () => "deliver";
+  /**
+   * Decides per SEND and recipient (the nick, or each other member of a room): a code to refuse
+   * it with (a REJECTED frame before the ACCEPTED covering it, as the real relay does), or
+   * undefined to route it.
+   */
+  refuse: (to: string, envelope: EnvelopeFrame) => string | undefined = () => undefined;
   #held: [string, EnvelopeFrame][] = [];
   #lastDelivered = new Map<string, Uint8Array>();
   #peers: FakePeer[] = [];
@@ -247,17 +253,34 @@ export class FakeRelay {
         }
         return;
       }
-      case "send":
+      case "send": {
         peer.sends++;
         this.sends.push(frame);
-        if (frame.toKind === "nick") this.#deliverTo(frame.to, frame);
+        const seq = peer.sends;
+        const to = (nick: string) => {
+          const code = this.refuse(nick, frame);
+          if (code === undefined) this.#deliverTo(nick, frame);
+          else {
+            this.#to(peer, {
+              type: "rejected",
+              seq,
+              id: frame.id,
+              recipientKind: "nick",
+              recipient: nick,
+              code,
+              detail: `Refused by the test (${code})`,
+            });
+          }
+        };
+        if (frame.toKind === "nick") to(frame.to);
         else {
           for (const member of this.#rooms.get(frame.to) ?? []) {
-            if (member !== frame.from) this.#deliverTo(member, frame);
+            if (member !== frame.from) to(member);
           }
         }
         if (this.autoAccept) this.#to(peer, { type: "accepted", count: peer.sends });
         return;
+      }
       case "ack":
         peer.acked = frame.count;
         this.acks.push(frame.count);

@@ -88,6 +88,25 @@ Deno.test("renderEvent() writes join, leave, presence and nick notices", () => {
   assert.deepEqual(lines({ type: "sent", id: "ab" }), []);
 });
 
+Deno.test("renderEvent() says a refused message was not delivered, and whether it is retried", () => {
+  const event = {
+    type: "undelivered",
+    id: "4096f42a6d89d474cfb3d6e73c1ec5f1",
+    to: "bob",
+    code: "QUEUE_FULL",
+    message: 'Message 4096f42a not delivered to "bob" (QUEUE_FULL): full',
+    retrying: true,
+  } as const;
+  assert.deepEqual(renderEvent(event, plain), [
+    "[09:05] ! message 4096f42a not delivered to bob: queue full; will retry",
+  ]);
+  assert.deepEqual(
+    renderEvent({ ...event, code: "SOMETHING_NEW", retrying: false, message: "odd\x1b[2J" }, plain),
+    ["[09:05] ! message 4096f42a not delivered to bob: odd^[[2J; not retried"],
+  );
+  assert.match(renderEvent(event, { ...plain, color: true })[0] ?? "", /\x1b\[33m! message/);
+});
+
 Deno.test("renderEvent() lists users with online and verified states", () => {
   const lines = renderEvent({
     type: "users",
