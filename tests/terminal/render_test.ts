@@ -104,7 +104,7 @@ Deno.test("renderEvent() says a refused message was not delivered, and whether i
     renderEvent({ ...event, code: "SOMETHING_NEW", retrying: false, message: "odd\x1b[2J" }, plain),
     ["[09:05] ! message 4096f42a not delivered to bob: odd^[[2J; not retried"],
   );
-  assert.match(renderEvent(event, { ...plain, color: true })[0] ?? "", /\x1b\[33m! message/);
+  assert.ok((renderEvent(event, { ...plain, color: true })[0] ?? "").includes("\x1b[33m! message"));
 });
 
 Deno.test("renderEvent() lists users with online and verified states", () => {
