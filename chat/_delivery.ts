@@ -183,7 +183,8 @@ export class Delivery {
       return {
         type: "undelivered",
         id,
-        to: notice.to,
+        // Who did not get it: for a room, the member whose queue held it.
+        to: notice.toKind === "room" ? notice.holder : notice.to,
         code: notice.reason,
         message: `Message ${id.slice(0, 8)} to ${to} was not delivered${
           notice.toKind === "room" ? ` to ${notice.holder}` : ""

@@ -231,19 +231,18 @@ Deno.test("renderEvent() shows errors as one line and never a stack", () => {
   );
 });
 
-Deno.test("renderEvent() shows an undelivered message as one readable line", () => {
+Deno.test("renderEvent() shows a message the relay dropped (UNDELIVERED) as one readable line", () => {
   const base = { type: "undelivered" as const, id: "ab".repeat(16), to: "bob", code: "EXPIRED" };
   assert.deepEqual(
-    renderEvent({
-      ...base,
-      message: "Message abababab to bob was not delivered: expired",
-      retrying: false,
-    }, plain),
-    ["[09:05] !! Message abababab to bob was not delivered: expired"],
+    renderEvent(
+      { ...base, message: "Message abababab to bob was not delivered", retrying: false },
+      plain,
+    ),
+    ["[09:05] ! message abababab not delivered to bob: it waited too long in the relay's queue; not retried"],
   );
-  assert.match(
-    renderEvent({ ...base, code: "STORE_FAILED", message: "x", retrying: true }, plain)[0] ?? "",
-    /x \(kept in the outbox, will be sent again\)$/,
+  assert.deepEqual(
+    renderEvent({ ...base, code: "NICK_RELEASED", message: "x", retrying: false }, plain),
+    ["[09:05] ! message abababab not delivered to bob: that nick was released; not retried"],
   );
 });
 
