@@ -339,6 +339,7 @@ export class Hush {
    * @returns The message.
    * @throws {SessionError} `BAD_MESSAGE`, `UNSUPPORTED_VERSION`, `NO_SESSION`, `DECRYPT_FAILED`,
    *   `DUPLICATE_MESSAGE`, `TOO_MANY_SKIPPED`, `INSECURE_SUITE_REFUSED`, `UNKNOWN_PREKEY`,
+   *   `INSECURE_KEY_MATERIAL` (a sender-key distribution sealed under an insecure suite),
    *   `REPLAYED_INITIAL`, `BAD_INITIAL_SIGNATURE`, `UNKNOWN_CIPHER_SUITE`, and `IDENTITY_CHANGED`
    *   for a valid first message from a new identity (the body is held and opened by
    *   {@linkcode Hush.prototype.acceptIdentity}).
@@ -624,6 +625,7 @@ export class Hush {
       try {
         const result = session.ratchet.decrypt(message, { refuseInsecure: this.#refuseInsecure });
         const content = decodeContent(result.plaintext); // before anything is stored
+        refuseInsecureKeyMaterial(nick, content, result.suite);
         session.json.pendingInitial = null;
         sessions.splice(i, 1);
         this.#saveSessions(nick, [session, ...sessions]);
@@ -689,6 +691,7 @@ export class Hush {
     });
     const result = ratchet.decrypt(message.message, { refuseInsecure: this.#refuseInsecure });
     const content = decodeContent(result.plaintext);
+    refuseInsecureKeyMaterial(nick, content, result.suite);
     // Authenticated. A known nick with a different identity: hold it, block sending, and say so.
     if (this.trust.compare(nick, message.identityKey) === "changed") {
       const old = this.trust.get(nick)!.identityKey;
@@ -752,6 +755,21 @@ export class Hush {
       })),
     );
   }
+}
+
+/**
+ * Key material (a sender-key distribution) sealed under an insecure suite is refused: the relay
+ * could read the chain key and every room message under it. Checked before anything is stored,
+ * so the refused message changes no state.
+ */
+function refuseInsecureKeyMaterial(nick: string, content: Content, suite: CipherSuite): void {
+  if (content.type !== "sender-key" || !suite.insecure) return;
+  throw new SessionError(
+    "INSECURE_KEY_MATERIAL",
+    `Refused the room key of "${nick}" for "${content.distribution.room}": it was sealed under ` +
+      `the insecure suite "${suite.id}", so the relay could read it; their messages in that ` +
+      "room cannot be opened until they send a key under a secure suite",
+  );
 }
 
 function resolveSuite(id: string): CipherSuite {
