@@ -3,12 +3,18 @@
  * end-to-end layer, holding room messages whose sender key has not arrived yet, saving state
  * before anything is shown, and acknowledging what was saved. Private to the engine.
  *
+ * Exactly once: the session state, the seen ids and the opened-but-not-yet-shown messages (the
+ * saved inbox) go into the one `sessions.json` snapshot, written atomically before anything is
+ * shown. After a crash at any point either the message was not opened yet (the relay delivers it
+ * again and it opens) or it was opened and saved with the state (shown from the saved inbox at
+ * the next start; its redelivery is dropped by id).
+ *
  * @module
  */
 
 import { toHex } from "../crypto/mod.ts";
 import type { EnvelopeFrame } from "../protocol/mod.ts";
-import { type Received, SessionError } from "../sessions/mod.ts";
+import { type Received, SessionError, type SessionStore } from "../sessions/mod.ts";
 import type { EngineCore } from "./_core.ts";
 import type { Connection } from "./_connection.ts";
 import { decodeChatPayload } from "./content.ts";
@@ -27,6 +33,11 @@ const MAX_PENDING_ROOM = 256;
 /** How long a room message waits for its sender key before an error is shown. */
 const PENDING_SENDER_KEY_MS = 10_000;
 
+/** Store entry (in `sessions.json`) of the seen message ids. */
+export const SEEN_KEY = "chat/seen";
+/** Store entry (in `sessions.json`) of opened messages not yet shown: `message` events. */
+export const INBOX_KEY = "chat/inbox";
+
 /** A DELIVER frame. */
 export type DeliverFrame = EnvelopeFrame & { type: "deliver" };
 
@@ -36,8 +47,8 @@ export interface DeliveryHost extends EngineCore {
   /** Whether the teaching view is on. */
   wire(): boolean;
   connection(): Connection | undefined;
-  /** Saves the seen ids. */
-  saveSeen(): Promise<void>;
+  /** The session store saved by `persist()`: seen ids and the saved inbox live in it too. */
+  store: SessionStore;
   /** See `ChatClientOptions.senderKeyWaitMs`. */
   senderKeyWaitMs: number | undefined;
 }
@@ -60,9 +71,43 @@ export class Delivery {
    */
   #pendingRoom: (Delivered & { since: number })[] = [];
   #pendingTimer: ReturnType<typeof setInterval> | undefined;
+  /** Opened messages saved with the state and not yet shown. */
+  #unshown: MessageEvent[] = [];
 
   constructor(host: DeliveryHost) {
     this.#host = host;
+    // Seen ids saved with the state (merged into those of a legacy `seen.json`).
+    for (const id of readList<string>(host.store, SEEN_KEY)) {
+      if (typeof id === "string") host.seen.add(id);
+    }
+    this.#unshown = readList<MessageEvent>(host.store, INBOX_KEY).filter((event) =>
+      typeof event === "object" && event !== null && event.type === "message"
+    );
+  }
+
+  /**
+   * Shows the messages that were opened and saved but not shown before the last exit (a crash),
+   * then forgets them. Call once listeners are registered (on connect).
+   *
+   * @returns When the emptied inbox is saved.
+   */
+  async showSaved(): Promise<void> {
+    if (this.#unshown.length === 0) return;
+    for (const event of this.#unshown) this.#host.emitter.emit(event);
+    await this.#forgetShown();
+  }
+
+  /** Empties the saved inbox (after its messages were shown) and saves that. */
+  async #forgetShown(): Promise<void> {
+    if (this.#unshown.length === 0) return;
+    this.#unshown = [];
+    this.#host.store.set(INBOX_KEY, "[]");
+    try {
+      await this.#host.persist();
+    } catch (error) {
+      // Shown already; after a crash now they would be shown again (same ids).
+      this.#host.emitter.reportError(error);
+    }
   }
 
   /** True while a batch is being handled. */
@@ -101,11 +146,15 @@ export class Delivery {
           }
           handled.set(item.generation, (handled.get(item.generation) ?? 0) + 1);
         }
-        // Durable before shown and before acknowledged.
+        // Durable before shown and before acknowledged: state, seen ids and the opened messages
+        // in one atomic write.
+        for (const event of events) if (event.type === "message") this.#unshown.push(event);
+        this.#host.store.set(SEEN_KEY, this.#host.seen.toJSON());
+        this.#host.store.set(INBOX_KEY, JSON.stringify(this.#unshown));
         let saved = true;
         try {
           await this.#host.persist();
-          await this.#host.saveSeen();
+          crashForTest("sessions-write", events);
         } catch (error) {
           // Shown anyway (the keys are used up in memory) but not acknowledged: the relay keeps
           // the envelopes, so after a crash they are delivered and opened again. Nothing lost.
@@ -113,6 +162,7 @@ export class Delivery {
           this.#host.emitter.reportError(error);
         }
         for (const event of events) this.#host.emitter.emit(event);
+        await this.#forgetShown();
         this.#acknowledge(saved, handled);
       }
     } finally {
@@ -190,7 +240,18 @@ export class Delivery {
         return;
       }
       if (error instanceof SessionError && error.code === "DUPLICATE_MESSAGE") {
+        // Its id was never shown (shown ids are dropped above), yet its key is used up: a replay
+        // under a new id, or a message whose state was lost. Never swallowed.
         seen.add(id);
+        events.push({
+          type: "error",
+          code: "DUPLICATE_MESSAGE",
+          message:
+            `Cannot open a message from "${frame.from}"${
+              frame.toKind === "room" ? ` in "${frame.to}"` : ""
+            }: its key was already used, but this message (${id.slice(0, 8)}) was never shown ` +
+            "(a replay, or a message whose state was lost)",
+        });
         return;
       }
       if (retry) throw error;
@@ -250,6 +311,34 @@ export class Delivery {
       }
     }
   }
+}
+
+function readList<T>(store: SessionStore, key: string): T[] {
+  const text = store.get(key);
+  if (typeof text !== "string") return [];
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed as T[] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Test-only crash hook: with `HUSH_TEST_CRASH_AFTER=<point>` in the environment, the process
+ * exits (code 137, as if SIGKILLed) right after that point of the first batch that shows a
+ * message. Points: `sessions-write` (the state write of a batch, before anything is shown).
+ * Used by tests/e2e to kill a receiver at the most dangerous moment; never set it otherwise.
+ */
+function crashForTest(point: string, events: ChatEvent[]): void {
+  if (!events.some((event) => event.type === "message")) return;
+  let wanted: string | undefined;
+  try {
+    wanted = globalThis.Deno?.env.get("HUSH_TEST_CRASH_AFTER");
+  } catch {
+    return; // no env permission: no hook
+  }
+  if (wanted === point) Deno.exit(137);
 }
 
 /**

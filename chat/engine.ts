@@ -48,7 +48,6 @@ import {
   OUTBOX_FILE,
   type Profile,
   PROFILE_FILE,
-  SEEN_FILE,
 } from "./_profile.ts";
 import { Rooms } from "./_rooms.ts";
 import { ChatError } from "./errors.ts";
@@ -175,7 +174,7 @@ export class ChatClient {
       seen,
       wire,
       connection: () => link.connection,
-      saveSeen: () => options.home.write(SEEN_FILE, seen.toJSON()),
+      store: init.store,
       senderKeyWaitMs: options.senderKeyWaitMs,
     });
     this.#outgoing = new Outgoing({
@@ -249,6 +248,8 @@ export class ChatClient {
    *   `CLOSED` when `close()` is called first.
    */
   connect(): Promise<void> {
+    // Messages opened and saved before a crash, never shown: shown first.
+    this.#delivery.showSaved().catch((error) => this.#emitter.reportError(error));
     return this.#link.connect();
   }
 

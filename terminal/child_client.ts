@@ -32,6 +32,8 @@ export interface ChildClientOptions {
   args?: readonly string[];
   /** Project root (where `client.ts` is); default: this file's parent folder. */
   root?: string | URL;
+  /** More environment variables (tests: e.g. `HUSH_TEST_CRASH_AFTER`). */
+  env?: Record<string, string>;
 }
 
 /** A condition on one event, for {@link ChildClient.waitFor}. */
@@ -99,7 +101,7 @@ export class ChildClient {
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...options.env },
     }).spawn();
     return new ChildClient(options.nick, process, onEvent);
   }
@@ -213,6 +215,15 @@ export class ChildClient {
     await this.#exit;
     await this.#reading;
     return code;
+  }
+
+  /**
+   * Waits until the process exits by itself (it is not killed).
+   *
+   * @returns Its exit status.
+   */
+  exited(): Promise<Deno.CommandStatus> {
+    return this.#exit;
   }
 
   /** Kills the process (SIGKILL) without waiting; safe to call when it has exited. */

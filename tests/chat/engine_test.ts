@@ -303,8 +303,8 @@ Deno.test("ChatClient shows but does not acknowledge deliveries it cannot save",
   class FailingHome extends MemoryHome {
     fail = false;
     override write(name: string, text: string): Promise<void> {
-      if (this.fail && name === "seen.json") {
-        return Promise.reject(new ChatError("BAD_HOME", 'Cannot write "seen.json": disk full'));
+      if (this.fail && name === "sessions.json") {
+        return Promise.reject(new ChatError("BAD_HOME", 'Cannot write "sessions.json": disk full'));
       }
       return super.write(name, text);
     }
@@ -361,4 +361,46 @@ Deno.test("createChatClient() refuses a token over 255 bytes", async () => {
       }),
     (error: unknown) => error instanceof ChatError && error.code === "BAD_TOKEN",
   );
+});
+
+Deno.test("ChatClient keeps seen ids and opened messages in sessions.json; a saved inbox is shown once", async () => {
+  const relay = new FakeRelay();
+  const { alice, bob } = await connectedPair(relay);
+  try {
+    await alice.engine.sendPrivate("bob", "kept with the state");
+    await until(() => texts(bob.events).length === 1, "shown");
+    const saved = JSON.parse((await bob.home.read("sessions.json"))!);
+    assert.equal(JSON.parse(saved.entries["chat/seen"].t).length, 1);
+    assert.deepEqual(JSON.parse(saved.entries["chat/inbox"].t), [], "shown: inbox emptied");
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+  // A home saved after opening but before showing (a crash there): shown on the next start.
+  const home = new MemoryHome();
+  const event = {
+    type: "message",
+    id: "00".repeat(16),
+    from: "alice",
+    to: "carol",
+    private: true,
+    text: "opened before the crash",
+    cipher: "aes-256-gcm",
+    insecure: false,
+    verified: false,
+    ts: 1,
+    own: false,
+  };
+  await home.write(
+    "sessions.json",
+    JSON.stringify({ v: 1, entries: { "chat/inbox": { t: JSON.stringify([event]) } } }),
+  );
+  for (const expected of [["opened before the crash"], []]) {
+    const carol = await client(relay, "carol", home);
+    try {
+      await carol.engine.connect();
+      assert.deepEqual(texts(carol.events), expected);
+    } finally {
+      await carol.engine.close();
+    }
+  }
 });
