@@ -12,7 +12,7 @@
  * @module
  */
 
-import { toHex } from "../crypto/mod.ts";
+import { fromHex, randomBytes, toHex } from "../crypto/mod.ts";
 import type { EnvelopeFrame } from "../protocol/mod.ts";
 import { type Received, SessionError, type SessionStore } from "../sessions/mod.ts";
 import type { EngineCore } from "./_core.ts";
@@ -37,6 +37,19 @@ const PENDING_SENDER_KEY_MS = 10_000;
 export const SEEN_KEY = "chat/seen";
 /** Store entry (in `sessions.json`) of opened messages not yet shown: `message` events. */
 export const INBOX_KEY = "chat/inbox";
+/** Store entry (in `sessions.json`) of room messages held until their sender's new key is trusted. */
+export const HELD_KEY = "chat/held";
+/** Most room messages held for a changed identity (beyond it the oldest go, with an error). */
+const MAX_HELD_FOR_TRUST = 500;
+
+/** A room envelope held until `/trust` (its sender's identity changed). */
+interface HeldEnvelope {
+  id: string;
+  cipher: number;
+  from: string;
+  to: string;
+  body: string;
+}
 
 /** A DELIVER frame. */
 export type DeliverFrame = EnvelopeFrame & { type: "deliver" };
@@ -73,6 +86,10 @@ export class Delivery {
   #pendingTimer: ReturnType<typeof setInterval> | undefined;
   /** Opened messages saved with the state and not yet shown. */
   #unshown: MessageEvent[] = [];
+  /** Room messages from a peer whose identity changed, kept (in the store) until `/trust`. */
+  #heldForTrust: HeldEnvelope[];
+  /** Peers told about this run that their room messages are held. */
+  #toldHeld = new Set<string>();
 
   constructor(host: DeliveryHost) {
     this.#host = host;
@@ -83,6 +100,63 @@ export class Delivery {
     this.#unshown = readList<MessageEvent>(host.store, INBOX_KEY).filter((event) =>
       typeof event === "object" && event !== null && event.type === "message"
     );
+    this.#heldForTrust = readList<HeldEnvelope>(host.store, HELD_KEY).filter((held) =>
+      typeof held === "object" && held !== null && typeof held.body === "string"
+    );
+  }
+
+  /**
+   * Accepts `nick`'s changed identity key (`/trust`) and shows what was held for it: the private
+   * messages the sessions layer held (with their original ids) and the room messages held here.
+   * Everything is saved with the new state in one write before it is shown.
+   *
+   * @param nick The peer whose pending key change is accepted.
+   * @returns When shown and saved.
+   */
+  async release(nick: string): Promise<void> {
+    const hush = this.#host.hush();
+    const events: ChatEvent[] = [];
+    const released = hush.acceptIdentity(nick, (error, tag) => {
+      events.push({
+        type: "error",
+        code: error.code,
+        message: `Cannot open a held message from "${nick}"${
+          tag === undefined ? "" : ` (${tag.slice(0, 8)})`
+        }: ${error.message}`,
+      });
+    });
+    const trust = hush.trust.get(nick);
+    events.unshift({ type: "trusted", peer: nick, fingerprint: trust?.fingerprint ?? "" });
+    const seen = this.#host.seen;
+    for (const got of released) {
+      if (got.type !== "text") continue; // a sender key: stored, opens the room messages below
+      // Its id was marked seen when it was held (so a redelivery is not held twice).
+      const id = got.tag ?? toHex(randomBytes(16));
+      seen.add(id);
+      events.push(pairwiseEvent(got, { id, nick: this.#host.nick(), now: this.#host.now() }));
+    }
+    const mine = this.#heldForTrust.filter((held) => held.from === nick);
+    this.#heldForTrust = this.#heldForTrust.filter((held) => held.from !== nick);
+    this.#toldHeld.delete(nick);
+    for (const held of mine) {
+      const frame: DeliverFrame = {
+        type: "deliver",
+        id: fromHex(held.id),
+        cipher: held.cipher,
+        from: held.from,
+        toKind: "room",
+        to: held.to,
+        body: fromHex(held.body),
+      };
+      try {
+        this.#openEnvelope({ frame, generation: -1, seq: 0 }, events);
+      } catch (error) {
+        seen.add(held.id);
+        events.push(decryptErrorEvent(error, held.from, held.to));
+      }
+    }
+    this.#retryPendingRoom(events);
+    await this.#commit(events);
   }
 
   /**
@@ -93,15 +167,16 @@ export class Delivery {
    */
   async showSaved(): Promise<void> {
     if (this.#unshown.length === 0) return;
-    for (const event of this.#unshown) this.#host.emitter.emit(event);
-    await this.#forgetShown();
+    const saved = [...this.#unshown];
+    for (const event of saved) this.#host.emitter.emit(event);
+    await this.#forgetShown(saved);
   }
 
-  /** Empties the saved inbox (after its messages were shown) and saves that. */
-  async #forgetShown(): Promise<void> {
-    if (this.#unshown.length === 0) return;
-    this.#unshown = [];
-    this.#host.store.set(INBOX_KEY, "[]");
+  /** Takes shown messages out of the saved inbox and saves that. */
+  async #forgetShown(shown: MessageEvent[]): Promise<void> {
+    if (shown.length === 0) return;
+    this.#unshown = this.#unshown.filter((event) => !shown.includes(event));
+    this.#host.store.set(INBOX_KEY, JSON.stringify(this.#unshown));
     try {
       await this.#host.persist();
     } catch (error) {
@@ -146,28 +221,41 @@ export class Delivery {
           }
           handled.set(item.generation, (handled.get(item.generation) ?? 0) + 1);
         }
-        // Durable before shown and before acknowledged: state, seen ids and the opened messages
-        // in one atomic write.
-        for (const event of events) if (event.type === "message") this.#unshown.push(event);
-        this.#host.store.set(SEEN_KEY, this.#host.seen.toJSON());
-        this.#host.store.set(INBOX_KEY, JSON.stringify(this.#unshown));
-        let saved = true;
-        try {
-          await this.#host.persist();
-          crashForTest("sessions-write", events);
-        } catch (error) {
-          // Shown anyway (the keys are used up in memory) but not acknowledged: the relay keeps
-          // the envelopes, so after a crash they are delivered and opened again. Nothing lost.
-          saved = false;
-          this.#host.emitter.reportError(error);
-        }
-        for (const event of events) this.#host.emitter.emit(event);
-        await this.#forgetShown();
+        const saved = await this.#commit(events);
         this.#acknowledge(saved, handled);
       }
     } finally {
       this.#processing = false;
     }
+  }
+
+  /**
+   * Durable before shown (and before acknowledged): the state, the seen ids, the held room
+   * messages and the opened messages in one atomic write; then the events; then the emptied
+   * inbox is saved.
+   *
+   * @returns Whether the write succeeded (shown either way).
+   */
+  async #commit(events: ChatEvent[]): Promise<boolean> {
+    const opened = events.filter((event): event is MessageEvent => event.type === "message");
+    this.#unshown.push(...opened);
+    const store = this.#host.store;
+    store.set(SEEN_KEY, this.#host.seen.toJSON());
+    store.set(INBOX_KEY, JSON.stringify(this.#unshown));
+    store.set(HELD_KEY, JSON.stringify(this.#heldForTrust));
+    let saved = true;
+    try {
+      await this.#host.persist();
+      crashForTest("sessions-write", events);
+    } catch (error) {
+      // Shown anyway (the keys are used up in memory) but not acknowledged: the relay keeps
+      // the envelopes, so after a crash they are delivered and opened again. Nothing lost.
+      saved = false;
+      this.#host.emitter.reportError(error);
+    }
+    for (const event of events) this.#host.emitter.emit(event);
+    await this.#forgetShown(opened);
+    return saved;
   }
 
   /**
@@ -227,7 +315,7 @@ export class Delivery {
         ));
         return;
       }
-      const got = hush.decryptFrom(frame.from, frame.body);
+      const got = hush.decryptFrom(frame.from, frame.body, { tag: id });
       seen.add(id);
       if (got.type === "sender-key") {
         this.#retryPendingRoom(events);
@@ -235,6 +323,13 @@ export class Delivery {
       }
       events.push(pairwiseEvent(got, { id, nick: this.#host.nick(), now: this.#host.now() }));
     } catch (error) {
+      if (
+        error instanceof SessionError && error.code === "NO_SENDER_KEY" &&
+        this.#identityPending(frame.from)
+      ) {
+        this.#holdForTrust(frame, events);
+        return;
+      }
       if (error instanceof SessionError && error.code === "NO_SENDER_KEY" && !retry) {
         this.#hold(item, events);
         return;
@@ -260,6 +355,45 @@ export class Delivery {
         events.push(identityChangedEvent(hush, frame.from));
       }
       events.push(decryptErrorEvent(error, frame.from, frame.toKind === "room" ? frame.to : ""));
+    }
+  }
+
+  /** Whether `nick` showed a new identity key that was not accepted yet. */
+  #identityPending(nick: string): boolean {
+    return this.#host.hush().trust.get(nick)?.changed !== undefined;
+  }
+
+  /**
+   * A room message from a peer whose identity changed: its key is held by the sessions layer
+   * until `/trust`, so the message is kept (saved with the state, then acknowledged) and opened
+   * by {@linkcode Delivery.release}.
+   */
+  #holdForTrust(frame: EnvelopeFrame, events: ChatEvent[]): void {
+    const id = toHex(frame.id);
+    if (this.#heldForTrust.some((held) => held.id === id)) return;
+    this.#heldForTrust.push({
+      id,
+      cipher: frame.cipher,
+      from: frame.from,
+      to: frame.to,
+      body: toHex(frame.body),
+    });
+    if (!this.#toldHeld.has(frame.from)) {
+      this.#toldHeld.add(frame.from);
+      events.push({
+        type: "info",
+        message: `Messages from "${frame.from}" in "${frame.to}" are held until you accept ` +
+          `their new identity key (/trust ${frame.from})`,
+      });
+    }
+    while (this.#heldForTrust.length > MAX_HELD_FOR_TRUST) {
+      const dropped = this.#heldForTrust.shift()!;
+      events.push({
+        type: "error",
+        code: "TOO_MANY_HELD",
+        message: `Dropped a held message from "${dropped.from}" in "${dropped.to}": more than ` +
+          `${MAX_HELD_FOR_TRUST} messages wait for /trust`,
+      });
     }
   }
 
@@ -291,8 +425,16 @@ export class Delivery {
     const expired = this.#pendingRoom.filter((item) => item.since <= limit);
     this.#pendingRoom = this.#pendingRoom.filter((item) => item.since > limit);
     if (this.#pendingRoom.length === 0) this.stop();
-    for (const item of expired) this.#host.emitter.emit(noSenderKeyEvent(item.frame));
-    if (expired.length > 0) this.#ackHandled();
+    if (expired.length === 0) return;
+    // From a peer whose identity changed meanwhile: held until /trust, not given up.
+    const events: ChatEvent[] = [];
+    for (const item of expired) {
+      if (this.#identityPending(item.frame.from)) this.#holdForTrust(item.frame, events);
+      else events.push(noSenderKeyEvent(item.frame));
+    }
+    this.#commit(events).then((saved) => {
+      if (saved) this.#ackHandled();
+    });
   }
 
   #retryPendingRoom(events: ChatEvent[]): void {

@@ -194,6 +194,7 @@ export class ChatClient {
       connected: () => this.connected,
       isOnline: (peer) => this.#rooms.isOnline(peer),
       ensureKnown: (peer) => this.#directory.ensureKnown(peer),
+      release: (peer) => this.#delivery.release(peer),
     };
     this.#hush = this.#createHush();
   }

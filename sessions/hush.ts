@@ -126,6 +126,18 @@ export interface ReceivedSenderKey {
 /** What {@linkcode Hush.prototype.decryptFrom} returns. */
 export type Received = ReceivedText | ReceivedSenderKey;
 
+/** A held message released by {@linkcode Hush.prototype.acceptIdentity}. */
+export type ReleasedMessage = Received & {
+  /** The caller's tag given to `decryptFrom` when it was held (e.g. the message id). */
+  tag?: string;
+};
+
+/** A held body as stored under `held/<nick>` (a bare hex string in older stores). */
+interface HeldJson {
+  body: string;
+  tag?: string;
+}
+
 /** A room message, decrypted. */
 export interface ReceivedRoomText {
   /** Discriminant. */
@@ -179,7 +191,7 @@ interface RoomOutJson {
 
 const enc = (s: string) => encodeURIComponent(s);
 const decoder = new TextDecoder();
-const MAX_HELD = 50;
+const MAX_HELD = 200;
 
 /**
  * The end-to-end layer for one local user. Methods are synchronous except those that may have
@@ -336,6 +348,8 @@ export class Hush {
    *
    * @param nick The sender nick from the envelope's clear header.
    * @param body The envelope body.
+   * @param options `tag`: kept with the body if it is held (IDENTITY_CHANGED) and returned with
+   *   it by {@linkcode Hush.prototype.acceptIdentity} (the caller's message id).
    * @returns The message.
    * @throws {SessionError} `BAD_MESSAGE`, `UNSUPPORTED_VERSION`, `NO_SESSION`, `DECRYPT_FAILED`,
    *   `DUPLICATE_MESSAGE`, `TOO_MANY_SKIPPED`, `INSECURE_SUITE_REFUSED`, `UNKNOWN_PREKEY`,
@@ -344,11 +358,14 @@ export class Hush {
    *   for a valid first message from a new identity (the body is held and opened by
    *   {@linkcode Hush.prototype.acceptIdentity}).
    */
-  decryptFrom(nick: string, body: Uint8Array): Received {
+  decryptFrom(nick: string, body: Uint8Array, options: { tag?: string } = {}): Received {
     const type = body[0];
     let opened: { content: Content; suite: CipherSuite; kind: BodyKind; peer: Uint8Array };
     if (type === BODY_INITIAL) {
-      opened = { ...this.#openInitial(nick, decodeInitialMessage(body), body), kind: "initial" };
+      opened = {
+        ...this.#openInitial(nick, decodeInitialMessage(body), body, options.tag),
+        kind: "initial",
+      };
     } else if (type === BODY_RATCHET) {
       opened = { ...this.#openRatchet(nick, decodeRatchetMessage(body)), kind: "ratchet" };
     } else {
@@ -538,9 +555,14 @@ export class Hush {
    * Does nothing (and returns `[]`) when no change is pending.
    *
    * @param nick The peer nick.
-   * @returns The held messages that now open (others are dropped).
+   * @param onFailure Called for each held body that does not open now (with its tag), instead
+   *   of dropping it without a word.
+   * @returns The held messages that now open, each with the tag it was held with.
    */
-  acceptIdentity(nick: string): Received[] {
+  acceptIdentity(
+    nick: string,
+    onFailure?: (error: HushError, tag: string | undefined) => void,
+  ): ReleasedMessage[] {
     if (!this.trust.accept(nick)) return []; // nothing pending: keep everything as it is
     this.#store.delete(`session/${enc(nick)}`);
     for (const room of readJson<string[]>(this.#store, "rooms") ?? []) {
@@ -552,14 +574,17 @@ export class Hush {
       }
       this.#store.delete(`room/${enc(room)}/in/${enc(nick)}`);
     }
-    const held = readJson<string[]>(this.#store, `held/${enc(nick)}`) ?? [];
+    const held = readJson<(string | HeldJson)[]>(this.#store, `held/${enc(nick)}`) ?? [];
     this.#store.delete(`held/${enc(nick)}`);
-    const opened: Received[] = [];
-    for (const hex of held) {
+    const opened: ReleasedMessage[] = [];
+    for (const entry of held) {
+      const item: HeldJson = typeof entry === "string" ? { body: entry } : entry;
       try {
-        opened.push(this.decryptFrom(nick, fromHex(hex)));
+        const got = this.decryptFrom(nick, fromHex(item.body));
+        opened.push(item.tag === undefined ? got : { ...got, tag: item.tag });
       } catch (error) {
         if (!(error instanceof HushError)) throw error;
+        onFailure?.(error, item.tag);
       }
     }
     return opened;
@@ -642,6 +667,7 @@ export class Hush {
     nick: string,
     message: InitialMessage,
     body: Uint8Array,
+    tag?: string,
   ): { content: Content; suite: CipherSuite; peer: Uint8Array } {
     const baseKey = toHex(message.baseKey);
     const prefix = toHex(body.subarray(0, INITIAL_PREFIX_LENGTH));
@@ -697,8 +723,8 @@ export class Hush {
       const old = this.trust.get(nick)!.identityKey;
       this.trust.observe(nick, message.identityKey);
       const heldKey = `held/${enc(nick)}`;
-      const held = readJson<string[]>(this.#store, heldKey) ?? [];
-      held.push(toHex(body));
+      const held = readJson<(string | HeldJson)[]>(this.#store, heldKey) ?? [];
+      held.push(tag === undefined ? { body: toHex(body) } : { body: toHex(body), tag });
       writeJson(this.#store, heldKey, held.slice(-MAX_HELD));
       throw identityChangedError(nick, old, message.identityKey);
     }
