@@ -17,7 +17,8 @@ import type { EnvelopeFrame } from "../protocol/mod.ts";
 import { type Received, SessionError, type SessionStore } from "../sessions/mod.ts";
 import type { EngineCore } from "./_core.ts";
 import type { Connection } from "./_connection.ts";
-import { decodeChatPayload } from "./content.ts";
+import { decodeChatContent, decodeChatPayload } from "./content.ts";
+import type { Recovery } from "./_recovery.ts";
 import {
   decryptErrorEvent,
   identityChangedEvent,
@@ -62,6 +63,8 @@ export interface DeliveryHost extends EngineCore {
   connection(): Connection | undefined;
   /** The session store saved by `persist()`: seen ids and the saved inbox live in it too. */
   store: SessionStore;
+  /** Asks senders to send again what cannot be opened for want of a session. */
+  recovery: Recovery;
   /** See `ChatClientOptions.senderKeyWaitMs`. */
   senderKeyWaitMs: number | undefined;
 }
@@ -254,6 +257,7 @@ export class Delivery {
       this.#host.emitter.reportError(error);
     }
     for (const event of events) this.#host.emitter.emit(event);
+    this.#host.recovery.flush();
     await this.#forgetShown(opened);
     return saved;
   }
@@ -321,6 +325,11 @@ export class Delivery {
         this.#retryPendingRoom(events);
         return;
       }
+      const content = decodeChatContent(got.plaintext, this.#host.now());
+      if (content.type !== "text") {
+        this.#host.recovery.onControl(got, content, events);
+        return;
+      }
       events.push(pairwiseEvent(got, { id, nick: this.#host.nick(), now: this.#host.now() }));
     } catch (error) {
       if (
@@ -350,6 +359,8 @@ export class Delivery {
         return;
       }
       if (retry) throw error;
+      // For want of a session: the sender is asked to send it again (it waits, not seen).
+      if (frame.toKind === "nick" && this.#host.recovery.cannotOpen(frame, error, events)) return;
       seen.add(id);
       if (error instanceof SessionError && error.code === "IDENTITY_CHANGED") {
         events.push(identityChangedEvent(hush, frame.from));
@@ -411,7 +422,7 @@ export class Delivery {
     this.#pendingRoom.push({ ...item, since: earlier?.since ?? this.#host.now() });
     if (this.#pendingRoom.length > MAX_PENDING_ROOM) {
       const dropped = this.#pendingRoom.shift();
-      if (dropped !== undefined) events.push(noSenderKeyEvent(dropped.frame));
+      if (dropped !== undefined) this.#giveUpWaiting(dropped.frame, events);
     }
     this.#pendingTimer ??= setInterval(
       () => this.#expirePending(),
@@ -430,11 +441,19 @@ export class Delivery {
     const events: ChatEvent[] = [];
     for (const item of expired) {
       if (this.#identityPending(item.frame.from)) this.#holdForTrust(item.frame, events);
-      else events.push(noSenderKeyEvent(item.frame));
+      else this.#giveUpWaiting(item.frame, events);
     }
     this.#commit(events).then((saved) => {
       if (saved) this.#ackHandled();
     });
+  }
+
+  /** A room message whose sender key did not come: ask its sender for it (else an error). */
+  #giveUpWaiting(frame: EnvelopeFrame, events: ChatEvent[]): void {
+    const error = new SessionError("NO_SENDER_KEY", "their room key never arrived");
+    if (!this.#host.recovery.cannotOpen(frame, error, events)) {
+      events.push(noSenderKeyEvent(frame));
+    }
   }
 
   #retryPendingRoom(events: ChatEvent[]): void {

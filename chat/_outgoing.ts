@@ -22,6 +22,7 @@ import { closedError, messageEvent } from "./_emitter.ts";
 import type { Rooms } from "./_rooms.ts";
 import { encodeChatPayload } from "./content.ts";
 import type { Outbox } from "./outbox.ts";
+import type { SentLog } from "./sent_log.ts";
 
 interface OutgoingEnvelope {
   to: string;
@@ -43,6 +44,8 @@ export interface OutgoingHost extends EngineCore {
   wire(): boolean;
   /** Writes the outbox to the home. */
   writeOutbox(json: string): Promise<void>;
+  /** Our recent messages, for recovery (`sent_log.ts`). */
+  sentLog?: SentLog;
 }
 
 /** The sending half of one engine. */
@@ -76,6 +79,7 @@ export class Outgoing {
         { to: nick, toKind: "nick", cipher: out.suite.wireId, body: out.body, kind: out.kind },
       ]);
       if (id === undefined) return undefined;
+      host.sentLog?.record({ id, to: nick, toKind: "nick", recipients: [nick], text, ts });
       host.emitter.emit(messageEvent(
         { id, from: host.nick(), to: nick, private: true, text, ts },
         {
@@ -136,6 +140,15 @@ export class Outgoing {
       ]);
       const id = ids[ids.length - 1];
       if (id === undefined) return undefined;
+      host.sentLog?.record({
+        id,
+        to: room,
+        toKind: "room",
+        recipients: members,
+        text,
+        ts,
+        keyIds: ids.slice(0, -1).filter((k): k is string => k !== undefined),
+      });
       host.emitter.emit(messageEvent(
         { id, from: host.nick(), to: room, private: false, text, ts },
         { cipher: send.room.suite.id, insecure: send.room.insecure, verified: false, own: true },
@@ -147,10 +160,32 @@ export class Outgoing {
     }
   }
 
+  /**
+   * Encrypts and queues a pairwise recovery payload (`_recovery.ts`); no `message` event, no
+   * `sent` event.
+   *
+   * @returns Its id, or undefined after an `error` event.
+   */
+  async sendPayload(nick: string, payload: Uint8Array): Promise<string | undefined> {
+    const host = this.#host;
+    if (host.link.closed) return undefined;
+    try {
+      const out = await host.hush().encryptTo(nick, payload);
+      const [id] = await this.#enqueue([
+        { to: nick, toKind: "nick", cipher: out.suite.wireId, body: out.body, kind: "recovery" },
+      ]);
+      return id;
+    } catch (error) {
+      host.emitter.reportError(error, nick);
+      return undefined;
+    }
+  }
+
   /** An ACCEPTED frame: `sent` for each acknowledged message (not for sender keys). */
   onAccepted(count: number): void {
     for (const entry of this.#host.outbox.acknowledge(count)) {
-      if (!String(entry.meta?.kind ?? "").endsWith("sender-key")) {
+      const kind = String(entry.meta?.kind ?? "");
+      if (!kind.endsWith("sender-key") && kind !== "recovery") {
         this.#host.emitter.emit({ type: "sent", id: entry.id });
       }
     }

@@ -41,6 +41,8 @@ import { Directory } from "./_directory.ts";
 import { badNickMessage, badRoomMessage, Emitter, identityChangedEvent } from "./_emitter.ts";
 import type { ChatClientOptions } from "./_options.ts";
 import { Outgoing } from "./_outgoing.ts";
+import { Recovery } from "./_recovery.ts";
+import { SentLog } from "./sent_log.ts";
 import {
   adoptProfile,
   type HomeState,
@@ -169,12 +171,22 @@ export class ChatClient {
     );
     const seen = init.seen;
     const wire = () => this.#wire;
+    const sentLog = new SentLog(init.store, this.#now);
+    const recovery = new Recovery({
+      ...core,
+      store: init.store,
+      seen,
+      sentLog,
+      sendPayload: (nick, payload) => this.#outgoing.sendPayload(nick, payload),
+      roomMembers: (room) => this.#rooms.members(room),
+    });
     this.#delivery = new Delivery({
       ...core,
       seen,
       wire,
       connection: () => link.connection,
       store: init.store,
+      recovery,
       senderKeyWaitMs: options.senderKeyWaitMs,
     });
     this.#outgoing = new Outgoing({
@@ -186,6 +198,7 @@ export class ChatClient {
       formerNicks: () => this.#profile.former ?? [],
       wire,
       writeOutbox: (json) => options.home.write(OUTBOX_FILE, json),
+      sentLog,
     });
     this.#commands = {
       ...core,

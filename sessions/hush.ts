@@ -591,6 +591,24 @@ export class Hush {
   }
 
   /**
+   * Forgets that `nick` has our sender keys: the next room message in each of our rooms sends
+   * them our current key again (after they lost it, e.g. their state was reset). The keys are
+   * not rotated.
+   *
+   * @param nick The peer nick.
+   */
+  redistributeTo(nick: string): void {
+    for (const room of readJson<string[]>(this.#store, "rooms") ?? []) {
+      const key = `room/${enc(room)}/out`;
+      const out = readJson<RoomOutJson>(this.#store, key);
+      if (out !== undefined && out.distributedTo.includes(nick)) {
+        out.distributedTo = out.distributedTo.filter((n) => n !== nick);
+        writeJson(this.#store, key, out);
+      }
+    }
+  }
+
+  /**
    * Drops every pairwise session with `nick` (the next message starts a new X3DH).
    *
    * @param nick The peer nick.

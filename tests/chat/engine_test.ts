@@ -171,17 +171,22 @@ Deno.test("ChatClient opens a room message that arrived before its sender key on
   }
 });
 
-Deno.test("ChatClient reports a room message whose sender key never arrives as NO_SENDER_KEY", async () => {
+Deno.test("ChatClient asks for a room message whose sender key never arrives, and shows it once re-sent", async () => {
   const relay = new FakeRelay();
   const { alice, bob } = await connectedPair(relay);
   try {
     await until(() => alice.events.some((e) => e.type === "join" && e.nick === "bob"), "join");
-    relay.route = (_to, envelope) => envelope.toKind === "nick" ? "drop" : "deliver";
-    await alice.engine.sendRoom("unreadable");
-    await until(() => bob.events.some((e) => e.type === "error"), "an error event");
-    const error = bob.events.find((e) => e.type === "error");
-    assert.equal(error?.type === "error" && error.code, "NO_SENDER_KEY");
-    assert.deepEqual(texts(bob.events), []);
+    let dropped = 0;
+    relay.route = (_to, envelope) =>
+      envelope.toKind === "nick" && dropped++ === 0 ? "drop" : "deliver";
+    const id = await alice.engine.sendRoom("unreadable at first");
+    await until(() => texts(bob.events).length === 1, "re-sent and shown");
+    const shown = bob.events.find((e) => e.type === "message" && !e.own);
+    assert.equal(shown?.type === "message" && shown.id, id);
+    assert.equal(shown?.type === "message" && shown.private, false);
+    assert.ok(bob.events.some((e) => e.type === "info" && /asked "alice"/.test(e.message)));
+    assert.ok(alice.events.some((e) => e.type === "info" && /sent again/.test(e.message)));
+    assert.deepEqual(bob.events.filter((e) => e.type === "error"), []);
   } finally {
     await closeAll(alice.engine, bob.engine);
   }
@@ -206,13 +211,16 @@ Deno.test("ChatClient gives up on a held room message on its first copy's clock,
     relay.redeliverLast("bob"); // the same envelope again, 250 ms (by bob's clock) later
     await until(() => relay.deliveries("bob").delivered === 2, "delivered again");
     now += 60; // 310 ms after the first copy, 60 ms after the second
+    const asked = () =>
+      bob.events.filter((e) =>
+        e.type === "info" && /asked "alice" to send it again/.test(e.message)
+      );
     const deadline = Date.now() + 3_000;
-    while (!bob.events.some((e) => e.type === "error") && Date.now() < deadline) {
+    while (asked().length === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const errors = bob.events.filter((e) => e.type === "error");
-    assert.equal(errors.length, 1);
-    assert.equal(errors[0]?.type === "error" && errors[0].code, "NO_SENDER_KEY");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(asked().length, 1, "given up once: the sender is asked once");
   } finally {
     await closeAll(alice.engine, bob.engine);
   }
