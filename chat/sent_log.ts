@@ -4,8 +4,8 @@
  * key never reached it) can be sent to it again, pairwise, when it asks (`_recovery.ts`).
  *
  * It lives in the session store (entry `chat/sent` of `sessions.json`, saved with the next state
- * write) and keeps at most {@linkcode SENT_LOG_MAX} messages, none older than
- * {@linkcode SENT_LOG_MAX_AGE_MS}. It holds plaintext: `docs/SECURITY.md` says so.
+ * write) and keeps at most {@linkcode SENT_LOG_MAX} messages and {@linkcode SENT_LOG_MAX_TEXT} of
+ * text, none older than {@linkcode SENT_LOG_MAX_AGE_MS}. It holds plaintext: `docs/SECURITY.md` says so.
  *
  * @module
  */
@@ -18,6 +18,8 @@ export const SENT_LOG_KEY = "chat/sent";
 export const SENT_LOG_MAX = 500;
 /** Oldest message kept: 7 days. */
 export const SENT_LOG_MAX_AGE_MS = 7 * 24 * 3_600_000;
+/** Most text kept, in UTF-16 code units (about 1 MB): it is saved with every state write. */
+export const SENT_LOG_MAX_TEXT = 1_000_000;
 
 /** One of our messages, as sent. */
 export interface SentEntry {
@@ -114,6 +116,8 @@ export class SentLog {
   #prune(): void {
     const oldest = this.#now() - SENT_LOG_MAX_AGE_MS;
     const kept = this.#entries.filter((entry) => entry.ts >= oldest).slice(-SENT_LOG_MAX);
+    let text = kept.reduce((sum, entry) => sum + entry.text.length, 0);
+    while (text > SENT_LOG_MAX_TEXT && kept.length > 0) text -= kept.shift()!.text.length;
     if (kept.length !== this.#entries.length) {
       this.#entries = kept;
       this.#store.set(SENT_LOG_KEY, JSON.stringify(kept));

@@ -7,7 +7,12 @@ import {
   MAX_RETRY_IDS,
 } from "../../chat/content.ts";
 import { MemorySessionStore } from "../../sessions/mod.ts";
-import { SENT_LOG_MAX, SENT_LOG_MAX_AGE_MS, SentLog } from "../../chat/sent_log.ts";
+import {
+  SENT_LOG_MAX,
+  SENT_LOG_MAX_AGE_MS,
+  SENT_LOG_MAX_TEXT,
+  SentLog,
+} from "../../chat/sent_log.ts";
 
 const ID = "ab".repeat(16);
 
@@ -68,4 +73,21 @@ Deno.test("the sent log keeps the newest messages within 7 days, in the store", 
   log.record({ ...entry(7), to: "lobby", toKind: "room", ts: now, keyIds: [ID] });
   assert.equal(log.isKeyOf(ID, "bob"), true);
   assert.equal(log.isKeyOf(ID, "carol"), false);
+});
+
+Deno.test("the sent log keeps at most SENT_LOG_MAX_TEXT of text, dropping the oldest", () => {
+  const log = new SentLog(new MemorySessionStore(), () => 1);
+  const big = "x".repeat(16_000);
+  for (let i = 0; i < 100; i++) {
+    log.record({
+      id: i.toString(16).padStart(32, "0"),
+      to: "bob",
+      toKind: "nick",
+      recipients: ["bob"],
+      text: big,
+      ts: 1,
+    });
+  }
+  assert.equal(log.size, Math.floor(SENT_LOG_MAX_TEXT / big.length));
+  assert.equal(log.get((99).toString(16).padStart(32, "0"))?.text, big);
 });
