@@ -12,8 +12,8 @@
  * `retry-failed` and the user is told too. For a room message, our sender keys are sent to that
  * nick again with the next room message.
  *
- * Receiver again: a `resend` is shown once, as the original (`message` with the original id; a
- * room message as a room message); a `retry-failed` is an `error` event naming the sender.
+ * Receiver again: a `resend` we asked that sender for is shown once, as the original (`message`
+ * with the original id; a room message as a room message; one nobody asked for is ignored); a `retry-failed` is an `error` event naming the sender.
  * Payload layouts: `docs/E2E.md`, "Recovery payloads". Private to the engine.
  *
  * @module
@@ -147,10 +147,21 @@ export class Recovery {
         return;
       case "resend": {
         const host = this.#host;
-        const awaited = this.#awaiting.delete(content.id);
-        if (awaited) this.#saveAwaiting();
         // Shown once: a resend of a message already shown (or sent twice) is dropped.
-        if (!host.seen.add(content.id)) return;
+        if (host.seen.has(content.id)) return;
+        // Only what we asked this sender for, where it was: a peer cannot slip a "room
+        // message" into a room through a pairwise resend nobody asked for.
+        const awaited = this.#awaiting.get(content.id);
+        if (awaited === undefined || awaited.from !== from || awaited.room !== content.room) {
+          events.push({
+            type: "info",
+            message: `Ignored a message "${from}" sent again unasked (${content.id.slice(0, 8)})`,
+          });
+          return;
+        }
+        this.#awaiting.delete(content.id);
+        this.#saveAwaiting();
+        host.seen.add(content.id);
         events.push(messageEvent(
           {
             id: content.id,
