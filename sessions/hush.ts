@@ -744,7 +744,13 @@ export class Hush {
       const held = readJson<(string | HeldJson)[]>(this.#store, heldKey) ?? [];
       held.push(tag === undefined ? { body: toHex(body) } : { body: toHex(body), tag });
       writeJson(this.#store, heldKey, held.slice(-MAX_HELD));
-      throw identityChangedError(nick, old, message.identityKey);
+      const error = identityChangedError(nick, old, message.identityKey);
+      if (held.length <= MAX_HELD) throw error;
+      // Never without a word: the oldest held message is gone.
+      throw new SessionError(
+        "IDENTITY_CHANGED",
+        `${error.message} (more than ${MAX_HELD} messages held: the oldest was dropped)`,
+      );
     }
     this.trust.observe(nick, message.identityKey);
     if (message.oneTimePrekeyId !== undefined) {

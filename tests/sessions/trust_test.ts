@@ -181,3 +181,21 @@ Deno.test("held messages keep the caller's tag; a held body that no longer opens
   );
   assert.deepEqual(failures, ["id-copy:DUPLICATE_MESSAGE"]);
 });
+
+Deno.test("beyond 200 held messages the oldest is dropped, and the error says so", async () => {
+  const relay = await talking();
+  const alice = relay.party("alice");
+  relay.addParty("bob"); // reinstalled
+  for (let i = 0; i < 201; i++) {
+    const envelope = await relay.pm("bob", "alice", `m${i}`);
+    assert.throws(
+      () => alice.hush.decryptFrom("bob", envelope.body, { tag: `t${i}` }),
+      (error: unknown) =>
+        error instanceof Error && /IDENTITY_CHANGED|changed/.test(error.message) &&
+        (i < 200) === !/oldest was dropped/.test(error.message),
+    );
+  }
+  const held = alice.hush.acceptIdentity("bob");
+  assert.equal(held.length, 200);
+  assert.equal(held[0]?.tag, "t1");
+});
