@@ -136,7 +136,9 @@ export class Delivery {
       // Its id was marked seen when it was held (so a redelivery is not held twice).
       const id = got.tag ?? toHex(randomBytes(16));
       seen.add(id);
-      events.push(pairwiseEvent(got, { id, nick: this.#host.nick(), now: this.#host.now() }));
+      const content = decodeChatContent(got.plaintext, this.#host.now());
+      if (content.type !== "text") this.#host.recovery.onControl(got, content, events);
+      else events.push(pairwiseEvent(got, { id, nick: this.#host.nick(), now: this.#host.now() }));
     }
     const mine = this.#heldForTrust.filter((held) => held.from === nick);
     this.#heldForTrust = this.#heldForTrust.filter((held) => held.from !== nick);

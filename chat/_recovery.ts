@@ -2,7 +2,7 @@
  * Recovery of messages that cannot be opened for want of a session: never a silent drop.
  *
  * Receiver: a pairwise message from a nick we hold no (matching) session with (`NO_SESSION`,
- * `UNKNOWN_PREKEY`), or a room message whose sender key never arrived (`NO_SENDER_KEY` after the
+ * `UNKNOWN_PREKEY`, `DECRYPT_FAILED`: then our sessions with them are dropped first), or a room message whose sender key never arrived (`NO_SENDER_KEY` after the
  * wait), makes us send its sender a pairwise `retry` payload naming the message ids (a new X3DH
  * session when we have none) and tell the user (`info`). The ids wait in `chat/awaiting`.
  *
@@ -38,8 +38,15 @@ const MAX_AWAITING = 1_000;
 const MAX_ASKED_PER_WINDOW = 200;
 const ASK_WINDOW_MS = 10 * 60_000;
 
-/** Errors that mean "no session for this", which a resend on a fresh session cures. */
-const RECOVERABLE = new Set(["NO_SESSION", "UNKNOWN_PREKEY", "NO_SENDER_KEY"]);
+/**
+ * Errors that mean "no (matching) session for this", which a resend on a fresh session cures.
+ * `DECRYPT_FAILED` only reaches here for pairwise bodies: a session that no longer matches the
+ * sender's (our state restored from an old copy, or an initial message built on a former
+ * identity's prekeys).
+ */
+const RECOVERABLE = new Set(["NO_SESSION", "UNKNOWN_PREKEY", "NO_SENDER_KEY", "DECRYPT_FAILED"]);
+/** Of those, the ones after which our sessions with the sender are dropped (they do not match). */
+const STALE_SESSION = new Set(["UNKNOWN_PREKEY", "DECRYPT_FAILED"]);
 
 /** What recovery needs from the engine. */
 export interface RecoveryHost extends EngineCore {
@@ -98,6 +105,7 @@ export class Recovery {
     if (!(error instanceof SessionError) || !RECOVERABLE.has(error.code)) return false;
     const id = toHex(frame.id);
     const room = frame.toKind === "room" ? frame.to : null;
+    if (room !== null && error.code !== "NO_SENDER_KEY") return false;
     if (this.#awaiting.has(id)) return true; // asked already (a redelivery)
     if (!this.#allowAsk(frame.from)) {
       events.push({
@@ -110,6 +118,9 @@ export class Recovery {
       return true;
     }
     this.#awaiting.set(id, { from: frame.from, room });
+    // Our sessions with them do not match theirs: the request must start a new one (X3DH), or
+    // they could not open it either.
+    if (room === null && STALE_SESSION.has(error.code)) this.#host.hush().resetSession(frame.from);
     while (this.#awaiting.size > MAX_AWAITING) {
       this.#awaiting.delete(this.#awaiting.keys().next().value as string);
     }

@@ -412,3 +412,29 @@ Deno.test("ChatClient keeps seen ids and opened messages in sessions.json; a sav
     }
   }
 });
+
+Deno.test("ChatClient: a retry request held by an identity change is answered after trust()", async () => {
+  const relay = new FakeRelay();
+  const { alice, bob } = await connectedPair(relay);
+  let newBob: Awaited<ReturnType<typeof client>> | undefined;
+  try {
+    await alice.engine.sendPrivate("bob", "one");
+    await until(() => texts(bob.events).length === 1, "one");
+    await bob.engine.close();
+    newBob = await client(relay, "bob"); // reinstalled: a new identity under the same nick
+    await newBob.engine.connect();
+    // Alice checked bob's key on this connection already: "two" goes on the old session.
+    const id = await alice.engine.sendPrivate("bob", "two");
+    await until(() => alice.events.some((e) => e.type === "identity-changed"), "change seen");
+    assert.ok(newBob.events.some((e) => e.type === "info" && /asked "alice"/.test(e.message)));
+    await alice.engine.trust("bob");
+    const shownTwo = () =>
+      newBob!.events.filter((e) => e.type === "message" && !e.own && e.text === "two");
+    await until(() => shownTwo().length === 1, "two re-sent after trust");
+    const two = shownTwo()[0];
+    assert.equal(two?.type === "message" && two.id, id);
+    assert.deepEqual(texts(alice.events), [], "the retry request is never shown as text");
+  } finally {
+    await closeAll(alice.engine, bob.engine, ...(newBob ? [newBob.engine] : []));
+  }
+});

@@ -22,8 +22,13 @@ function world(members: string[] = []) {
   const emitter = new Emitter(() => ({ type: "info", message: "" }));
   emitter.on((event) => emitted.push(event));
   const redistributed: string[] = [];
+  const reset: string[] = [];
   const host: RecoveryHost = {
-    hush: () => ({ redistributeTo: (nick: string) => redistributed.push(nick) }) as unknown as Hush,
+    hush: () =>
+      ({
+        redistributeTo: (nick: string) => redistributed.push(nick),
+        resetSession: (nick: string) => reset.push(nick),
+      }) as unknown as Hush,
     emitter,
     now: () => 1_000_000,
     nick: () => "me",
@@ -37,7 +42,7 @@ function world(members: string[] = []) {
     },
     roomMembers: () => Promise.resolve(members),
   };
-  return { host, recovery: new Recovery(host), sent, emitted, redistributed };
+  return { host, recovery: new Recovery(host), sent, emitted, redistributed, reset };
 }
 
 function from(nick: string): ReceivedText {
@@ -64,20 +69,36 @@ const frame = (id: string, fromNick: string, room?: string) => ({
 });
 
 Deno.test("Recovery asks once per id, shows an asked resend once, ignores an unasked one", async () => {
-  const { recovery, sent, host } = world();
+  const { recovery, sent, host, reset } = world();
   const events: ChatEvent[] = [];
   const noSession = new SessionError("NO_SESSION", "No session");
   assert.equal(recovery.cannotOpen(frame(A, "alice"), noSession, events), true);
   assert.equal(recovery.cannotOpen(frame(A, "alice"), noSession, events), true, "again: quiet");
   assert.equal(
-    recovery.cannotOpen(frame(B, "alice"), new SessionError("DECRYPT_FAILED", "x"), events),
+    recovery.cannotOpen(frame(B, "alice"), new SessionError("BAD_MESSAGE", "x"), events),
     false,
     "not for want of a session",
   );
-  assert.equal(events.length, 1);
+  assert.equal(
+    recovery.cannotOpen(
+      frame(B, "alice", "lobby"),
+      new SessionError("DECRYPT_FAILED", "x"),
+      events,
+    ),
+    false,
+    "a room body that does not authenticate: no session would help",
+  );
+  assert.deepEqual(reset, [], "NO_SESSION: nothing to drop");
+  assert.equal(
+    recovery.cannotOpen(frame(B, "alice"), new SessionError("DECRYPT_FAILED", "x"), events),
+    true,
+    "a pairwise session that no longer matches",
+  );
+  assert.deepEqual(reset, ["alice"], "the stale session is dropped: the request starts anew");
+  assert.equal(events.length, 2);
   recovery.flush();
   await new Promise((resolve) => setTimeout(resolve, 0));
-  assert.deepEqual(sent, [{ to: "alice", payload: { type: "retry", ids: [A] } }]);
+  assert.deepEqual(sent, [{ to: "alice", payload: { type: "retry", ids: [A, B] } }]);
   // Survives a restart (the store), then the resend arrives.
   const again = new Recovery(host);
   const shown: ChatEvent[] = [];
