@@ -6,10 +6,8 @@
  * @module
  */
 
-import { randomBytes, toHex } from "../crypto/mod.ts";
 import { isValidNick } from "../protocol/mod.ts";
 import type { EngineCore } from "./_core.ts";
-import { pairwiseEvent } from "./_delivery.ts";
 import { badNickMessage } from "./_emitter.ts";
 
 /** What the commands need from the engine. */
@@ -24,6 +22,8 @@ export interface CommandHost extends EngineCore {
   isOnline(nick: string): boolean;
   /** Makes sure `nick`'s identity key is known (an `error` event and false otherwise). */
   ensureKnown(nick: string): Promise<boolean>;
+  /** Accepts `nick`'s pending key change; emits `trusted` and shows what was held for it. */
+  release(nick: string): Promise<void>;
 }
 
 /** Emits `whois` for `nick` (ourselves included). */
@@ -69,16 +69,7 @@ export async function trust(host: CommandHost, nick: string): Promise<void> {
     host.emitter.emit({ type: "trusted", peer: nick, fingerprint: before.fingerprint });
     return;
   }
-  const released = host.hush().acceptIdentity(nick);
-  await host.persist();
-  const after = host.hush().trust.get(nick);
-  host.emitter.emit({ type: "trusted", peer: nick, fingerprint: after?.fingerprint ?? "" });
-  for (const received of released) {
-    const id = toHex(randomBytes(16));
-    if (received.type === "text") {
-      host.emitter.emit(pairwiseEvent(received, { id, nick: host.nick(), now: host.now() }));
-    }
-  }
+  await host.release(nick);
 }
 
 /** Emits the safety number with `nick`; with `digits`, compares first and emits `verified`. */

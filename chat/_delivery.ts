@@ -3,15 +3,22 @@
  * end-to-end layer, holding room messages whose sender key has not arrived yet, saving state
  * before anything is shown, and acknowledging what was saved. Private to the engine.
  *
+ * Exactly once: the session state, the seen ids and the opened-but-not-yet-shown messages (the
+ * saved inbox) go into the one `sessions.json` snapshot, written atomically before anything is
+ * shown. After a crash at any point either the message was not opened yet (the relay delivers it
+ * again and it opens) or it was opened and saved with the state (shown from the saved inbox at
+ * the next start; its redelivery is dropped by id).
+ *
  * @module
  */
 
-import { toHex } from "../crypto/mod.ts";
+import { fromHex, randomBytes, toHex } from "../crypto/mod.ts";
 import type { EnvelopeFrame, UndeliveredFrame } from "../protocol/mod.ts";
-import { type Received, SessionError } from "../sessions/mod.ts";
+import { type Received, SessionError, type SessionStore } from "../sessions/mod.ts";
 import type { EngineCore } from "./_core.ts";
 import type { Connection } from "./_connection.ts";
-import { decodeChatPayload } from "./content.ts";
+import { decodeChatContent, decodeChatPayload } from "./content.ts";
+import type { Recovery } from "./_recovery.ts";
 import {
   decryptErrorEvent,
   identityChangedEvent,
@@ -27,6 +34,24 @@ const MAX_PENDING_ROOM = 256;
 /** How long a room message waits for its sender key before an error is shown. */
 const PENDING_SENDER_KEY_MS = 10_000;
 
+/** Store entry (in `sessions.json`) of the seen message ids. */
+export const SEEN_KEY = "chat/seen";
+/** Store entry (in `sessions.json`) of opened messages not yet shown: `message` events. */
+export const INBOX_KEY = "chat/inbox";
+/** Store entry (in `sessions.json`) of room messages held until their sender's new key is trusted. */
+export const HELD_KEY = "chat/held";
+/** Most room messages held for a changed identity (beyond it the oldest go, with an error). */
+const MAX_HELD_FOR_TRUST = 500;
+
+/** A room envelope held until `/trust` (its sender's identity changed). */
+interface HeldEnvelope {
+  id: string;
+  cipher: number;
+  from: string;
+  to: string;
+  body: string;
+}
+
 /** A DELIVER frame. */
 export type DeliverFrame = EnvelopeFrame & { type: "deliver" };
 
@@ -36,8 +61,10 @@ export interface DeliveryHost extends EngineCore {
   /** Whether the teaching view is on. */
   wire(): boolean;
   connection(): Connection | undefined;
-  /** Saves the seen ids. */
-  saveSeen(): Promise<void>;
+  /** The session store saved by `persist()`: seen ids and the saved inbox live in it too. */
+  store: SessionStore;
+  /** Asks senders to send again what cannot be opened for want of a session. */
+  recovery: Recovery;
   /** See `ChatClientOptions.senderKeyWaitMs`. */
   senderKeyWaitMs: number | undefined;
   /** Nicks this client was granted before the current one. */
@@ -69,9 +96,107 @@ export class Delivery {
    */
   #pendingRoom: (Delivered & { since: number })[] = [];
   #pendingTimer: ReturnType<typeof setInterval> | undefined;
+  /** Opened messages saved with the state and not yet shown. */
+  #unshown: MessageEvent[] = [];
+  /** Room messages from a peer whose identity changed, kept (in the store) until `/trust`. */
+  #heldForTrust: HeldEnvelope[];
+  /** Peers told about this run that their room messages are held. */
+  #toldHeld = new Set<string>();
 
   constructor(host: DeliveryHost) {
     this.#host = host;
+    // Seen ids saved with the state (merged into those of a legacy `seen.json`).
+    for (const id of readList<string>(host.store, SEEN_KEY)) {
+      if (typeof id === "string") host.seen.add(id);
+    }
+    this.#unshown = readList<MessageEvent>(host.store, INBOX_KEY).filter((event) =>
+      typeof event === "object" && event !== null && event.type === "message"
+    );
+    this.#heldForTrust = readList<HeldEnvelope>(host.store, HELD_KEY).filter((held) =>
+      typeof held === "object" && held !== null && typeof held.body === "string"
+    );
+  }
+
+  /**
+   * Accepts `nick`'s changed identity key (`/trust`) and shows what was held for it: the private
+   * messages the sessions layer held (with their original ids) and the room messages held here.
+   * Everything is saved with the new state in one write before it is shown.
+   *
+   * @param nick The peer whose pending key change is accepted.
+   * @returns When shown and saved.
+   */
+  async release(nick: string): Promise<void> {
+    const hush = this.#host.hush();
+    const events: ChatEvent[] = [];
+    const released = hush.acceptIdentity(nick, (error, tag) => {
+      events.push({
+        type: "error",
+        code: error.code,
+        message: `Cannot open a held message from "${nick}"${
+          tag === undefined ? "" : ` (${tag.slice(0, 8)})`
+        }: ${error.message}`,
+      });
+    });
+    const trust = hush.trust.get(nick);
+    events.unshift({ type: "trusted", peer: nick, fingerprint: trust?.fingerprint ?? "" });
+    const seen = this.#host.seen;
+    for (const got of released) {
+      if (got.type !== "text") continue; // a sender key: stored, opens the room messages below
+      // Its id was marked seen when it was held (so a redelivery is not held twice).
+      const id = got.tag ?? toHex(randomBytes(16));
+      seen.add(id);
+      const content = decodeChatContent(got.plaintext, this.#host.now());
+      if (content.type !== "text") this.#host.recovery.onControl(got, content, events);
+      else events.push(pairwiseEvent(got, { id, nick: this.#host.nick(), now: this.#host.now() }));
+    }
+    const mine = this.#heldForTrust.filter((held) => held.from === nick);
+    this.#heldForTrust = this.#heldForTrust.filter((held) => held.from !== nick);
+    this.#toldHeld.delete(nick);
+    for (const held of mine) {
+      const frame: DeliverFrame = {
+        type: "deliver",
+        id: fromHex(held.id),
+        cipher: held.cipher,
+        from: held.from,
+        toKind: "room",
+        to: held.to,
+        body: fromHex(held.body),
+      };
+      try {
+        this.#openEnvelope({ frame, generation: -1, seq: 0 }, events);
+      } catch (error) {
+        seen.add(held.id);
+        events.push(decryptErrorEvent(error, held.from, held.to));
+      }
+    }
+    this.#retryPendingRoom(events);
+    await this.#commit(events);
+  }
+
+  /**
+   * Shows the messages that were opened and saved but not shown before the last exit (a crash),
+   * then forgets them. Call once listeners are registered (on connect).
+   *
+   * @returns When the emptied inbox is saved.
+   */
+  async showSaved(): Promise<void> {
+    if (this.#unshown.length === 0) return;
+    const saved = [...this.#unshown];
+    for (const event of saved) this.#host.emitter.emit(event);
+    await this.#forgetShown(saved);
+  }
+
+  /** Takes shown messages out of the saved inbox and saves that. */
+  async #forgetShown(shown: MessageEvent[]): Promise<void> {
+    if (shown.length === 0) return;
+    this.#unshown = this.#unshown.filter((event) => !shown.includes(event));
+    this.#host.store.set(INBOX_KEY, JSON.stringify(this.#unshown));
+    try {
+      await this.#host.persist();
+    } catch (error) {
+      // Shown already; after a crash now they would be shown again (same ids).
+      this.#host.emitter.reportError(error);
+    }
   }
 
   /** True while a batch is being handled. */
@@ -125,23 +250,42 @@ export class Delivery {
           }
           handled.set(item.generation, (handled.get(item.generation) ?? 0) + 1);
         }
-        // Durable before shown and before acknowledged.
-        let saved = true;
-        try {
-          await this.#host.persist();
-          await this.#host.saveSeen();
-        } catch (error) {
-          // Shown anyway (the keys are used up in memory) but not acknowledged: the relay keeps
-          // the envelopes, so after a crash they are delivered and opened again. Nothing lost.
-          saved = false;
-          this.#host.emitter.reportError(error);
-        }
-        for (const event of events) this.#host.emitter.emit(event);
+        const saved = await this.#commit(events);
         this.#acknowledge(saved, handled);
       }
     } finally {
       this.#processing = false;
     }
+  }
+
+  /**
+   * Durable before shown (and before acknowledged): the state, the seen ids, the held room
+   * messages and the opened messages in one atomic write; then the events; then the emptied
+   * inbox is saved.
+   *
+   * @returns Whether the write succeeded (shown either way).
+   */
+  async #commit(events: ChatEvent[]): Promise<boolean> {
+    const opened = events.filter((event): event is MessageEvent => event.type === "message");
+    this.#unshown.push(...opened);
+    const store = this.#host.store;
+    store.set(SEEN_KEY, this.#host.seen.toJSON());
+    store.set(INBOX_KEY, JSON.stringify(this.#unshown));
+    store.set(HELD_KEY, JSON.stringify(this.#heldForTrust));
+    let saved = true;
+    try {
+      await this.#host.persist();
+      crashForTest("sessions-write", events);
+    } catch (error) {
+      // Shown anyway (the keys are used up in memory) but not acknowledged: the relay keeps
+      // the envelopes, so after a crash they are delivered and opened again. Nothing lost.
+      saved = false;
+      this.#host.emitter.reportError(error);
+    }
+    for (const event of events) this.#host.emitter.emit(event);
+    this.#host.recovery.flush();
+    await this.#forgetShown(opened);
+    return saved;
   }
 
   /**
@@ -232,28 +376,92 @@ export class Delivery {
         ));
         return;
       }
-      const got = hush.decryptFrom(frame.from, frame.body);
+      const got = hush.decryptFrom(frame.from, frame.body, { tag: id });
       seen.add(id);
       if (got.type === "sender-key") {
         this.#retryPendingRoom(events);
         return;
       }
+      const content = decodeChatContent(got.plaintext, this.#host.now());
+      if (content.type !== "text") {
+        this.#host.recovery.onControl(got, content, events);
+        return;
+      }
       events.push(pairwiseEvent(got, { id, nick: this.#host.nick(), now: this.#host.now() }));
     } catch (error) {
+      if (
+        error instanceof SessionError && error.code === "NO_SENDER_KEY" &&
+        this.#identityPending(frame.from)
+      ) {
+        this.#holdForTrust(frame, events);
+        return;
+      }
       if (error instanceof SessionError && error.code === "NO_SENDER_KEY" && !retry) {
         this.#hold(item, events);
         return;
       }
       if (error instanceof SessionError && error.code === "DUPLICATE_MESSAGE") {
+        // Its id was never shown (shown ids are dropped above), yet its key is used up: a replay
+        // under a new id, or a message whose state was lost. Never swallowed.
         seen.add(id);
+        events.push({
+          type: "error",
+          code: "DUPLICATE_MESSAGE",
+          message:
+            `Cannot open a message from "${frame.from}"${
+              frame.toKind === "room" ? ` in "${frame.to}"` : ""
+            }: its key was already used, but this message (${id.slice(0, 8)}) was never shown ` +
+            "(a replay, or a message whose state was lost)",
+        });
         return;
       }
       if (retry) throw error;
+      // For want of a session: the sender is asked to send it again (it waits, not seen).
+      if (frame.toKind === "nick" && this.#host.recovery.cannotOpen(frame, error, events)) return;
       seen.add(id);
       if (error instanceof SessionError && error.code === "IDENTITY_CHANGED") {
         events.push(identityChangedEvent(hush, frame.from));
       }
       events.push(decryptErrorEvent(error, frame.from, frame.toKind === "room" ? frame.to : ""));
+    }
+  }
+
+  /** Whether `nick` showed a new identity key that was not accepted yet. */
+  #identityPending(nick: string): boolean {
+    return this.#host.hush().trust.get(nick)?.changed !== undefined;
+  }
+
+  /**
+   * A room message from a peer whose identity changed: its key is held by the sessions layer
+   * until `/trust`, so the message is kept (saved with the state, then acknowledged) and opened
+   * by {@linkcode Delivery.release}.
+   */
+  #holdForTrust(frame: EnvelopeFrame, events: ChatEvent[]): void {
+    const id = toHex(frame.id);
+    if (this.#heldForTrust.some((held) => held.id === id)) return;
+    this.#heldForTrust.push({
+      id,
+      cipher: frame.cipher,
+      from: frame.from,
+      to: frame.to,
+      body: toHex(frame.body),
+    });
+    if (!this.#toldHeld.has(frame.from)) {
+      this.#toldHeld.add(frame.from);
+      events.push({
+        type: "info",
+        message: `Messages from "${frame.from}" in "${frame.to}" are held until you accept ` +
+          `their new identity key (/trust ${frame.from})`,
+      });
+    }
+    while (this.#heldForTrust.length > MAX_HELD_FOR_TRUST) {
+      const dropped = this.#heldForTrust.shift()!;
+      events.push({
+        type: "error",
+        code: "TOO_MANY_HELD",
+        message: `Dropped a held message from "${dropped.from}" in "${dropped.to}": more than ` +
+          `${MAX_HELD_FOR_TRUST} messages wait for /trust`,
+      });
     }
   }
 
@@ -271,7 +479,7 @@ export class Delivery {
     this.#pendingRoom.push({ ...item, since: earlier?.since ?? this.#host.now() });
     if (this.#pendingRoom.length > MAX_PENDING_ROOM) {
       const dropped = this.#pendingRoom.shift();
-      if (dropped !== undefined) events.push(noSenderKeyEvent(dropped.frame));
+      if (dropped !== undefined) this.#giveUpWaiting(dropped.frame, events);
     }
     this.#pendingTimer ??= setInterval(
       () => this.#expirePending(),
@@ -285,8 +493,24 @@ export class Delivery {
     const expired = this.#pendingRoom.filter((item) => item.since <= limit);
     this.#pendingRoom = this.#pendingRoom.filter((item) => item.since > limit);
     if (this.#pendingRoom.length === 0) this.stop();
-    for (const item of expired) this.#host.emitter.emit(noSenderKeyEvent(item.frame));
-    if (expired.length > 0) this.#ackHandled();
+    if (expired.length === 0) return;
+    // From a peer whose identity changed meanwhile: held until /trust, not given up.
+    const events: ChatEvent[] = [];
+    for (const item of expired) {
+      if (this.#identityPending(item.frame.from)) this.#holdForTrust(item.frame, events);
+      else this.#giveUpWaiting(item.frame, events);
+    }
+    this.#commit(events).then((saved) => {
+      if (saved) this.#ackHandled();
+    });
+  }
+
+  /** A room message whose sender key did not come: ask its sender for it (else an error). */
+  #giveUpWaiting(frame: EnvelopeFrame, events: ChatEvent[]): void {
+    const error = new SessionError("NO_SENDER_KEY", "their room key never arrived");
+    if (!this.#host.recovery.cannotOpen(frame, error, events)) {
+      events.push(noSenderKeyEvent(frame));
+    }
   }
 
   #retryPendingRoom(events: ChatEvent[]): void {
@@ -317,6 +541,34 @@ function noticeReason(reason: string): string {
     default:
       return `the relay dropped it (${reason})`;
   }
+}
+
+function readList<T>(store: SessionStore, key: string): T[] {
+  const text = store.get(key);
+  if (typeof text !== "string") return [];
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed as T[] : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Test-only crash hook: with `HUSH_TEST_CRASH_AFTER=<point>` in the environment, the process
+ * exits (code 137, as if SIGKILLed) right after that point of the first batch that shows a
+ * message. Points: `sessions-write` (the state write of a batch, before anything is shown).
+ * Used by tests/e2e to kill a receiver at the most dangerous moment; never set it otherwise.
+ */
+function crashForTest(point: string, events: ChatEvent[]): void {
+  if (!events.some((event) => event.type === "message")) return;
+  let wanted: string | undefined;
+  try {
+    wanted = globalThis.Deno?.env.get("HUSH_TEST_CRASH_AFTER");
+  } catch {
+    return; // no env permission: no hook
+  }
+  if (wanted === point) Deno.exit(137);
 }
 
 /**

@@ -24,6 +24,7 @@ import type { Rooms } from "./_rooms.ts";
 import { encodeChatPayload } from "./content.ts";
 import { ChatError } from "./errors.ts";
 import type { Outbox, OutboxEntry, Rejection, Settled } from "./outbox.ts";
+import type { SentLog } from "./sent_log.ts";
 
 /** The first wait before a refused envelope is sent again (doubling after each refusal). */
 export const RETRY_DELAY_MS = 30_000;
@@ -79,6 +80,8 @@ export interface OutgoingHost extends EngineCore {
   wire(): boolean;
   /** Writes the outbox to the home. */
   writeOutbox(json: string): Promise<void>;
+  /** Our recent messages, for recovery (`sent_log.ts`). */
+  sentLog?: SentLog;
   /** Writes the unconfirmed list to the home. */
   writeUnconfirmed(json: string): Promise<void>;
   /** What is known of the relay's storage epoch (mutated here, saved with the profile). */
@@ -130,6 +133,7 @@ export class Outgoing {
         { to: nick, toKind: "nick", cipher: out.suite.wireId, body: out.body, kind: out.kind },
       ]);
       if (id === undefined) return undefined;
+      host.sentLog?.record({ id, to: nick, toKind: "nick", recipients: [nick], text, ts });
       host.emitter.emit(messageEvent(
         { id, from: host.nick(), to: nick, private: true, text, ts },
         {
@@ -223,6 +227,27 @@ export class Outgoing {
       }
     }
     this.flush();
+  }
+
+  /**
+   * Encrypts and queues a pairwise recovery payload (`_recovery.ts`); no `message` event, no
+   * `sent` event.
+   *
+   * @returns Its id, or undefined after an `error` event.
+   */
+  async sendPayload(nick: string, payload: Uint8Array): Promise<string | undefined> {
+    const host = this.#host;
+    if (host.link.closed) return undefined;
+    try {
+      const out = await host.hush().encryptTo(nick, payload);
+      const [id] = await this.#enqueue([
+        { to: nick, toKind: "nick", cipher: out.suite.wireId, body: out.body, kind: "recovery" },
+      ]);
+      return id;
+    } catch (error) {
+      host.emitter.reportError(error, nick);
+      return undefined;
+    }
   }
 
   /** A REJECTED frame: noted on the envelope; reported when the ACCEPTED covering it comes. */
@@ -430,7 +455,7 @@ export class Outgoing {
     if (!this.#durable && this.#epoch !== undefined) {
       host.outbox.keepUnconfirmed(entry, this.#epoch, now);
     }
-    if (isSenderKey(entry) || requeued) return;
+    if (isSenderKey(entry) || isRecovery(entry) || requeued) return;
     if (this.#keysGivenUp.delete(entry.id)) return; // someone cannot read it: `undelivered` said so
     host.emitter.emit({ type: "sent", id: entry.id });
   }
@@ -450,7 +475,7 @@ export class Outgoing {
       const transient = !expired && this.#transient(r, entry, now);
       retrying ||= transient;
       const key = `${id}\n${r.to}`;
-      if (reported.has(key)) continue;
+      if (reported.has(key) || isRecovery(entry)) continue; // a recovery answer has no message event
       reported.add(key);
       const why = transient
         ? `will retry in ${Math.round(delay / 1000)} s`
@@ -604,7 +629,19 @@ export class Outgoing {
         id: roomId,
       },
     ], line);
-    return { id: ids[ids.length - 1], send };
+    const id = ids[ids.length - 1];
+    if (id !== undefined) {
+      host.sentLog?.record({
+        id,
+        to: room,
+        toKind: "room",
+        recipients: wanted,
+        text,
+        ts,
+        keyIds: ids.slice(0, -1),
+      });
+    }
+    return { id, send };
   }
 
   /**
@@ -655,6 +692,10 @@ export class Outgoing {
     this.flush();
     return prepared.map((p) => p.id);
   }
+}
+
+function isRecovery(entry: OutboxEntry): boolean {
+  return entry.meta?.kind === "recovery";
 }
 
 function isSenderKey(entry: OutboxEntry): boolean {

@@ -40,6 +40,8 @@ import { Directory } from "./_directory.ts";
 import { badNickMessage, badRoomMessage, Emitter, identityChangedEvent } from "./_emitter.ts";
 import type { ChatClientOptions } from "./_options.ts";
 import { Outgoing, type RelayStorage } from "./_outgoing.ts";
+import { Recovery } from "./_recovery.ts";
+import { SentLog } from "./sent_log.ts";
 import {
   adoptProfile,
   type HomeState,
@@ -50,7 +52,6 @@ import {
   PROFILE_FILE,
   REPLACED_FILE,
   type ReplacedNote,
-  SEEN_FILE,
   UNCONFIRMED_FILE,
 } from "./_profile.ts";
 import { Rooms } from "./_rooms.ts";
@@ -198,12 +199,22 @@ export class ChatClient {
     );
     const seen = init.seen;
     const wire = () => this.#wire;
+    const sentLog = new SentLog(init.store, this.#now);
+    const recovery = new Recovery({
+      ...core,
+      store: init.store,
+      seen,
+      sentLog,
+      sendPayload: (nick, payload) => this.#outgoing.sendPayload(nick, payload),
+      roomMembers: (room) => this.#rooms.members(room),
+    });
     this.#delivery = new Delivery({
       ...core,
       seen,
       wire,
       connection: () => link.connection,
-      saveSeen: () => this.#home.write(SEEN_FILE, seen.toJSON()),
+      store: init.store,
+      recovery,
       senderKeyWaitMs: options.senderKeyWaitMs,
       formerNicks: () => this.#profile.former ?? [],
     });
@@ -219,6 +230,7 @@ export class ChatClient {
       writeUnconfirmed: (json) => this.#home.write(UNCONFIRMED_FILE, json),
       relayMemory: () => (this.#profile.relay ??= {}),
       retryDelayMs: options.retryDelayMs,
+      sentLog,
     });
     this.#commands = {
       ...core,
@@ -227,6 +239,7 @@ export class ChatClient {
       connected: () => this.connected,
       isOnline: (peer) => this.#rooms.isOnline(peer),
       ensureKnown: (peer) => this.#directory.ensureKnown(peer),
+      release: (peer) => this.#delivery.release(peer),
     };
     this.#hush = this.#createHush();
   }

@@ -3,7 +3,9 @@
  * `SessionStore`: every key lives in memory, changes mark the store dirty, and
  * {@linkcode HomeSessionStore.flush} writes the whole map to one home file (`sessions.json`)
  * atomically. One file means one consistent snapshot: a crash never leaves a ratchet advanced in
- * one key and its trust or skipped keys in another.
+ * one key and its trust or skipped keys in another. The engine keeps its delivery state in the
+ * same snapshot (entries `chat/seen` and `chat/inbox`, see `_delivery.ts`), so a message's ratchet
+ * step, its seen id and its opened text are saved together or not at all.
  *
  * File layout: `{"v":1,"entries":{"<key>":{"t":"<text>"} | {"b":"<base64 bytes>"}}}`.
  *

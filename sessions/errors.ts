@@ -23,6 +23,8 @@ import { HushError } from "../crypto/errors.ts";
  * - `DUPLICATE_MESSAGE`: the message key was already used (replay or duplicate delivery).
  * - `TOO_MANY_SKIPPED`: opening the message would skip more message keys than the bound allows.
  * - `INSECURE_SUITE_REFUSED`: the message uses an insecure suite and the policy refuses those.
+ * - `INSECURE_KEY_MATERIAL`: key material (a sender-key distribution) arrived sealed under an
+ *   insecure suite (Caesar), which the relay can read: refused whatever the policy.
  * - `UNKNOWN_CIPHER_SUITE`: the suite id or wire id is not in the crypto registry.
  * - `IDENTITY_CHANGED`: the identity key seen for a known nick differs from the pinned one;
  *   sending to that nick is blocked until the new key is accepted.
@@ -45,6 +47,7 @@ export type SessionErrorCode =
   | "DUPLICATE_MESSAGE"
   | "TOO_MANY_SKIPPED"
   | "INSECURE_SUITE_REFUSED"
+  | "INSECURE_KEY_MATERIAL"
   | "UNKNOWN_CIPHER_SUITE"
   | "IDENTITY_CHANGED"
   | "NO_IDENTITY"

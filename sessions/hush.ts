@@ -126,6 +126,18 @@ export interface ReceivedSenderKey {
 /** What {@linkcode Hush.prototype.decryptFrom} returns. */
 export type Received = ReceivedText | ReceivedSenderKey;
 
+/** A held message released by {@linkcode Hush.prototype.acceptIdentity}. */
+export type ReleasedMessage = Received & {
+  /** The caller's tag given to `decryptFrom` when it was held (e.g. the message id). */
+  tag?: string;
+};
+
+/** A held body as stored under `held/<nick>` (a bare hex string in older stores). */
+interface HeldJson {
+  body: string;
+  tag?: string;
+}
+
 /** A room message, decrypted. */
 export interface ReceivedRoomText {
   /** Discriminant. */
@@ -179,7 +191,7 @@ interface RoomOutJson {
 
 const enc = (s: string) => encodeURIComponent(s);
 const decoder = new TextDecoder();
-const MAX_HELD = 50;
+const MAX_HELD = 200;
 
 /**
  * The end-to-end layer for one local user. Methods are synchronous except those that may have
@@ -336,18 +348,24 @@ export class Hush {
    *
    * @param nick The sender nick from the envelope's clear header.
    * @param body The envelope body.
+   * @param options `tag`: kept with the body if it is held (IDENTITY_CHANGED) and returned with
+   *   it by {@linkcode Hush.prototype.acceptIdentity} (the caller's message id).
    * @returns The message.
    * @throws {SessionError} `BAD_MESSAGE`, `UNSUPPORTED_VERSION`, `NO_SESSION`, `DECRYPT_FAILED`,
    *   `DUPLICATE_MESSAGE`, `TOO_MANY_SKIPPED`, `INSECURE_SUITE_REFUSED`, `UNKNOWN_PREKEY`,
+   *   `INSECURE_KEY_MATERIAL` (a sender-key distribution sealed under an insecure suite),
    *   `REPLAYED_INITIAL`, `BAD_INITIAL_SIGNATURE`, `UNKNOWN_CIPHER_SUITE`, and `IDENTITY_CHANGED`
    *   for a valid first message from a new identity (the body is held and opened by
    *   {@linkcode Hush.prototype.acceptIdentity}).
    */
-  decryptFrom(nick: string, body: Uint8Array): Received {
+  decryptFrom(nick: string, body: Uint8Array, options: { tag?: string } = {}): Received {
     const type = body[0];
     let opened: { content: Content; suite: CipherSuite; kind: BodyKind; peer: Uint8Array };
     if (type === BODY_INITIAL) {
-      opened = { ...this.#openInitial(nick, decodeInitialMessage(body), body), kind: "initial" };
+      opened = {
+        ...this.#openInitial(nick, decodeInitialMessage(body), body, options.tag),
+        kind: "initial",
+      };
     } else if (type === BODY_RATCHET) {
       opened = { ...this.#openRatchet(nick, decodeRatchetMessage(body)), kind: "ratchet" };
     } else {
@@ -537,9 +555,14 @@ export class Hush {
    * Does nothing (and returns `[]`) when no change is pending.
    *
    * @param nick The peer nick.
-   * @returns The held messages that now open (others are dropped).
+   * @param onFailure Called for each held body that does not open now (with its tag), instead
+   *   of dropping it without a word.
+   * @returns The held messages that now open, each with the tag it was held with.
    */
-  acceptIdentity(nick: string): Received[] {
+  acceptIdentity(
+    nick: string,
+    onFailure?: (error: HushError, tag: string | undefined) => void,
+  ): ReleasedMessage[] {
     if (!this.trust.accept(nick)) return []; // nothing pending: keep everything as it is
     this.#store.delete(`session/${enc(nick)}`);
     for (const room of readJson<string[]>(this.#store, "rooms") ?? []) {
@@ -551,17 +574,38 @@ export class Hush {
       }
       this.#store.delete(`room/${enc(room)}/in/${enc(nick)}`);
     }
-    const held = readJson<string[]>(this.#store, `held/${enc(nick)}`) ?? [];
+    const held = readJson<(string | HeldJson)[]>(this.#store, `held/${enc(nick)}`) ?? [];
     this.#store.delete(`held/${enc(nick)}`);
-    const opened: Received[] = [];
-    for (const hex of held) {
+    const opened: ReleasedMessage[] = [];
+    for (const entry of held) {
+      const item: HeldJson = typeof entry === "string" ? { body: entry } : entry;
       try {
-        opened.push(this.decryptFrom(nick, fromHex(hex)));
+        const got = this.decryptFrom(nick, fromHex(item.body));
+        opened.push(item.tag === undefined ? got : { ...got, tag: item.tag });
       } catch (error) {
         if (!(error instanceof HushError)) throw error;
+        onFailure?.(error, item.tag);
       }
     }
     return opened;
+  }
+
+  /**
+   * Forgets that `nick` has our sender keys: the next room message in each of our rooms sends
+   * them our current key again (after they lost it, e.g. their state was reset). The keys are
+   * not rotated.
+   *
+   * @param nick The peer nick.
+   */
+  redistributeTo(nick: string): void {
+    for (const room of readJson<string[]>(this.#store, "rooms") ?? []) {
+      const key = `room/${enc(room)}/out`;
+      const out = readJson<RoomOutJson>(this.#store, key);
+      if (out !== undefined && out.distributedTo.includes(nick)) {
+        out.distributedTo = out.distributedTo.filter((n) => n !== nick);
+        writeJson(this.#store, key, out);
+      }
+    }
   }
 
   /**
@@ -624,6 +668,7 @@ export class Hush {
       try {
         const result = session.ratchet.decrypt(message, { refuseInsecure: this.#refuseInsecure });
         const content = decodeContent(result.plaintext); // before anything is stored
+        refuseInsecureKeyMaterial(nick, content, result.suite);
         session.json.pendingInitial = null;
         sessions.splice(i, 1);
         this.#saveSessions(nick, [session, ...sessions]);
@@ -640,6 +685,7 @@ export class Hush {
     nick: string,
     message: InitialMessage,
     body: Uint8Array,
+    tag?: string,
   ): { content: Content; suite: CipherSuite; peer: Uint8Array } {
     const baseKey = toHex(message.baseKey);
     const prefix = toHex(body.subarray(0, INITIAL_PREFIX_LENGTH));
@@ -689,15 +735,22 @@ export class Hush {
     });
     const result = ratchet.decrypt(message.message, { refuseInsecure: this.#refuseInsecure });
     const content = decodeContent(result.plaintext);
+    refuseInsecureKeyMaterial(nick, content, result.suite);
     // Authenticated. A known nick with a different identity: hold it, block sending, and say so.
     if (this.trust.compare(nick, message.identityKey) === "changed") {
       const old = this.trust.get(nick)!.identityKey;
       this.trust.observe(nick, message.identityKey);
       const heldKey = `held/${enc(nick)}`;
-      const held = readJson<string[]>(this.#store, heldKey) ?? [];
-      held.push(toHex(body));
+      const held = readJson<(string | HeldJson)[]>(this.#store, heldKey) ?? [];
+      held.push(tag === undefined ? { body: toHex(body) } : { body: toHex(body), tag });
       writeJson(this.#store, heldKey, held.slice(-MAX_HELD));
-      throw identityChangedError(nick, old, message.identityKey);
+      const error = identityChangedError(nick, old, message.identityKey);
+      if (held.length <= MAX_HELD) throw error;
+      // Never without a word: the oldest held message is gone.
+      throw new SessionError(
+        "IDENTITY_CHANGED",
+        `${error.message} (more than ${MAX_HELD} messages held: the oldest was dropped)`,
+      );
     }
     this.trust.observe(nick, message.identityKey);
     if (message.oneTimePrekeyId !== undefined) {
@@ -752,6 +805,21 @@ export class Hush {
       })),
     );
   }
+}
+
+/**
+ * Key material (a sender-key distribution) sealed under an insecure suite is refused: the relay
+ * could read the chain key and every room message under it. Checked before anything is stored,
+ * so the refused message changes no state.
+ */
+function refuseInsecureKeyMaterial(nick: string, content: Content, suite: CipherSuite): void {
+  if (content.type !== "sender-key" || !suite.insecure) return;
+  throw new SessionError(
+    "INSECURE_KEY_MATERIAL",
+    `Refused the room key of "${nick}" for "${content.distribution.room}": it was sealed under ` +
+      `the insecure suite "${suite.id}", so the relay could read it; their messages in that ` +
+      "room cannot be opened until they send a key under a secure suite",
+  );
 }
 
 function resolveSuite(id: string): CipherSuite {

@@ -55,6 +55,7 @@ export {
   type ReceivedRoomText,
   type ReceivedSenderKey,
   type ReceivedText,
+  type ReleasedMessage,
   type RoomSend,
 } from "./hush.ts";
 export {

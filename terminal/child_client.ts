@@ -223,6 +223,15 @@ export class ChildClient {
     return code;
   }
 
+  /**
+   * Waits until the process exits by itself (it is not killed).
+   *
+   * @returns Its exit status.
+   */
+  exited(): Promise<Deno.CommandStatus> {
+    return this.#exit;
+  }
+
   /** Kills the process (SIGKILL) without waiting; safe to call when it has exited. */
   kill(): void {
     try {

@@ -146,3 +146,56 @@ Deno.test("acceptIdentity() without a pending change keeps the sessions", async 
   await relay.pm("alice", "bob", "same session");
   assert.deepEqual(relay.receiveAll("bob").map((m) => m.text), ["same session"]);
 });
+
+Deno.test("held messages keep the caller's tag; a held body that no longer opens is reported, not dropped", async () => {
+  const relay = await talking();
+  const alice = relay.party("alice");
+  relay.addParty("bob"); // reinstalled
+  const first = await relay.pm("bob", "alice", "first");
+  const second = await relay.pm("bob", "alice", "second");
+  assertSessionError(
+    () => alice.hush.decryptFrom("bob", first.body, { tag: "id-1" }),
+    "IDENTITY_CHANGED",
+  );
+  assertSessionError(
+    () => alice.hush.decryptFrom("bob", second.body, { tag: "id-2" }),
+    "IDENTITY_CHANGED",
+  );
+  // A tampered copy is refused, not held; a second copy of the first is held and cannot open
+  // once the first did (its key is used): reported with its tag.
+  const bad = first.body.slice();
+  bad[bad.length - 1]! ^= 1;
+  assertSessionError(() => alice.hush.decryptFrom("bob", bad, { tag: "id-bad" }), "DECRYPT_FAILED");
+  assertSessionError(
+    () => alice.hush.decryptFrom("bob", first.body, { tag: "id-copy" }),
+    "IDENTITY_CHANGED",
+  );
+  const failures: string[] = [];
+  const held = alice.hush.acceptIdentity(
+    "bob",
+    (error, tag) => failures.push(`${tag}:${error.code}`),
+  );
+  assert.deepEqual(
+    held.map((m) => [m.tag, m.type === "text" ? m.text : m.type]),
+    [["id-1", "first"], ["id-2", "second"]],
+  );
+  assert.deepEqual(failures, ["id-copy:DUPLICATE_MESSAGE"]);
+});
+
+Deno.test("beyond 200 held messages the oldest is dropped, and the error says so", async () => {
+  const relay = await talking();
+  const alice = relay.party("alice");
+  relay.addParty("bob"); // reinstalled
+  for (let i = 0; i < 201; i++) {
+    const envelope = await relay.pm("bob", "alice", `m${i}`);
+    assert.throws(
+      () => alice.hush.decryptFrom("bob", envelope.body, { tag: `t${i}` }),
+      (error: unknown) =>
+        error instanceof Error && /IDENTITY_CHANGED|changed/.test(error.message) &&
+        (i < 200) === !/oldest was dropped/.test(error.message),
+    );
+  }
+  const held = alice.hush.acceptIdentity("bob");
+  assert.equal(held.length, 200);
+  assert.equal(held[0]?.tag, "t1");
+});
