@@ -133,7 +133,15 @@ export class Outgoing {
         { to: nick, toKind: "nick", cipher: out.suite.wireId, body: out.body, kind: out.kind },
       ]);
       if (id === undefined) return undefined;
-      host.sentLog?.record({ id, to: nick, toKind: "nick", recipients: [nick], text, ts });
+      host.sentLog?.record({
+        id,
+        to: nick,
+        toKind: "nick",
+        recipients: [nick],
+        text,
+        ts,
+        identities: this.#identities([nick]),
+      });
       host.emitter.emit(messageEvent(
         { id, from: host.nick(), to: nick, private: true, text, ts },
         {
@@ -248,6 +256,16 @@ export class Outgoing {
       host.emitter.reportError(error, nick);
       return undefined;
     }
+  }
+
+  /** The identity keys (hex) pinned for `nicks`, for the sent log. */
+  #identities(nicks: string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const nick of nicks) {
+      const key = this.#host.hush().trust.get(nick)?.identityKey;
+      if (key !== undefined) out[nick] = toHex(key);
+    }
+    return out;
   }
 
   /** A REJECTED frame: noted on the envelope; reported when the ACCEPTED covering it comes. */
@@ -639,6 +657,7 @@ export class Outgoing {
         text,
         ts,
         keyIds: ids.slice(0, -1),
+        identities: this.#identities(wanted),
       });
     }
     return { id, send };

@@ -201,7 +201,9 @@ export class Recovery {
           code: "RESEND_FAILED",
           message: `"${from}" cannot send ${content.ids.length} message(s) again${
             rooms > 0 ? ` (${rooms} in rooms)` : ""
-          } that could not be opened here: ${content.reason || "no reason given"}`,
+          } that could not be opened here (${
+            content.ids.map((id) => id.slice(0, 8)).join(", ")
+          }): ${content.reason || "no reason given"}`,
         });
         return;
       }
@@ -269,7 +271,7 @@ export class Recovery {
           type: "retry-failed",
           ids: missing,
           reason: "not in the sender's sent log (older than 7 days, beyond the last 500, " +
-            "or not addressed to you)",
+            "or not addressed to you, or to another identity key)",
         }),
       );
       events.push({
@@ -287,6 +289,12 @@ export class Recovery {
    * showed them).
    */
   async #mayRead(nick: string, entry: SentEntry): Promise<boolean> {
+    // Only to the identity it was written for: whoever holds the nick now may be someone else.
+    const wrote = entry.identities?.[nick];
+    if (wrote !== undefined) {
+      const now = this.#host.hush().trust.get(nick)?.identityKey;
+      if (now === undefined || toHex(now) !== wrote) return false;
+    }
     if (entry.recipients.includes(nick)) return true;
     if (entry.toKind !== "room" || this.#host.now() - entry.ts > LATE_MEMBER_MS) return false;
     try {

@@ -299,6 +299,8 @@ export class ChatClient {
       this.#startNote = undefined;
     }
     if (this.#replaced !== undefined && !this.#link.closed) await this.#restartAfterReplaced();
+    // Messages opened and saved before a crash, never shown: shown first.
+    await this.#delivery.showSaved().catch((error) => this.#emitter.reportError(error));
     return await this.#link.connect();
   }
 

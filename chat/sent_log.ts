@@ -37,6 +37,11 @@ export interface SentEntry {
   ts: number;
   /** Ids of the sender-key distributions sent just before a room message, if any. */
   keyIds?: string[];
+  /**
+   * The identity key (hex) each recipient had when it was sent: a message goes again only to the
+   * same identity, never to someone who took the nick since (a reinstall, a released nick).
+   */
+  identities?: Record<string, string>;
 }
 
 /** The sent log of one engine. */

@@ -466,7 +466,7 @@ Deno.test("ChatClient keeps seen ids and opened messages in sessions.json; a sav
   }
 });
 
-Deno.test("ChatClient: a retry request held by an identity change is answered after trust()", async () => {
+Deno.test("ChatClient: a retry request held by an identity change is answered after trust(), never with text written for the old key", async () => {
   const relay = new FakeRelay();
   const { alice, bob } = await connectedPair(relay);
   let newBob: Awaited<ReturnType<typeof client>> | undefined;
@@ -481,11 +481,18 @@ Deno.test("ChatClient: a retry request held by an identity change is answered af
     await until(() => alice.events.some((e) => e.type === "identity-changed"), "change seen");
     assert.ok(newBob.events.some((e) => e.type === "info" && /asked "alice"/.test(e.message)));
     await alice.engine.trust("bob");
-    const shownTwo = () =>
-      newBob!.events.filter((e) => e.type === "message" && !e.own && e.text === "two");
-    await until(() => shownTwo().length === 1, "two re-sent after trust");
-    const two = shownTwo()[0];
-    assert.equal(two?.type === "message" && two.id, id);
+    // "two" was encrypted for the old identity key: the new one is told it cannot have it.
+    await until(
+      () => newBob!.events.some((e) => e.type === "error" && e.code === "RESEND_FAILED"),
+      "new bob told",
+    );
+    const failed = newBob.events.find((e) => e.type === "error" && e.code === "RESEND_FAILED");
+    assert.ok(failed?.type === "error" && failed.message.includes(id!.slice(0, 8)));
+    assert.ok(
+      alice.events.some((e) => e.type === "info" && /cannot be sent again/.test(e.message)),
+      "alice told",
+    );
+    assert.deepEqual(texts(newBob.events), [], "nothing written for the old key is shown");
     assert.deepEqual(texts(alice.events), [], "the retry request is never shown as text");
   } finally {
     await closeAll(alice.engine, bob.engine, ...(newBob ? [newBob.engine] : []));

@@ -15,6 +15,8 @@ import {
 const A = "aa".repeat(16);
 const B = "bb".repeat(16);
 
+const KEY_11 = new Uint8Array(32).fill(0x11);
+
 function world(members: string[] = []) {
   const store = new MemorySessionStore();
   const sent: { to: string; payload: ReturnType<typeof decodeChatContent> }[] = [];
@@ -28,6 +30,8 @@ function world(members: string[] = []) {
       ({
         redistributeTo: (nick: string) => redistributed.push(nick),
         resetSession: (nick: string) => reset.push(nick),
+        // bob's pinned identity key is 0x11..11 (see the identity test below)
+        trust: { get: (nick: string) => nick === "bob" ? { identityKey: KEY_11 } : undefined },
       }) as unknown as Hush,
     emitter,
     now: () => 1_000_000,
@@ -145,10 +149,44 @@ Deno.test("Recovery answers a retry from its sent log, only to those who could r
         type: "retry-failed",
         ids: [A],
         reason: "not in the sender's sent log (older than 7 days, beyond the last 500, or " +
-          "not addressed to you)",
+          "not addressed to you, or to another identity key)",
       },
     },
   ]);
   assert.deepEqual(redistributed, ["bob", "carol"]);
   assert.equal(emitted.filter((e) => e.type === "info").length, 3);
+});
+
+Deno.test("Recovery re-sends a message only to the identity key it was written for", async () => {
+  const { recovery, host, sent } = world();
+  const base = { toKind: "nick" as const, to: "bob", recipients: ["bob"], ts: 1e6 };
+  host.sentLog.record({
+    ...base,
+    id: A,
+    text: "to bob's pinned key",
+    identities: { bob: "11".repeat(32) },
+  });
+  host.sentLog.record({
+    ...base,
+    id: B,
+    text: "to an older bob",
+    identities: { bob: "22".repeat(32) },
+  });
+  recovery.onControl(from("bob"), { type: "retry", ids: [A, B] }, []);
+  recovery.flush();
+  for (let i = 0; i < 20 && sent.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(
+    sent.map((s) => [
+      s.payload.type,
+      s.payload.type === "resend"
+        ? s.payload.id
+        : s.payload.type === "retry-failed"
+        ? s.payload.ids
+        : null,
+    ]),
+    [
+      ["resend", A],
+      ["retry-failed", [B]],
+    ],
+  );
 });
