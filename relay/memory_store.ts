@@ -6,7 +6,7 @@
 
 import { randomBytes } from "../crypto/random.ts";
 import { EPOCH_BYTES, type OneTimePrekey, type SignedBundle } from "../protocol/mod.ts";
-import type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
+import type { HeldEnvelope, QueuedEnvelope, QueueStats, Store } from "./store.ts";
 
 /** A {@link Store} kept in maps; the default when the relay runs without `--store`. */
 export class MemoryStore implements Store {
@@ -74,6 +74,22 @@ export class MemoryStore implements Store {
     q.splice(0, i);
     if (q.length === 0) this.#queues.delete(nick);
     return gone;
+  }
+  queuedBefore(cutoff: number, afterId: number, limit: number): HeldEnvelope[] {
+    const out: HeldEnvelope[] = [];
+    for (const [nick, q] of this.#queues) {
+      for (const e of q) if (e.id > afterId && e.enqueuedAt < cutoff) out.push({ ...e, nick });
+    }
+    return out.sort((a, b) => a.id - b.id).slice(0, limit);
+  }
+  deleteQueuedId(id: number): void {
+    for (const [nick, q] of this.#queues) {
+      const i = q.findIndex((e) => e.id === id);
+      if (i < 0) continue;
+      q.splice(i, 1);
+      if (q.length === 0) this.#queues.delete(nick);
+      return;
+    }
   }
   deleteQueuedBefore(cutoff: number): number {
     let n = 0;

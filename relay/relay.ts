@@ -15,6 +15,7 @@ import {
   encodeFrame,
   envelopeRecipient,
   type EnvelopeRoute,
+  envelopeSender,
   type Frame,
   FrameType,
   identityDhSignedMessage,
@@ -36,7 +37,7 @@ import { Metrics } from "./metrics.ts";
 import { type RelayOptions, resolveRelayOptions } from "./options.ts";
 import { Directory, MAX_ROOMS_PER_NICK } from "./presence.ts";
 import { SqliteStore } from "./sqlite_store.ts";
-import type { QueueStats, Store } from "./store.ts";
+import type { HeldEnvelope, QueueStats, Store } from "./store.ts";
 import { type PeerHost, TcpPeer } from "./transport_tcp.ts";
 import { WebSocketPeer } from "./transport_websocket.ts";
 
@@ -46,7 +47,7 @@ export const MAX_ONE_TIME_PREKEYS_HELD = 200;
 const PUMP_BATCH = 256;
 const ACCEPTED_DELAY_MS = 10;
 const NOTICE_DELAY_MS = 20;
-const PURGE_INTERVAL_MS = 60_000;
+const PURGE_BATCH = 512;
 const ASCII = new TextEncoder();
 
 /** A running relay, as returned by {@link runRelay}. */
@@ -193,7 +194,9 @@ export class Relay implements PeerHost, RelayHandle {
     }
     const sweep = Math.max(10, Math.floor(o.heartbeatMs / 4));
     this.#timers.push(setInterval(() => this.#sweep(), sweep));
-    this.#timers.push(setInterval(() => this.#purgeExpired(), PURGE_INTERVAL_MS));
+    const purgeEvery = o.purgeIntervalMs ??
+      Math.min(60_000, Math.max(250, Math.floor(o.queueMaxAgeSeconds * 250)));
+    this.#timers.push(setInterval(() => this.#purgeExpired(), purgeEvery));
     this.#purgeExpired();
     this.#log.write("listen", {
       ws: this.wsUrl,
@@ -511,6 +514,7 @@ export class Relay implements PeerHost, RelayHandle {
       return;
     }
     const cutoff = Date.now() - this.#o.queueMaxAgeSeconds * 1000;
+    const expired: HeldEnvelope[] = [];
     while (
       c.draining && c.state === State.READY &&
       c.peer.bufferedBytes < this.#o.maxBufferedBytes / 2 &&
@@ -519,12 +523,13 @@ export class Relay implements PeerHost, RelayHandle {
       const batch = this.#store.queued(c.nick, c.storeCursor, PUMP_BATCH);
       for (const e of batch) {
         c.storeCursor = e.id;
-        if (e.enqueuedAt < cutoff) continue; // expired: deleted by the next ack or purge
-        c.deliver(e.frame, e.id);
+        if (e.enqueuedAt < cutoff) expired.push({ ...e, nick: c.nick });
+        else c.deliver(e.frame, e.id);
       }
       if (batch.length < PUMP_BATCH) c.draining = false;
     }
     this.scheduleFlush(c);
+    if (expired.length > 0) this.#expire(expired, "pump");
   }
 
   #reject(
@@ -1064,12 +1069,108 @@ export class Relay implements PeerHost, RelayHandle {
     }
   }
 
+  /** Finds envelopes past the age bound in the queues of offline nicks and expires them. */
   #purgeExpired(): void {
-    const n = this.#store.deleteQueuedBefore(Date.now() - this.#o.queueMaxAgeSeconds * 1000);
-    if (n > 0) {
-      this.#metrics.envelopesExpired += n;
-      this.#log.write("expired", { envelopes: n });
-      this.#reloadQueueStats();
+    if (this.#closing) return;
+    const cutoff = Date.now() - this.#o.queueMaxAgeSeconds * 1000;
+    const found: HeldEnvelope[] = [];
+    let after = 0;
+    for (let round = 0; round < 1000; round++) {
+      const rows = this.#store.queuedBefore(cutoff, after, PURGE_BATCH);
+      // An online nick's queue is being delivered: its pump expires what it reaches.
+      for (const r of rows) if (!this.#online.has(r.nick)) found.push(r);
+      if (rows.length < PURGE_BATCH) break;
+      after = rows[rows.length - 1]!.id;
+    }
+    if (found.length > 0) this.#expire(found, "purge");
+  }
+
+  /**
+   * Drops expired queued envelopes and tells both ends: an UNDELIVERED EXPIRED to the holder and
+   * to the sender (if its nick is still bound), delivered or queued like a DELIVER. An expired
+   * notice is only dropped. Counted in `hush_envelopes_expired_total` and logged (no metadata of
+   * single envelopes: counts only). A store failure leaves everything for the next try.
+   */
+  #expire(rows: HeldEnvelope[], path: "purge" | "pump"): void {
+    const now = Date.now();
+    let plan: Notice[];
+    try {
+      plan = this.#store.atomically(() => {
+        const out: Notice[] = [];
+        for (const r of rows) this.#store.deleteQueuedId(r.id);
+        for (const r of rows) {
+          if (r.frame[0] !== FrameType.DELIVER) continue; // a notice: no notice about it
+          const notice = this.#noticeFor(r, "EXPIRED");
+          if (notice === null) continue;
+          const from = notice.from;
+          const to = [r.nick];
+          if (from !== r.nick && this.#dir.ownerOf(from) !== undefined) to.push(from);
+          for (const nick of to) out.push(this.#planNotice(nick, notice.bytes, now));
+        }
+        return out;
+      });
+    } catch (e) {
+      if (!isStoreFailure(e)) throw e;
+      this.#storeFailure(e);
+      return;
+    }
+    let envelopes = 0;
+    for (const r of rows) {
+      this.#forgetQueued(r.nick, { count: 1, bytes: r.frame.length });
+      if (r.frame[0] === FrameType.DELIVER) envelopes++;
+    }
+    this.#metrics.envelopesExpired += rows.length;
+    this.#log.write("expired", { envelopes, notices: rows.length - envelopes, path });
+    this.#applyNotices(plan);
+  }
+
+  /** The UNDELIVERED frame about a queued DELIVER (null if its header cannot be read). */
+  #noticeFor(r: HeldEnvelope, reason: string): { from: string; bytes: Uint8Array } | null {
+    let route: EnvelopeRoute;
+    try {
+      route = peekEnvelopeRoute(r.frame);
+    } catch {
+      return null;
+    }
+    const from = envelopeSender(r.frame, route);
+    const bytes = encodeFrame({
+      type: "undelivered",
+      id: r.frame.slice(1, 1 + MESSAGE_ID_BYTES),
+      from,
+      toKind: route.toKind,
+      to: envelopeRecipient(r.frame, route),
+      holder: r.nick,
+      reason,
+      enqueuedAt: Math.min(0xffff_ffff, Math.max(0, Math.floor(r.enqueuedAt / 1000))),
+    });
+    return { from, bytes };
+  }
+
+  /**
+   * Writes a notice for `nick` where a DELIVER would go (its queue, unless it is delivered live
+   * by the memory store); no queue bound refuses it. Call inside `atomically`.
+   */
+  #planNotice(nick: string, frame: Uint8Array, now: number): Notice {
+    const online = this.#online.get(nick);
+    const target = online !== undefined && online.state === State.READY ? online : undefined;
+    const live = target !== undefined && !target.draining;
+    const storeId = live && !this.#store.persistent ? 0 : this.#store.enqueue(nick, frame, now);
+    return { nick, frame, storeId, target, live };
+  }
+
+  /** Counts and sends (or schedules) notices whose writes succeeded. */
+  #applyNotices(plan: Notice[]): void {
+    for (const n of plan) {
+      if (n.storeId !== 0) this.#countQueued(n.nick, n.frame.length);
+      const target = n.target;
+      if (target === undefined || target.state !== State.READY) continue;
+      if (n.live) {
+        if (this.#store.pending) this.#liveAfterCommit.push([target, n.frame, n.storeId]);
+        else {
+          target.deliver(n.frame, n.storeId);
+          this.#checkTarget(target);
+        }
+      } else this.#pump(target);
     }
   }
 
@@ -1132,6 +1233,9 @@ interface Routed {
   /** Whether it gets the envelope now rather than through its queue. */
   live: boolean;
 }
+
+/** An UNDELIVERED notice for one nick, as written. */
+type Notice = Omit<Routed, "refused"> & { frame: Uint8Array };
 
 /** A SEND written in the open turn: what to reject if the commit fails. */
 interface GroupSend {

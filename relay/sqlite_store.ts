@@ -17,7 +17,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { randomBytes } from "../crypto/random.ts";
 import { EPOCH_BYTES, type OneTimePrekey, type SignedBundle } from "../protocol/mod.ts";
 import { RelayError } from "./errors.ts";
-import type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
+import type { HeldEnvelope, QueuedEnvelope, QueueStats, Store } from "./store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS bindings (nick TEXT PRIMARY KEY, identity_key BLOB NOT NULL);
@@ -120,6 +120,10 @@ export class SqliteStore implements Store {
       ),
       deleteThrough: p("DELETE FROM queue WHERE nick = ? AND id <= ?"),
       deleteBefore: p("DELETE FROM queue WHERE enqueued_at < ?"),
+      queuedBefore: p(
+        "SELECT id, nick, frame, enqueued_at FROM queue WHERE enqueued_at < ? AND id > ? ORDER BY id LIMIT ?",
+      ),
+      deleteId: p("DELETE FROM queue WHERE id = ?"),
       stats: p(
         "SELECT nick, count(*) AS n, sum(length(frame)) AS b FROM queue GROUP BY nick",
       ),
@@ -279,6 +283,17 @@ export class SqliteStore implements Store {
       this.#s.deleteThrough!.run(nick, id);
       return { count: Number(r.n), bytes: Number(r.b) };
     });
+  }
+  queuedBefore(cutoff: number, afterId: number, limit: number): HeldEnvelope[] {
+    return (this.#s.queuedBefore!.all(Math.floor(cutoff), afterId, limit) as Row[]).map((r) => ({
+      id: Number(r.id),
+      nick: String(r.nick),
+      frame: bytes(r.frame),
+      enqueuedAt: Number(r.enqueued_at),
+    }));
+  }
+  deleteQueuedId(id: number): void {
+    this.#write(() => this.#s.deleteId!.run(id));
   }
   deleteQueuedBefore(cutoff: number): number {
     return this.#write(() => Number(this.#s.deleteBefore!.run(Math.floor(cutoff)).changes));

@@ -20,6 +20,12 @@ export interface QueuedEnvelope {
   enqueuedAt: number;
 }
 
+/** A queued envelope with the nick whose queue holds it. */
+export interface HeldEnvelope extends QueuedEnvelope {
+  /** The nick whose queue holds it. */
+  nick: string;
+}
+
 /** Size of one nick's queue. */
 export interface QueueStats {
   /** Envelopes. */
@@ -62,6 +68,13 @@ export interface Store {
   queued(nick: string, afterId: number, limit: number): QueuedEnvelope[];
   /** Deletes a nick's queued envelopes with id at most `id`; returns what was deleted. */
   deleteQueuedThrough(nick: string, id: number): QueueStats;
+  /**
+   * Up to `limit` queued envelopes of any nick enqueued before `cutoff` (ms) with id above
+   * `afterId`, in id order.
+   */
+  queuedBefore(cutoff: number, afterId: number, limit: number): HeldEnvelope[];
+  /** Deletes one queued envelope (idempotent). */
+  deleteQueuedId(id: number): void;
   /** Deletes every queued envelope enqueued before `cutoff` (ms); returns how many. */
   deleteQueuedBefore(cutoff: number): number;
   /** Queue sizes of every nick with a non-empty queue. */
