@@ -194,9 +194,8 @@ if (import.meta.main) {
     Deno.exit(await main());
   } catch (e) {
     console.error(`hush: error: ${e instanceof Error ? e.message : e}`);
-    if (e instanceof RelayError && e.code === "STORE_FAILED") {
-      console.error("hush: hint: --store needs --allow-read --allow-write");
-    }
+    // The hint comes with the error: a missing permission and a damaged file need different ones.
+    if (e instanceof RelayError && e.hint !== undefined) console.error(`hush: hint: ${e.hint}`);
     Deno.exit(1);
   }
 }

@@ -64,6 +64,89 @@ function storeFailed(what: string, cause: unknown): RelayError {
   );
 }
 
+/** The first 16 bytes of every SQLite database file. */
+const SQLITE_HEADER = "SQLite format 3\0";
+
+/** Whether a --store error was a missing permission (then the flags are the hint). */
+function isPermissionError(cause: unknown): boolean {
+  return cause instanceof Deno.errors.NotCapable || cause instanceof Deno.errors.PermissionDenied;
+}
+
+/** A store that cannot be opened: the permission hint only when permissions are the cause. */
+function openFailed(path: string, cause: unknown): RelayError {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  if (isPermissionError(cause)) {
+    return new RelayError("STORE_FAILED", `Cannot open store "${path}": ${text}`, {
+      cause,
+      hint: "--store needs --allow-read --allow-write",
+    });
+  }
+  return new RelayError("STORE_FAILED", `Cannot open store "${path}": ${text}`, { cause });
+}
+
+/** A store that fails its integrity check. */
+function damaged(path: string, what: string, cause?: unknown): RelayError {
+  return new RelayError("STORE_FAILED", `Store "${path}" is damaged (${what})`, {
+    ...(cause === undefined ? {} : { cause }),
+    hint: "restore the file from a backup, or move it away to start with an empty store " +
+      "(what was queued in it is then lost); the relay does not start on a damaged store",
+  });
+}
+
+/**
+ * Checks what is at a --store path before SQLite opens it: nothing (a new store: false), or a
+ * non-empty file that starts like a SQLite database (true). A 0-byte file or any other file is
+ * refused and left as it is: the operator named a path Hush did not create.
+ *
+ * @throws {RelayError} `STORE_FAILED` with a hint.
+ */
+function checkStoreFile(path: string): boolean {
+  let size: number;
+  try {
+    const info = Deno.statSync(path);
+    if (!info.isFile) {
+      throw new RelayError("STORE_FAILED", `Store "${path}" is not a file`, {
+        hint: "--store names a file (created when missing), not a folder",
+      });
+    }
+    size = info.size;
+  } catch (cause) {
+    if (cause instanceof Deno.errors.NotFound) return false;
+    if (cause instanceof RelayError) throw cause;
+    throw openFailed(path, cause);
+  }
+  if (size === 0) {
+    throw new RelayError(
+      "STORE_FAILED",
+      `Store "${path}" is an empty file (0 bytes) that Hush did not create`,
+      {
+        hint: "Hush creates its store where no file exists: remove the empty file if it is " +
+          "yours to remove, or name another path with --store",
+      },
+    );
+  }
+  let head = "";
+  try {
+    const file = Deno.openSync(path, { read: true });
+    try {
+      const buf = new Uint8Array(16);
+      const n = file.readSync(buf) ?? 0;
+      head = String.fromCharCode(...buf.subarray(0, n));
+    } finally {
+      file.close();
+    }
+  } catch (cause) {
+    throw openFailed(path, cause);
+  }
+  if (head !== SQLITE_HEADER) {
+    throw new RelayError("STORE_FAILED", `Store "${path}" is not a SQLite database`, {
+      hint: "--store names the relay's own SQLite file: check the path (Hush never overwrites " +
+        "another file)",
+    });
+  }
+  return true;
+}
+
 /** A {@link Store} in a SQLite file; used with `--store PATH`. */
 export class SqliteStore implements Store {
   readonly description: string;
@@ -86,23 +169,26 @@ export class SqliteStore implements Store {
    */
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.description = `sqlite ${path}`;
+    const existed = path !== ":memory:" && checkStoreFile(path);
     try {
       const slash = path.lastIndexOf("/");
-      if (path !== ":memory:" && slash > 0) {
+      if (path !== ":memory:" && slash > 0 && !existed) {
         Deno.mkdirSync(path.slice(0, slash), { recursive: true });
       }
       this.#db = new DatabaseSync(path);
       const busy = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
       this.#db.exec(`PRAGMA busy_timeout = ${busy}`);
+    } catch (cause) {
+      throw openFailed(path, cause);
+    }
+    if (existed) this.#checkIntegrity(path);
+    try {
       this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       this.#db.exec(SCHEMA);
       this.epoch = this.#loadEpoch();
     } catch (cause) {
-      throw new RelayError(
-        "STORE_FAILED",
-        `Cannot open store "${path}": ${cause instanceof Error ? cause.message : cause}`,
-        { cause },
-      );
+      this.#db.close();
+      throw openFailed(path, cause);
     }
     const p = (sql: string) => this.#db.prepare(sql);
     this.#s = {
@@ -138,6 +224,47 @@ export class SqliteStore implements Store {
       dropPrekey: p("DELETE FROM prekeys WHERE nick = ? AND id = ?"),
       countPrekeys: p("SELECT count(*) AS n FROM prekeys WHERE nick = ?"),
     };
+  }
+
+  /**
+   * `PRAGMA quick_check` of a file that existed, and a look at its tables: a damaged file, or a
+   * SQLite database of some other program, is refused (and left as it is).
+   */
+  #checkIntegrity(path: string): void {
+    let problems: string[];
+    let tables: string[];
+    try {
+      problems = (this.#db.prepare("PRAGMA quick_check(8)").all() as Row[])
+        .map((r) => String(Object.values(r)[0]));
+      tables =
+        (this.#db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as Row[])
+          .map((r) => String(r.name));
+    } catch (cause) {
+      this.#db.close();
+      throw damaged(
+        path,
+        `quick_check failed: ${cause instanceof Error ? cause.message : cause}`,
+        cause,
+      );
+    }
+    if (problems.length !== 1 || problems[0] !== "ok") {
+      this.#db.close();
+      throw damaged(path, `PRAGMA quick_check found: ${problems.join("; ").slice(0, 600)}`);
+    }
+    const foreign = tables.filter((t) => !t.startsWith("sqlite_"));
+    if (foreign.length > 0 && !foreign.includes("bindings")) {
+      this.#db.close();
+      throw new RelayError(
+        "STORE_FAILED",
+        `Store "${path}" is a SQLite database of another program (tables ${
+          foreign.slice(0, 5).join(", ")
+        })`,
+        {
+          hint:
+            "--store names the relay's own file: check the path (Hush never changes another database)",
+        },
+      );
+    }
   }
 
   /** The epoch kept in `meta`; a store without one (a new file) gets a random one now. */
