@@ -27,7 +27,8 @@ export const HELP = `hush relay: the blind relay of Hush (end-to-end encrypted c
 Usage: deno run --allow-net [--allow-read --allow-write] server.ts [options]
 
 Listens for WebSocket clients (and GET /healthz, GET /metrics) on --port and for raw TCP
-clients on --tcp-port; prints the URLs first. Without --store everything is kept in memory.
+clients on --tcp-port; prints the URLs first. Without --store everything is kept in memory:
+queues and accepted messages are lost when the relay restarts or crashes.
 
 Options:
   --host HOST              interface to bind (default ${d.host})
@@ -163,8 +164,8 @@ async function main(): Promise<number> {
   console.log(
     relay.persistent
       ? `hush relay store: ${relay.storeDescription}`
-      : "hush relay store: memory (nicks, rooms, keys and offline envelopes are lost on exit; " +
-        "use --store PATH to keep them)",
+      : "hush relay store: memory (queues and accepted messages are lost on restart, with nicks, " +
+        "rooms and keys; use --store PATH to keep them)",
   );
   let stopping = false;
   const stop = () => {
