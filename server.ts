@@ -38,6 +38,9 @@ Options:
   --store PATH             SQLite store for nicks, rooms, keys and every envelope until
                            acknowledged: a restart or crash loses nothing accepted
                            (deno task server uses ${DEFAULT_STORE_PATH})
+  --nick-ttl SECONDS       release a nick nobody connected under for this long: it leaves its
+                           rooms, its queue is dropped and the senders are told
+                           (default ${d.nickTtlSeconds}, 30 days)
   --store-busy-timeout MS  how long a write waits for a store file locked by another process
                            (a sqlite3 shell, a backup) before the SEND gets REJECTED
                            STORE_FAILED; the relay waits without serving meanwhile
@@ -80,6 +83,7 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["queue-max-bytes", "queueMaxBytes"],
   ["queue-max-age", "queueMaxAgeSeconds"],
   ["store-busy-timeout", "storeBusyTimeoutMs"],
+  ["nick-ttl", "nickTtlSeconds"],
 ];
 
 /**

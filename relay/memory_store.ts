@@ -15,6 +15,7 @@ export class MemoryStore implements Store {
   /** A new epoch for every memory store: a restarted relay has lost everything. */
   readonly epoch: Uint8Array = randomBytes(EPOCH_BYTES);
   #bindings = new Map<string, Uint8Array>();
+  #lastUsed = new Map<string, number>();
   #members = new Map<string, Set<string>>();
   #queues = new Map<string, QueuedEnvelope[]>();
   #nextId = 1;
@@ -26,6 +27,23 @@ export class MemoryStore implements Store {
   }
   bindNick(nick: string, identityKey: Uint8Array): void {
     this.#bindings.set(nick, identityKey); // the relay hands over a key it no longer changes
+    this.#lastUsed.set(nick, Date.now());
+  }
+  touchNick(nick: string, at: number): void {
+    if (this.#bindings.has(nick)) this.#lastUsed.set(nick, at);
+  }
+  nicksUnusedSince(cutoff: number): string[] {
+    return [...this.#bindings.keys()].filter((n) => (this.#lastUsed.get(n) ?? 0) < cutoff);
+  }
+  releaseNick(nick: string): HeldEnvelope[] {
+    const held = (this.#queues.get(nick) ?? []).map((e) => ({ ...e, nick }));
+    this.#queues.delete(nick);
+    this.#bindings.delete(nick);
+    this.#lastUsed.delete(nick);
+    for (const [room] of this.memberships()) this.removeMember(room, nick);
+    this.#bundles.delete(nick);
+    this.#prekeys.delete(nick);
+    return held;
   }
   memberships(): [string, string][] {
     const out: [string, string][] = [];
@@ -49,6 +67,13 @@ export class MemoryStore implements Store {
     const id = this.#nextId++;
     q.push({ id, frame: frame.slice(), enqueuedAt });
     return id;
+  }
+  queuedFor(nicks: readonly string[], afterId: number, limit: number): HeldEnvelope[] {
+    const out: HeldEnvelope[] = [];
+    for (const nick of new Set(nicks)) {
+      for (const e of this.queued(nick, afterId, limit)) out.push({ ...e, nick });
+    }
+    return out.sort((a, b) => a.id - b.id).slice(0, limit);
   }
   queued(nick: string, afterId: number, limit: number): QueuedEnvelope[] {
     const q = this.#queues.get(nick);

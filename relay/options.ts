@@ -65,6 +65,8 @@ export interface RelayOptions {
   queueMaxBytes: number;
   /** Queued envelopes older than this are dropped (and both ends told: UNDELIVERED EXPIRED). */
   queueMaxAgeSeconds: number;
+  /** A nick binding unused (no connection under it) for this long is released. */
+  nickTtlSeconds: number;
   /**
    * How often offline queues are searched for expired envelopes, in ms; null: a quarter of the
    * age bound, between 250 ms and 60 s.
@@ -96,6 +98,7 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   queueMaxBytes: 16 * 1024 * 1024,
   queueMaxAgeSeconds: 7 * 24 * 3600,
   purgeIntervalMs: null,
+  nickTtlSeconds: 30 * 24 * 3600,
 });
 
 /**
@@ -128,6 +131,7 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("queueMaxBytes", 0, 2 ** 40);
   int("queueMaxAgeSeconds", 1, 1e10);
   int("storeBusyTimeoutMs", 0, 600_000);
+  int("nickTtlSeconds", 1, 1e10);
   if (o.purgeIntervalMs !== null) int("purgeIntervalMs", 10, 1e10);
   if ((o.cert === null) !== (o.key === null)) {
     throw new RelayError("BAD_OPTION", "Invalid TLS options: give both --cert and --key");

@@ -20,7 +20,8 @@ import { RelayError } from "./errors.ts";
 import type { HeldEnvelope, QueuedEnvelope, QueueStats, Store } from "./store.ts";
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS bindings (nick TEXT PRIMARY KEY, identity_key BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS bindings (
+  nick TEXT PRIMARY KEY, identity_key BLOB NOT NULL, last_used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS members (room TEXT NOT NULL, nick TEXT NOT NULL, PRIMARY KEY (room, nick));
 CREATE TABLE IF NOT EXISTS queue (
   id INTEGER PRIMARY KEY AUTOINCREMENT, nick TEXT NOT NULL, frame BLOB NOT NULL,
@@ -185,6 +186,7 @@ export class SqliteStore implements Store {
     try {
       this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       this.#db.exec(SCHEMA);
+      this.#migrate();
       this.epoch = this.#loadEpoch();
     } catch (cause) {
       this.#db.close();
@@ -193,7 +195,19 @@ export class SqliteStore implements Store {
     const p = (sql: string) => this.#db.prepare(sql);
     this.#s = {
       bindings: p("SELECT nick, identity_key FROM bindings"),
-      bind: p("INSERT OR REPLACE INTO bindings (nick, identity_key) VALUES (?, ?)"),
+      bind: p(
+        "INSERT OR REPLACE INTO bindings (nick, identity_key, last_used) VALUES (?, ?, ?)",
+      ),
+      touch: p("UPDATE bindings SET last_used = ? WHERE nick = ?"),
+      unused: p("SELECT nick FROM bindings WHERE last_used < ?"),
+      unbind: p("DELETE FROM bindings WHERE nick = ?"),
+      leaveAll: p("DELETE FROM members WHERE nick = ?"),
+      dropBundle: p("DELETE FROM bundles WHERE nick = ?"),
+      queuedOf: p("SELECT id, frame, enqueued_at FROM queue WHERE nick = ? ORDER BY id"),
+      dropQueue: p("DELETE FROM queue WHERE nick = ?"),
+      queuedFor: p(
+        "SELECT id, nick, frame, enqueued_at FROM queue WHERE nick IN (SELECT value FROM json_each(?)) AND id > ? ORDER BY id LIMIT ?",
+      ),
       members: p("SELECT room, nick FROM members"),
       addMember: p("INSERT OR IGNORE INTO members (room, nick) VALUES (?, ?)"),
       removeMember: p("DELETE FROM members WHERE room = ? AND nick = ?"),
@@ -265,6 +279,19 @@ export class SqliteStore implements Store {
         },
       );
     }
+  }
+
+  /**
+   * A store written by an older relay has no `bindings.last_used`: add it, and count its
+   * bindings as used now (they get a full --nick-ttl from the upgrade).
+   */
+  #migrate(): void {
+    const columns = (this.#db.prepare("PRAGMA table_info(bindings)").all() as Row[])
+      .map((r) => String(r.name));
+    if (!columns.includes("last_used")) {
+      this.#db.exec("ALTER TABLE bindings ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0");
+    }
+    this.#db.prepare("UPDATE bindings SET last_used = ? WHERE last_used = 0").run(Date.now());
   }
 
   /** The epoch kept in `meta`; a store without one (a new file) gets a random one now. */
@@ -381,7 +408,29 @@ export class SqliteStore implements Store {
     return (this.#s.bindings!.all() as Row[]).map((r) => [String(r.nick), bytes(r.identity_key)]);
   }
   bindNick(nick: string, identityKey: Uint8Array): void {
-    this.#write(() => this.#s.bind!.run(nick, identityKey));
+    this.#write(() => this.#s.bind!.run(nick, identityKey, Date.now()));
+  }
+  touchNick(nick: string, at: number): void {
+    this.#write(() => this.#s.touch!.run(Math.floor(at), nick));
+  }
+  nicksUnusedSince(cutoff: number): string[] {
+    return (this.#s.unused!.all(Math.floor(cutoff)) as Row[]).map((r) => String(r.nick));
+  }
+  releaseNick(nick: string): HeldEnvelope[] {
+    return this.atomically(() => {
+      const held = (this.#s.queuedOf!.all(nick) as Row[]).map((r) => ({
+        id: Number(r.id),
+        nick,
+        frame: bytes(r.frame),
+        enqueuedAt: Number(r.enqueued_at),
+      }));
+      this.#s.dropQueue!.run(nick);
+      this.#s.unbind!.run(nick);
+      this.#s.leaveAll!.run(nick);
+      this.#s.dropBundle!.run(nick);
+      this.#s.clearPrekeys!.run(nick);
+      return held;
+    });
   }
   memberships(): [string, string][] {
     return (this.#s.members!.all() as Row[]).map((r) => [String(r.room), String(r.nick)]);
@@ -396,6 +445,14 @@ export class SqliteStore implements Store {
     return this.#write(() =>
       Number(this.#s.enqueue!.run(nick, frame, Math.floor(enqueuedAt)).lastInsertRowid)
     );
+  }
+  queuedFor(nicks: readonly string[], afterId: number, limit: number): HeldEnvelope[] {
+    return (this.#s.queuedFor!.all(JSON.stringify(nicks), afterId, limit) as Row[]).map((r) => ({
+      id: Number(r.id),
+      nick: String(r.nick),
+      frame: bytes(r.frame),
+      enqueuedAt: Number(r.enqueued_at),
+    }));
   }
   queued(nick: string, afterId: number, limit: number): QueuedEnvelope[] {
     return (this.#s.queued!.all(nick, afterId, limit) as Row[]).map((r) => ({

@@ -50,6 +50,7 @@ relayTest("server.ts --help prints the HELP constant listing every flag", async 
       "--queue-max-bytes",
       "--queue-max-age",
       "--store-busy-timeout",
+      "--nick-ttl",
     ]
   ) assert.ok(HELP.includes(flag), flag);
 });
