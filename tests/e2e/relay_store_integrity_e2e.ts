@@ -109,6 +109,7 @@ relayTest("server.ts refuses a 0-byte store file and a file that is not SQLite",
     // A path that does not exist yet is a new store, as before.
     const fresh = `${dir}/new/relay.sqlite`;
     const server = await startServer(["--store", fresh], perms(dir));
+    for (let i = 0; i < 100 && server.lines.length < 2; i++) await sleep(20);
     assert.ok(server.lines.some((l) => l.includes(`sqlite ${fresh}`)), server.lines.join("\n"));
     await server.stop();
   } finally {
