@@ -381,7 +381,10 @@ export class Relay implements PeerHost, RelayHandle {
     }
     let plan: Routed[];
     try {
-      plan = this.#store.atomically(() => this.#route(recipients, frame));
+      // One write is atomic by itself; a room's writes share a savepoint.
+      plan = recipients.length <= 1
+        ? this.#route(recipients, frame)
+        : this.#store.atomically(() => this.#route(recipients, frame));
     } catch (e) {
       if (!isStoreFailure(e)) throw e;
       this.#storeFailure(e);
