@@ -376,8 +376,9 @@ export class Relay implements PeerHost, RelayHandle {
         this.#scheduleAccepted(c);
         return true;
       }
+      // Not back to the sender, nor to a former nick of its identity whose queue it receives.
       recipients = [];
-      for (const m of members) if (m !== c.nick) recipients.push(m);
+      for (const m of members) if (m !== c.nick && this.#holders.get(m) !== c) recipients.push(m);
     }
     let plan: Routed[];
     try {

@@ -110,6 +110,15 @@ relayTest(
       await alice.sendEnvelope("bob", new Uint8Array([2]), { id: second });
       const d2 = await robert.next("deliver");
       assert.deepEqual([toHex(d2.id), d2.to], [toHex(second), "bob"]);
+      // bob is still a member of lobby; robert's own room message does not come back to it.
+      const own = randomBytes(16);
+      await robert.sendEnvelope("lobby", new Uint8Array([7]), { id: own, toKind: "room" });
+      assert.equal(toHex((await alice.next("deliver")).id), toHex(own));
+      await sleep(200);
+      assert.ok(
+        !robert.frames.some((f) => f.type === "deliver" && toHex(f.id) === toHex(own)),
+        "the sender's identity does not get its own room message through its former nick",
+      );
       await robert.ack();
       await sleep(100);
       robert.close();
