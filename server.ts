@@ -27,7 +27,8 @@ export const HELP = `hush relay: the blind relay of Hush (end-to-end encrypted c
 Usage: deno run --allow-net [--allow-read --allow-write] server.ts [options]
 
 Listens for WebSocket clients (and GET /healthz, GET /metrics) on --port and for raw TCP
-clients on --tcp-port; prints the URLs first. Without --store everything is kept in memory.
+clients on --tcp-port; prints the URLs first. Without --store everything is kept in memory:
+queues and accepted messages are lost when the relay restarts or crashes.
 
 Options:
   --host HOST              interface to bind (default ${d.host})
@@ -37,6 +38,9 @@ Options:
   --store PATH             SQLite store for nicks, rooms, keys and every envelope until
                            acknowledged: a restart or crash loses nothing accepted
                            (deno task server uses ${DEFAULT_STORE_PATH})
+  --nick-ttl SECONDS       release a nick nobody connected under for this long: it leaves its
+                           rooms, its queue is dropped and the senders are told
+                           (default ${d.nickTtlSeconds}, 30 days)
   --store-busy-timeout MS  how long a write waits for a store file locked by another process
                            (a sqlite3 shell, a backup) before the SEND gets REJECTED
                            STORE_FAILED; the relay waits without serving meanwhile
@@ -79,6 +83,7 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["queue-max-bytes", "queueMaxBytes"],
   ["queue-max-age", "queueMaxAgeSeconds"],
   ["store-busy-timeout", "storeBusyTimeoutMs"],
+  ["nick-ttl", "nickTtlSeconds"],
 ];
 
 /**
@@ -163,8 +168,8 @@ async function main(): Promise<number> {
   console.log(
     relay.persistent
       ? `hush relay store: ${relay.storeDescription}`
-      : "hush relay store: memory (nicks, rooms, keys and offline envelopes are lost on exit; " +
-        "use --store PATH to keep them)",
+      : "hush relay store: memory (queues and accepted messages are lost on restart, with nicks, " +
+        "rooms and keys; use --store PATH to keep them)",
   );
   let stopping = false;
   const stop = () => {
@@ -194,9 +199,8 @@ if (import.meta.main) {
     Deno.exit(await main());
   } catch (e) {
     console.error(`hush: error: ${e instanceof Error ? e.message : e}`);
-    if (e instanceof RelayError && e.code === "STORE_FAILED") {
-      console.error("hush: hint: --store needs --allow-read --allow-write");
-    }
+    // The hint comes with the error: a missing permission and a damaged file need different ones.
+    if (e instanceof RelayError && e.hint !== undefined) console.error(`hush: hint: ${e.hint}`);
     Deno.exit(1);
   }
 }

@@ -54,6 +54,11 @@ export class Connection {
   state: number = State.AWAIT_HELLO;
   /** Granted nick (READY only). */
   nick = "";
+  /**
+   * Nicks whose queues this connection receives: its own first, then other nicks bound to the
+   * same identity key that have no connection of their own.
+   */
+  nicks: string[] = [];
   hello: HelloFrame | null = null;
   challenge: Uint8Array | null = null;
   bucket: TokenBucket;

@@ -79,7 +79,15 @@ export class RelayError extends HushError {
    * @param message Sentence-case message, no final period.
    * @param options Standard `ErrorOptions`.
    */
-  constructor(code: RelayErrorCode, message: string, options?: ErrorOptions) {
+  constructor(
+    code: RelayErrorCode,
+    message: string,
+    options?: ErrorOptions & { hint?: string },
+  ) {
     super(code, message, options);
+    if (options?.hint !== undefined) this.hint = options.hint;
   }
+
+  /** What the operator can do about it (printed by `server.ts` as `hush: hint: ...`), if known. */
+  readonly hint?: string;
 }

@@ -6,7 +6,7 @@
 
 import { randomBytes } from "../crypto/random.ts";
 import { EPOCH_BYTES, type OneTimePrekey, type SignedBundle } from "../protocol/mod.ts";
-import type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
+import type { HeldEnvelope, QueuedEnvelope, QueueStats, Store } from "./store.ts";
 
 /** A {@link Store} kept in maps; the default when the relay runs without `--store`. */
 export class MemoryStore implements Store {
@@ -15,6 +15,7 @@ export class MemoryStore implements Store {
   /** A new epoch for every memory store: a restarted relay has lost everything. */
   readonly epoch: Uint8Array = randomBytes(EPOCH_BYTES);
   #bindings = new Map<string, Uint8Array>();
+  #lastUsed = new Map<string, number>();
   #members = new Map<string, Set<string>>();
   #queues = new Map<string, QueuedEnvelope[]>();
   #nextId = 1;
@@ -26,6 +27,23 @@ export class MemoryStore implements Store {
   }
   bindNick(nick: string, identityKey: Uint8Array): void {
     this.#bindings.set(nick, identityKey); // the relay hands over a key it no longer changes
+    this.#lastUsed.set(nick, Date.now());
+  }
+  touchNick(nick: string, at: number): void {
+    if (this.#bindings.has(nick)) this.#lastUsed.set(nick, at);
+  }
+  nicksUnusedSince(cutoff: number): string[] {
+    return [...this.#bindings.keys()].filter((n) => (this.#lastUsed.get(n) ?? 0) < cutoff);
+  }
+  releaseNick(nick: string): HeldEnvelope[] {
+    const held = (this.#queues.get(nick) ?? []).map((e) => ({ ...e, nick }));
+    this.#queues.delete(nick);
+    this.#bindings.delete(nick);
+    this.#lastUsed.delete(nick);
+    for (const [room] of this.memberships()) this.removeMember(room, nick);
+    this.#bundles.delete(nick);
+    this.#prekeys.delete(nick);
+    return held;
   }
   memberships(): [string, string][] {
     const out: [string, string][] = [];
@@ -49,6 +67,13 @@ export class MemoryStore implements Store {
     const id = this.#nextId++;
     q.push({ id, frame: frame.slice(), enqueuedAt });
     return id;
+  }
+  queuedFor(nicks: readonly string[], afterId: number, limit: number): HeldEnvelope[] {
+    const out: HeldEnvelope[] = [];
+    for (const nick of new Set(nicks)) {
+      for (const e of this.queued(nick, afterId, limit)) out.push({ ...e, nick });
+    }
+    return out.sort((a, b) => a.id - b.id).slice(0, limit);
   }
   queued(nick: string, afterId: number, limit: number): QueuedEnvelope[] {
     const q = this.#queues.get(nick);
@@ -74,6 +99,22 @@ export class MemoryStore implements Store {
     q.splice(0, i);
     if (q.length === 0) this.#queues.delete(nick);
     return gone;
+  }
+  queuedBefore(cutoff: number, afterId: number, limit: number): HeldEnvelope[] {
+    const out: HeldEnvelope[] = [];
+    for (const [nick, q] of this.#queues) {
+      for (const e of q) if (e.id > afterId && e.enqueuedAt < cutoff) out.push({ ...e, nick });
+    }
+    return out.sort((a, b) => a.id - b.id).slice(0, limit);
+  }
+  deleteQueuedId(id: number): void {
+    for (const [nick, q] of this.#queues) {
+      const i = q.findIndex((e) => e.id === id);
+      if (i < 0) continue;
+      q.splice(i, 1);
+      if (q.length === 0) this.#queues.delete(nick);
+      return;
+    }
   }
   deleteQueuedBefore(cutoff: number): number {
     let n = 0;

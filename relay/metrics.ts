@@ -16,6 +16,8 @@ export class Metrics {
   bytesRelayed = 0;
   /** Queued envelopes dropped for age. */
   envelopesExpired = 0;
+  /** Nick bindings released after --nick-ttl without use. */
+  nicksReleased = 0;
   /** Turns whose store writes failed (SENDs rejected with STORE_FAILED). */
   storeFailures = 0;
   /** Connections closed, by error code. */
@@ -88,6 +90,12 @@ export class Metrics {
       "counter",
       "Queued envelopes dropped for age.",
       this.envelopesExpired,
+    );
+    one(
+      "hush_nicks_released_total",
+      "counter",
+      "Nick bindings released after --nick-ttl without use.",
+      this.nicksReleased,
     );
     one(
       "hush_store_failures_total",

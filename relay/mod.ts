@@ -16,10 +16,10 @@ export {
 } from "./options.ts";
 export { RELAY_ERROR_CODES, RelayError, type RelayErrorCode } from "./errors.ts";
 export { HushError } from "../crypto/errors.ts";
-export type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
+export type { HeldEnvelope, QueuedEnvelope, QueueStats, Store } from "./store.ts";
 export type { OneTimePrekey, SignedBundle } from "../protocol/mod.ts";
 export { MemoryStore } from "./memory_store.ts";
-export { SqliteStore } from "./sqlite_store.ts";
+export { DEFAULT_BUSY_TIMEOUT_MS, SqliteStore, type SqliteStoreOptions } from "./sqlite_store.ts";
 export { TokenBucket } from "./limits.ts";
 export { EventLog, type LogValue } from "./log.ts";
 export { Metrics } from "./metrics.ts";

@@ -63,8 +63,15 @@ export interface RelayOptions {
   queueMaxCount: number;
   /** Most queued bytes per nick. */
   queueMaxBytes: number;
-  /** Queued envelopes older than this are dropped. */
+  /** Queued envelopes older than this are dropped (and both ends told: UNDELIVERED EXPIRED). */
   queueMaxAgeSeconds: number;
+  /** A nick binding unused (no connection under it) for this long is released. */
+  nickTtlSeconds: number;
+  /**
+   * How often offline queues are searched for expired envelopes, in ms; null: a quarter of the
+   * age bound, between 250 ms and 60 s.
+   */
+  purgeIntervalMs: number | null;
 }
 
 /** The defaults (documented in `docs/PROTOCOL.md`, section 8). */
@@ -90,6 +97,8 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   queueMaxCount: 1000,
   queueMaxBytes: 16 * 1024 * 1024,
   queueMaxAgeSeconds: 7 * 24 * 3600,
+  purgeIntervalMs: null,
+  nickTtlSeconds: 30 * 24 * 3600,
 });
 
 /**
@@ -122,6 +131,8 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("queueMaxBytes", 0, 2 ** 40);
   int("queueMaxAgeSeconds", 1, 1e10);
   int("storeBusyTimeoutMs", 0, 600_000);
+  int("nickTtlSeconds", 1, 1e10);
+  if (o.purgeIntervalMs !== null) int("purgeIntervalMs", 10, 1e10);
   if ((o.cert === null) !== (o.key === null)) {
     throw new RelayError("BAD_OPTION", "Invalid TLS options: give both --cert and --key");
   }

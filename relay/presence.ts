@@ -5,6 +5,7 @@
  * @module
  */
 
+import { toHex } from "../crypto/bytes.ts";
 import type { Store } from "./store.ts";
 
 /** Most rooms one nick may be a member of. */
@@ -14,6 +15,8 @@ export const MAX_ROOMS_PER_NICK = 64;
 export class Directory {
   #store: Store;
   #owners = new Map<string, Uint8Array>();
+  /** Nicks bound to each identity key (hex). */
+  #byKey = new Map<string, Set<string>>();
   #rooms = new Map<string, Set<string>>();
   #roomsOf = new Map<string, Set<string>>();
 
@@ -24,7 +27,7 @@ export class Directory {
    */
   constructor(store: Store) {
     this.#store = store;
-    for (const [nick, key] of store.bindings()) this.#owners.set(nick, key);
+    for (const [nick, key] of store.bindings()) this.#own(nick, key);
     for (const [room, nick] of store.memberships()) this.#add(room, nick);
   }
 
@@ -36,7 +39,44 @@ export class Directory {
   /** Binds a nick to an identity key (persisted; the store first, so a failure changes nothing). */
   bind(nick: string, identityKey: Uint8Array): void {
     this.#store.bindNick(nick, identityKey);
-    this.#owners.set(nick, identityKey);
+    this.#own(nick, identityKey);
+  }
+
+  /** Every nick bound to an identity key. */
+  nicksOf(identityKey: Uint8Array): string[] {
+    return [...(this.#byKey.get(toHex(identityKey)) ?? [])];
+  }
+
+  /**
+   * Forgets a released nick in memory: its binding and memberships (the store removed them).
+   *
+   * @returns The rooms it was a member of.
+   */
+  forget(nick: string): string[] {
+    const key = this.#owners.get(nick);
+    if (key !== undefined) {
+      const hex = toHex(key);
+      const set = this.#byKey.get(hex);
+      set?.delete(nick);
+      if (set?.size === 0) this.#byKey.delete(hex);
+    }
+    this.#owners.delete(nick);
+    const rooms = [...this.roomsOf(nick)];
+    for (const room of rooms) {
+      const members = this.#rooms.get(room);
+      members?.delete(nick);
+      if (members?.size === 0) this.#rooms.delete(room);
+    }
+    this.#roomsOf.delete(nick);
+    return rooms;
+  }
+
+  #own(nick: string, key: Uint8Array): void {
+    this.#owners.set(nick, key);
+    const hex = toHex(key);
+    let set = this.#byKey.get(hex);
+    if (set === undefined) this.#byKey.set(hex, set = new Set());
+    set.add(nick);
   }
 
   /**

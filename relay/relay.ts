@@ -15,6 +15,7 @@ import {
   encodeFrame,
   envelopeRecipient,
   type EnvelopeRoute,
+  envelopeSender,
   type Frame,
   FrameType,
   identityDhSignedMessage,
@@ -36,7 +37,7 @@ import { Metrics } from "./metrics.ts";
 import { type RelayOptions, resolveRelayOptions } from "./options.ts";
 import { Directory, MAX_ROOMS_PER_NICK } from "./presence.ts";
 import { SqliteStore } from "./sqlite_store.ts";
-import type { QueueStats, Store } from "./store.ts";
+import type { HeldEnvelope, QueueStats, Store } from "./store.ts";
 import { type PeerHost, TcpPeer } from "./transport_tcp.ts";
 import { WebSocketPeer } from "./transport_websocket.ts";
 
@@ -46,7 +47,7 @@ export const MAX_ONE_TIME_PREKEYS_HELD = 200;
 const PUMP_BATCH = 256;
 const ACCEPTED_DELAY_MS = 10;
 const NOTICE_DELAY_MS = 20;
-const PURGE_INTERVAL_MS = 60_000;
+const PURGE_BATCH = 512;
 const ASCII = new TextEncoder();
 
 /** A running relay, as returned by {@link runRelay}. */
@@ -95,6 +96,8 @@ export class Relay implements PeerHost, RelayHandle {
   #metrics = new Metrics();
   #connections = new Set<Connection>();
   #online = new Map<string, Connection>();
+  /** The connection that receives each nick's envelopes (its own, or one of the same identity). */
+  #holders = new Map<string, Connection>();
   #queues = new Map<string, QueueStats>();
   #queuedTotal = 0;
   #queuedBytes = 0;
@@ -108,6 +111,8 @@ export class Relay implements PeerHost, RelayHandle {
   /** One-time prekeys handed out in the open turn, and those whose removal a failed commit lost. */
   #takenPrekeys: [string, number][] = [];
   #lostPrekeys: [string, number][] = [];
+  /** When the connected nicks were last marked as used. */
+  #touchedOnlineAt = 0;
   /** Whether a failed commit left the store behind the in-memory directory. */
   #resync = false;
   #storeFailureLogged = false;
@@ -193,7 +198,11 @@ export class Relay implements PeerHost, RelayHandle {
     }
     const sweep = Math.max(10, Math.floor(o.heartbeatMs / 4));
     this.#timers.push(setInterval(() => this.#sweep(), sweep));
-    this.#timers.push(setInterval(() => this.#purgeExpired(), PURGE_INTERVAL_MS));
+    const purgeEvery = o.purgeIntervalMs ??
+      Math.min(60_000, Math.max(250, Math.floor(o.queueMaxAgeSeconds * 250)));
+    this.#timers.push(setInterval(() => this.#purgeExpired(), purgeEvery));
+    const releaseEvery = Math.min(60_000, Math.max(250, Math.floor(o.nickTtlSeconds * 250)));
+    this.#timers.push(setInterval(() => this.#releaseUnused(), releaseEvery));
     this.#purgeExpired();
     this.#log.write("listen", {
       ws: this.wsUrl,
@@ -367,12 +376,16 @@ export class Relay implements PeerHost, RelayHandle {
         this.#scheduleAccepted(c);
         return true;
       }
+      // Not back to the sender, nor to a former nick of its identity whose queue it receives.
       recipients = [];
-      for (const m of members) if (m !== c.nick) recipients.push(m);
+      for (const m of members) if (m !== c.nick && this.#holders.get(m) !== c) recipients.push(m);
     }
     let plan: Routed[];
     try {
-      plan = this.#store.atomically(() => this.#route(recipients, frame));
+      // One write is atomic by itself; a room's writes share a savepoint.
+      plan = recipients.length <= 1
+        ? this.#route(recipients, frame)
+        : this.#store.atomically(() => this.#route(recipients, frame));
     } catch (e) {
       if (!isStoreFailure(e)) throw e;
       this.#storeFailure(e);
@@ -416,7 +429,7 @@ export class Relay implements PeerHost, RelayHandle {
     const out: Routed[] = [];
     const now = Date.now();
     for (const nick of recipients) {
-      const online = this.#online.get(nick);
+      const online = this.#holders.get(nick);
       const target = online !== undefined && online.state === State.READY ? online : undefined;
       const live = target !== undefined && !target.draining;
       if (live && !this.#store.persistent) {
@@ -511,20 +524,24 @@ export class Relay implements PeerHost, RelayHandle {
       return;
     }
     const cutoff = Date.now() - this.#o.queueMaxAgeSeconds * 1000;
+    const expired: HeldEnvelope[] = [];
     while (
       c.draining && c.state === State.READY &&
       c.peer.bufferedBytes < this.#o.maxBufferedBytes / 2 &&
       c.unacked < this.#o.maxUnacked / 2
     ) {
-      const batch = this.#store.queued(c.nick, c.storeCursor, PUMP_BATCH);
+      const batch = c.nicks.length === 1
+        ? this.#store.queued(c.nick, c.storeCursor, PUMP_BATCH).map((e) => ({ ...e, nick: c.nick }))
+        : this.#store.queuedFor(c.nicks, c.storeCursor, PUMP_BATCH);
       for (const e of batch) {
         c.storeCursor = e.id;
-        if (e.enqueuedAt < cutoff) continue; // expired: deleted by the next ack or purge
-        c.deliver(e.frame, e.id);
+        if (e.enqueuedAt < cutoff) expired.push(e);
+        else c.deliver(e.frame, e.id);
       }
       if (batch.length < PUMP_BATCH) c.draining = false;
     }
     this.scheduleFlush(c);
+    if (expired.length > 0) this.#expire(expired, "pump");
   }
 
   #reject(
@@ -654,14 +671,28 @@ export class Relay implements PeerHost, RelayHandle {
     c.nick = nick;
     c.state = State.READY;
     this.#online.set(nick, c);
-    const q = this.#queues.get(nick);
-    c.draining = q !== undefined && q.count > 0;
+    if (!granted.isNew) this.#touch(nick);
+    // This connection also receives what is queued for the identity's other nicks that have no
+    // connection of their own (a former nick after a rename); a nick's own connection takes its
+    // queue back.
+    c.nicks = [nick];
+    for (const other of this.#dir.nicksOf(hello.identityKey)) {
+      if (other !== nick && !this.#online.has(other)) c.nicks.push(other);
+    }
+    let queued = 0;
+    for (const n of c.nicks) {
+      const prev = this.#holders.get(n);
+      if (prev !== undefined && prev !== c) prev.nicks = prev.nicks.filter((x) => x !== n);
+      this.#holders.set(n, c);
+      queued += this.#queues.get(n)?.count ?? 0;
+    }
+    c.draining = queued > 0;
     this.#send(c, {
       type: "ready",
       nick,
       maxFrameBytes: this.maxFrameBytes,
       heartbeatMs: this.#o.heartbeatMs,
-      queued: q?.count ?? 0,
+      queued,
       oneTimePrekeys: Math.min(0xffff, this.#store.countOneTimePrekeys(nick)),
       hasBundle: this.#store.getBundle(nick) !== undefined,
       durable: this.#store.persistent,
@@ -730,8 +761,9 @@ export class Relay implements PeerHost, RelayHandle {
     const maxId = c.ack(count - c.acked);
     if (maxId > 0) {
       try {
-        const gone = this.#store.deleteQueuedThrough(c.nick, maxId);
-        this.#forgetQueued(c.nick, gone);
+        for (const nick of c.nicks) {
+          this.#forgetQueued(nick, this.#store.deleteQueuedThrough(nick, maxId));
+        }
       } catch (e) {
         // The rows stay: a later ACK deletes through a higher id, or they are delivered again.
         if (!isStoreFailure(e)) throw e;
@@ -1031,7 +1063,9 @@ export class Relay implements PeerHost, RelayHandle {
     this.#connections.delete(c);
     if (wasReady) {
       if (this.#online.get(c.nick) === c) this.#online.delete(c.nick);
+      for (const n of c.nicks) if (this.#holders.get(n) === c) this.#holders.delete(n);
       this.#requeue(c);
+      if (!c.replaced) this.#touch(c.nick);
       if (!c.replaced && !this.#closing && !this.#online.has(c.nick)) {
         this.#announcePresence(c.nick, false);
       }
@@ -1064,12 +1098,194 @@ export class Relay implements PeerHost, RelayHandle {
     }
   }
 
+  /** Records that a nick is in use (for --nick-ttl); a store failure only delays that. */
+  #touch(nick: string): void {
+    try {
+      this.#store.touchNick(nick, Date.now());
+    } catch (e) {
+      if (!isStoreFailure(e)) throw e;
+      this.#storeFailure(e);
+    }
+  }
+
+  /** Releases every nick nobody connected under for --nick-ttl (and that no connection holds). */
+  #releaseUnused(): void {
+    if (this.#closing) return;
+    const now = Date.now();
+    // Connected nicks are in use: refresh them now and then, so that a relay killed outright does
+    // not find them stale after a restart.
+    if (now - this.#touchedOnlineAt > this.#o.nickTtlSeconds * 250) {
+      this.#touchedOnlineAt = now;
+      for (const nick of this.#online.keys()) this.#touch(nick);
+    }
+    let nicks: string[];
+    try {
+      nicks = this.#store.nicksUnusedSince(now - this.#o.nickTtlSeconds * 1000);
+    } catch {
+      return;
+    }
+    for (const nick of nicks) {
+      if (this.#online.has(nick) || this.#holders.has(nick)) continue;
+      this.#release(nick);
+    }
+  }
+
+  /**
+   * Releases one nick: binding, rooms (LEFT to the members online), bundle, prekeys and queue.
+   * Each queued envelope's sender gets UNDELIVERED NICK_RELEASED, and so does another nick of the
+   * same identity (the holder's notice), if it has one.
+   */
+  #release(nick: string): void {
+    const key = this.#dir.ownerOf(nick);
+    if (key === undefined) return;
+    const heir = this.#dir.nicksOf(key).find((n) => n !== nick);
+    const now = Date.now();
+    let rows: HeldEnvelope[];
+    let plan: Notice[];
+    try {
+      [rows, plan] = this.#store.atomically(() => {
+        const held = this.#store.releaseNick(nick);
+        const out: Notice[] = [];
+        for (const r of held) {
+          if (r.frame[0] !== FrameType.DELIVER) continue;
+          const notice = this.#noticeFor(r, "NICK_RELEASED");
+          if (notice === null) continue;
+          if (notice.from !== nick && this.#dir.ownerOf(notice.from) !== undefined) {
+            out.push(this.#planNotice(notice.from, notice.bytes, now));
+          }
+          if (heir !== undefined && heir !== notice.from) {
+            out.push(this.#planNotice(heir, notice.bytes, now));
+          }
+        }
+        return [held, out] as const;
+      });
+    } catch (e) {
+      if (!isStoreFailure(e)) throw e;
+      this.#storeFailure(e);
+      return;
+    }
+    const rooms = [...this.#dir.roomsOf(nick)];
+    for (const room of rooms) {
+      const members = this.#dir.members(room);
+      if (members.size > this.#o.roomNoticeLimit) continue;
+      const frame = encodeFrame({ type: "left", room, nick });
+      for (const m of members) {
+        const target = this.#online.get(m);
+        if (m !== nick && target !== undefined) this.#notify(target, frame);
+      }
+    }
+    this.#dir.forget(nick);
+    let bytes = 0;
+    for (const r of rows) bytes += r.frame.length;
+    this.#forgetQueued(nick, { count: rows.length, bytes });
+    this.#queues.delete(nick);
+    this.#metrics.nicksReleased++;
+    this.#log.write("released", { nick, envelopes: rows.length, rooms: rooms.length });
+    this.#applyNotices(plan);
+  }
+
+  /** Finds envelopes past the age bound in the queues of offline nicks and expires them. */
   #purgeExpired(): void {
-    const n = this.#store.deleteQueuedBefore(Date.now() - this.#o.queueMaxAgeSeconds * 1000);
-    if (n > 0) {
-      this.#metrics.envelopesExpired += n;
-      this.#log.write("expired", { envelopes: n });
-      this.#reloadQueueStats();
+    if (this.#closing) return;
+    const cutoff = Date.now() - this.#o.queueMaxAgeSeconds * 1000;
+    const found: HeldEnvelope[] = [];
+    let after = 0;
+    for (let round = 0; round < 1000; round++) {
+      const rows = this.#store.queuedBefore(cutoff, after, PURGE_BATCH);
+      // An online nick's queue is being delivered: its pump expires what it reaches.
+      for (const r of rows) if (!this.#holders.has(r.nick)) found.push(r);
+      if (rows.length < PURGE_BATCH) break;
+      after = rows[rows.length - 1]!.id;
+    }
+    if (found.length > 0) this.#expire(found, "purge");
+  }
+
+  /**
+   * Drops expired queued envelopes and tells both ends: an UNDELIVERED EXPIRED to the holder and
+   * to the sender (if its nick is still bound), delivered or queued like a DELIVER. An expired
+   * notice is only dropped. Counted in `hush_envelopes_expired_total` and logged (no metadata of
+   * single envelopes: counts only). A store failure leaves everything for the next try.
+   */
+  #expire(rows: HeldEnvelope[], path: "purge" | "pump"): void {
+    const now = Date.now();
+    let plan: Notice[];
+    try {
+      plan = this.#store.atomically(() => {
+        const out: Notice[] = [];
+        for (const r of rows) this.#store.deleteQueuedId(r.id);
+        for (const r of rows) {
+          if (r.frame[0] !== FrameType.DELIVER) continue; // a notice: no notice about it
+          const notice = this.#noticeFor(r, "EXPIRED");
+          if (notice === null) continue;
+          const from = notice.from;
+          const to = [r.nick];
+          if (from !== r.nick && this.#dir.ownerOf(from) !== undefined) to.push(from);
+          for (const nick of to) out.push(this.#planNotice(nick, notice.bytes, now));
+        }
+        return out;
+      });
+    } catch (e) {
+      if (!isStoreFailure(e)) throw e;
+      this.#storeFailure(e);
+      return;
+    }
+    let envelopes = 0;
+    for (const r of rows) {
+      this.#forgetQueued(r.nick, { count: 1, bytes: r.frame.length });
+      if (r.frame[0] === FrameType.DELIVER) envelopes++;
+    }
+    this.#metrics.envelopesExpired += rows.length;
+    this.#log.write("expired", { envelopes, notices: rows.length - envelopes, path });
+    this.#applyNotices(plan);
+  }
+
+  /** The UNDELIVERED frame about a queued DELIVER (null if its header cannot be read). */
+  #noticeFor(r: HeldEnvelope, reason: string): { from: string; bytes: Uint8Array } | null {
+    let route: EnvelopeRoute;
+    try {
+      route = peekEnvelopeRoute(r.frame);
+    } catch {
+      return null;
+    }
+    const from = envelopeSender(r.frame, route);
+    const bytes = encodeFrame({
+      type: "undelivered",
+      id: r.frame.slice(1, 1 + MESSAGE_ID_BYTES),
+      from,
+      toKind: route.toKind,
+      to: envelopeRecipient(r.frame, route),
+      holder: r.nick,
+      reason,
+      enqueuedAt: Math.min(0xffff_ffff, Math.max(0, Math.floor(r.enqueuedAt / 1000))),
+    });
+    return { from, bytes };
+  }
+
+  /**
+   * Writes a notice for `nick` where a DELIVER would go (its queue, unless it is delivered live
+   * by the memory store); no queue bound refuses it. Call inside `atomically`.
+   */
+  #planNotice(nick: string, frame: Uint8Array, now: number): Notice {
+    const online = this.#holders.get(nick);
+    const target = online !== undefined && online.state === State.READY ? online : undefined;
+    const live = target !== undefined && !target.draining;
+    const storeId = live && !this.#store.persistent ? 0 : this.#store.enqueue(nick, frame, now);
+    return { nick, frame, storeId, target, live };
+  }
+
+  /** Counts and sends (or schedules) notices whose writes succeeded. */
+  #applyNotices(plan: Notice[]): void {
+    for (const n of plan) {
+      if (n.storeId !== 0) this.#countQueued(n.nick, n.frame.length);
+      const target = n.target;
+      if (target === undefined || target.state !== State.READY) continue;
+      if (n.live) {
+        if (this.#store.pending) this.#liveAfterCommit.push([target, n.frame, n.storeId]);
+        else {
+          target.deliver(n.frame, n.storeId);
+          this.#checkTarget(target);
+        }
+      } else this.#pump(target);
     }
   }
 
@@ -1132,6 +1348,9 @@ interface Routed {
   /** Whether it gets the envelope now rather than through its queue. */
   live: boolean;
 }
+
+/** An UNDELIVERED notice for one nick, as written. */
+type Notice = Omit<Routed, "refused"> & { frame: Uint8Array };
 
 /** A SEND written in the open turn: what to reject if the commit fails. */
 interface GroupSend {

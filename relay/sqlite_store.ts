@@ -17,10 +17,11 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { randomBytes } from "../crypto/random.ts";
 import { EPOCH_BYTES, type OneTimePrekey, type SignedBundle } from "../protocol/mod.ts";
 import { RelayError } from "./errors.ts";
-import type { QueuedEnvelope, QueueStats, Store } from "./store.ts";
+import type { HeldEnvelope, QueuedEnvelope, QueueStats, Store } from "./store.ts";
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS bindings (nick TEXT PRIMARY KEY, identity_key BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS bindings (
+  nick TEXT PRIMARY KEY, identity_key BLOB NOT NULL, last_used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS members (room TEXT NOT NULL, nick TEXT NOT NULL, PRIMARY KEY (room, nick));
 CREATE TABLE IF NOT EXISTS queue (
   id INTEGER PRIMARY KEY AUTOINCREMENT, nick TEXT NOT NULL, frame BLOB NOT NULL,
@@ -64,6 +65,89 @@ function storeFailed(what: string, cause: unknown): RelayError {
   );
 }
 
+/** The first 16 bytes of every SQLite database file. */
+const SQLITE_HEADER = "SQLite format 3\0";
+
+/** Whether a --store error was a missing permission (then the flags are the hint). */
+function isPermissionError(cause: unknown): boolean {
+  return cause instanceof Deno.errors.NotCapable || cause instanceof Deno.errors.PermissionDenied;
+}
+
+/** A store that cannot be opened: the permission hint only when permissions are the cause. */
+function openFailed(path: string, cause: unknown): RelayError {
+  const text = cause instanceof Error ? cause.message : String(cause);
+  if (isPermissionError(cause)) {
+    return new RelayError("STORE_FAILED", `Cannot open store "${path}": ${text}`, {
+      cause,
+      hint: "--store needs --allow-read --allow-write",
+    });
+  }
+  return new RelayError("STORE_FAILED", `Cannot open store "${path}": ${text}`, { cause });
+}
+
+/** A store that fails its integrity check. */
+function damaged(path: string, what: string, cause?: unknown): RelayError {
+  return new RelayError("STORE_FAILED", `Store "${path}" is damaged (${what})`, {
+    ...(cause === undefined ? {} : { cause }),
+    hint: "restore the file from a backup, or move it away to start with an empty store " +
+      "(what was queued in it is then lost); the relay does not start on a damaged store",
+  });
+}
+
+/**
+ * Checks what is at a --store path before SQLite opens it: nothing (a new store: false), or a
+ * non-empty file that starts like a SQLite database (true). A 0-byte file or any other file is
+ * refused and left as it is: the operator named a path Hush did not create.
+ *
+ * @throws {RelayError} `STORE_FAILED` with a hint.
+ */
+function checkStoreFile(path: string): boolean {
+  let size: number;
+  try {
+    const info = Deno.statSync(path);
+    if (!info.isFile) {
+      throw new RelayError("STORE_FAILED", `Store "${path}" is not a file`, {
+        hint: "--store names a file (created when missing), not a folder",
+      });
+    }
+    size = info.size;
+  } catch (cause) {
+    if (cause instanceof Deno.errors.NotFound) return false;
+    if (cause instanceof RelayError) throw cause;
+    throw openFailed(path, cause);
+  }
+  if (size === 0) {
+    throw new RelayError(
+      "STORE_FAILED",
+      `Store "${path}" is an empty file (0 bytes) that Hush did not create`,
+      {
+        hint: "Hush creates its store where no file exists: remove the empty file if it is " +
+          "yours to remove, or name another path with --store",
+      },
+    );
+  }
+  let head = "";
+  try {
+    const file = Deno.openSync(path, { read: true });
+    try {
+      const buf = new Uint8Array(16);
+      const n = file.readSync(buf) ?? 0;
+      head = String.fromCharCode(...buf.subarray(0, n));
+    } finally {
+      file.close();
+    }
+  } catch (cause) {
+    throw openFailed(path, cause);
+  }
+  if (head !== SQLITE_HEADER) {
+    throw new RelayError("STORE_FAILED", `Store "${path}" is not a SQLite database`, {
+      hint: "--store names the relay's own SQLite file: check the path (Hush never overwrites " +
+        "another file)",
+    });
+  }
+  return true;
+}
+
 /** A {@link Store} in a SQLite file; used with `--store PATH`. */
 export class SqliteStore implements Store {
   readonly description: string;
@@ -86,28 +170,44 @@ export class SqliteStore implements Store {
    */
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.description = `sqlite ${path}`;
+    const existed = path !== ":memory:" && checkStoreFile(path);
     try {
       const slash = path.lastIndexOf("/");
-      if (path !== ":memory:" && slash > 0) {
+      if (path !== ":memory:" && slash > 0 && !existed) {
         Deno.mkdirSync(path.slice(0, slash), { recursive: true });
       }
       this.#db = new DatabaseSync(path);
       const busy = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
       this.#db.exec(`PRAGMA busy_timeout = ${busy}`);
+    } catch (cause) {
+      throw openFailed(path, cause);
+    }
+    if (existed) this.#checkIntegrity(path);
+    try {
       this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       this.#db.exec(SCHEMA);
+      this.#migrate();
       this.epoch = this.#loadEpoch();
     } catch (cause) {
-      throw new RelayError(
-        "STORE_FAILED",
-        `Cannot open store "${path}": ${cause instanceof Error ? cause.message : cause}`,
-        { cause },
-      );
+      this.#db.close();
+      throw openFailed(path, cause);
     }
     const p = (sql: string) => this.#db.prepare(sql);
     this.#s = {
       bindings: p("SELECT nick, identity_key FROM bindings"),
-      bind: p("INSERT OR REPLACE INTO bindings (nick, identity_key) VALUES (?, ?)"),
+      bind: p(
+        "INSERT OR REPLACE INTO bindings (nick, identity_key, last_used) VALUES (?, ?, ?)",
+      ),
+      touch: p("UPDATE bindings SET last_used = ? WHERE nick = ?"),
+      unused: p("SELECT nick FROM bindings WHERE last_used < ?"),
+      unbind: p("DELETE FROM bindings WHERE nick = ?"),
+      leaveAll: p("DELETE FROM members WHERE nick = ?"),
+      dropBundle: p("DELETE FROM bundles WHERE nick = ?"),
+      queuedOf: p("SELECT id, frame, enqueued_at FROM queue WHERE nick = ? ORDER BY id"),
+      dropQueue: p("DELETE FROM queue WHERE nick = ?"),
+      queuedFor: p(
+        "SELECT id, nick, frame, enqueued_at FROM queue WHERE nick IN (SELECT value FROM json_each(?)) AND id > ? ORDER BY id LIMIT ?",
+      ),
       members: p("SELECT room, nick FROM members"),
       addMember: p("INSERT OR IGNORE INTO members (room, nick) VALUES (?, ?)"),
       removeMember: p("DELETE FROM members WHERE room = ? AND nick = ?"),
@@ -120,6 +220,10 @@ export class SqliteStore implements Store {
       ),
       deleteThrough: p("DELETE FROM queue WHERE nick = ? AND id <= ?"),
       deleteBefore: p("DELETE FROM queue WHERE enqueued_at < ?"),
+      queuedBefore: p(
+        "SELECT id, nick, frame, enqueued_at FROM queue WHERE enqueued_at < ? AND id > ? ORDER BY id LIMIT ?",
+      ),
+      deleteId: p("DELETE FROM queue WHERE id = ?"),
       stats: p(
         "SELECT nick, count(*) AS n, sum(length(frame)) AS b FROM queue GROUP BY nick",
       ),
@@ -134,6 +238,60 @@ export class SqliteStore implements Store {
       dropPrekey: p("DELETE FROM prekeys WHERE nick = ? AND id = ?"),
       countPrekeys: p("SELECT count(*) AS n FROM prekeys WHERE nick = ?"),
     };
+  }
+
+  /**
+   * `PRAGMA quick_check` of a file that existed, and a look at its tables: a damaged file, or a
+   * SQLite database of some other program, is refused (and left as it is).
+   */
+  #checkIntegrity(path: string): void {
+    let problems: string[];
+    let tables: string[];
+    try {
+      problems = (this.#db.prepare("PRAGMA quick_check(8)").all() as Row[])
+        .map((r) => String(Object.values(r)[0]));
+      tables =
+        (this.#db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as Row[])
+          .map((r) => String(r.name));
+    } catch (cause) {
+      this.#db.close();
+      throw damaged(
+        path,
+        `quick_check failed: ${cause instanceof Error ? cause.message : cause}`,
+        cause,
+      );
+    }
+    if (problems.length !== 1 || problems[0] !== "ok") {
+      this.#db.close();
+      throw damaged(path, `PRAGMA quick_check found: ${problems.join("; ").slice(0, 600)}`);
+    }
+    const foreign = tables.filter((t) => !t.startsWith("sqlite_"));
+    if (foreign.length > 0 && !foreign.includes("bindings")) {
+      this.#db.close();
+      throw new RelayError(
+        "STORE_FAILED",
+        `Store "${path}" is a SQLite database of another program (tables ${
+          foreign.slice(0, 5).join(", ")
+        })`,
+        {
+          hint:
+            "--store names the relay's own file: check the path (Hush never changes another database)",
+        },
+      );
+    }
+  }
+
+  /**
+   * A store written by an older relay has no `bindings.last_used`: add it, and count its
+   * bindings as used now (they get a full --nick-ttl from the upgrade).
+   */
+  #migrate(): void {
+    const columns = (this.#db.prepare("PRAGMA table_info(bindings)").all() as Row[])
+      .map((r) => String(r.name));
+    if (!columns.includes("last_used")) {
+      this.#db.exec("ALTER TABLE bindings ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0");
+    }
+    this.#db.prepare("UPDATE bindings SET last_used = ? WHERE last_used = 0").run(Date.now());
   }
 
   /** The epoch kept in `meta`; a store without one (a new file) gets a random one now. */
@@ -250,7 +408,29 @@ export class SqliteStore implements Store {
     return (this.#s.bindings!.all() as Row[]).map((r) => [String(r.nick), bytes(r.identity_key)]);
   }
   bindNick(nick: string, identityKey: Uint8Array): void {
-    this.#write(() => this.#s.bind!.run(nick, identityKey));
+    this.#write(() => this.#s.bind!.run(nick, identityKey, Date.now()));
+  }
+  touchNick(nick: string, at: number): void {
+    this.#write(() => this.#s.touch!.run(Math.floor(at), nick));
+  }
+  nicksUnusedSince(cutoff: number): string[] {
+    return (this.#s.unused!.all(Math.floor(cutoff)) as Row[]).map((r) => String(r.nick));
+  }
+  releaseNick(nick: string): HeldEnvelope[] {
+    return this.atomically(() => {
+      const held = (this.#s.queuedOf!.all(nick) as Row[]).map((r) => ({
+        id: Number(r.id),
+        nick,
+        frame: bytes(r.frame),
+        enqueuedAt: Number(r.enqueued_at),
+      }));
+      this.#s.dropQueue!.run(nick);
+      this.#s.unbind!.run(nick);
+      this.#s.leaveAll!.run(nick);
+      this.#s.dropBundle!.run(nick);
+      this.#s.clearPrekeys!.run(nick);
+      return held;
+    });
   }
   memberships(): [string, string][] {
     return (this.#s.members!.all() as Row[]).map((r) => [String(r.room), String(r.nick)]);
@@ -266,6 +446,14 @@ export class SqliteStore implements Store {
       Number(this.#s.enqueue!.run(nick, frame, Math.floor(enqueuedAt)).lastInsertRowid)
     );
   }
+  queuedFor(nicks: readonly string[], afterId: number, limit: number): HeldEnvelope[] {
+    return (this.#s.queuedFor!.all(JSON.stringify(nicks), afterId, limit) as Row[]).map((r) => ({
+      id: Number(r.id),
+      nick: String(r.nick),
+      frame: bytes(r.frame),
+      enqueuedAt: Number(r.enqueued_at),
+    }));
+  }
   queued(nick: string, afterId: number, limit: number): QueuedEnvelope[] {
     return (this.#s.queued!.all(nick, afterId, limit) as Row[]).map((r) => ({
       id: Number(r.id),
@@ -279,6 +467,17 @@ export class SqliteStore implements Store {
       this.#s.deleteThrough!.run(nick, id);
       return { count: Number(r.n), bytes: Number(r.b) };
     });
+  }
+  queuedBefore(cutoff: number, afterId: number, limit: number): HeldEnvelope[] {
+    return (this.#s.queuedBefore!.all(Math.floor(cutoff), afterId, limit) as Row[]).map((r) => ({
+      id: Number(r.id),
+      nick: String(r.nick),
+      frame: bytes(r.frame),
+      enqueuedAt: Number(r.enqueued_at),
+    }));
+  }
+  deleteQueuedId(id: number): void {
+    this.#write(() => this.#s.deleteId!.run(id));
   }
   deleteQueuedBefore(cutoff: number): number {
     return this.#write(() => Number(this.#s.deleteBefore!.run(Math.floor(cutoff)).changes));

@@ -20,6 +20,12 @@ export interface QueuedEnvelope {
   enqueuedAt: number;
 }
 
+/** A queued envelope with the nick whose queue holds it. */
+export interface HeldEnvelope extends QueuedEnvelope {
+  /** The nick whose queue holds it. */
+  nick: string;
+}
+
 /** Size of one nick's queue. */
 export interface QueueStats {
   /** Envelopes. */
@@ -45,6 +51,17 @@ export interface Store {
   /** Binds a nick to an identity key (first claim wins; the relay checks before calling). */
   bindNick(nick: string, identityKey: Uint8Array): void;
 
+  /** Records that a nick was in use (a connection under it became ready or ended) at `at` ms. */
+  touchNick(nick: string, at: number): void;
+  /** Bound nicks whose last use (or binding) is before `cutoff` ms. */
+  nicksUnusedSince(cutoff: number): string[];
+  /**
+   * Releases a nick: removes its binding, room memberships, bundle, one-time prekeys and queue.
+   *
+   * @returns The envelopes (and notices) its queue held.
+   */
+  releaseNick(nick: string): HeldEnvelope[];
+
   /** Every room membership. */
   memberships(): [room: string, nick: string][];
   /** Adds a member (idempotent). */
@@ -58,10 +75,19 @@ export interface Store {
    * @returns The envelope's id.
    */
   enqueue(nick: string, frame: Uint8Array, enqueuedAt: number): number;
+  /** Up to `limit` queued envelopes of any of `nicks` with id above `afterId`, in id order. */
+  queuedFor(nicks: readonly string[], afterId: number, limit: number): HeldEnvelope[];
   /** Up to `limit` queued envelopes of a nick with id above `afterId`, in id order. */
   queued(nick: string, afterId: number, limit: number): QueuedEnvelope[];
   /** Deletes a nick's queued envelopes with id at most `id`; returns what was deleted. */
   deleteQueuedThrough(nick: string, id: number): QueueStats;
+  /**
+   * Up to `limit` queued envelopes of any nick enqueued before `cutoff` (ms) with id above
+   * `afterId`, in id order.
+   */
+  queuedBefore(cutoff: number, afterId: number, limit: number): HeldEnvelope[];
+  /** Deletes one queued envelope (idempotent). */
+  deleteQueuedId(id: number): void;
   /** Deletes every queued envelope enqueued before `cutoff` (ms); returns how many. */
   deleteQueuedBefore(cutoff: number): number;
   /** Queue sizes of every nick with a non-empty queue. */

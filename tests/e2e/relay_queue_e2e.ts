@@ -111,26 +111,32 @@ relayTest("a full queue refuses with QUEUE_FULL (count and bytes)", async () => 
   }
 });
 
-relayTest("queued envelopes older than the age bound are dropped, not delivered", async () => {
-  const relay = await inProcessRelay({ queueMaxAgeSeconds: 1 });
-  try {
-    const bob = await loggedIn(relay.tcpUrl!, "bob");
-    bob.close();
-    await sleep(30);
-    const alice = await loggedIn(relay.tcpUrl!, "alice");
-    await alice.sendEnvelope("bob", new Uint8Array([1]));
-    await alice.next("accepted");
-    await sleep(1100);
-    await alice.sendEnvelope("bob", new Uint8Array([2]));
-    await alice.next((f) => f.type === "accepted" && f.count === 2);
-    const back = await loggedIn(relay.tcpUrl!, "bob", { identity: bob.identity });
-    await back.next("deliver");
-    await sleep(50);
-    const bodies = back.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []);
-    assert.deepEqual(bodies, [2]);
-    back.close();
-    alice.close();
-  } finally {
-    await relay.close();
-  }
-});
+relayTest(
+  "queued envelopes older than the age bound are dropped, not delivered, and reported",
+  async () => {
+    const relay = await inProcessRelay({ queueMaxAgeSeconds: 1 });
+    try {
+      const bob = await loggedIn(relay.tcpUrl!, "bob");
+      bob.close();
+      await sleep(30);
+      const alice = await loggedIn(relay.tcpUrl!, "alice");
+      await alice.sendEnvelope("bob", new Uint8Array([1]));
+      await alice.next("accepted");
+      await sleep(1100);
+      await alice.sendEnvelope("bob", new Uint8Array([2]));
+      await alice.next((f) => f.type === "accepted" && f.count === 2);
+      const back = await loggedIn(relay.tcpUrl!, "bob", { identity: bob.identity });
+      await back.next("deliver");
+      await sleep(50);
+      const bodies = back.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []);
+      assert.deepEqual(bodies, [2]);
+      const told = back.frames.filter((f) => f.type === "undelivered");
+      assert.equal(told.length, 1, "bob is told about the expired one");
+      assert.ok(alice.frames.some((f) => f.type === "undelivered" && f.reason === "EXPIRED"));
+      back.close();
+      alice.close();
+    } finally {
+      await relay.close();
+    }
+  },
+);

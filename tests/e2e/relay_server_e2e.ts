@@ -49,6 +49,8 @@ relayTest("server.ts --help prints the HELP constant listing every flag", async 
       "--queue-max",
       "--queue-max-bytes",
       "--queue-max-age",
+      "--store-busy-timeout",
+      "--nick-ttl",
     ]
   ) assert.ok(HELP.includes(flag), flag);
 });
@@ -79,7 +81,10 @@ relayTest(
       await (async () => {
         for (let i = 0; i < 100 && server.lines.length < 2; i++) await sleep(10);
       })();
-      assert.match(server.lines[1]!, /store: memory .*lost on exit/);
+      assert.match(
+        server.lines[1]!,
+        /store: memory \(queues and accepted messages are lost on restart.*use --store PATH/,
+      );
       const http = server.ws.replace("ws://", "http://");
       const health = await fetch(new URL("/healthz", http));
       assert.equal(health.status, 200);

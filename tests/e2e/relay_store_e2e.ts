@@ -54,3 +54,34 @@ Deno.test("SqliteStore.close() commits what the turn wrote", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SqliteStore opens a store written by the version-1 relay: adds last_used and an epoch", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hush-store-" });
+  const path = `${dir}/relay.sqlite`;
+  try {
+    const old = new DatabaseSync(path);
+    old.exec(`
+      CREATE TABLE bindings (nick TEXT PRIMARY KEY, identity_key BLOB NOT NULL);
+      CREATE TABLE members (room TEXT NOT NULL, nick TEXT NOT NULL, PRIMARY KEY (room, nick));
+      CREATE TABLE queue (id INTEGER PRIMARY KEY AUTOINCREMENT, nick TEXT NOT NULL,
+        frame BLOB NOT NULL, enqueued_at INTEGER NOT NULL);`);
+    old.prepare("INSERT INTO bindings VALUES ('bob', ?)").run(new Uint8Array(32).fill(1));
+    old.prepare("INSERT INTO queue (nick, frame, enqueued_at) VALUES ('bob', ?, 1)").run(
+      new Uint8Array([9]),
+    );
+    old.close();
+    const before = Date.now();
+    const store = new SqliteStore(path);
+    assert.equal(store.epoch.length, 8);
+    assert.deepEqual(store.bindings().map(([n]) => n), ["bob"]);
+    assert.deepEqual(store.nicksUnusedSince(before - 1), [], "upgraded bindings count as used now");
+    assert.deepEqual(store.queueStats().get("bob"), { count: 1, bytes: 1 });
+    const epoch = store.epoch;
+    store.close();
+    const again = new SqliteStore(path);
+    assert.deepEqual(again.epoch, epoch);
+    again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

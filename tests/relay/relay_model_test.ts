@@ -16,7 +16,7 @@ import {
 } from "../../protocol/mod.ts";
 import type { Connection, Peer } from "../../relay/connection.ts";
 import { Relay } from "../../relay/relay.ts";
-import { MemoryStore, resolveRelayOptions } from "../../relay/mod.ts";
+import { MemoryStore, resolveRelayOptions, SqliteStore } from "../../relay/mod.ts";
 
 const SLOW = Deno.permissions.querySync({ name: "env", variable: "SLOW" }).state === "granted" &&
   Deno.env.get("SLOW") === "1";
@@ -111,59 +111,67 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ op: "connect" as const }) },
 );
 
-Deno.test("relay model: across sends, partial acks and reconnects nothing is lost and order is kept", async () => {
-  await fc.assert(
-    fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
-      const relay = newRelay();
-      const aliceId = generateIdentityKeyPair();
-      const bobId = generateIdentityKeyPair();
-      const alice = await login(relay, "alice", aliceId);
-      let bob: FakePeer | null = await login(relay, "bob", bobId);
-      let sent = 0;
-      /** Bodies bob acknowledged, over every connection, in order. */
-      const acked: number[] = [];
-      let ackedOnThis = 0;
-      const ackUpTo = (peer: FakePeer, n: number) => {
-        const bodies = deliveredBodies(peer);
-        acked.push(...bodies.slice(ackedOnThis, n));
-        ackedOnThis = n;
-        relay.onFrame(peer.connection, encodeFrame({ type: "ack", count: n }), performance.now());
-      };
-      for (const o of ops) {
-        if (o.op === "send") send(relay, alice, "alice", "bob", sent++);
-        else if (o.op === "ack" && bob) {
-          const total = deliveredBodies(bob).length;
-          ackUpTo(bob, ackedOnThis + Math.floor((total - ackedOnThis) * o.fraction));
-        } else if (o.op === "disconnect" && bob) {
-          bob.close();
-          relay.onEnded(bob.connection);
-          bob = null;
-        } else if (o.op === "connect" && !bob) {
+for (
+  const [storeName, makeStore] of [
+    ["memory", () => new MemoryStore()],
+    // With SQLite, live deliveries and pumps wait for the turn's commit.
+    ["SQLite", () => new SqliteStore(":memory:")],
+  ] as const
+) {
+  Deno.test(`relay model (${storeName} store): across sends, partial acks and reconnects nothing is lost and order is kept`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 40 }), async (ops) => {
+        const relay = newRelay({ store: makeStore() });
+        const aliceId = generateIdentityKeyPair();
+        const bobId = generateIdentityKeyPair();
+        const alice = await login(relay, "alice", aliceId);
+        let bob: FakePeer | null = await login(relay, "bob", bobId);
+        let sent = 0;
+        /** Bodies bob acknowledged, over every connection, in order. */
+        const acked: number[] = [];
+        let ackedOnThis = 0;
+        const ackUpTo = (peer: FakePeer, n: number) => {
+          const bodies = deliveredBodies(peer);
+          acked.push(...bodies.slice(ackedOnThis, n));
+          ackedOnThis = n;
+          relay.onFrame(peer.connection, encodeFrame({ type: "ack", count: n }), performance.now());
+        };
+        for (const o of ops) {
+          if (o.op === "send") send(relay, alice, "alice", "bob", sent++);
+          else if (o.op === "ack" && bob) {
+            const total = deliveredBodies(bob).length;
+            ackUpTo(bob, ackedOnThis + Math.floor((total - ackedOnThis) * o.fraction));
+          } else if (o.op === "disconnect" && bob) {
+            bob.close();
+            relay.onEnded(bob.connection);
+            bob = null;
+          } else if (o.op === "connect" && !bob) {
+            bob = await login(relay, "bob", bobId);
+            ackedOnThis = 0;
+          }
+          await settle(0);
+        }
+        if (!bob) {
           bob = await login(relay, "bob", bobId);
           ackedOnThis = 0;
         }
         await settle(0);
-      }
-      if (!bob) {
-        bob = await login(relay, "bob", bobId);
-        ackedOnThis = 0;
-      }
-      await settle(0);
-      ackUpTo(bob, deliveredBodies(bob).length);
-      // Everything sent was acknowledged exactly once, in the order it was sent.
-      assert.deepEqual(acked, [...Array(sent).keys()]);
-      // Every SEND was handled and nothing is left in the queue.
-      assert.match(relay.metricsText(), /hush_envelopes_queued 0\n/);
-      await settle(15); // the ACCEPTED timer
-      const accepted = alice.frames.filter((f) => f.type === "accepted");
-      if (sent > 0) {
-        assert.equal(accepted.at(-1)?.type === "accepted" && accepted.at(-1)!.count, sent);
-      }
-      await relay.close();
-    }),
-    { numRuns: RUNS },
-  );
-});
+        ackUpTo(bob, deliveredBodies(bob).length);
+        // Everything sent was acknowledged exactly once, in the order it was sent.
+        assert.deepEqual(acked, [...Array(sent).keys()]);
+        // Every SEND was handled and nothing is left in the queue.
+        assert.match(relay.metricsText(), /hush_envelopes_queued 0\n/);
+        await settle(15); // the ACCEPTED timer
+        const accepted = alice.frames.filter((f) => f.type === "accepted");
+        if (sent > 0) {
+          assert.equal(accepted.at(-1)?.type === "accepted" && accepted.at(-1)!.count, sent);
+        }
+        await relay.close();
+      }),
+      { numRuns: RUNS },
+    );
+  });
+}
 
 Deno.test("relay model: a room envelope reaches every other member exactly once after acks", async () => {
   const relay = newRelay();

@@ -15,6 +15,33 @@ const bundle = {
 };
 
 for (const [name, make] of stores) {
+  Deno.test(`${name} releases a nick: binding, rooms, bundle, prekeys and queue`, () => {
+    const s = make();
+    s.bindNick("bob", new Uint8Array(32).fill(7));
+    s.bindNick("amy", new Uint8Array(32).fill(8));
+    s.touchNick("amy", Date.now() + 10_000);
+    s.addMember("dev", "bob");
+    s.addMember("dev", "amy");
+    s.putBundle("bob", bundle);
+    s.addOneTimePrekeys("bob", [{ id: 1, key: new Uint8Array(32) }], false);
+    const a = s.enqueue("bob", new Uint8Array([1]), 1000);
+    s.enqueue("amy", new Uint8Array([2, 2]), 1001);
+    const c = s.enqueue("bob", new Uint8Array([3]), 1002);
+    assert.deepEqual(s.nicksUnusedSince(Date.now() + 5000), ["bob"]);
+    assert.deepEqual(
+      s.queuedFor(["bob", "amy"], a, 10).map((e) => [e.nick, e.id]),
+      [["amy", a + 1], ["bob", c]],
+    );
+    const held = s.releaseNick("bob");
+    assert.deepEqual(held.map((e) => [e.nick, e.id]), [["bob", a], ["bob", c]]);
+    assert.deepEqual(s.bindings().map(([n]) => n), ["amy"]);
+    assert.deepEqual(s.memberships(), [["dev", "amy"]]);
+    assert.equal(s.getBundle("bob"), undefined);
+    assert.equal(s.countOneTimePrekeys("bob"), 0);
+    assert.deepEqual([...s.queueStats().keys()], ["amy"]);
+    s.close();
+  });
+
   Deno.test(`${name} keeps bindings and memberships`, () => {
     const s = make();
     s.bindNick("bob", new Uint8Array(32).fill(7));
