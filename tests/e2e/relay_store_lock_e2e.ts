@@ -16,7 +16,7 @@ import {
   type ServerProcess,
   sleep,
   startServer,
-  TestClient,
+  type TestClient,
 } from "./_relay_harness.ts";
 
 /**
