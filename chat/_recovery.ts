@@ -235,7 +235,8 @@ export class Recovery {
     const missing: string[] = [];
     let lostKey = false;
     for (const id of ids) {
-      if (log.isKeyOf(id, from)) {
+      const keyOf = log.keyEntry(id);
+      if (keyOf !== undefined && this.#isReader(from, keyOf)) {
         lostKey = true; // a sender-key distribution: they get our key again, nothing to show
         continue;
       }
@@ -289,19 +290,30 @@ export class Recovery {
    * showed them).
    */
   async #mayRead(nick: string, entry: SentEntry): Promise<boolean> {
-    // Only to the identity it was written for: whoever holds the nick now may be someone else.
-    const wrote = entry.identities?.[nick];
-    if (wrote !== undefined) {
-      const now = this.#host.hush().trust.get(nick)?.identityKey;
-      if (now === undefined || toHex(now) !== wrote) return false;
-    }
-    if (entry.recipients.includes(nick)) return true;
+    if (this.#isReader(nick, entry)) return true;
+    if (entry.recipients.includes(nick)) return false; // the nick, but another identity now
     if (entry.toKind !== "room" || this.#host.now() - entry.ts > LATE_MEMBER_MS) return false;
     try {
       return (await this.#host.roomMembers(entry.to)).includes(nick);
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Whether `nick` is one the message was written for: a recipient under that nick with the
+   * identity key it had then, or the same identity under a nick it took since. Whoever holds a
+   * recipient's nick now may be someone else (a reinstall, a released nick): never them.
+   */
+  #isReader(nick: string, entry: SentEntry): boolean {
+    const pinned = this.#host.hush().trust.get(nick)?.identityKey;
+    const key = pinned === undefined ? undefined : toHex(pinned);
+    if (entry.recipients.includes(nick)) {
+      const wrote = entry.identities?.[nick];
+      if (wrote === undefined || wrote === key) return true;
+    }
+    return key !== undefined &&
+      entry.recipients.some((r) => r !== nick && entry.identities?.[r] === key);
   }
 
   #allowAsk(nick: string): boolean {

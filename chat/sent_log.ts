@@ -104,18 +104,14 @@ export class SentLog {
   }
 
   /**
-   * Whether `id` was a sender-key distribution of ours to `nick` (sent with a logged room
-   * message).
+   * The logged room message whose sender-key distributions included `id`.
    *
-   * @param id Message id (hex).
-   * @param nick The nick asking.
-   * @returns True when it was.
+   * @param id Message id (hex) of a distribution.
+   * @returns The room message, or undefined when `id` was no distribution of a kept message.
    */
-  isKeyOf(id: string, nick: string): boolean {
+  keyEntry(id: string): SentEntry | undefined {
     this.#prune();
-    return this.#entries.some((entry) =>
-      entry.keyIds?.includes(id) === true && entry.recipients.includes(nick)
-    );
+    return this.#entries.find((entry) => entry.keyIds?.includes(id) === true);
   }
 
   #prune(): void {

@@ -71,8 +71,8 @@ Deno.test("the sent log keeps the newest messages within 7 days, in the store", 
   assert.equal(log.get(entry(10).id), undefined, "older than 7 days");
   assert.equal(log.size, 0);
   log.record({ ...entry(7), to: "lobby", toKind: "room", ts: now, keyIds: [ID] });
-  assert.equal(log.isKeyOf(ID, "bob"), true);
-  assert.equal(log.isKeyOf(ID, "carol"), false);
+  assert.equal(log.keyEntry(ID)?.id, entry(7).id);
+  assert.equal(log.keyEntry("ff".repeat(16)), undefined);
 });
 
 Deno.test("the sent log keeps at most SENT_LOG_MAX_TEXT of text, dropping the oldest", () => {

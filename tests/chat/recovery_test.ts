@@ -25,14 +25,14 @@ function world(members: string[] = []) {
   emitter.on((event) => emitted.push(event));
   const redistributed: string[] = [];
   const reset: string[] = [];
+  const hushStub = {
+    redistributeTo: (nick: string) => redistributed.push(nick),
+    resetSession: (nick: string) => reset.push(nick),
+    // bob's pinned identity key is 0x11..11 (see the identity test below)
+    trust: { get: (nick: string) => nick === "bob" ? { identityKey: KEY_11 } : undefined },
+  };
   const host: RecoveryHost = {
-    hush: () =>
-      ({
-        redistributeTo: (nick: string) => redistributed.push(nick),
-        resetSession: (nick: string) => reset.push(nick),
-        // bob's pinned identity key is 0x11..11 (see the identity test below)
-        trust: { get: (nick: string) => nick === "bob" ? { identityKey: KEY_11 } : undefined },
-      }) as unknown as Hush,
+    hush: () => hushStub as unknown as Hush,
     emitter,
     now: () => 1_000_000,
     nick: () => "me",
@@ -155,6 +155,31 @@ Deno.test("Recovery answers a retry from its sent log, only to those who could r
   ]);
   assert.deepEqual(redistributed, ["bob", "carol"]);
   assert.equal(emitted.filter((e) => e.type === "info").length, 3);
+});
+
+Deno.test("Recovery re-sends a message to the same identity under a new nick, and a lost key of ours", async () => {
+  const { recovery, host, sent, redistributed } = world();
+  const K = "cc".repeat(16);
+  host.sentLog.record({
+    id: A,
+    to: "lobby",
+    toKind: "room",
+    recipients: ["bob"],
+    text: "room",
+    ts: 1e6,
+    keyIds: [K],
+    identities: { bob: "11".repeat(32) },
+  });
+  // "bobby" is pinned to bob's key (0x11..): bob under a new nick.
+  const hush = host.hush() as unknown as { trust: { get: (n: string) => unknown } };
+  hush.trust.get = (nick) => nick === "bobby" ? { identityKey: KEY_11 } : undefined;
+  recovery.onControl(from("bobby"), { type: "retry", ids: [K, A] }, []);
+  recovery.flush();
+  for (let i = 0; i < 20 && sent.length < 1; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(sent, [
+    { to: "bobby", payload: { type: "resend", id: A, room: "lobby", text: "room", ts: 1e6 } },
+  ]);
+  assert.deepEqual(redistributed, ["bobby"]);
 });
 
 Deno.test("Recovery re-sends a message only to the identity key it was written for", async () => {
