@@ -66,6 +66,8 @@ export interface Connection {
   handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the relay was last heard from, on the monotonic clock ({@linkcode monotonicNow}). */
   lastReceived: number;
+  /** When our last PING left (monotonic), or -Infinity. */
+  pingedAt: number;
   heartbeatMs: number;
   maxFrameBytes: number;
 }
@@ -300,6 +302,7 @@ export class RelayLink {
       ackBlocked: false,
       handshakeTimer: undefined,
       lastReceived: monotonicNow(),
+      pingedAt: -Infinity,
       heartbeatMs: 30_000,
       maxFrameBytes: 65_536,
     };
@@ -442,11 +445,17 @@ export class RelayLink {
     const every = Math.max(50, Math.floor(connection.heartbeatMs / 2));
     this.#heartbeat = setInterval(() => {
       if (connection !== this.#connection) return;
-      const silent = monotonicNow() - connection.lastReceived;
-      if (silent >= 2 * connection.heartbeatMs) {
-        connection.transport.close();
-      } else if (silent >= connection.heartbeatMs) {
+      const now = monotonicNow();
+      const hb = connection.heartbeatMs;
+      const silent = now - connection.lastReceived;
+      if (silent < hb) return;
+      // Never give up without a PING first (a late timer on a busy machine must not skip it),
+      // and give that PING a whole heartbeat to be answered.
+      if (connection.pingedAt < connection.lastReceived) {
+        connection.pingedAt = now;
         connection.transport.send(encodeFrame({ type: "ping", nonce: randomBytes(8) }));
+      } else if (silent >= 2 * hb && now - connection.pingedAt >= hb) {
+        connection.transport.close();
       }
     }, every);
   }
