@@ -5,42 +5,15 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { generateIdentityKeyPair, type IdentityKeyPair, sign } from "../../crypto/ed25519.ts";
-import {
-  authTranscript,
-  decodeFrame,
-  encodeFrame,
-  type Frame,
-  PROTOCOL_VERSION,
-  type RelayFrame,
-} from "../../protocol/mod.ts";
-import type { Connection, Peer } from "../../relay/connection.ts";
+import { generateIdentityKeyPair } from "../../crypto/ed25519.ts";
+import { encodeFrame } from "../../protocol/mod.ts";
 import { Relay } from "../../relay/relay.ts";
+import { type FakePeer, login } from "./_fake_peer.ts";
 import { MemoryStore, resolveRelayOptions, SqliteStore } from "../../relay/mod.ts";
 
 const SLOW = Deno.permissions.querySync({ name: "env", variable: "SLOW" }).state === "granted" &&
   Deno.env.get("SLOW") === "1";
 const RUNS = SLOW ? 300 : 40;
-
-class FakePeer implements Peer {
-  readonly transport = "tcp";
-  readonly remote = "fake:1";
-  readonly bufferedBytes = 0;
-  readonly batchWithTimer = false;
-  connection!: Connection;
-  frames: RelayFrame[] = [];
-  closed = false;
-  send(frame: Uint8Array): void {
-    if (!this.closed) this.frames.push(decodeFrame(frame.slice(), { from: "relay" }) as RelayFrame);
-  }
-  queue(frame: Uint8Array): void {
-    this.send(frame);
-  }
-  flush(): void {}
-  close(): void {
-    this.closed = true;
-  }
-}
 
 function newRelay(options: Record<string, unknown> = {}): Relay {
   return new Relay(resolveRelayOptions({ store: new MemoryStore(), ...options }));
@@ -48,31 +21,6 @@ function newRelay(options: Record<string, unknown> = {}): Relay {
 
 async function settle(ms = 1): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
-}
-
-async function login(relay: Relay, nick: string, identity: IdentityKeyPair): Promise<FakePeer> {
-  const peer = new FakePeer();
-  const conn = relay.acceptPeer(peer);
-  const feed = (f: Frame) => relay.onFrame(conn, encodeFrame(f), performance.now());
-  feed({
-    type: "hello",
-    version: PROTOCOL_VERSION,
-    nick,
-    identityKey: identity.publicKey,
-    token: new Uint8Array(0),
-  });
-  const challenge = peer.frames.find((f) => f.type === "challenge");
-  assert.ok(challenge?.type === "challenge");
-  const t = authTranscript({
-    version: PROTOCOL_VERSION,
-    challenge: challenge.nonce,
-    identityKey: identity.publicKey,
-    nick,
-  });
-  feed({ type: "auth", signature: sign(identity.privateKey, t) });
-  for (let i = 0; i < 500 && !peer.frames.some((f) => f.type === "ready"); i++) await settle();
-  assert.ok(peer.frames.some((f) => f.type === "ready"), "READY");
-  return peer;
 }
 
 function send(relay: Relay, peer: FakePeer, from: string, to: string, n: number): void {

@@ -8,38 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import { generateIdentityKeyPair, type IdentityKeyPair, sign } from "../../crypto/ed25519.ts";
-import {
-  authTranscript,
-  decodeFrame,
-  encodeFrame,
-  type Frame,
-  PROTOCOL_VERSION,
-  type RelayFrame,
-} from "../../protocol/mod.ts";
-import type { Connection, Peer } from "../../relay/connection.ts";
+import { generateIdentityKeyPair } from "../../crypto/ed25519.ts";
+import { encodeFrame, type Frame } from "../../protocol/mod.ts";
 import { Relay } from "../../relay/relay.ts";
+import { type FakePeer, login } from "./_fake_peer.ts";
 import { RelayError, resolveRelayOptions, SqliteStore } from "../../relay/mod.ts";
-
-class FakePeer implements Peer {
-  readonly transport = "tcp";
-  readonly remote = "fake:1";
-  readonly bufferedBytes = 0;
-  readonly batchWithTimer = false;
-  connection!: Connection;
-  frames: RelayFrame[] = [];
-  closed = false;
-  send(frame: Uint8Array): void {
-    if (!this.closed) this.frames.push(decodeFrame(frame.slice(), { from: "relay" }) as RelayFrame);
-  }
-  queue(frame: Uint8Array): void {
-    this.send(frame);
-  }
-  flush(): void {}
-  close(): void {
-    this.closed = true;
-  }
-}
 
 /** A SQLite store that can be told to fail its next commit or its N-th next enqueue. */
 class FaultyStore extends SqliteStore {
@@ -61,31 +34,6 @@ class FaultyStore extends SqliteStore {
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 5));
-
-async function login(relay: Relay, nick: string, id: IdentityKeyPair): Promise<FakePeer> {
-  const peer = new FakePeer();
-  const conn = relay.acceptPeer(peer);
-  const feed = (f: Frame) => relay.onFrame(conn, encodeFrame(f), performance.now());
-  feed({
-    type: "hello",
-    version: PROTOCOL_VERSION,
-    nick,
-    identityKey: id.publicKey,
-    token: new Uint8Array(0),
-  });
-  const challenge = peer.frames.find((f) => f.type === "challenge");
-  assert.ok(challenge?.type === "challenge");
-  const t = authTranscript({
-    version: PROTOCOL_VERSION,
-    challenge: challenge.nonce,
-    identityKey: id.publicKey,
-    nick,
-  });
-  feed({ type: "auth", signature: sign(id.privateKey, t) });
-  await settle();
-  assert.ok(peer.frames.some((f) => f.type === "ready"));
-  return peer;
-}
 
 function feed(relay: Relay, peer: FakePeer, frame: Frame): void {
   relay.onFrame(peer.connection, encodeFrame(frame), performance.now());
