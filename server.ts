@@ -41,6 +41,9 @@ Options:
   --nick-ttl SECONDS       release a nick nobody connected under for this long: it leaves its
                            rooms, its queue is dropped and the senders are told
                            (default ${d.nickTtlSeconds}, 30 days)
+  --max-nicks-per-identity N  nicks one identity key may hold; a new one beyond this
+                           releases its least recently used nick that no connection
+                           uses (default ${d.maxNicksPerIdentity})
   --store-busy-timeout MS  how long a write waits for a store file locked by another process
                            (a sqlite3 shell, a backup) before the SEND gets REJECTED
                            STORE_FAILED; the relay waits without serving meanwhile
@@ -84,6 +87,7 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["queue-max-age", "queueMaxAgeSeconds"],
   ["store-busy-timeout", "storeBusyTimeoutMs"],
   ["nick-ttl", "nickTtlSeconds"],
+  ["max-nicks-per-identity", "maxNicksPerIdentity"],
 ];
 
 /**

@@ -75,6 +75,13 @@ export class Rooms {
     return this.#rooms.has(room);
   }
 
+  /** Every nick seen in a roster, JOINED or PRESENCE (the relay's spellings). */
+  knownNicks(): Set<string> {
+    const out = new Set(this.#online.keys());
+    for (const members of this.#members.values()) for (const nick of members.keys()) out.add(nick);
+    return out;
+  }
+
   /** Whether `nick` was last seen online. */
   isOnline(nick: string): boolean {
     return this.#online.get(nick) ?? false;

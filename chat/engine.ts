@@ -30,6 +30,7 @@ import {
   isValidRoom,
   MAX_TOKEN_BYTES,
   type RelayFrame,
+  sameNick,
 } from "../protocol/mod.ts";
 import { Hush } from "../sessions/mod.ts";
 import * as commands from "./_commands.ts";
@@ -350,7 +351,29 @@ export class ChatClient {
    * @returns The message id (hex), or undefined when it could not be sent.
    */
   sendPrivate(nick: string, text: string): Promise<string | undefined> {
-    return this.#serial(() => this.#refuseStopped() ?? this.#outgoing.sendPrivate(nick, text));
+    return this.#serial(() =>
+      this.#refuseStopped() ?? this.#outgoing.sendPrivate(this.canonicalNick(nick), text)
+    );
+  }
+
+  /**
+   * The relay's spelling of a typed nick: the relay binds one identity per nick skeleton (case
+   * and look-alikes folded, `protocol/names.ts`) but routes by exact spelling, so `/pm BOB` must
+   * go to `bob`. Looks among the nicks we know (ours, rosters, presence, peers with a session):
+   * an exact match wins, else the only one with the same skeleton; otherwise the nick as typed.
+   * Sessions, trust pins and conversations are thereby keyed by one spelling per peer.
+   *
+   * @param nick A nick as typed.
+   * @returns The spelling to use.
+   */
+  canonicalNick(nick: string): string {
+    if (!isValidNick(nick)) return nick;
+    const known = this.#rooms.knownNicks();
+    known.add(this.nick);
+    for (const peer of this.#hush.peersWithSessions()) known.add(peer);
+    if (known.has(nick)) return nick;
+    const matches = [...known].filter((k) => sameNick(k, nick));
+    return matches.length === 1 ? matches[0]! : nick;
   }
 
   /**
@@ -415,7 +438,7 @@ export class ChatClient {
    * @returns Resolves after the event (or an `error` event).
    */
   whois(nick: string): Promise<void> {
-    return this.#serial(() => commands.whois(this.#commands, nick));
+    return this.#serial(() => commands.whois(this.#commands, this.canonicalNick(nick)));
   }
 
   /**
@@ -427,7 +450,12 @@ export class ChatClient {
    * @param target A nick or room; omitted: the default.
    */
   setCipher(id: string, target?: string): Promise<void> {
-    return this.#serial(() => this.#setCipherNow(id, target));
+    return this.#serial(() =>
+      this.#setCipherNow(
+        id,
+        target === undefined || this.#rooms.has(target) ? target : this.canonicalNick(target),
+      )
+    );
   }
 
   /**
@@ -438,7 +466,7 @@ export class ChatClient {
    * @param nick The peer.
    */
   trust(nick: string): Promise<void> {
-    return this.#serial(() => commands.trust(this.#commands, nick));
+    return this.#serial(() => commands.trust(this.#commands, this.canonicalNick(nick)));
   }
 
   /**
@@ -450,7 +478,7 @@ export class ChatClient {
    * @param digits The peer's safety number as read out, optional.
    */
   verify(nick: string, digits?: string): Promise<void> {
-    return this.#serial(() => commands.verify(this.#commands, nick, digits));
+    return this.#serial(() => commands.verify(this.#commands, this.canonicalNick(nick), digits));
   }
 
   /**

@@ -86,6 +86,6 @@ export {
   SIGNED_PREKEY_LABEL,
   signedPrekeySignedMessage,
 } from "./signing.ts";
-export { isValidNick, isValidRoom } from "./names.ts";
+export { isValidNick, isValidRoom, nickSkeleton, sameNick } from "./names.ts";
 export { PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorCode } from "./errors.ts";
 export { HushError } from "../crypto/errors.ts";

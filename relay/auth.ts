@@ -47,11 +47,18 @@ export function nickCandidate(nick: string, index: number): string {
 }
 
 /**
- * Grants a nick: the first candidate that is unbound or already bound to this identity.
+ * Grants a nick: the first candidate whose skeleton is unbound, or bound to this identity.
+ *
+ * A candidate is taken when a nick with the same skeleton (`nickSkeleton` in protocol/names.ts: case and
+ * look-alikes folded) is bound. When one of those is bound to this identity, that binding is
+ * granted with its stored spelling (`bob` asking `Bob` gets `bob`; the exact spelling first when
+ * an old store holds several look-alikes).
  *
  * @param nick The requested nick.
  * @param identityKey The client's identity key.
- * @param ownerOf Looks up the identity key bound to a nick.
+ * @param ownerOf Looks up the identity key bound to a nick (exact spelling).
+ * @param lookAlikes The bound nicks with the same skeleton as a candidate; omitted: the
+ *   candidate itself when bound (exact comparison).
  * @returns The granted nick and whether it is a new binding, or null when every candidate is
  *   bound to another identity.
  */
@@ -59,12 +66,23 @@ export function grantNick(
   nick: string,
   identityKey: Uint8Array,
   ownerOf: (nick: string) => Uint8Array | undefined,
+  lookAlikes: (nick: string) => Iterable<string> = (n) => ownerOf(n) === undefined ? [] : [n],
 ): { nick: string; isNew: boolean } | null {
   for (let i = 0; i <= MAX_NICK_SUFFIX; i++) {
     const candidate = nickCandidate(nick, i);
-    const owner = ownerOf(candidate);
-    if (owner === undefined) return { nick: candidate, isNew: true };
-    if (equalBytes(owner, identityKey)) return { nick: candidate, isNew: false };
+    const exact = ownerOf(candidate);
+    if (exact !== undefined && equalBytes(exact, identityKey)) {
+      return { nick: candidate, isNew: false };
+    }
+    let taken = exact !== undefined;
+    let mine: string | undefined;
+    for (const bound of lookAlikes(candidate)) {
+      taken = true;
+      const owner = ownerOf(bound);
+      if (mine === undefined && owner !== undefined && equalBytes(owner, identityKey)) mine = bound;
+    }
+    if (mine !== undefined) return { nick: mine, isNew: false };
+    if (!taken) return { nick: candidate, isNew: true };
   }
   return null;
 }

@@ -32,6 +32,9 @@ export class MemoryStore implements Store {
   touchNick(nick: string, at: number): void {
     if (this.#bindings.has(nick)) this.#lastUsed.set(nick, at);
   }
+  nickLastUsed(nick: string): number {
+    return this.#lastUsed.get(nick) ?? 0;
+  }
   nicksUnusedSince(cutoff: number): string[] {
     return [...this.#bindings.keys()].filter((n) => (this.#lastUsed.get(n) ?? 0) < cutoff);
   }

@@ -68,6 +68,11 @@ export interface RelayOptions {
   /** A nick binding unused (no connection under it) for this long is released. */
   nickTtlSeconds: number;
   /**
+   * Most nicks bound to one identity key; a new binding beyond it first releases the identity's
+   * least recently used nick that no connection uses (refused with NICK_UNAVAILABLE when all are).
+   */
+  maxNicksPerIdentity: number;
+  /**
    * How often offline queues are searched for expired envelopes, in ms; null: a quarter of the
    * age bound, between 250 ms and 60 s.
    */
@@ -99,6 +104,7 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   queueMaxAgeSeconds: 7 * 24 * 3600,
   purgeIntervalMs: null,
   nickTtlSeconds: 30 * 24 * 3600,
+  maxNicksPerIdentity: 8,
 });
 
 /**
@@ -132,6 +138,7 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("queueMaxAgeSeconds", 1, 1e10);
   int("storeBusyTimeoutMs", 0, 600_000);
   int("nickTtlSeconds", 1, 1e10);
+  int("maxNicksPerIdentity", 1, 1e6);
   if (o.purgeIntervalMs !== null) int("purgeIntervalMs", 10, 1e10);
   if ((o.cert === null) !== (o.key === null)) {
     throw new RelayError("BAD_OPTION", "Invalid TLS options: give both --cert and --key");

@@ -6,6 +6,7 @@
  */
 
 import { toHex } from "../crypto/bytes.ts";
+import { nickSkeleton } from "../protocol/mod.ts";
 import type { Store } from "./store.ts";
 
 /** Most rooms one nick may be a member of. */
@@ -17,6 +18,11 @@ export class Directory {
   #owners = new Map<string, Uint8Array>();
   /** Nicks bound to each identity key (hex). */
   #byKey = new Map<string, Set<string>>();
+  /**
+   * Bound nicks by skeleton ({@link nickSkeleton}). One entry per skeleton, except in a store
+   * written before skeletons were checked, where two identities may hold look-alikes: both kept.
+   */
+  #bySkeleton = new Map<string, Set<string>>();
   #rooms = new Map<string, Set<string>>();
   #roomsOf = new Map<string, Set<string>>();
 
@@ -34,6 +40,21 @@ export class Directory {
   /** The identity key bound to a nick, if any. */
   ownerOf(nick: string): Uint8Array | undefined {
     return this.#owners.get(nick);
+  }
+
+  /**
+   * The bound nicks with the same skeleton as `nick` (its look-alikes, itself included when
+   * bound), in binding order; do not mutate.
+   */
+  lookAlikes(nick: string): ReadonlySet<string> {
+    return this.#bySkeleton.get(nickSkeleton(nick)) ?? EMPTY;
+  }
+
+  /** Skeletons held by more than one nick (look-alikes bound before skeletons were checked). */
+  collisions(): string[][] {
+    const out: string[][] = [];
+    for (const set of this.#bySkeleton.values()) if (set.size > 1) out.push([...set]);
+    return out;
   }
 
   /** Binds a nick to an identity key (persisted; the store first, so a failure changes nothing). */
@@ -59,6 +80,10 @@ export class Directory {
       const set = this.#byKey.get(hex);
       set?.delete(nick);
       if (set?.size === 0) this.#byKey.delete(hex);
+      const skeleton = nickSkeleton(nick);
+      const same = this.#bySkeleton.get(skeleton);
+      same?.delete(nick);
+      if (same?.size === 0) this.#bySkeleton.delete(skeleton);
     }
     this.#owners.delete(nick);
     const rooms = [...this.roomsOf(nick)];
@@ -77,6 +102,10 @@ export class Directory {
     let set = this.#byKey.get(hex);
     if (set === undefined) this.#byKey.set(hex, set = new Set());
     set.add(nick);
+    const skeleton = nickSkeleton(nick);
+    let same = this.#bySkeleton.get(skeleton);
+    if (same === undefined) this.#bySkeleton.set(skeleton, same = new Set());
+    same.add(nick);
   }
 
   /**

@@ -146,6 +146,11 @@ export class Relay implements PeerHost, RelayHandle {
       ...(options.onLog === undefined ? {} : { sink: options.onLog }),
     });
     this.#reloadQueueStats();
+    // A store written before nicks were compared by skeleton may hold look-alikes of two
+    // identities: both bindings stay (each identity keeps its spelling); newcomers get suffixes.
+    for (const nicks of this.#dir.collisions()) {
+      this.#log.write("look_alike_bindings", { nicks: nicks.join(" ") });
+    }
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
   }
 
@@ -364,7 +369,7 @@ export class Relay implements PeerHost, RelayHandle {
     let recipients: string[];
     if (route.toKind === "nick") {
       if (this.#dir.ownerOf(to) === undefined) {
-        this.#reject(c, seq, id, "nick", to, "NO_SUCH_USER", `No user "${to}"`);
+        this.#reject(c, seq, id, "nick", to, "NO_SUCH_USER", this.#noSuchUser(to));
         this.#scheduleAccepted(c);
         return true;
       }
@@ -651,9 +656,23 @@ export class Relay implements PeerHost, RelayHandle {
       this.#log.write("auth_failed", { id: c.id, nick: hello.nick });
       return this.#fail(c, "AUTH_FAILED", "The signature does not verify");
     }
-    const granted = grantNick(hello.nick, hello.identityKey, (n) => this.#dir.ownerOf(n));
+    const granted = grantNick(
+      hello.nick,
+      hello.identityKey,
+      (n) => this.#dir.ownerOf(n),
+      (n) => this.#dir.lookAlikes(n),
+    );
     if (granted === null) {
       return this.#fail(c, "NICK_UNAVAILABLE", `Nick "${hello.nick}" and its suffixes are taken`);
+    }
+    if (granted.isNew && !this.#makeRoomForNick(hello.identityKey)) {
+      const max = this.#o.maxNicksPerIdentity;
+      return this.#fail(
+        c,
+        "NICK_UNAVAILABLE",
+        `This identity already holds ${max} nicks (the most), each in use by a connection: ` +
+          `connect under one of them (${this.#dir.nicksOf(hello.identityKey).join(", ")})`,
+      );
     }
     if (granted.isNew) this.#dir.bind(granted.nick, hello.identityKey); // a copy made by decode
     const nick = granted.nick;
@@ -708,6 +727,32 @@ export class Relay implements PeerHost, RelayHandle {
     this.#onJoin(c, DEFAULT_ROOM);
     if (!replaced) this.#announcePresence(c.nick, true);
     this.#pump(c);
+  }
+
+  /**
+   * Before a new binding: when the identity holds --max-nicks-per-identity nicks, releases the
+   * least recently used one that no connection uses or holds (as a former nick).
+   *
+   * @returns False when every one is in use (the new binding is refused).
+   */
+  #makeRoomForNick(identityKey: Uint8Array): boolean {
+    const held = this.#dir.nicksOf(identityKey);
+    if (held.length < this.#o.maxNicksPerIdentity) return true;
+    const free = held.filter((n) => !this.#online.has(n) && !this.#holders.has(n));
+    const order = new Map(free.map((n) => [n, this.#store.nickLastUsed(n)]));
+    free.sort((a, b) => order.get(a)! - order.get(b)! || (a < b ? -1 : 1));
+    for (let i = 0; i <= held.length - this.#o.maxNicksPerIdentity && i < free.length; i++) {
+      this.#release(free[i]!, "nick_limit");
+    }
+    return this.#dir.nicksOf(identityKey).length < this.#o.maxNicksPerIdentity;
+  }
+
+  /** NO_SUCH_USER's detail: names a look-alike that is bound (nicks route by exact spelling). */
+  #noSuchUser(to: string): string {
+    for (const bound of this.#dir.lookAlikes(to)) {
+      return `No user "${to}"; "${bound}" is bound: write the nick as the relay spells it`;
+    }
+    return `No user "${to}"`;
   }
 
   #announcePresence(nick: string, online: boolean): void {
@@ -1135,7 +1180,7 @@ export class Relay implements PeerHost, RelayHandle {
    * Each queued envelope's sender gets UNDELIVERED NICK_RELEASED, and so does another nick of the
    * same identity (the holder's notice), if it has one.
    */
-  #release(nick: string): void {
+  #release(nick: string, why: "ttl" | "nick_limit" = "ttl"): void {
     const key = this.#dir.ownerOf(nick);
     if (key === undefined) return;
     const heir = this.#dir.nicksOf(key).find((n) => n !== nick);
@@ -1180,7 +1225,7 @@ export class Relay implements PeerHost, RelayHandle {
     this.#forgetQueued(nick, { count: rows.length, bytes });
     this.#queues.delete(nick);
     this.#metrics.nicksReleased++;
-    this.#log.write("released", { nick, envelopes: rows.length, rooms: rooms.length });
+    this.#log.write("released", { nick, envelopes: rows.length, rooms: rooms.length, why });
     this.#applyNotices(plan);
   }
 

@@ -200,6 +200,7 @@ export class SqliteStore implements Store {
       ),
       touch: p("UPDATE bindings SET last_used = ? WHERE nick = ?"),
       unused: p("SELECT nick FROM bindings WHERE last_used < ?"),
+      lastUsed: p("SELECT last_used FROM bindings WHERE nick = ?"),
       unbind: p("DELETE FROM bindings WHERE nick = ?"),
       leaveAll: p("DELETE FROM members WHERE nick = ?"),
       dropBundle: p("DELETE FROM bundles WHERE nick = ?"),
@@ -412,6 +413,10 @@ export class SqliteStore implements Store {
   }
   touchNick(nick: string, at: number): void {
     this.#write(() => this.#s.touch!.run(Math.floor(at), nick));
+  }
+  nickLastUsed(nick: string): number {
+    const row = this.#s.lastUsed!.get(nick) as Row | undefined;
+    return row === undefined ? 0 : Number(row.last_used);
   }
   nicksUnusedSince(cutoff: number): string[] {
     return (this.#s.unused!.all(Math.floor(cutoff)) as Row[]).map((r) => String(r.nick));

@@ -53,6 +53,8 @@ export interface Store {
 
   /** Records that a nick was in use (a connection under it became ready or ended) at `at` ms. */
   touchNick(nick: string, at: number): void;
+  /** When a bound nick was last used (or bound), in ms; 0 when it is not bound. */
+  nickLastUsed(nick: string): number;
   /** Bound nicks whose last use (or binding) is before `cutoff` ms. */
   nicksUnusedSince(cutoff: number): string[];
   /**

@@ -51,3 +51,38 @@ Deno.test("Directory tracks members both ways and writes through to the store", 
   assert.deepEqual([...reloaded.members("club")], ["amy"]);
   assert.deepEqual(reloaded.ownerOf("bob"), key(1));
 });
+
+Deno.test("grantNick() with look-alikes: a skeleton belongs to one identity, which keeps its spelling", () => {
+  const store = new MemoryStore();
+  const d = new Directory(store);
+  d.bind("bob", key(1));
+  const grant = (nick: string, k: Uint8Array) =>
+    grantNick(nick, k, (n) => d.ownerOf(n), (n) => d.lookAlikes(n));
+  assert.deepEqual(grant("Bob", key(1)), { nick: "bob", isNew: false });
+  assert.deepEqual(grant("B0B", key(1)), { nick: "bob", isNew: false });
+  assert.deepEqual(grant("Bob", key(2)), { nick: "Bob_1", isNew: true });
+  assert.deepEqual(grant("b0b", key(2)), { nick: "b0b_1", isNew: true });
+  d.bind("Bob_1", key(2));
+  assert.deepEqual(grant("bob", key(2)), { nick: "Bob_1", isNew: false });
+  assert.deepEqual(grant("bob_", key(3)), { nick: "bob__2", isNew: true });
+  assert.deepEqual(grant("bob_1", key(3)), { nick: "bob_1_1", isNew: true });
+  assert.deepEqual(grant("carol", key(3)), { nick: "carol", isNew: true });
+});
+
+Deno.test("Directory loads look-alikes of two identities (an old store) and keeps both", () => {
+  const store = new MemoryStore();
+  store.bindNick("bob", key(1));
+  store.bindNick("Bob", key(2));
+  const d = new Directory(store);
+  assert.deepEqual(d.collisions(), [["bob", "Bob"]]);
+  assert.deepEqual([...d.lookAlikes("BOB")], ["bob", "Bob"]);
+  const grant = (nick: string, k: Uint8Array) =>
+    grantNick(nick, k, (n) => d.ownerOf(n), (n) => d.lookAlikes(n));
+  assert.deepEqual(grant("Bob", key(2)), { nick: "Bob", isNew: false });
+  assert.deepEqual(grant("bob", key(2)), { nick: "Bob", isNew: false });
+  assert.deepEqual(grant("BOB", key(1)), { nick: "bob", isNew: false });
+  assert.deepEqual(grant("BOB", key(3)), { nick: "BOB_1", isNew: true });
+  d.forget("Bob");
+  assert.deepEqual(d.collisions(), []);
+  assert.deepEqual([...d.lookAlikes("BOB")], ["bob"]);
+});
