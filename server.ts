@@ -33,7 +33,7 @@ queues and accepted messages are lost when the relay restarts or crashes.
 Options:
   --host HOST              interface to bind (default ${d.host})
   --port PORT              WebSocket + HTTP port, 0 for any free port (default ${DEFAULT_WS_PORT})
-  --tcp-port PORT          raw TCP port, 0 for any free port, -1 for none
+  --tcp-port PORT          raw TCP port, 0 for any free port, off (or -1) for none
                            (default ${DEFAULT_TCP_PORT}; 0 when --port is 0)
   --store PATH             SQLite store for nicks, rooms, keys and every envelope until
                            acknowledged: a restart or crash loses nothing accepted
@@ -49,7 +49,8 @@ Options:
                            STORE_FAILED; the relay waits without serving meanwhile
                            (default ${d.storeBusyTimeoutMs})
   --cert PATH --key PATH   TLS certificate and key (PEM): wss:// and tls:// instead
-  --log-file PATH          append a timestamped event log (never message bodies)
+  --log-file PATH          append a timestamped event log (never message bodies);
+                           - writes it to the console (stdout)
   --token TOKEN            private relay: clients must present this token
   --max-frame BYTES        largest frame (default ${d.maxFrameBytes})
   --rate N                 frames per second per connection, 0 for no limit (default ${d.rate})
@@ -98,10 +99,22 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
  * @throws {RelayError} `BAD_OPTION` for an unknown flag or a bad number.
  */
 export function parseServerArgs(args: string[]): Partial<RelayOptions> | null {
+  // node:util parseArgs takes "-1" after a flag for another flag: join a negative number to its
+  // numeric flag ("--tcp-port -1" is "--tcp-port=-1").
+  const numericFlags = new Set(NUMERIC.map(([flag]) => `--${flag}`));
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (numericFlags.has(arg) && next !== undefined && /^-\d+$/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: joined,
       strict: true,
       allowPositionals: false,
       options: {
@@ -122,8 +135,9 @@ export function parseServerArgs(args: string[]): Partial<RelayOptions> | null {
   if (v.help) return null;
   const out: Record<string, unknown> = {};
   for (const [flag, option] of NUMERIC) {
-    const raw = v[flag];
+    let raw = v[flag];
     if (typeof raw !== "string") continue;
+    if (flag === "tcp-port" && raw === "off") raw = "-1";
     if (!/^-?\d+$/.test(raw)) {
       throw new RelayError("BAD_OPTION", `Invalid --${flag} "${raw}": expected an integer`);
     }

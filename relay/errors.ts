@@ -32,6 +32,7 @@ export type RelayErrorCode =
   | "TOO_MANY_ROOMS"
   | "BAD_SIGNATURE"
   | "TOO_MANY_PREKEYS"
+  | "BAD_BUNDLE"
   | "NO_SUCH_USER"
   | "QUEUE_FULL"
   | "BAD_OPTION"
@@ -60,6 +61,7 @@ export const RELAY_ERROR_CODES: readonly RelayErrorCode[] = Object.freeze([
   "TOO_MANY_ROOMS",
   "BAD_SIGNATURE",
   "TOO_MANY_PREKEYS",
+  "BAD_BUNDLE",
   "NO_SUCH_USER",
   "QUEUE_FULL",
   "BAD_OPTION",

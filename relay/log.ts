@@ -11,20 +11,30 @@
 /** Values a log line may carry (never bytes: bodies cannot be logged by construction). */
 export type LogValue = string | number | boolean;
 
-/** Writes event lines to an optional file and an optional callback. */
+/** Where lines go: a file, or the process's stdout. */
+interface LineWriter {
+  writeSync(bytes: Uint8Array): number;
+}
+
+/** Writes event lines to an optional file (or stdout) and an optional callback. */
 export class EventLog {
-  #file: Deno.FsFile | null = null;
+  #file: LineWriter | null = null;
+  #ownsFile = false;
   #sink: ((line: string) => void) | undefined;
   #encoder = new TextEncoder();
 
   /**
    * Opens the log.
    *
-   * @param options `path`: file to append to (needs --allow-write); `sink`: extra callback.
+   * @param options `path`: file to append to (needs --allow-write), or `-` for stdout;
+   *   `sink`: extra callback.
    */
   constructor(options: { path?: string | null; sink?: (line: string) => void } = {}) {
-    if (options.path) {
+    if (options.path === "-") {
+      this.#file = Deno.stdout;
+    } else if (options.path) {
       this.#file = Deno.openSync(options.path, { append: true, create: true });
+      this.#ownsFile = true;
     }
     this.#sink = options.sink;
   }
@@ -48,17 +58,23 @@ export class EventLog {
       line += ` ${k}=${/[\s"=]/.test(s) || s === "" ? JSON.stringify(s) : s}`;
     }
     try {
-      this.#file?.writeSync(this.#encoder.encode(line + "\n"));
+      if (this.#file !== null) {
+        let bytes = this.#encoder.encode(line + "\n");
+        // A write may be partial (a pipe): the rest goes after, so lines never interleave.
+        for (let i = 0; i < 1000 && bytes.length > 0; i++) {
+          bytes = bytes.subarray(this.#file.writeSync(bytes));
+        }
+      }
     } catch {
       // A full disk must not take the relay down.
     }
     this.#sink?.(line);
   }
 
-  /** Closes the file. */
+  /** Closes the file (never stdout). */
   close(): void {
     try {
-      this.#file?.close();
+      if (this.#ownsFile) (this.#file as Deno.FsFile | null)?.close();
     } catch {
       // already closed
     }

@@ -23,7 +23,7 @@ export interface RelayOptions {
   host: string;
   /** WebSocket + HTTP port (0: any free port; default 4874). */
   port: number;
-  /** Raw TCP port (0: any free port; default 4875; -1: no TCP listener). */
+  /** Raw TCP port (0: any free port; default 4875; -1: no TCP listener, `--tcp-port off`). */
   tcpPort: number;
   /** SQLite file, or null for the in-memory store. */
   storePath: string | null;
@@ -35,7 +35,7 @@ export interface RelayOptions {
   cert: string | null;
   /** TLS private key (PEM text). */
   key: string | null;
-  /** Event log file, or null for none. */
+  /** Event log file, `-` for stdout, or null for none. */
   logFile: string | null;
   /** Extra sink for log lines (tests, `--log-stderr`). */
   onLog?: (line: string) => void;

@@ -6,6 +6,7 @@
  */
 
 import { equalBytes } from "../crypto/bytes.ts";
+import { x25519PublicKeyProblem } from "../crypto/dh_public_key.ts";
 import { verify } from "../crypto/ed25519.ts";
 import { randomBytes } from "../crypto/random.ts";
 import {
@@ -894,6 +895,18 @@ export class Relay implements PeerHost, RelayHandle {
         f.signedPrekeySignature,
       );
     if (!ok) return this.#error(c, "BAD_SIGNATURE", "A bundle signature does not verify");
+    // A key no honest client makes (every receiver refuses it): refused here, nothing stored.
+    const keys: [string, Uint8Array][] = [
+      ["identity DH key", f.identityDhKey],
+      [`signed prekey ${f.signedPrekeyId}`, f.signedPrekey],
+      ...f.oneTimePrekeys.map((k): [string, Uint8Array] => [`one-time prekey ${k.id}`, k.key]),
+    ];
+    for (const [name, key] of keys) {
+      const problem = x25519PublicKeyProblem(key);
+      if (problem !== null) {
+        return this.#error(c, "BAD_BUNDLE", `Unusable X25519 ${name}: ${problem}`);
+      }
+    }
     const held = f.replaceOneTimePrekeys ? 0 : this.#store.countOneTimePrekeys(c.nick);
     if (held + f.oneTimePrekeys.length > MAX_ONE_TIME_PREKEYS_HELD) {
       return this.#error(

@@ -305,7 +305,19 @@ export class Hush {
    * @throws {SessionError} `BAD_BUNDLE`, `BAD_BUNDLE_SIGNATURE`, `IDENTITY_CHANGED`.
    */
   startSession(nick: string, bundle: PrekeyBundle): void {
-    const x = x3dhInitiate(this.user.x3dhKeys, bundle);
+    let x;
+    try {
+      x = x3dhInitiate(this.user.x3dhKeys, bundle);
+    } catch (cause) {
+      // Name the peer: "Malformed prekey bundle" alone does not say whose.
+      if (
+        cause instanceof SessionError &&
+        (cause.code === "BAD_BUNDLE" || cause.code === "BAD_BUNDLE_SIGNATURE")
+      ) {
+        throw new SessionError(cause.code, `${nick}: ${cause.message}`, { cause });
+      }
+      throw cause;
+    }
     const seen = this.trust.observe(nick, bundle.identityKey);
     if (seen === "changed") this.trust.assertSendable(nick);
     const ratchet = DoubleRatchet.initiator(x.sharedSecret, {

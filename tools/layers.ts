@@ -1,7 +1,8 @@
 /**
  * The layering rule of the codebase, as data, and a checker over a `deno info --json` module
  * graph. Dependencies point one way: terminal UI -> chat engine -> sessions -> crypto, protocol;
- * relay -> protocol (and, from crypto, only Ed25519 verification, errors, bytes and randomness).
+ * relay -> protocol (and, from crypto, only Ed25519 verification, the X25519 public-key check by
+ * comparison, errors, bytes and randomness).
  * The relay is blind by construction: no session or cipher-suite module is in its graph.
  *
  * @module
@@ -17,6 +18,7 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "crypto/bytes.ts",
     "crypto/random.ts",
     "crypto/ed25519.ts",
+    "crypto/dh_public_key.ts",
   ],
   sessions: ["crypto", "protocol"],
   chat: ["sessions", "crypto", "protocol"],

@@ -32,8 +32,10 @@ function relayGraphTest(): void {
     );
     assert.deepEqual(forbidden, []);
     const crypto = local.filter((p) => p.startsWith("crypto/")).sort();
+    // dh_public_key.ts: the X25519 public-key check at PUBLISH_KEYS, by byte comparison only.
     assert.deepEqual(crypto, [
       "crypto/bytes.ts",
+      "crypto/dh_public_key.ts",
       "crypto/ed25519.ts",
       "crypto/errors.ts",
       "crypto/random.ts",

@@ -24,8 +24,13 @@ Deno.test("every hex example in docs/PROTOCOL.md is a frame vector", () => {
   const examples = [...section.matchAll(/\|\s+`([0-9a-f .]+)`\s+\|/g)].map((m) =>
     m[1]!.replaceAll(" ", "")
   );
-  assert.ok(examples.length >= 15, `found ${examples.length} examples`);
+  assert.ok(examples.length >= 24, `found ${examples.length} examples`);
   for (const e of examples) assert.ok(matchesVector(e), `no vector matches ${e}`);
+  // Every row is written out in full: a second implementation copies them as vectors.
+  for (const e of examples) assert.ok(!e.includes("..."), `abbreviated example ${e}`);
+  for (const e of examples) assert.ok(vectors.some((v) => v.hex === e), `not a whole vector: ${e}`);
+  const rows = section.split("\n").filter((l) => /^\| [A-Z]/.test(l));
+  assert.equal(rows.length, examples.length, "every row has a hex example");
 });
 
 Deno.test("the SEND and DELIVER examples of section 4.3 are frame vectors", () => {

@@ -135,6 +135,7 @@ Deno.test("encryptTo() refuses a bundle whose prekey a malicious relay replaced,
   const mallory = new LocalUser(new MemorySessionStore(), generateIdentityKeyPair()).bundle();
   relay.onFetch = (_nick, bundle) => ({ ...bundle, signedPrekey: mallory.signedPrekey });
   await assertRejectsCode(alice.hush.encryptTo("bob", "secret plan"), "BAD_BUNDLE_SIGNATURE");
+  await assert.rejects(alice.hush.encryptTo("bob", "secret plan"), /^SessionError: bob: /);
   assert.equal(alice.hush.hasSession("bob"), false);
   assert.equal(alice.hush.trust.get("bob"), undefined);
   assert.equal(relay.traffic.length, 2 * 3, "nothing but the two published bundles was sent");
@@ -264,4 +265,23 @@ Deno.test("simultaneous session starts from both sides converge", async () => {
     assert.deepEqual(relay.receiveAll("bob").map((m) => m.text), [`a${i + 2}`]);
     assert.deepEqual(relay.receiveAll("alice").map((m) => m.text), [`b${i + 2}`]);
   }
+});
+
+Deno.test("a bundle with an unusable X25519 key fails with BAD_BUNDLE naming the peer", async () => {
+  const relay = new RelayDouble();
+  const alice = relay.addParty("alice");
+  relay.addParty("bob");
+  const top = (k: Uint8Array) => {
+    const copy = k.slice();
+    copy[31]! |= 0x80;
+    return copy;
+  };
+  relay.onFetch = (_nick, bundle) => ({ ...bundle, signedPrekey: top(bundle.signedPrekey) });
+  await assert.rejects(alice.hush.encryptTo("bob", "hi"), (e: unknown) => {
+    assert.ok(e instanceof SessionError);
+    assert.equal(e.code, "BAD_BUNDLE");
+    assert.match(e.message, /^bob: Malformed prekey bundle/);
+    return true;
+  });
+  assert.equal(alice.hush.hasSession("bob"), false);
 });
