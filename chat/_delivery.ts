@@ -344,6 +344,39 @@ export class Delivery {
     };
   }
 
+  /**
+   * A first message binds both nicks (docs/E2E.md), so it did come from the identity that calls
+   * itself `frame.from`, written to `frame.to`. Said when that identity is pinned to other nicks
+   * too (a nick change, or someone posing under a second nick), and when it was written to a
+   * nick that is not ours (the relay gave the sender our keys for someone else's nick).
+   */
+  #firstContactWarnings(
+    frame: { from: string; to: string },
+    got: { kind: string; sameKeyAs?: string[] },
+    events: ChatEvent[],
+  ): void {
+    if (got.kind !== "initial") return;
+    if (got.sameKeyAs !== undefined && got.sameKeyAs.length > 0) {
+      const others = got.sameKeyAs.map((n) => `"${n}"`).join(", ");
+      events.push({
+        type: "error",
+        code: "SAME_IDENTITY_KEY",
+        message: `"${frame.from}" uses the same identity key as ${others}: the same person ` +
+          "under another nick, or someone relabelling their messages; compare safety numbers " +
+          `(/verify ${frame.from})`,
+      });
+    }
+    const me = this.#host.nick();
+    if (frame.to !== me && !this.#host.formerNicks().includes(frame.to)) {
+      events.push({
+        type: "error",
+        code: "MISADDRESSED",
+        message: `"${frame.from}" wrote their first message to "${frame.to}", not to you ` +
+          `("${me}"): the relay handed them your keys under that nick`,
+      });
+    }
+  }
+
   #openEnvelope(item: Delivered, events: ChatEvent[], retry = false): void {
     const frame = item.frame;
     const id = toHex(frame.id);
@@ -376,8 +409,9 @@ export class Delivery {
         ));
         return;
       }
-      const got = hush.decryptFrom(frame.from, frame.body, { tag: id });
+      const got = hush.decryptFrom(frame.from, frame.body, { tag: id, to: frame.to });
       seen.add(id);
+      this.#firstContactWarnings(frame, got, events);
       if (got.type === "sender-key") {
         this.#retryPendingRoom(events);
         return;

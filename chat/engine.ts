@@ -676,6 +676,7 @@ export class ChatClient {
       suite: this.#cipher as CipherSuiteId,
       refuseInsecure: this.#options.refuseInsecure ?? false,
       now: this.#now,
+      nick: () => this.nick,
     });
   }
 

@@ -5,8 +5,14 @@
  * @module
  */
 
-/** Version byte carried at offset 1 of every body. */
+/** Version byte carried at offset 1 of every ratchet and room body. */
 export const BODY_VERSION = 1;
+/**
+ * Version byte of an initial body (offset 1): 2 since both nicks are bound into the X3DH
+ * associated data. Version 1 initial bodies (older clients, nicks not bound) are refused with
+ * `UNSUPPORTED_VERSION`.
+ */
+export const INITIAL_BODY_VERSION = 2;
 
 /** Body type byte (offset 0): an X3DH initial message wrapping a ratchet message. */
 export const BODY_INITIAL = 0x01;

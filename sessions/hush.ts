@@ -71,6 +71,12 @@ export interface HushOptions {
   refuseInsecure?: boolean;
   /** Clock in milliseconds (default `Date.now`). */
   now?: () => number;
+  /**
+   * Our nick as the relay knows it (a value, or a function read at each use): bound with the
+   * peer's nick into the associated data of every first message we send and receive. Default
+   * the empty string (library use without a relay).
+   */
+  nick?: string | (() => string);
 }
 
 /** A body ready to send as an envelope body. */
@@ -103,6 +109,11 @@ export interface ReceivedText {
   verified: boolean;
   /** `initial` or `ratchet`. */
   kind: BodyKind;
+  /**
+   * Other nicks already pinned to the sender's identity key, set when this first message made a
+   * new pin (the same person under a new nick, or a relay relabelling someone): warn the user.
+   */
+  sameKeyAs?: string[];
 }
 
 /** A sender-key distribution, received and stored (nothing to show, or a quiet notice). */
@@ -121,6 +132,8 @@ export interface ReceivedSenderKey {
   verified: boolean;
   /** `initial` or `ratchet`. */
   kind: BodyKind;
+  /** As in {@linkcode ReceivedText}. */
+  sameKeyAs?: string[];
 }
 
 /** What {@linkcode Hush.prototype.decryptFrom} returns. */
@@ -136,6 +149,8 @@ export type ReleasedMessage = Received & {
 interface HeldJson {
   body: string;
   tag?: string;
+  /** The nick the body was written to (bound into a first message's associated data). */
+  to?: string;
 }
 
 /** A room message, decrypted. */
@@ -175,6 +190,12 @@ interface PairwiseJson {
   pendingInitial: string | null;
   /** Responder side: the X3DH prefix that created the session (later ones must match it). */
   initialPrefix?: string;
+  /**
+   * Initiator side: our nick bound into the session's associated data. A session whose first
+   * message is not out yet is started again when our nick changed (or is absent: made by an
+   * older version, whose initial bodies peers refuse).
+   */
+  from?: string;
   ratchet: DoubleRatchetJson;
 }
 
@@ -203,6 +224,7 @@ export class Hush {
   #fetch: BundleFetcher | undefined;
   #defaultSuite: CipherSuiteId;
   #refuseInsecure: boolean;
+  #nick: string | (() => string);
   #lock: Promise<unknown> = Promise.resolve();
   /** The local user's identity and prekeys. */
   readonly user: LocalUser;
@@ -222,6 +244,7 @@ export class Hush {
     this.#fetch = options.fetchBundle;
     this.#defaultSuite = options.suite ?? DEFAULT_CIPHER_SUITE;
     this.#refuseInsecure = options.refuseInsecure ?? false;
+    this.#nick = options.nick ?? "";
     resolveSuite(this.#defaultSuite);
     this.user = new LocalUser(
       options.store,
@@ -229,6 +252,11 @@ export class Hush {
       options.now ? { now: options.now } : {},
     );
     this.trust = new TrustStore(options.store, options.identity.publicKey);
+  }
+
+  /** Our nick as bound into first messages (the `nick` option). */
+  get localNick(): string {
+    return typeof this.#nick === "string" ? this.#nick : this.#nick();
   }
 
   /** Our Ed25519 identity public key. */
@@ -305,7 +333,8 @@ export class Hush {
    * @throws {SessionError} `BAD_BUNDLE`, `BAD_BUNDLE_SIGNATURE`, `IDENTITY_CHANGED`.
    */
   startSession(nick: string, bundle: PrekeyBundle): void {
-    const x = x3dhInitiate(this.user.x3dhKeys, bundle);
+    const from = this.localNick;
+    const x = x3dhInitiate(this.user.x3dhKeys, bundle, { initiator: from, responder: nick });
     const seen = this.trust.observe(nick, bundle.identityKey);
     if (seen === "changed") this.trust.assertSendable(nick);
     const ratchet = DoubleRatchet.initiator(x.sharedSecret, {
@@ -319,6 +348,7 @@ export class Hush {
         peerIdentityDhKey: toHex(bundle.identityDhKey),
         baseKey: toHex(x.fields.baseKey),
         pendingInitial: toHex(encodeInitialPrefix(x.fields)),
+        from,
         ratchet: ratchet.toJSON(),
       },
     };
@@ -349,7 +379,9 @@ export class Hush {
    * @param nick The sender nick from the envelope's clear header.
    * @param body The envelope body.
    * @param options `tag`: kept with the body if it is held (IDENTITY_CHANGED) and returned with
-   *   it by {@linkcode Hush.prototype.acceptIdentity} (the caller's message id).
+   *   it by {@linkcode Hush.prototype.acceptIdentity} (the caller's message id). `to`: the nick
+   *   the envelope was written to (its recipient field; default our nick), bound with `nick`
+   *   into a first message's associated data.
    * @returns The message.
    * @throws {SessionError} `BAD_MESSAGE`, `UNSUPPORTED_VERSION`, `NO_SESSION`, `DECRYPT_FAILED`,
    *   `DUPLICATE_MESSAGE`, `TOO_MANY_SKIPPED`, `INSECURE_SUITE_REFUSED`, `UNKNOWN_PREKEY`,
@@ -358,12 +390,23 @@ export class Hush {
    *   for a valid first message from a new identity (the body is held and opened by
    *   {@linkcode Hush.prototype.acceptIdentity}).
    */
-  decryptFrom(nick: string, body: Uint8Array, options: { tag?: string } = {}): Received {
+  decryptFrom(
+    nick: string,
+    body: Uint8Array,
+    options: { tag?: string; to?: string } = {},
+  ): Received {
     const type = body[0];
-    let opened: { content: Content; suite: CipherSuite; kind: BodyKind; peer: Uint8Array };
+    let opened: {
+      content: Content;
+      suite: CipherSuite;
+      kind: BodyKind;
+      peer: Uint8Array;
+      sameKeyAs?: string[];
+    };
     if (type === BODY_INITIAL) {
+      const to = options.to ?? this.localNick;
       opened = {
-        ...this.#openInitial(nick, decodeInitialMessage(body), body, options.tag),
+        ...this.#openInitial(nick, decodeInitialMessage(body), body, to, options.tag),
         kind: "initial",
       };
     } else if (type === BODY_RATCHET) {
@@ -378,6 +421,7 @@ export class Hush {
       insecure: opened.suite.insecure,
       verified: this.trust.isVerified(nick),
       kind: opened.kind,
+      ...(opened.sameKeyAs?.length ? { sameKeyAs: opened.sameKeyAs } : {}),
     };
     if (content.type === "text") {
       return {
@@ -580,7 +624,11 @@ export class Hush {
     for (const entry of held) {
       const item: HeldJson = typeof entry === "string" ? { body: entry } : entry;
       try {
-        const got = this.decryptFrom(nick, fromHex(item.body));
+        const got = this.decryptFrom(
+          nick,
+          fromHex(item.body),
+          item.to === undefined ? {} : { to: item.to },
+        );
         opened.push(item.tag === undefined ? got : { ...got, tag: item.tag });
       } catch (error) {
         if (!(error instanceof HushError)) throw error;
@@ -629,7 +677,7 @@ export class Hush {
     suite: CipherSuite,
   ): Promise<OutgoingBody> {
     this.trust.assertSendable(nick);
-    if (!this.#loadSessions(nick)[0]?.ratchet.canSend) {
+    if (!this.#sendable(this.#loadSessions(nick)[0])) {
       if (this.#fetch === undefined) {
         throw new SessionError(
           "NO_BUNDLE_FETCHER",
@@ -638,7 +686,7 @@ export class Hush {
       }
       const bundle = await this.#fetch(nick);
       this.trust.assertSendable(nick);
-      if (!this.#loadSessions(nick)[0]?.ratchet.canSend) this.startSession(nick, bundle);
+      if (!this.#sendable(this.#loadSessions(nick)[0])) this.startSession(nick, bundle);
     }
     const sessions = this.#loadSessions(nick);
     const active = sessions[0]!;
@@ -653,6 +701,15 @@ export class Hush {
     body.set(prefix);
     body.set(ratchetBody, prefix.length);
     return { body, kind: "initial", suite, insecure: suite.insecure };
+  }
+
+  /**
+   * Whether a session can send now: it can ratchet, and a first message not yet answered binds
+   * our current nick (else a new X3DH binds the new one).
+   */
+  #sendable(session: Pairwise | undefined): boolean {
+    if (session === undefined || !session.ratchet.canSend) return false;
+    return session.json.pendingInitial === null || session.json.from === this.localNick;
   }
 
   #openRatchet(
@@ -685,8 +742,9 @@ export class Hush {
     nick: string,
     message: InitialMessage,
     body: Uint8Array,
+    to: string,
     tag?: string,
-  ): { content: Content; suite: CipherSuite; peer: Uint8Array } {
+  ): { content: Content; suite: CipherSuite; peer: Uint8Array; sameKeyAs?: string[] } {
     const baseKey = toHex(message.baseKey);
     const prefix = toHex(body.subarray(0, INITIAL_PREFIX_LENGTH));
     const existing = this.#loadSessions(nick).find((s) => s.json.baseKey === baseKey);
@@ -728,6 +786,7 @@ export class Hush {
     const x = x3dhRespond(
       { ...this.user.x3dhKeys, signedPrekey, ...(oneTimePrekey ? { oneTimePrekey } : {}) },
       message,
+      { initiator: nick, responder: to },
     );
     const ratchet = DoubleRatchet.responder(x.sharedSecret, {
       ratchetKeyPair: signedPrekey,
@@ -742,7 +801,7 @@ export class Hush {
       this.trust.observe(nick, message.identityKey);
       const heldKey = `held/${enc(nick)}`;
       const held = readJson<(string | HeldJson)[]>(this.#store, heldKey) ?? [];
-      held.push(tag === undefined ? { body: toHex(body) } : { body: toHex(body), tag });
+      held.push({ body: toHex(body), to, ...(tag === undefined ? {} : { tag }) });
       writeJson(this.#store, heldKey, held.slice(-MAX_HELD));
       const error = identityChangedError(nick, old, message.identityKey);
       if (held.length <= MAX_HELD) throw error;
@@ -752,7 +811,10 @@ export class Hush {
         `${error.message} (more than ${MAX_HELD} messages held: the oldest was dropped)`,
       );
     }
-    this.trust.observe(nick, message.identityKey);
+    const observed = this.trust.observe(nick, message.identityKey);
+    const sameKeyAs = observed === "new"
+      ? this.trust.nicksWithKey(message.identityKey).filter((n) => n !== nick)
+      : [];
     if (message.oneTimePrekeyId !== undefined) {
       this.user.consumeOneTimePrekey(message.oneTimePrekeyId);
     }
@@ -770,7 +832,7 @@ export class Hush {
       },
     };
     this.#saveSessions(nick, [session, ...this.#loadSessions(nick)]);
-    return { content, suite: result.suite, peer: message.identityKey };
+    return { content, suite: result.suite, peer: message.identityKey, sameKeyAs };
   }
 
   #storeInbound(nick: string, distribution: SenderKeyDistribution, peer: Uint8Array): void {
