@@ -16,6 +16,7 @@
  * @module
  */
 
+import { ROOM_KEY_POLICIES, RoomKeyGate } from "./_room_keys.ts";
 import {
   type CipherSuiteId,
   DEFAULT_CIPHER_SUITE,
@@ -93,6 +94,12 @@ export async function createChatClient(options: ChatClientOptions): Promise<Chat
   if (!isValidRoom(room)) {
     throw new ChatError("BAD_ROOM", badRoomMessage(room));
   }
+  if (options.roomKeys !== undefined && !ROOM_KEY_POLICIES.includes(options.roomKeys)) {
+    throw new ChatError(
+      "BAD_OPTION",
+      `Unknown room-key policy "${options.roomKeys}": use all, approve or verified`,
+    );
+  }
   const home = new FencedHome(options.home);
   const state = await loadHomeState(home);
   const cipher = options.cipher ?? state.profile.cipher ?? DEFAULT_CIPHER_SUITE;
@@ -125,6 +132,7 @@ export class ChatClient {
   #delivery: Delivery;
   #outgoing: Outgoing;
   #commands: commands.CommandHost;
+  #roomKeys: RoomKeyGate;
 
   #closing = false;
   /** Said once at the first `connect()` (a former nick given: the current one is kept). */
@@ -193,8 +201,18 @@ export class ChatClient {
     });
     this.#link = link;
     this.#directory = new Directory({ ...core, link });
+    this.#roomKeys = new RoomKeyGate(options.roomKeys ?? "all", {
+      store: init.store,
+      emitter: this.#emitter,
+      hush: () => this.#hush,
+    });
     this.#rooms = new Rooms(
-      { ...core, link, fingerprint: () => this.fingerprint },
+      {
+        ...core,
+        link,
+        fingerprint: () => this.fingerprint,
+        shown: (room, nick) => this.#roomKeys.markShown(room, nick),
+      },
       { room: init.room, rooms: this.#profile.rooms ?? [], leaving: this.#profile.leaving ?? [] },
     );
     const seen = init.seen;
@@ -231,6 +249,7 @@ export class ChatClient {
       relayMemory: () => (this.#profile.relay ??= {}),
       retryDelayMs: options.retryDelayMs,
       sentLog,
+      roomKeys: this.#roomKeys,
     });
     this.#commands = {
       ...core,
@@ -439,6 +458,33 @@ export class ChatClient {
    */
   trust(nick: string): Promise<void> {
     return this.#serial(() => commands.trust(this.#commands, nick));
+  }
+
+  /**
+   * Approves `nick` for a room (default the current one): with `roomKeys: "approve"`, our room
+   * key goes to them with our next message in that room. Kept in the home. Emits an `info`.
+   *
+   * @param nick The member.
+   * @param room The room (default the current room).
+   */
+  approve(nick: string, room?: string): Promise<void> {
+    return this.#serial(async () => {
+      if (!isValidNick(nick)) {
+        this.#emitter.error("BAD_NICK", badNickMessage(nick));
+        return;
+      }
+      const target = room ?? this.#rooms.current;
+      this.#roomKeys.approve(target, nick);
+      await this.#persist();
+      this.#emitter.emit({
+        type: "info",
+        message: this.#roomKeys.policy === "approve"
+          ? `Approved ${nick} in ${target}: your next message there gives them your room key`
+          : `Approved ${nick} in ${target} (room keys go to ${
+            this.#roomKeys.policy === "all" ? "every member" : "verified members only"
+          } anyway: --room-keys ${this.#roomKeys.policy})`,
+      });
+    });
   }
 
   /**

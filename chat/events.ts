@@ -84,6 +84,28 @@ export type ChatEvent =
     retrying: boolean;
   }
   | { type: "join"; nick: string; room: string }
+  | {
+    /**
+     * Our room key for `room` is about to go to `nick`, whom the user was not shown in that room
+     * (no `join`, no `users` line): emitted before it is sent (a relay that hides a join cannot
+     * get a reader unseen). `fingerprint` is empty when no key is pinned yet.
+     */
+    type: "key-shared";
+    room: string;
+    nick: string;
+    fingerprint: string;
+    verified: boolean;
+  }
+  | {
+    /**
+     * With `roomKeys` `approve` or `verified`: `nick` is in `room` but does not get our room key
+     * (`reason` `not-approved` or `not-verified`), said once per room until approved.
+     */
+    type: "key-withheld";
+    room: string;
+    nick: string;
+    reason: "not-approved" | "not-verified";
+  }
   | { type: "leave"; nick: string; room: string }
   | { type: "presence"; nick: string; online: boolean }
   | { type: "nick"; old: string; new: string }

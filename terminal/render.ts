@@ -202,6 +202,24 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
       return notice(`${nick(event.nick)} joined ${room(event.room)}`);
     case "leave":
       return notice(`${nick(event.nick)} left ${room(event.room)}`);
+    case "key-shared":
+      return notice(
+        paint(
+          `${sanitize(event.nick)} gets your room key for ${sanitize(event.room)} (a member you ` +
+            `were not shown joining; fingerprint ${sanitize(event.fingerprint || "unknown")}, ` +
+            `${event.verified ? "verified" : "unverified"})`,
+          "33",
+          color,
+        ),
+      );
+    case "key-withheld":
+      return notice(
+        `${nick(event.nick)} is in ${room(event.room)} but does not get your room key (${
+          event.reason === "not-approved"
+            ? `not approved: /approve ${sanitize(event.nick)}`
+            : `not verified: /verify ${sanitize(event.nick)}`
+        })`,
+      );
     case "presence":
       return notice(`${nick(event.nick)} is ${event.online ? "online" : "offline"}`);
     case "nick":
