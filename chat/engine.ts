@@ -723,6 +723,8 @@ export class ChatClient {
       refuseInsecure: this.#options.refuseInsecure ?? false,
       now: this.#now,
       nick: () => this.nick,
+      // Room keys only for rooms we are in: nobody grows our state with keys of other rooms.
+      acceptRoomKey: (room) => this.#rooms.has(room),
     });
   }
 

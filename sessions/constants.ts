@@ -51,6 +51,14 @@ export const MAX_SESSIONS_PER_PEER = 3;
 export const MAX_SEEN_BASE_KEYS = 2000;
 /** Length of the HMAC tag the session adds for a suite with no tag of its own (Caesar). */
 export const EXTRA_MAC_LENGTH = 16;
+/**
+ * Most skipped message keys kept in total, over every pairwise session and room sender key: a
+ * peer (or many throw-away nicks) cannot grow the state without bound. Over it, the largest other
+ * stores lose their oldest skipped keys first.
+ */
+export const MAX_TOTAL_SKIPPED = 20_000;
+/** Most (room, sender) sender-key entries kept in total; over it, the least recently stored goes. */
+export const MAX_SENDER_KEY_ENTRIES = 1_000;
 /** Most sender keys kept per (room, sender): the current one and the previous one. */
 export const MAX_SENDER_KEYS_PER_MEMBER = 2;
 /** Longest room name accepted in a distribution, in UTF-8 bytes. */

@@ -23,8 +23,10 @@ import {
 } from "../crypto/mod.ts";
 import {
   MAX_SEEN_BASE_KEYS,
+  MAX_SENDER_KEY_ENTRIES,
   MAX_SENDER_KEYS_PER_MEMBER,
   MAX_SESSIONS_PER_PEER,
+  MAX_TOTAL_SKIPPED,
 } from "./constants.ts";
 import { DoubleRatchet, type DoubleRatchetJson } from "./double_ratchet.ts";
 import { SessionError } from "./errors.ts";
@@ -77,6 +79,14 @@ export interface HushOptions {
    * the empty string (library use without a relay).
    */
   nick?: string | (() => string);
+  /**
+   * Whether a sender-key distribution for `room` from `from` is kept (default: all). The chat
+   * engine keeps only those of rooms it is in: a peer cannot grow our state with keys of rooms
+   * we never joined. A refused one is reported as `type: "sender-key"` with `ignored: true`.
+   */
+  acceptRoomKey?: (room: string, from: string) => boolean;
+  /** Test hooks: the total bounds (default `MAX_TOTAL_SKIPPED`, `MAX_SENDER_KEY_ENTRIES`). */
+  limits?: { totalSkipped?: number; senderKeyEntries?: number };
 }
 
 /** A body ready to send as an envelope body. */
@@ -134,6 +144,8 @@ export interface ReceivedSenderKey {
   kind: BodyKind;
   /** As in {@linkcode ReceivedText}. */
   sameKeyAs?: string[];
+  /** True when the key was not kept (`acceptRoomKey` refused it: a room we are not in). */
+  ignored?: boolean;
 }
 
 /** What {@linkcode Hush.prototype.decryptFrom} returns. */
@@ -225,6 +237,11 @@ export class Hush {
   #defaultSuite: CipherSuiteId;
   #refuseInsecure: boolean;
   #nick: string | (() => string);
+  #acceptRoomKey: (room: string, from: string) => boolean;
+  #maxSkipped: number;
+  #maxSenderKeyEntries: number;
+  /** Skipped keys per store entry (`skipped/counts`), cached. */
+  #skippedCounts: Record<string, number> | undefined;
   #lock: Promise<unknown> = Promise.resolve();
   /** The local user's identity and prekeys. */
   readonly user: LocalUser;
@@ -245,6 +262,9 @@ export class Hush {
     this.#defaultSuite = options.suite ?? DEFAULT_CIPHER_SUITE;
     this.#refuseInsecure = options.refuseInsecure ?? false;
     this.#nick = options.nick ?? "";
+    this.#acceptRoomKey = options.acceptRoomKey ?? (() => true);
+    this.#maxSkipped = options.limits?.totalSkipped ?? MAX_TOTAL_SKIPPED;
+    this.#maxSenderKeyEntries = options.limits?.senderKeyEntries ?? MAX_SENDER_KEY_ENTRIES;
     resolveSuite(this.#defaultSuite);
     this.user = new LocalUser(
       options.store,
@@ -431,8 +451,12 @@ export class Hush {
         text: decoder.decode(content.body),
       };
     }
+    const room = content.distribution.room;
+    if (!this.#acceptRoomKey(room, nick)) {
+      return { type: "sender-key", ...common, room, ignored: true };
+    }
     this.#storeInbound(nick, content.distribution, opened.peer);
-    return { type: "sender-key", ...common, room: content.distribution.room };
+    return { type: "sender-key", ...common, room };
   }
 
   /**
@@ -535,6 +559,7 @@ export class Hush {
     }
     keys[index] = key.toJSON();
     writeJson(this.#store, storeKey, keys);
+    this.#noteSkipped(storeKey, countSkipped(keys));
     return {
       type: "text",
       from,
@@ -840,8 +865,48 @@ export class Hush {
     const keys = readJson<InboundSenderKeyJson[]>(this.#store, storeKey) ?? [];
     if (keys.some((k) => k.keyId === distribution.keyId)) return;
     keys.unshift(InboundSenderKey.fromDistribution(distribution, peer).toJSON());
-    writeJson(this.#store, storeKey, keys.slice(0, MAX_SENDER_KEYS_PER_MEMBER));
+    const kept = keys.slice(0, MAX_SENDER_KEYS_PER_MEMBER);
+    writeJson(this.#store, storeKey, kept);
+    this.#noteSkipped(storeKey, countSkipped(kept));
     this.#indexRoom(distribution.room);
+    // The (room, sender) entries in the order stored: beyond the bound, the oldest go.
+    const index = (readJson<string[]>(this.#store, "room-keys/index") ?? [])
+      .filter((k) => k !== storeKey);
+    index.push(storeKey);
+    while (index.length > this.#maxSenderKeyEntries) {
+      const oldest = index.shift()!;
+      this.#store.delete(oldest);
+      this.#noteSkipped(oldest, 0);
+    }
+    writeJson(this.#store, "room-keys/index", index);
+  }
+
+  /**
+   * Records how many skipped keys `storeKey` holds and keeps the total under the bound: the
+   * largest other entries lose their oldest skipped keys first, then this one.
+   */
+  #noteSkipped(storeKey: string, count: number): void {
+    const counts = this.#skippedCounts ??= readJson<Record<string, number>>(
+      this.#store,
+      "skipped/counts",
+    ) ?? {};
+    const before = counts[storeKey] ?? 0;
+    if (count === 0) delete counts[storeKey];
+    else counts[storeKey] = count;
+    let total = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (total > this.#maxSkipped) {
+      const order = Object.entries(counts)
+        .sort(([ka, a], [kb, b]) => (ka === storeKey ? 1 : kb === storeKey ? -1 : b - a));
+      for (const [key, n] of order) {
+        if (total <= this.#maxSkipped) break;
+        const keep = Math.max(0, n - (total - this.#maxSkipped));
+        const now = trimSkipped(this.#store, key, keep);
+        total -= n - now;
+        if (now === 0) delete counts[key];
+        else counts[key] = now;
+      }
+    } else if (before === count) return;
+    writeJson(this.#store, "skipped/counts", counts);
   }
 
   #indexRoom(room: string): void {
@@ -858,15 +923,44 @@ export class Hush {
   }
 
   #saveSessions(nick: string, sessions: Pairwise[]): void {
+    const kept = sessions.slice(0, MAX_SESSIONS_PER_PEER);
     writeJson(
       this.#store,
       `session/${enc(nick)}`,
-      sessions.slice(0, MAX_SESSIONS_PER_PEER).map((s) => ({
-        ...s.json,
-        ratchet: s.ratchet.toJSON(),
-      })),
+      kept.map((s) => ({ ...s.json, ratchet: s.ratchet.toJSON() })),
+    );
+    this.#noteSkipped(
+      `session/${enc(nick)}`,
+      kept.reduce((n, s) => n + s.ratchet.skippedCount, 0),
     );
   }
+}
+
+function countSkipped(keys: { skipped: unknown[] }[]): number {
+  return keys.reduce((n, k) => n + k.skipped.length, 0);
+}
+
+/**
+ * Drops the oldest skipped keys of a stored session list or sender-key list so that at most
+ * `keep` remain (the first, most recent, entries keep theirs longest).
+ *
+ * @returns How many remain.
+ */
+function trimSkipped(store: SessionStore, storeKey: string, keep: number): number {
+  const list = readJson<Record<string, unknown>[]>(store, storeKey);
+  if (!Array.isArray(list)) return 0;
+  let left = keep;
+  for (const entry of list) {
+    const holder = (storeKey.startsWith("session/") ? entry.ratchet : entry) as
+      | { skipped?: unknown[] }
+      | undefined;
+    if (holder === undefined || !Array.isArray(holder.skipped)) continue;
+    const n = Math.min(left, holder.skipped.length);
+    holder.skipped = n === 0 ? [] : holder.skipped.slice(-n);
+    left -= n;
+  }
+  writeJson(store, storeKey, list);
+  return keep - left;
 }
 
 /**
