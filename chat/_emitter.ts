@@ -86,7 +86,27 @@ export function identityChangedEvent(hush: Hush, nick: string): ChatEvent {
 }
 
 /**
- * A `message` event (fields in the order of the JSON schema).
+ * A received text with its control characters made visible: C0 controls (U+0000-U+001F, newline
+ * and tab included) become their Control Pictures (U+2400-U+241F), DEL becomes U+2421 and C1
+ * controls (U+0080-U+009F) become U+FFFD. A peer's text therefore never carries a line break or
+ * a terminal control into a UI, or into a bot that writes it back to its own stdin (where a line
+ * after a newline would run as a command, e.g. `/cipher caesar`).
+ *
+ * @param text The text as sent.
+ * @returns The text, one line, no control characters.
+ */
+export function escapeControls(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (code < 0x20) return String.fromCharCode(0x2400 + code);
+    return code === 0x7f ? "\u2421" : "\ufffd";
+  });
+}
+
+/**
+ * A `message` event (fields in the order of the JSON schema). A received text (`own` false) has
+ * its control characters escaped ({@linkcode escapeControls}).
  *
  * @param message Who, where and what.
  * @param protection The suite id, whether it is insecure, whether the sender is verified.
@@ -101,7 +121,7 @@ export function messageEvent(
     from: message.from,
     to: message.to,
     private: message.private,
-    text: message.text,
+    text: protection.own ? message.text : escapeControls(message.text),
     cipher: protection.cipher,
     insecure: protection.insecure,
     verified: protection.verified,
