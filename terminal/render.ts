@@ -473,7 +473,14 @@ function renderSafetyNumber(
   ];
   if (event.verified) return lines;
   if (event.words.length > 0) {
-    lines.push(`${time}    to read aloud: ${event.words.map(sanitize).join(" ")}`);
+    // One row per identity's words (13 each), so the row stays within a terminal.
+    const rows: string[] = [];
+    for (let i = 0; i < event.words.length; i += 13) {
+      rows.push(event.words.slice(i, i + 13).map(sanitize).join(" "));
+    }
+    rows.forEach((row, i) =>
+      lines.push(`${time}    ${i === 0 ? "to read aloud: " : "               "}${row}`)
+    );
   }
   lines.push(
     `${time}    ${peer} sees the same number on their screen. Compare it in person or on a call;`,

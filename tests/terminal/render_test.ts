@@ -159,6 +159,20 @@ Deno.test("renderEvent() shows the safety number and how to compare it", () => {
   assert.equal(verified.length, 4, "no instructions once verified");
 });
 
+Deno.test("renderEvent() shows the 26 read-aloud words on two rows of 13", () => {
+  const words = Array.from({ length: 26 }, (_, i) => `w${i}`);
+  const lines = renderEvent({
+    type: "safety-number",
+    peer: "bob",
+    safetyNumber: "1".repeat(60),
+    formatted: "11111 11111 11111 11111\n11111 11111 11111 11111\n11111 11111 11111 11111",
+    words,
+    verified: false,
+  }, plain);
+  assert.ok(lines.includes(`[09:05]    to read aloud: ${words.slice(0, 13).join(" ")}`));
+  assert.ok(lines.includes(`[09:05]                   ${words.slice(13).join(" ")}`));
+});
+
 Deno.test("renderEvent() is loud about a changed identity and says sending is blocked", () => {
   const lines = renderEvent({
     type: "identity-changed",
