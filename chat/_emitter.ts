@@ -144,12 +144,25 @@ export function noSenderKeyEvent(frame: EnvelopeFrame): ChatEvent {
 export function decryptErrorEvent(error: unknown, from: string, room: string): ChatEvent {
   const code = error instanceof HushError ? error.code : "DECRYPT_FAILED";
   const where = room === "" ? "" : ` in "${room}"`;
+  // Only these codes come after the message authenticated: for every other, the sender named in
+  // the clear envelope is only what the relay says.
+  const who = AUTHENTICATED_CODES.has(code)
+    ? `from "${from}"`
+    : `that says it is from "${from}" (unauthenticated: the relay or anyone may have sent or ` +
+      "altered it)";
   return {
     type: "error",
     code,
-    message: `Cannot open a message from "${from}"${where}: ${errorMessage(error)}`,
+    message: `Cannot open a message ${who}${where}: ${errorMessage(error)}`,
   };
 }
+
+/** Error codes raised only after a message authenticated (its sender is known). */
+const AUTHENTICATED_CODES: ReadonlySet<string> = new Set([
+  "INSECURE_SUITE_REFUSED",
+  "INSECURE_KEY_MATERIAL",
+  "IDENTITY_CHANGED",
+]);
 
 /** The message of any thrown value. */
 export function errorMessage(error: unknown): string {
