@@ -94,6 +94,8 @@ export class Directory {
     this.#keyRequests.rejectAll(error);
   }
 
+  #warnedSameKey = new Set<string>();
+
   /**
    * Fetches `nick`'s bundle (the {@linkcode Hush} bundle fetcher).
    *
@@ -112,7 +114,27 @@ export class Directory {
     if (keys.status === "no-bundle") {
       throw new ChatError("NO_BUNDLE", `"${nick}" has not published keys yet`);
     }
-    return bundleFromKeys(keys);
+    const bundle = bundleFromKeys(keys);
+    this.#warnSameKey(nick, bundle.identityKey);
+    return bundle;
+  }
+
+  /**
+   * A nick not pinned yet whose key is pinned to other nicks: said once per nick and run
+   * (`SAME_IDENTITY_KEY`), before anything is sent to it.
+   */
+  #warnSameKey(nick: string, identityKey: Uint8Array): void {
+    const trust = this.#host.hush().trust;
+    if (trust.get(nick) !== undefined || this.#warnedSameKey.has(nick)) return;
+    const others = trust.nicksWithKey(identityKey).filter((n) => n !== nick);
+    if (others.length === 0) return;
+    this.#warnedSameKey.add(nick);
+    this.#host.emitter.error(
+      "SAME_IDENTITY_KEY",
+      `"${nick}" uses the same identity key as ${others.map((n) => `"${n}"`).join(", ")}: ` +
+        "the same person under another nick, or the relay handing out someone else's keys; " +
+        `compare safety numbers (/verify ${nick})`,
+    );
   }
 
   /**

@@ -10,7 +10,7 @@
  * relabelling frank's envelope would deliver).
  */
 import assert from "node:assert/strict";
-import { bundleFromKeys } from "../../chat/key_directory.ts";
+import { bundleFromKeys, publishKeysFrame } from "../../chat/key_directory.ts";
 import { Hush, MemorySessionStore } from "../../sessions/mod.ts";
 import { settle, WAIT_MS, withWorld } from "./_client_harness.ts";
 import { loggedIn, type TestClient } from "./_relay_harness.ts";
@@ -90,6 +90,33 @@ Deno.test("client --json: one identity writing first messages as frank and as ze
       );
       assert.match(warning.message, /"zed" uses the same identity key as "frank"/);
       await bob.waitForType("message", (e) => e.text === "hello from zed", wait);
+    } finally {
+      frank.close();
+      zed.close();
+    }
+  });
+});
+
+Deno.test("client --json: writing to a nick whose published key is another pinned nick's warns SAME_IDENTITY_KEY first", async () => {
+  await withWorld(async (world) => {
+    const bob = await world.client("bob");
+    const frank = await loggedIn(world.relay.tcpUrl, "frank");
+    const zed = await loggedIn(world.relay.tcpUrl, "zed", { identity: frank.identity });
+    try {
+      const asFrank = rawHush(frank, () => "frank");
+      const first = await asFrank.encryptTo("bob", "hello from frank");
+      await frank.sendEnvelope("bob", first.body, { cipher: first.suite.wireId });
+      await bob.waitForType("message", (e) => e.text === "hello from frank", wait);
+      // zed publishes a bundle under frank's identity; bob writes to zed.
+      const asZed = rawHush(zed, () => "zed");
+      await zed.send(publishKeysFrame(asZed.bundle(), { replace: true, ids: [] }));
+      await bob.send("/pm zed who are you?");
+      const warning = await bob.waitForType(
+        "error",
+        (e) => e.code === "SAME_IDENTITY_KEY",
+        wait,
+      );
+      assert.match(warning.message, /"zed" uses the same identity key as "frank"/);
     } finally {
       frank.close();
       zed.close();
