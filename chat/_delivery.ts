@@ -25,6 +25,7 @@ import {
   type MessageEvent,
   messageEvent,
   noSenderKeyEvent,
+  sameIdentityEvent,
 } from "./_emitter.ts";
 import type { ChatEvent } from "./events.ts";
 import type { SeenIds } from "./seen_ids.ts";
@@ -356,15 +357,9 @@ export class Delivery {
     events: ChatEvent[],
   ): void {
     if (got.kind !== "initial") return;
-    if (got.sameKeyAs !== undefined && got.sameKeyAs.length > 0) {
-      const others = got.sameKeyAs.map((n) => `"${n}"`).join(", ");
-      events.push({
-        type: "error",
-        code: "SAME_IDENTITY_KEY",
-        message: `"${frame.from}" uses the same identity key as ${others}: the same person ` +
-          "under another nick, or someone relabelling their messages; compare safety numbers " +
-          `(/verify ${frame.from})`,
-      });
+    const key = this.#host.hush().trust.get(frame.from)?.identityKey;
+    if (got.sameKeyAs !== undefined && got.sameKeyAs.length > 0 && key !== undefined) {
+      events.push(sameIdentityEvent(frame.from, got.sameKeyAs, key));
     }
     const me = this.#host.nick();
     if (frame.to !== me && !this.#host.formerNicks().includes(frame.to)) {

@@ -19,7 +19,7 @@ import {
   type PrekeyBundle,
 } from "../sessions/mod.ts";
 import type { Connection, ReadyFrame, RelayLink } from "./_connection.ts";
-import { badNickMessage } from "./_emitter.ts";
+import { badNickMessage, sameIdentityEvent } from "./_emitter.ts";
 import { ChatError } from "./errors.ts";
 import { bundleFromKeys, publishKeysFrame } from "./key_directory.ts";
 import { Waiters } from "./_waiters.ts";
@@ -121,7 +121,7 @@ export class Directory {
 
   /**
    * A nick not pinned yet whose key is pinned to other nicks: said once per nick and run
-   * (`SAME_IDENTITY_KEY`), before anything is sent to it.
+   * (`same-identity`), before anything is sent to it.
    */
   #warnSameKey(nick: string, identityKey: Uint8Array): void {
     const trust = this.#host.hush().trust;
@@ -129,12 +129,7 @@ export class Directory {
     const others = trust.nicksWithKey(identityKey).filter((n) => n !== nick);
     if (others.length === 0) return;
     this.#warnedSameKey.add(nick);
-    this.#host.emitter.error(
-      "SAME_IDENTITY_KEY",
-      `"${nick}" uses the same identity key as ${others.map((n) => `"${n}"`).join(", ")}: ` +
-        "the same person under another nick, or the relay handing out someone else's keys; " +
-        `compare safety numbers (/verify ${nick})`,
-    );
+    this.#host.emitter.emit(sameIdentityEvent(nick, others, identityKey));
   }
 
   /**

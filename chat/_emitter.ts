@@ -5,7 +5,7 @@
  * @module
  */
 
-import { HushError } from "../crypto/mod.ts";
+import { fingerprint, HushError } from "../crypto/mod.ts";
 import type { EnvelopeFrame } from "../protocol/mod.ts";
 import type { Hush } from "../sessions/mod.ts";
 import { ChatError } from "./errors.ts";
@@ -154,6 +154,31 @@ export function decryptErrorEvent(error: unknown, from: string, room: string): C
     type: "error",
     code,
     message: `Cannot open a message ${who}${where}: ${errorMessage(error)}`,
+  };
+}
+
+/**
+ * The `same-identity` event: `nick` uses the identity key already pinned to `others`.
+ *
+ * @param nick The newly seen nick.
+ * @param others The nicks already pinned to that key.
+ * @param identityKey The key.
+ */
+export function sameIdentityEvent(
+  nick: string,
+  others: string[],
+  identityKey: Uint8Array,
+): ChatEvent {
+  return {
+    type: "same-identity",
+    nick,
+    others,
+    fingerprint: fingerprint(identityKey),
+    message:
+      `"${nick}" uses the same identity key as ${
+        others.map((n) => `"${n}"`).join(", ")
+      }: the same person under another nick, or someone posing as them; compare safety numbers ` +
+      `(/verify ${nick})`,
   };
 }
 

@@ -130,6 +130,18 @@ export type ChatEvent =
     online: boolean;
   }
   | { type: "identity-changed"; peer: string; oldFingerprint: string; newFingerprint: string }
+  | {
+    /**
+     * `nick` is newly pinned to an identity key already pinned to `others`: the same person
+     * under another nick (a nick change), or someone posing as two people or relabelling their
+     * messages. `message` says it in words; compare safety numbers.
+     */
+    type: "same-identity";
+    nick: string;
+    others: string[];
+    fingerprint: string;
+    message: string;
+  }
   | { type: "trusted"; peer: string; fingerprint: string }
   | { type: "cipher"; cipher: string; insecure: boolean }
   | { type: "wire"; wire: WireView }

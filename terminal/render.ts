@@ -333,6 +333,8 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
       ];
     case "identity-changed":
       return renderIdentityChanged(event, time, color);
+    case "same-identity":
+      return notice(paint(sanitize(event.message), "33", color));
     case "trusted":
       return notice(
         `${nick(event.peer)}'s new identity key is accepted (fingerprint ${

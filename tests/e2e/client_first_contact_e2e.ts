@@ -3,7 +3,7 @@
  * associated data (docs/E2E.md), so a body frank wrote arrives at a real `client.ts --json`
  * bob as unreadable when the envelope says it is from "zed" (what a relay relabelling the sender
  * field does), and bob pins nothing to "zed". One identity that writes first messages under two
- * nicks is named in a `SAME_IDENTITY_KEY` warning.
+ * nicks is named in a `same-identity` event.
  *
  * The sender is a raw protocol client driving the sessions library over a real relay process
  * and TCP: logged in as "zed", it sends a body bound to "frank" (byte for byte what a relay
@@ -65,7 +65,7 @@ Deno.test("client --json: frank's first message delivered as from zed does not o
   });
 });
 
-Deno.test("client --json: one identity writing first messages as frank and as zed gets SAME_IDENTITY_KEY", async () => {
+Deno.test("client --json: one identity writing first messages as frank and as zed gets a same-identity event", async () => {
   await withWorld(async (world) => {
     const bob = await world.client("bob");
     const frank = await loggedIn(world.relay.tcpUrl, "frank");
@@ -76,18 +76,15 @@ Deno.test("client --json: one identity writing first messages as frank and as ze
       await frank.sendEnvelope("bob", first.body, { cipher: first.suite.wireId });
       await bob.waitForType("message", (e) => e.text === "hello from frank", wait);
       assert.equal(
-        bob.events.some((e) => e.type === "error" && e.code === "SAME_IDENTITY_KEY"),
+        bob.events.some((e) => e.type === "same-identity"),
         false,
       );
 
       const asZed = rawHush(zed, () => "zed");
       const second = await asZed.encryptTo("bob", "hello from zed");
       await zed.sendEnvelope("bob", second.body, { cipher: second.suite.wireId });
-      const warning = await bob.waitForType(
-        "error",
-        (e) => e.code === "SAME_IDENTITY_KEY",
-        wait,
-      );
+      const warning = await bob.waitForType("same-identity", (e) => e.nick === "zed", wait);
+      assert.deepEqual(warning.others, ["frank"]);
       assert.match(warning.message, /"zed" uses the same identity key as "frank"/);
       await bob.waitForType("message", (e) => e.text === "hello from zed", wait);
     } finally {
@@ -97,7 +94,7 @@ Deno.test("client --json: one identity writing first messages as frank and as ze
   });
 });
 
-Deno.test("client --json: writing to a nick whose published key is another pinned nick's warns SAME_IDENTITY_KEY first", async () => {
+Deno.test("client --json: writing to a nick whose published key is another pinned nick's shows a same-identity event first", async () => {
   await withWorld(async (world) => {
     const bob = await world.client("bob");
     const frank = await loggedIn(world.relay.tcpUrl, "frank");
@@ -111,12 +108,9 @@ Deno.test("client --json: writing to a nick whose published key is another pinne
       const asZed = rawHush(zed, () => "zed");
       await zed.send(publishKeysFrame(asZed.bundle(), { replace: true, ids: [] }));
       await bob.send("/pm zed who are you?");
-      const warning = await bob.waitForType(
-        "error",
-        (e) => e.code === "SAME_IDENTITY_KEY",
-        wait,
-      );
-      assert.match(warning.message, /"zed" uses the same identity key as "frank"/);
+      const warning = await bob.waitForType("same-identity", (e) => e.nick === "zed", wait);
+      assert.deepEqual(warning.others, ["frank"]);
+      assert.equal(warning.fingerprint, bob.eventsOf("same-identity")[0]!.fingerprint);
     } finally {
       frank.close();
       zed.close();
