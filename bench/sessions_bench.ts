@@ -20,6 +20,8 @@ import {
   x3dhRespond,
 } from "../sessions/mod.ts";
 
+const NICKS = { initiator: "alice", responder: "bob" };
+
 const AES = getCipherSuite("aes-256-gcm");
 const MESSAGE_256 = randomBytes(256);
 
@@ -41,7 +43,7 @@ Deno.bench({
   group: "handshake",
   baseline: true,
   fn() {
-    const init = x3dhInitiate(alice.x3dhKeys, bobBundle);
+    const init = x3dhInitiate(alice.x3dhKeys, bobBundle, NICKS);
     const sender = DoubleRatchet.initiator(init.sharedSecret, {
       remoteRatchetKey: init.remoteRatchetKey,
       ad: init.ad,
@@ -50,6 +52,7 @@ Deno.bench({
     const resp = x3dhRespond(
       { ...bob.x3dhKeys, signedPrekey: bobSigned, oneTimePrekey: bobOneTime },
       init.fields,
+      NICKS,
     );
     const receiver = DoubleRatchet.responder(resp.sharedSecret, {
       ratchetKeyPair: bobSigned,
@@ -83,7 +86,7 @@ Deno.bench({
 // --- Ratchet -------------------------------------------------------------------------------
 
 function ratchetPair(): { a: DoubleRatchet; b: DoubleRatchet } {
-  const init = x3dhInitiate(alice.x3dhKeys, bobBundle);
+  const init = x3dhInitiate(alice.x3dhKeys, bobBundle, NICKS);
   const a = DoubleRatchet.initiator(init.sharedSecret, {
     remoteRatchetKey: init.remoteRatchetKey,
     ad: init.ad,
@@ -91,6 +94,7 @@ function ratchetPair(): { a: DoubleRatchet; b: DoubleRatchet } {
   const resp = x3dhRespond(
     { ...bob.x3dhKeys, signedPrekey: bobSigned, oneTimePrekey: bobOneTime },
     init.fields,
+    NICKS,
   );
   const b = DoubleRatchet.responder(resp.sharedSecret, { ratchetKeyPair: bobSigned, ad: resp.ad });
   b.decrypt(decodeRatchetMessage(a.encrypt(MESSAGE_256, AES)));

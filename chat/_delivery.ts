@@ -25,6 +25,7 @@ import {
   type MessageEvent,
   messageEvent,
   noSenderKeyEvent,
+  sameIdentityEvent,
 } from "./_emitter.ts";
 import type { ChatEvent } from "./events.ts";
 import type { SeenIds } from "./seen_ids.ts";
@@ -344,6 +345,33 @@ export class Delivery {
     };
   }
 
+  /**
+   * A first message binds both nicks (docs/E2E.md), so it did come from the identity that calls
+   * itself `frame.from`, written to `frame.to`. Said when that identity is pinned to other nicks
+   * too (a nick change, or someone posing under a second nick), and when it was written to a
+   * nick that is not ours (the relay gave the sender our keys for someone else's nick).
+   */
+  #firstContactWarnings(
+    frame: { from: string; to: string },
+    got: { kind: string; sameKeyAs?: string[] },
+    events: ChatEvent[],
+  ): void {
+    if (got.kind !== "initial") return;
+    const key = this.#host.hush().trust.get(frame.from)?.identityKey;
+    if (got.sameKeyAs !== undefined && got.sameKeyAs.length > 0 && key !== undefined) {
+      events.push(sameIdentityEvent(frame.from, got.sameKeyAs, key));
+    }
+    const me = this.#host.nick();
+    if (frame.to !== me && !this.#host.formerNicks().includes(frame.to)) {
+      events.push({
+        type: "error",
+        code: "MISADDRESSED",
+        message: `"${frame.from}" wrote their first message to "${frame.to}", not to you ` +
+          `("${me}"): the relay handed them your keys under that nick`,
+      });
+    }
+  }
+
   #openEnvelope(item: Delivered, events: ChatEvent[], retry = false): void {
     const frame = item.frame;
     const id = toHex(frame.id);
@@ -376,8 +404,9 @@ export class Delivery {
         ));
         return;
       }
-      const got = hush.decryptFrom(frame.from, frame.body, { tag: id });
+      const got = hush.decryptFrom(frame.from, frame.body, { tag: id, to: frame.to });
       seen.add(id);
+      this.#firstContactWarnings(frame, got, events);
       if (got.type === "sender-key") {
         this.#retryPendingRoom(events);
         return;

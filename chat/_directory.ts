@@ -19,7 +19,7 @@ import {
   type PrekeyBundle,
 } from "../sessions/mod.ts";
 import type { Connection, ReadyFrame, RelayLink } from "./_connection.ts";
-import { badNickMessage } from "./_emitter.ts";
+import { badNickMessage, sameIdentityEvent } from "./_emitter.ts";
 import { ChatError } from "./errors.ts";
 import { bundleFromKeys, publishKeysFrame } from "./key_directory.ts";
 import { Waiters } from "./_waiters.ts";
@@ -94,6 +94,8 @@ export class Directory {
     this.#keyRequests.rejectAll(error);
   }
 
+  #warnedSameKey = new Set<string>();
+
   /**
    * Fetches `nick`'s bundle (the {@linkcode Hush} bundle fetcher).
    *
@@ -112,7 +114,22 @@ export class Directory {
     if (keys.status === "no-bundle") {
       throw new ChatError("NO_BUNDLE", `"${nick}" has not published keys yet`);
     }
-    return bundleFromKeys(keys);
+    const bundle = bundleFromKeys(keys);
+    this.#warnSameKey(nick, bundle.identityKey);
+    return bundle;
+  }
+
+  /**
+   * A nick not pinned yet whose key is pinned to other nicks: said once per nick and run
+   * (`same-identity`), before anything is sent to it.
+   */
+  #warnSameKey(nick: string, identityKey: Uint8Array): void {
+    const trust = this.#host.hush().trust;
+    if (trust.get(nick) !== undefined || this.#warnedSameKey.has(nick)) return;
+    const others = trust.nicksWithKey(identityKey).filter((n) => n !== nick);
+    if (others.length === 0) return;
+    this.#warnedSameKey.add(nick);
+    this.#host.emitter.emit(sameIdentityEvent(nick, others, identityKey));
   }
 
   /**

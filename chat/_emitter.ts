@@ -5,7 +5,7 @@
  * @module
  */
 
-import { HushError } from "../crypto/mod.ts";
+import { fingerprint, HushError } from "../crypto/mod.ts";
 import type { EnvelopeFrame } from "../protocol/mod.ts";
 import type { Hush } from "../sessions/mod.ts";
 import { ChatError } from "./errors.ts";
@@ -86,7 +86,27 @@ export function identityChangedEvent(hush: Hush, nick: string): ChatEvent {
 }
 
 /**
- * A `message` event (fields in the order of the JSON schema).
+ * A received text with its control characters made visible: C0 controls (U+0000-U+001F, newline
+ * and tab included) become their Control Pictures (U+2400-U+241F), DEL becomes U+2421 and C1
+ * controls (U+0080-U+009F) become U+FFFD. A peer's text therefore never carries a line break or
+ * a terminal control into a UI, or into a bot that writes it back to its own stdin (where a line
+ * after a newline would run as a command, e.g. `/cipher caesar`).
+ *
+ * @param text The text as sent.
+ * @returns The text, one line, no control characters.
+ */
+export function escapeControls(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (code < 0x20) return String.fromCharCode(0x2400 + code);
+    return code === 0x7f ? "\u2421" : "\ufffd";
+  });
+}
+
+/**
+ * A `message` event (fields in the order of the JSON schema). A received text (`own` false) has
+ * its control characters escaped ({@linkcode escapeControls}).
  *
  * @param message Who, where and what.
  * @param protection The suite id, whether it is insecure, whether the sender is verified.
@@ -101,7 +121,7 @@ export function messageEvent(
     from: message.from,
     to: message.to,
     private: message.private,
-    text: message.text,
+    text: protection.own ? message.text : escapeControls(message.text),
     cipher: protection.cipher,
     insecure: protection.insecure,
     verified: protection.verified,
@@ -124,12 +144,50 @@ export function noSenderKeyEvent(frame: EnvelopeFrame): ChatEvent {
 export function decryptErrorEvent(error: unknown, from: string, room: string): ChatEvent {
   const code = error instanceof HushError ? error.code : "DECRYPT_FAILED";
   const where = room === "" ? "" : ` in "${room}"`;
+  // Only these codes come after the message authenticated: for every other, the sender named in
+  // the clear envelope is only what the relay says.
+  const who = AUTHENTICATED_CODES.has(code)
+    ? `from "${from}"`
+    : `that says it is from "${from}" (unauthenticated: the relay or anyone may have sent or ` +
+      "altered it)";
   return {
     type: "error",
     code,
-    message: `Cannot open a message from "${from}"${where}: ${errorMessage(error)}`,
+    message: `Cannot open a message ${who}${where}: ${errorMessage(error)}`,
   };
 }
+
+/**
+ * The `same-identity` event: `nick` uses the identity key already pinned to `others`.
+ *
+ * @param nick The newly seen nick.
+ * @param others The nicks already pinned to that key.
+ * @param identityKey The key.
+ */
+export function sameIdentityEvent(
+  nick: string,
+  others: string[],
+  identityKey: Uint8Array,
+): ChatEvent {
+  return {
+    type: "same-identity",
+    nick,
+    others,
+    fingerprint: fingerprint(identityKey),
+    message:
+      `"${nick}" uses the same identity key as ${
+        others.map((n) => `"${n}"`).join(", ")
+      }: the same person under another nick, or someone posing as them; compare safety numbers ` +
+      `(/verify ${nick})`,
+  };
+}
+
+/** Error codes raised only after a message authenticated (its sender is known). */
+const AUTHENTICATED_CODES: ReadonlySet<string> = new Set([
+  "INSECURE_SUITE_REFUSED",
+  "INSECURE_KEY_MATERIAL",
+  "IDENTITY_CHANGED",
+]);
 
 /** The message of any thrown value. */
 export function errorMessage(error: unknown): string {

@@ -55,6 +55,12 @@ export interface ChatClientOptions {
   /** Refuse messages under an insecure suite (Caesar). */
   refuseInsecure?: boolean;
   /**
+   * Who gets our room keys (default `all`: every member in the relay's roster, each one not
+   * shown before announced by a `key-shared` event first); `approve`: only members approved with
+   * `approve(nick)`; `verified`: only verified members. Members left out get a `key-withheld`.
+   */
+  roomKeys?: "all" | "approve" | "verified";
+  /**
    * Wall clock in milliseconds (default `Date.now`): message timestamps and give-up deadlines.
    * The heartbeat does not use it: it runs on the monotonic `performance.now()`.
    */

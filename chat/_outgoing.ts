@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { RoomKeyGate } from "./_room_keys.ts";
 import { fromHex, randomBytes, toHex } from "../crypto/mod.ts";
 import {
   decodeFrame,
@@ -88,6 +89,8 @@ export interface OutgoingHost extends EngineCore {
   relayMemory(): RelayMemory;
   /** The first retry delay (default {@linkcode RETRY_DELAY_MS}). */
   retryDelayMs?: number | undefined;
+  /** Who gets our room keys, and the `key-shared` notices (`_room_keys.ts`). */
+  roomKeys?: RoomKeyGate;
 }
 
 /** The sending half of one engine. */
@@ -619,8 +622,11 @@ export class Outgoing {
     const host = this.#host;
     const payload = encodeChatPayload({ text, ts });
     const former = new Set(host.formerNicks());
-    const wanted = members.filter((m) => m !== host.nick() && !former.has(m));
+    const others = members.filter((m) => m !== host.nick() && !former.has(m));
+    const wanted = host.roomKeys?.filter(room, others) ?? others;
     const send = await host.hush().encryptToRoom(room, wanted, payload);
+    // Shown before it is sent: our key never reaches a reader the user was not shown.
+    host.roomKeys?.beforeSharing(room, send.distributions.map((d) => d.to));
     for (const skipped of send.skipped) {
       if (skipped.code === "IDENTITY_CHANGED") host.emitter.identityChanged(skipped.nick);
       host.emitter.error(

@@ -22,6 +22,8 @@ export interface RoomsHost extends EngineCore {
   link: RelayLink;
   /** Our fingerprint. */
   fingerprint(): string;
+  /** The user was shown `nick` as a member of `room`. */
+  shown?(room: string, nick: string): void;
 }
 
 /** The rooms of one engine. */
@@ -211,6 +213,7 @@ export class Rooms {
           if (this.#selfJoinShown.has(frame.room)) return;
           this.#selfJoinShown.add(frame.room);
         }
+        this.#host.shown?.(frame.room, frame.nick);
         emitter.emit({ type: "join", nick: frame.nick, room: frame.room });
         return;
       case "left":
@@ -234,6 +237,7 @@ export class Rooms {
         // Rosters the engine asked for itself stay quiet; the UI's (and unsolicited ones) show.
         const fromUi = this.#rosterAsks.get(frame.room)?.shift() ?? true;
         if (fromUi) {
+          if (room !== null) { for (const m of frame.members) this.#host.shown?.(room, m.nick); }
           emitter.emit({
             type: "users",
             room,

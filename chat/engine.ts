@@ -16,6 +16,7 @@
  * @module
  */
 
+import { ROOM_KEY_POLICIES, RoomKeyGate } from "./_room_keys.ts";
 import {
   type CipherSuiteId,
   DEFAULT_CIPHER_SUITE,
@@ -94,6 +95,12 @@ export async function createChatClient(options: ChatClientOptions): Promise<Chat
   if (!isValidRoom(room)) {
     throw new ChatError("BAD_ROOM", badRoomMessage(room));
   }
+  if (options.roomKeys !== undefined && !ROOM_KEY_POLICIES.includes(options.roomKeys)) {
+    throw new ChatError(
+      "BAD_OPTION",
+      `Unknown room-key policy "${options.roomKeys}": use all, approve or verified`,
+    );
+  }
   const home = new FencedHome(options.home);
   const state = await loadHomeState(home);
   const cipher = options.cipher ?? state.profile.cipher ?? DEFAULT_CIPHER_SUITE;
@@ -126,6 +133,7 @@ export class ChatClient {
   #delivery: Delivery;
   #outgoing: Outgoing;
   #commands: commands.CommandHost;
+  #roomKeys: RoomKeyGate;
 
   #closing = false;
   /** Said once at the first `connect()` (a former nick given: the current one is kept). */
@@ -194,8 +202,18 @@ export class ChatClient {
     });
     this.#link = link;
     this.#directory = new Directory({ ...core, link });
+    this.#roomKeys = new RoomKeyGate(options.roomKeys ?? "all", {
+      store: init.store,
+      emitter: this.#emitter,
+      hush: () => this.#hush,
+    });
     this.#rooms = new Rooms(
-      { ...core, link, fingerprint: () => this.fingerprint },
+      {
+        ...core,
+        link,
+        fingerprint: () => this.fingerprint,
+        shown: (room, nick) => this.#roomKeys.markShown(room, nick),
+      },
       { room: init.room, rooms: this.#profile.rooms ?? [], leaving: this.#profile.leaving ?? [] },
     );
     const seen = init.seen;
@@ -232,6 +250,7 @@ export class ChatClient {
       relayMemory: () => (this.#profile.relay ??= {}),
       retryDelayMs: options.retryDelayMs,
       sentLog,
+      roomKeys: this.#roomKeys,
     });
     this.#commands = {
       ...core,
@@ -470,6 +489,33 @@ export class ChatClient {
   }
 
   /**
+   * Approves `nick` for a room (default the current one): with `roomKeys: "approve"`, our room
+   * key goes to them with our next message in that room. Kept in the home. Emits an `info`.
+   *
+   * @param nick The member.
+   * @param room The room (default the current room).
+   */
+  approve(nick: string, room?: string): Promise<void> {
+    return this.#serial(async () => {
+      if (!isValidNick(nick)) {
+        this.#emitter.error("BAD_NICK", badNickMessage(nick));
+        return;
+      }
+      const target = room ?? this.#rooms.current;
+      this.#roomKeys.approve(target, nick);
+      await this.#persist();
+      this.#emitter.emit({
+        type: "info",
+        message: this.#roomKeys.policy === "approve"
+          ? `Approved ${nick} in ${target}: your next message there gives them your room key`
+          : `Approved ${nick} in ${target} (room keys go to ${
+            this.#roomKeys.policy === "all" ? "every member" : "verified members only"
+          } anyway: --room-keys ${this.#roomKeys.policy})`,
+      });
+    });
+  }
+
+  /**
    * Shows the safety number with `nick` (`safety-number` event); with `digits` (what the peer
    * read out, spaces allowed) compares it, marks the peer verified on a match and emits
    * `verified`.
@@ -704,6 +750,9 @@ export class ChatClient {
       suite: this.#cipher as CipherSuiteId,
       refuseInsecure: this.#options.refuseInsecure ?? false,
       now: this.#now,
+      nick: () => this.nick,
+      // Room keys only for rooms we are in: nobody grows our state with keys of other rooms.
+      acceptRoomKey: (room) => this.#rooms.has(room),
     });
   }
 

@@ -14,6 +14,7 @@
  * - `NO_BUNDLE`: the peer exists but has not published keys yet.
  * - `BAD_NICK` / `BAD_ROOM`: a nick or room name outside 1-32 characters of `A-Z a-z 0-9 _ -`.
  * - `BAD_RECIPIENT`: a private message to oneself, or verifying oneself.
+ * - `BAD_OPTION`: an engine option outside its values (`roomKeys`).
  * - `BAD_REQUEST`: a request the codec refuses to encode (a bug guard; names are checked first).
  * - `NOT_CONNECTED`: a request that needs the relay while disconnected, or a relay answer that
  *   did not come within `requestTimeoutMs`.

@@ -84,6 +84,28 @@ export type ChatEvent =
     retrying: boolean;
   }
   | { type: "join"; nick: string; room: string }
+  | {
+    /**
+     * Our room key for `room` is about to go to `nick`, whom the user was not shown in that room
+     * (no `join`, no `users` line): emitted before it is sent (a relay that hides a join cannot
+     * get a reader unseen). `fingerprint` is empty when no key is pinned yet.
+     */
+    type: "key-shared";
+    room: string;
+    nick: string;
+    fingerprint: string;
+    verified: boolean;
+  }
+  | {
+    /**
+     * With `roomKeys` `approve` or `verified`: `nick` is in `room` but does not get our room key
+     * (`reason` `not-approved` or `not-verified`), said once per room until approved.
+     */
+    type: "key-withheld";
+    room: string;
+    nick: string;
+    reason: "not-approved" | "not-verified";
+  }
   | { type: "leave"; nick: string; room: string }
   | { type: "presence"; nick: string; online: boolean }
   | { type: "nick"; old: string; new: string }
@@ -108,6 +130,18 @@ export type ChatEvent =
     online: boolean;
   }
   | { type: "identity-changed"; peer: string; oldFingerprint: string; newFingerprint: string }
+  | {
+    /**
+     * `nick` is newly pinned to an identity key already pinned to `others`: the same person
+     * under another nick (a nick change), or someone posing as two people or relabelling their
+     * messages. `message` says it in words; compare safety numbers.
+     */
+    type: "same-identity";
+    nick: string;
+    others: string[];
+    fingerprint: string;
+    message: string;
+  }
   | { type: "trusted"; peer: string; fingerprint: string }
   | { type: "cipher"; cipher: string; insecure: boolean }
   | { type: "wire"; wire: WireView }

@@ -12,8 +12,12 @@ import { sha256 } from "./hkdf.ts";
 /** Domain label hashed in front of the key by {@link fingerprint}. */
 export const FINGERPRINT_LABEL = "hush-fingerprint-v1";
 
-/** Domain label hashed in front of the digits by {@link safetyNumberWords}. */
-export const SAFETY_WORDS_LABEL = "hush-safety-words-v1";
+/**
+ * Domain label hashed in front of each identity's 30 digits by {@link safetyNumberWords}. (v1
+ * hashed the whole 60 digits into 8 words, 64 bits: a man in the middle could make two numbers
+ * share their words with about 2^33 keys per side.)
+ */
+export const SAFETY_WORDS_LABEL = "hush-safety-words-v2";
 
 /** SHA-512 iterations per identity in {@link safetyNumber} (Signal's figure). */
 export const SAFETY_NUMBER_ITERATIONS = 5200;
@@ -21,8 +25,14 @@ export const SAFETY_NUMBER_ITERATIONS = 5200;
 /** Safety-number format version, the u16 big-endian prefix of the first hash input. */
 export const SAFETY_NUMBER_VERSION = 0;
 
-/** Number of words {@link safetyNumberWords} returns (8 bytes = 64 bits). */
-export const SAFETY_WORD_COUNT = 8;
+/**
+ * Words per identity in {@link safetyNumberWords}: 13 bytes = 104 bits, more than the 99.7 bits of
+ * that identity's 30 digits, so the words are as strong as the digits.
+ */
+export const SAFETY_WORDS_PER_IDENTITY = 13;
+
+/** Number of words {@link safetyNumberWords} returns (two identities of 13). */
+export const SAFETY_WORD_COUNT = 2 * SAFETY_WORDS_PER_IDENTITY;
 
 /**
  * The 256 read-aloud words, indexed by byte value. Frozen: changing it changes every rendering.
@@ -487,17 +497,24 @@ export function formatSafetyNumber(digits: string): string {
 }
 
 /**
- * The read-aloud form of a safety number: 8 words from {@link SAFETY_WORDS}, one per byte of
- * `SHA-256(utf8("hush-safety-words-v1") || utf8(safetyNumber(my, peer)))[0..8]`. Same on both
- * sides, like the digits.
+ * The read-aloud form of a safety number: for each 30-digit half, in the order of the number,
+ * 13 words from {@link SAFETY_WORDS}, one per byte of
+ * `SHA-256(utf8("hush-safety-words-v2") || utf8(half))[0..13]` (26 words). Each identity's words
+ * come from its own digits only, so matching them is as hard as matching that identity's digits
+ * (no birthday search over both keys at once). Same on both sides, like the digits.
  *
  * @param myPublicKey My 32-byte identity public key.
  * @param peerPublicKey The peer's 32-byte identity public key.
- * @returns 8 words.
+ * @returns 26 words: the first half's 13, then the second half's 13.
  * @throws {CryptoError} `BAD_PUBLIC_KEY` if a key is not 32 bytes.
  */
 export function safetyNumberWords(myPublicKey: Uint8Array, peerPublicKey: Uint8Array): string[] {
   const digits = safetyNumber(myPublicKey, peerPublicKey);
-  const digest = sha256(concatBytes(utf8Encode(SAFETY_WORDS_LABEL), utf8Encode(digits)));
-  return Array.from(digest.subarray(0, SAFETY_WORD_COUNT), (byte) => SAFETY_WORDS[byte]!);
+  return [digits.slice(0, 30), digits.slice(30)].flatMap((half) => {
+    const digest = sha256(concatBytes(utf8Encode(SAFETY_WORDS_LABEL), utf8Encode(half)));
+    return Array.from(
+      digest.subarray(0, SAFETY_WORDS_PER_IDENTITY),
+      (byte) => SAFETY_WORDS[byte]!,
+    );
+  });
 }

@@ -48,9 +48,14 @@ export function suiteFromWireId(wireId: number): CipherSuite {
   try {
     return getCipherSuiteByWireId(wireId);
   } catch (cause) {
-    throw new SessionError("UNKNOWN_CIPHER_SUITE", `Unknown cipher suite wire id: "${wireId}"`, {
-      cause,
-    });
+    throw new SessionError(
+      "UNKNOWN_CIPHER_SUITE",
+      `Unknown cipher suite wire id: "${wireId}" (the message cannot be authenticated, so its ` +
+        "sender is not known: it may have been altered on the way)",
+      {
+        cause,
+      },
+    );
   }
 }
 

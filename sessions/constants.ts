@@ -5,8 +5,14 @@
  * @module
  */
 
-/** Version byte carried at offset 1 of every body. */
+/** Version byte carried at offset 1 of every ratchet and room body. */
 export const BODY_VERSION = 1;
+/**
+ * Version byte of an initial body (offset 1): 2 since both nicks are bound into the X3DH
+ * associated data. Version 1 initial bodies (older clients, nicks not bound) are refused with
+ * `UNSUPPORTED_VERSION`.
+ */
+export const INITIAL_BODY_VERSION = 2;
 
 /** Body type byte (offset 0): an X3DH initial message wrapping a ratchet message. */
 export const BODY_INITIAL = 0x01;
@@ -45,6 +51,14 @@ export const MAX_SESSIONS_PER_PEER = 3;
 export const MAX_SEEN_BASE_KEYS = 2000;
 /** Length of the HMAC tag the session adds for a suite with no tag of its own (Caesar). */
 export const EXTRA_MAC_LENGTH = 16;
+/**
+ * Most skipped message keys kept in total, over every pairwise session and room sender key: a
+ * peer (or many throw-away nicks) cannot grow the state without bound. Over it, the largest other
+ * stores lose their oldest skipped keys first.
+ */
+export const MAX_TOTAL_SKIPPED = 20_000;
+/** Most (room, sender) sender-key entries kept in total; over it, the least recently stored goes. */
+export const MAX_SENDER_KEY_ENTRIES = 1_000;
 /** Most sender keys kept per (room, sender): the current one and the previous one. */
 export const MAX_SENDER_KEYS_PER_MEMBER = 2;
 /** Longest room name accepted in a distribution, in UTF-8 bytes. */

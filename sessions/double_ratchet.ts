@@ -263,9 +263,12 @@ export class DoubleRatchet {
   ): { plaintext: Uint8Array; suite: CipherSuite } {
     const suite = suiteFromWireId(message.suiteWireId);
     if (suite.insecure && options.refuseInsecure === true) {
+      // Refused only once it authenticates (on a copy: the state stays unchanged), so a relay
+      // that flips the suite byte gets DECRYPT_FAILED, never a refusal pinned on the sender.
+      DoubleRatchet.fromJSON(this.toJSON()).decrypt(message, { refuseInsecure: false });
       throw new SessionError(
         "INSECURE_SUITE_REFUSED",
-        `Refused a message under an insecure cipher suite: "${suite.id}"`,
+        `Refused an authenticated message under an insecure cipher suite: "${suite.id}"`,
       );
     }
     const aad = concatBytes(this.#ad, message.header);

@@ -23,8 +23,10 @@ import {
 } from "../crypto/mod.ts";
 import {
   MAX_SEEN_BASE_KEYS,
+  MAX_SENDER_KEY_ENTRIES,
   MAX_SENDER_KEYS_PER_MEMBER,
   MAX_SESSIONS_PER_PEER,
+  MAX_TOTAL_SKIPPED,
 } from "./constants.ts";
 import { DoubleRatchet, type DoubleRatchetJson } from "./double_ratchet.ts";
 import { SessionError } from "./errors.ts";
@@ -71,6 +73,20 @@ export interface HushOptions {
   refuseInsecure?: boolean;
   /** Clock in milliseconds (default `Date.now`). */
   now?: () => number;
+  /**
+   * Our nick as the relay knows it (a value, or a function read at each use): bound with the
+   * peer's nick into the associated data of every first message we send and receive. Default
+   * the empty string (library use without a relay).
+   */
+  nick?: string | (() => string);
+  /**
+   * Whether a sender-key distribution for `room` from `from` is kept (default: all). The chat
+   * engine keeps only those of rooms it is in: a peer cannot grow our state with keys of rooms
+   * we never joined. A refused one is reported as `type: "sender-key"` with `ignored: true`.
+   */
+  acceptRoomKey?: (room: string, from: string) => boolean;
+  /** Test hooks: the total bounds (default `MAX_TOTAL_SKIPPED`, `MAX_SENDER_KEY_ENTRIES`). */
+  limits?: { totalSkipped?: number; senderKeyEntries?: number };
 }
 
 /** A body ready to send as an envelope body. */
@@ -103,6 +119,11 @@ export interface ReceivedText {
   verified: boolean;
   /** `initial` or `ratchet`. */
   kind: BodyKind;
+  /**
+   * Other nicks already pinned to the sender's identity key, set when this first message made a
+   * new pin (the same person under a new nick, or a relay relabelling someone): warn the user.
+   */
+  sameKeyAs?: string[];
 }
 
 /** A sender-key distribution, received and stored (nothing to show, or a quiet notice). */
@@ -121,6 +142,10 @@ export interface ReceivedSenderKey {
   verified: boolean;
   /** `initial` or `ratchet`. */
   kind: BodyKind;
+  /** As in {@linkcode ReceivedText}. */
+  sameKeyAs?: string[];
+  /** True when the key was not kept (`acceptRoomKey` refused it: a room we are not in). */
+  ignored?: boolean;
 }
 
 /** What {@linkcode Hush.prototype.decryptFrom} returns. */
@@ -136,6 +161,8 @@ export type ReleasedMessage = Received & {
 interface HeldJson {
   body: string;
   tag?: string;
+  /** The nick the body was written to (bound into a first message's associated data). */
+  to?: string;
 }
 
 /** A room message, decrypted. */
@@ -175,6 +202,12 @@ interface PairwiseJson {
   pendingInitial: string | null;
   /** Responder side: the X3DH prefix that created the session (later ones must match it). */
   initialPrefix?: string;
+  /**
+   * Initiator side: our nick bound into the session's associated data. A session whose first
+   * message is not out yet is started again when our nick changed (or is absent: made by an
+   * older version, whose initial bodies peers refuse).
+   */
+  from?: string;
   ratchet: DoubleRatchetJson;
 }
 
@@ -203,6 +236,12 @@ export class Hush {
   #fetch: BundleFetcher | undefined;
   #defaultSuite: CipherSuiteId;
   #refuseInsecure: boolean;
+  #nick: string | (() => string);
+  #acceptRoomKey: (room: string, from: string) => boolean;
+  #maxSkipped: number;
+  #maxSenderKeyEntries: number;
+  /** Skipped keys per store entry (`skipped/counts`), cached. */
+  #skippedCounts: Record<string, number> | undefined;
   #lock: Promise<unknown> = Promise.resolve();
   /** The local user's identity and prekeys. */
   readonly user: LocalUser;
@@ -222,6 +261,10 @@ export class Hush {
     this.#fetch = options.fetchBundle;
     this.#defaultSuite = options.suite ?? DEFAULT_CIPHER_SUITE;
     this.#refuseInsecure = options.refuseInsecure ?? false;
+    this.#nick = options.nick ?? "";
+    this.#acceptRoomKey = options.acceptRoomKey ?? (() => true);
+    this.#maxSkipped = options.limits?.totalSkipped ?? MAX_TOTAL_SKIPPED;
+    this.#maxSenderKeyEntries = options.limits?.senderKeyEntries ?? MAX_SENDER_KEY_ENTRIES;
     resolveSuite(this.#defaultSuite);
     this.user = new LocalUser(
       options.store,
@@ -229,6 +272,11 @@ export class Hush {
       options.now ? { now: options.now } : {},
     );
     this.trust = new TrustStore(options.store, options.identity.publicKey);
+  }
+
+  /** Our nick as bound into first messages (the `nick` option). */
+  get localNick(): string {
+    return typeof this.#nick === "string" ? this.#nick : this.#nick();
   }
 
   /** Our Ed25519 identity public key. */
@@ -305,9 +353,10 @@ export class Hush {
    * @throws {SessionError} `BAD_BUNDLE`, `BAD_BUNDLE_SIGNATURE`, `IDENTITY_CHANGED`.
    */
   startSession(nick: string, bundle: PrekeyBundle): void {
+    const from = this.localNick;
     let x;
     try {
-      x = x3dhInitiate(this.user.x3dhKeys, bundle);
+      x = x3dhInitiate(this.user.x3dhKeys, bundle, { initiator: from, responder: nick });
     } catch (cause) {
       // Name the peer: "Malformed prekey bundle" alone does not say whose.
       if (
@@ -331,6 +380,7 @@ export class Hush {
         peerIdentityDhKey: toHex(bundle.identityDhKey),
         baseKey: toHex(x.fields.baseKey),
         pendingInitial: toHex(encodeInitialPrefix(x.fields)),
+        from,
         ratchet: ratchet.toJSON(),
       },
     };
@@ -361,7 +411,9 @@ export class Hush {
    * @param nick The sender nick from the envelope's clear header.
    * @param body The envelope body.
    * @param options `tag`: kept with the body if it is held (IDENTITY_CHANGED) and returned with
-   *   it by {@linkcode Hush.prototype.acceptIdentity} (the caller's message id).
+   *   it by {@linkcode Hush.prototype.acceptIdentity} (the caller's message id). `to`: the nick
+   *   the envelope was written to (its recipient field; default our nick), bound with `nick`
+   *   into a first message's associated data.
    * @returns The message.
    * @throws {SessionError} `BAD_MESSAGE`, `UNSUPPORTED_VERSION`, `NO_SESSION`, `DECRYPT_FAILED`,
    *   `DUPLICATE_MESSAGE`, `TOO_MANY_SKIPPED`, `INSECURE_SUITE_REFUSED`, `UNKNOWN_PREKEY`,
@@ -370,12 +422,23 @@ export class Hush {
    *   for a valid first message from a new identity (the body is held and opened by
    *   {@linkcode Hush.prototype.acceptIdentity}).
    */
-  decryptFrom(nick: string, body: Uint8Array, options: { tag?: string } = {}): Received {
+  decryptFrom(
+    nick: string,
+    body: Uint8Array,
+    options: { tag?: string; to?: string } = {},
+  ): Received {
     const type = body[0];
-    let opened: { content: Content; suite: CipherSuite; kind: BodyKind; peer: Uint8Array };
+    let opened: {
+      content: Content;
+      suite: CipherSuite;
+      kind: BodyKind;
+      peer: Uint8Array;
+      sameKeyAs?: string[];
+    };
     if (type === BODY_INITIAL) {
+      const to = options.to ?? this.localNick;
       opened = {
-        ...this.#openInitial(nick, decodeInitialMessage(body), body, options.tag),
+        ...this.#openInitial(nick, decodeInitialMessage(body), body, to, options.tag),
         kind: "initial",
       };
     } else if (type === BODY_RATCHET) {
@@ -390,6 +453,7 @@ export class Hush {
       insecure: opened.suite.insecure,
       verified: this.trust.isVerified(nick),
       kind: opened.kind,
+      ...(opened.sameKeyAs?.length ? { sameKeyAs: opened.sameKeyAs } : {}),
     };
     if (content.type === "text") {
       return {
@@ -399,8 +463,12 @@ export class Hush {
         text: decoder.decode(content.body),
       };
     }
+    const room = content.distribution.room;
+    if (!this.#acceptRoomKey(room, nick)) {
+      return { type: "sender-key", ...common, room, ignored: true };
+    }
     this.#storeInbound(nick, content.distribution, opened.peer);
-    return { type: "sender-key", ...common, room: content.distribution.room };
+    return { type: "sender-key", ...common, room };
   }
 
   /**
@@ -503,6 +571,7 @@ export class Hush {
     }
     keys[index] = key.toJSON();
     writeJson(this.#store, storeKey, keys);
+    this.#noteSkipped(storeKey, countSkipped(keys));
     return {
       type: "text",
       from,
@@ -592,7 +661,11 @@ export class Hush {
     for (const entry of held) {
       const item: HeldJson = typeof entry === "string" ? { body: entry } : entry;
       try {
-        const got = this.decryptFrom(nick, fromHex(item.body));
+        const got = this.decryptFrom(
+          nick,
+          fromHex(item.body),
+          item.to === undefined ? {} : { to: item.to },
+        );
         opened.push(item.tag === undefined ? got : { ...got, tag: item.tag });
       } catch (error) {
         if (!(error instanceof HushError)) throw error;
@@ -641,7 +714,7 @@ export class Hush {
     suite: CipherSuite,
   ): Promise<OutgoingBody> {
     this.trust.assertSendable(nick);
-    if (!this.#loadSessions(nick)[0]?.ratchet.canSend) {
+    if (!this.#sendable(this.#loadSessions(nick)[0])) {
       if (this.#fetch === undefined) {
         throw new SessionError(
           "NO_BUNDLE_FETCHER",
@@ -650,7 +723,7 @@ export class Hush {
       }
       const bundle = await this.#fetch(nick);
       this.trust.assertSendable(nick);
-      if (!this.#loadSessions(nick)[0]?.ratchet.canSend) this.startSession(nick, bundle);
+      if (!this.#sendable(this.#loadSessions(nick)[0])) this.startSession(nick, bundle);
     }
     const sessions = this.#loadSessions(nick);
     const active = sessions[0]!;
@@ -665,6 +738,15 @@ export class Hush {
     body.set(prefix);
     body.set(ratchetBody, prefix.length);
     return { body, kind: "initial", suite, insecure: suite.insecure };
+  }
+
+  /**
+   * Whether a session can send now: it can ratchet, and a first message not yet answered binds
+   * our current nick (else a new X3DH binds the new one).
+   */
+  #sendable(session: Pairwise | undefined): boolean {
+    if (session === undefined || !session.ratchet.canSend) return false;
+    return session.json.pendingInitial === null || session.json.from === this.localNick;
   }
 
   #openRatchet(
@@ -697,8 +779,9 @@ export class Hush {
     nick: string,
     message: InitialMessage,
     body: Uint8Array,
+    to: string,
     tag?: string,
-  ): { content: Content; suite: CipherSuite; peer: Uint8Array } {
+  ): { content: Content; suite: CipherSuite; peer: Uint8Array; sameKeyAs?: string[] } {
     const baseKey = toHex(message.baseKey);
     const prefix = toHex(body.subarray(0, INITIAL_PREFIX_LENGTH));
     const existing = this.#loadSessions(nick).find((s) => s.json.baseKey === baseKey);
@@ -740,6 +823,7 @@ export class Hush {
     const x = x3dhRespond(
       { ...this.user.x3dhKeys, signedPrekey, ...(oneTimePrekey ? { oneTimePrekey } : {}) },
       message,
+      { initiator: nick, responder: to },
     );
     const ratchet = DoubleRatchet.responder(x.sharedSecret, {
       ratchetKeyPair: signedPrekey,
@@ -754,7 +838,7 @@ export class Hush {
       this.trust.observe(nick, message.identityKey);
       const heldKey = `held/${enc(nick)}`;
       const held = readJson<(string | HeldJson)[]>(this.#store, heldKey) ?? [];
-      held.push(tag === undefined ? { body: toHex(body) } : { body: toHex(body), tag });
+      held.push({ body: toHex(body), to, ...(tag === undefined ? {} : { tag }) });
       writeJson(this.#store, heldKey, held.slice(-MAX_HELD));
       const error = identityChangedError(nick, old, message.identityKey);
       if (held.length <= MAX_HELD) throw error;
@@ -764,7 +848,10 @@ export class Hush {
         `${error.message} (more than ${MAX_HELD} messages held: the oldest was dropped)`,
       );
     }
-    this.trust.observe(nick, message.identityKey);
+    const observed = this.trust.observe(nick, message.identityKey);
+    const sameKeyAs = observed === "new"
+      ? this.trust.nicksWithKey(message.identityKey).filter((n) => n !== nick)
+      : [];
     if (message.oneTimePrekeyId !== undefined) {
       this.user.consumeOneTimePrekey(message.oneTimePrekeyId);
     }
@@ -782,7 +869,7 @@ export class Hush {
       },
     };
     this.#saveSessions(nick, [session, ...this.#loadSessions(nick)]);
-    return { content, suite: result.suite, peer: message.identityKey };
+    return { content, suite: result.suite, peer: message.identityKey, sameKeyAs };
   }
 
   #storeInbound(nick: string, distribution: SenderKeyDistribution, peer: Uint8Array): void {
@@ -790,8 +877,48 @@ export class Hush {
     const keys = readJson<InboundSenderKeyJson[]>(this.#store, storeKey) ?? [];
     if (keys.some((k) => k.keyId === distribution.keyId)) return;
     keys.unshift(InboundSenderKey.fromDistribution(distribution, peer).toJSON());
-    writeJson(this.#store, storeKey, keys.slice(0, MAX_SENDER_KEYS_PER_MEMBER));
+    const kept = keys.slice(0, MAX_SENDER_KEYS_PER_MEMBER);
+    writeJson(this.#store, storeKey, kept);
+    this.#noteSkipped(storeKey, countSkipped(kept));
     this.#indexRoom(distribution.room);
+    // The (room, sender) entries in the order stored: beyond the bound, the oldest go.
+    const index = (readJson<string[]>(this.#store, "room-keys/index") ?? [])
+      .filter((k) => k !== storeKey);
+    index.push(storeKey);
+    while (index.length > this.#maxSenderKeyEntries) {
+      const oldest = index.shift()!;
+      this.#store.delete(oldest);
+      this.#noteSkipped(oldest, 0);
+    }
+    writeJson(this.#store, "room-keys/index", index);
+  }
+
+  /**
+   * Records how many skipped keys `storeKey` holds and keeps the total under the bound: the
+   * largest other entries lose their oldest skipped keys first, then this one.
+   */
+  #noteSkipped(storeKey: string, count: number): void {
+    const counts = this.#skippedCounts ??= readJson<Record<string, number>>(
+      this.#store,
+      "skipped/counts",
+    ) ?? {};
+    const before = counts[storeKey] ?? 0;
+    if (count === 0) delete counts[storeKey];
+    else counts[storeKey] = count;
+    let total = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (total > this.#maxSkipped) {
+      const order = Object.entries(counts)
+        .sort(([ka, a], [kb, b]) => (ka === storeKey ? 1 : kb === storeKey ? -1 : b - a));
+      for (const [key, n] of order) {
+        if (total <= this.#maxSkipped) break;
+        const keep = Math.max(0, n - (total - this.#maxSkipped));
+        const now = trimSkipped(this.#store, key, keep);
+        total -= n - now;
+        if (now === 0) delete counts[key];
+        else counts[key] = now;
+      }
+    } else if (before === count) return;
+    writeJson(this.#store, "skipped/counts", counts);
   }
 
   #indexRoom(room: string): void {
@@ -808,15 +935,44 @@ export class Hush {
   }
 
   #saveSessions(nick: string, sessions: Pairwise[]): void {
+    const kept = sessions.slice(0, MAX_SESSIONS_PER_PEER);
     writeJson(
       this.#store,
       `session/${enc(nick)}`,
-      sessions.slice(0, MAX_SESSIONS_PER_PEER).map((s) => ({
-        ...s.json,
-        ratchet: s.ratchet.toJSON(),
-      })),
+      kept.map((s) => ({ ...s.json, ratchet: s.ratchet.toJSON() })),
+    );
+    this.#noteSkipped(
+      `session/${enc(nick)}`,
+      kept.reduce((n, s) => n + s.ratchet.skippedCount, 0),
     );
   }
+}
+
+function countSkipped(keys: { skipped: unknown[] }[]): number {
+  return keys.reduce((n, k) => n + k.skipped.length, 0);
+}
+
+/**
+ * Drops the oldest skipped keys of a stored session list or sender-key list so that at most
+ * `keep` remain (the first, most recent, entries keep theirs longest).
+ *
+ * @returns How many remain.
+ */
+function trimSkipped(store: SessionStore, storeKey: string, keep: number): number {
+  const list = readJson<Record<string, unknown>[]>(store, storeKey);
+  if (!Array.isArray(list)) return 0;
+  let left = keep;
+  for (const entry of list) {
+    const holder = (storeKey.startsWith("session/") ? entry.ratchet : entry) as
+      | { skipped?: unknown[] }
+      | undefined;
+    if (holder === undefined || !Array.isArray(holder.skipped)) continue;
+    const n = Math.min(left, holder.skipped.length);
+    holder.skipped = n === 0 ? [] : holder.skipped.slice(-n);
+    left -= n;
+  }
+  writeJson(store, storeKey, list);
+  return keep - left;
 }
 
 /**

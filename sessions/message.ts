@@ -2,7 +2,8 @@
  * Byte layouts of every end-to-end body (the opaque envelope body the relay forwards) and of the
  * plaintext content inside pairwise messages. `docs/E2E.md` describes the same layouts in prose.
  *
- * Every body starts with a type byte and a version byte (1):
+ * Every body starts with a type byte and a version byte (1 for ratchet and room bodies, 2 for
+ * initial bodies: the X3DH associated data binds both nicks since version 2):
  *
  * | type | name    | layout after `type, version`                                           |
  * |------|---------|------------------------------------------------------------------------|
@@ -22,6 +23,7 @@ import {
   BODY_VERSION,
   CONTENT_SENDER_KEY,
   CONTENT_TEXT,
+  INITIAL_BODY_VERSION,
   MAX_ROOM_NAME_BYTES,
 } from "./constants.ts";
 import { SessionError } from "./errors.ts";
@@ -201,7 +203,7 @@ export function encodeInitialPrefix(fields: InitialFields): Uint8Array {
   checkLength(fields.identityDhSignature, 64, "identity DH signature");
   checkLength(fields.baseKey, 32, "base key");
   const hasOneTime = fields.oneTimePrekeyId !== undefined;
-  return new ByteWriter().u8(BODY_INITIAL).u8(BODY_VERSION)
+  return new ByteWriter().u8(BODY_INITIAL).u8(INITIAL_BODY_VERSION)
     .bytes(fields.identityKey).bytes(fields.identityDhKey).bytes(fields.identityDhSignature)
     .bytes(fields.baseKey).u32(fields.signedPrekeyId).u8(hasOneTime ? 1 : 0)
     .u32(fields.oneTimePrekeyId ?? 0).finish();
@@ -220,7 +222,18 @@ export function decodeInitialMessage(body: Uint8Array): InitialMessage {
   if (type !== BODY_INITIAL) {
     throw new SessionError("BAD_MESSAGE", `Expected an initial message: type byte "${type}"`);
   }
-  checkVersion(reader.u8());
+  const version = reader.u8();
+  if (version === 1) {
+    throw new SessionError(
+      "UNSUPPORTED_VERSION",
+      "First message refused: it was written by an older Hush (initial body version 1, which " +
+        "does not bind the sender's and recipient's nicks, so a relay could relabel it); the " +
+        "sender must update",
+    );
+  }
+  if (version !== INITIAL_BODY_VERSION) {
+    throw new SessionError("UNSUPPORTED_VERSION", `Unsupported initial body version: "${version}"`);
+  }
   const identityKey = reader.bytes(32);
   const identityDhKey = reader.bytes(32);
   const identityDhSignature = reader.bytes(64);

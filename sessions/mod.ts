@@ -81,6 +81,7 @@ export {
   x3dhInitiate,
   type X3dhInitiation,
   type X3dhLocalKeys,
+  type X3dhNicks,
   x3dhRespond,
 } from "./x3dh.ts";
 export {

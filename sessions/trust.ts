@@ -127,6 +127,22 @@ export class TrustStore {
   }
 
   /**
+   * Every nick pinned (or pending) to `identityKey`: one person under two nicks, or a relay
+   * relabelling someone's messages. Empty when the store cannot list its keys.
+   *
+   * @param identityKey An Ed25519 identity public key.
+   * @returns The nicks, in store order.
+   */
+  nicksWithKey(identityKey: Uint8Array): string[] {
+    const hex = toHex(identityKey);
+    const prefix = "trust/";
+    return (this.#store.keys?.(prefix) ?? []).filter((key) => {
+      const record = readJson<TrustRecord>(this.#store, key);
+      return record?.identityKey === hex || record?.pendingKey === hex;
+    }).map((key) => decodeURIComponent(key.slice(prefix.length)));
+  }
+
+  /**
    * Compares a key with the pin without recording anything.
    *
    * @param nick The nick.

@@ -7,8 +7,11 @@
  *   `DH4 = DH(EK_A, OPK_B)` (only when a one-time prekey was handed out).
  * - `SK = HKDF-SHA-256(ikm = 0xFF*32 || DH1 || DH2 || DH3 [|| DH4], salt = 32 zero bytes,
  *   info = "hush-x3dh-v1", length = 32)`.
- * - `AD = IK_A || IK_B || IKdh_A || IKdh_B` (Ed25519 identities first; 128 bytes), prepended to
- *   every message header as AEAD associated data.
+ * - `AD = IK_A || IK_B || IKdh_A || IKdh_B || u8 len || nick_A || u8 len || nick_B` (Ed25519
+ *   identities first, then both nicks in UTF-8: the initiator's own nick and the nick it wrote
+ *   to), prepended to every message header as AEAD associated data. Binding the nicks means a
+ *   relay cannot hand frank's first message to bob as coming from "zed": bob's AD would name zed
+ *   and the message would not open.
  *
  * @module
  */
@@ -183,22 +186,41 @@ function deriveSecret(dhs: Uint8Array[]): Uint8Array {
   return hkdf(concatBytes(F, ...dhs), { salt: ZERO_SALT, info: LABEL_X3DH, length: 32 });
 }
 
+/** The two nicks an initial message is bound to. */
+export interface X3dhNicks {
+  /** The initiator's own nick (the envelope's sender). */
+  initiator: string;
+  /** The nick the initiator wrote to (the envelope's recipient). */
+  responder: string;
+}
+
+function nickField(nick: string): Uint8Array {
+  const bytes = encoder.encode(nick);
+  if (bytes.length > 255) throw new RangeError(`Nick too long to bind: "${nick}"`);
+  return concatBytes(Uint8Array.of(bytes.length), bytes);
+}
+
 /**
- * Builds the 128-byte associated data: `IK_A || IK_B || IKdh_A || IKdh_B`.
+ * Builds the associated data: `IK_A || IK_B || IKdh_A || IKdh_B || u8 len || nick_A ||
+ * u8 len || nick_B` (128 bytes of keys, then both nicks in UTF-8).
  *
  * @param initiator Initiator's Ed25519 and X25519 identity public keys.
  * @param responder Responder's Ed25519 and X25519 identity public keys.
+ * @param nicks The initiator's nick and the nick it wrote to.
  * @returns The associated data.
  */
 export function associatedData(
   initiator: { identityKey: Uint8Array; identityDhKey: Uint8Array },
   responder: { identityKey: Uint8Array; identityDhKey: Uint8Array },
+  nicks: X3dhNicks,
 ): Uint8Array {
   return concatBytes(
     initiator.identityKey,
     responder.identityKey,
     initiator.identityDhKey,
     responder.identityDhKey,
+    nickField(nicks.initiator),
+    nickField(nicks.responder),
   );
 }
 
@@ -206,7 +228,7 @@ export function associatedData(
 export interface X3dhInitiation {
   /** The 32-byte shared secret SK. */
   sharedSecret: Uint8Array;
-  /** The 128-byte associated data. */
+  /** The associated data (keys and both nicks). */
   ad: Uint8Array;
   /** The fields every initial message carries. */
   fields: InitialFields;
@@ -219,10 +241,15 @@ export interface X3dhInitiation {
  *
  * @param local Our identity and identity DH key pair.
  * @param bundle The peer's bundle.
+ * @param nicks Our nick and the nick we write to (bound into the associated data).
  * @returns The shared secret, associated data and initial-message fields.
  * @throws {SessionError} `BAD_BUNDLE`, `BAD_BUNDLE_SIGNATURE`.
  */
-export function x3dhInitiate(local: X3dhLocalKeys, bundle: PrekeyBundle): X3dhInitiation {
+export function x3dhInitiate(
+  local: X3dhLocalKeys,
+  bundle: PrekeyBundle,
+  nicks: X3dhNicks,
+): X3dhInitiation {
   verifyBundle(bundle);
   const ephemeral = generateX25519KeyPair();
   const dhs = [
@@ -249,6 +276,7 @@ export function x3dhInitiate(local: X3dhLocalKeys, bundle: PrekeyBundle): X3dhIn
     ad: associatedData(
       { identityKey: local.identity.publicKey, identityDhKey: local.identityDh.publicKey },
       bundle,
+      nicks,
     ),
     fields,
     remoteRatchetKey: bundle.signedPrekey.slice(),
@@ -260,6 +288,8 @@ export function x3dhInitiate(local: X3dhLocalKeys, bundle: PrekeyBundle): X3dhIn
  *
  * @param local Our identity, identity DH key pair, and the prekeys the message names.
  * @param fields The initial message's X3DH fields.
+ * @param nicks The sender nick (the envelope's, from the relay) and the nick it was written to:
+ *   a relay that relabels either makes the message fail to open.
  * @returns The shared secret and associated data.
  * @throws {SessionError} `BAD_INITIAL_SIGNATURE` if the initiator's identity DH key is not signed
  *   by its identity key, `BAD_MESSAGE` on an unusable public key.
@@ -267,6 +297,7 @@ export function x3dhInitiate(local: X3dhLocalKeys, bundle: PrekeyBundle): X3dhIn
 export function x3dhRespond(
   local: X3dhLocalKeys & { signedPrekey: X25519KeyPair; oneTimePrekey?: X25519KeyPair },
   fields: InitialFields,
+  nicks: X3dhNicks,
 ): { sharedSecret: Uint8Array; ad: Uint8Array } {
   if (
     !verify(
@@ -293,6 +324,6 @@ export function x3dhRespond(
     ad: associatedData(fields, {
       identityKey: local.identity.publicKey,
       identityDhKey: local.identityDh.publicKey,
-    }),
+    }, nicks),
   };
 }

@@ -30,6 +30,7 @@ export async function createEngine(options: EngineOptions): Promise<EngineHandle
   if (options.token !== undefined) clientOptions.token = options.token;
   if (options.caCerts !== undefined) clientOptions.caCerts = options.caCerts;
   if (options.refuseInsecure === true) clientOptions.refuseInsecure = true;
+  if (options.roomKeys !== undefined) clientOptions.roomKeys = options.roomKeys;
   let client;
   try {
     client = await createChatClient(clientOptions);

@@ -24,6 +24,7 @@ export type Command =
   | { kind: "whois"; nick: string }
   | { kind: "cipher"; suite?: string }
   | { kind: "trust"; nick: string }
+  | { kind: "approve"; nick: string }
   | { kind: "verify"; nick: string; digits?: string }
   | { kind: "wire"; on: boolean }
   | { kind: "clear" }
@@ -70,6 +71,11 @@ export const COMMANDS: readonly CommandInfo[] = [
     summary: "show the safety number; with NUMBER, compare it",
   },
   { name: "trust", args: "NICK", summary: "accept NICK's changed identity key" },
+  {
+    name: "approve",
+    args: "NICK",
+    summary: "let NICK get your room key here (--room-keys approve)",
+  },
   { name: "wire", args: "on|off", summary: "show what the relay sees of every message" },
   { name: "clear", args: "", summary: "clear the screen" },
   { name: "help", args: "[COMMAND]", summary: "this list, or help on one command" },
@@ -170,6 +176,8 @@ export function parseCommand(line: string): ParseResult {
       return oneNick(name, words, (nick) => ({ kind: "whois", nick }));
     case "trust":
       return oneNick(name, words, (nick) => ({ kind: "trust", nick }));
+    case "approve":
+      return oneNick(name, words, (nick) => ({ kind: "approve", nick }));
     case "cipher": {
       if (words.length === 0) return ok({ kind: "cipher" });
       const suite = (words[0] ?? "").toLowerCase();

@@ -92,6 +92,9 @@ export async function runCommand(command: Command, context: CommandContext): Pro
       case "trust":
         await engine.trust(command.nick);
         break;
+      case "approve":
+        await engine.approve?.(command.nick);
+        break;
       case "verify":
         await (command.digits === undefined
           ? engine.verify(command.nick)

@@ -28,6 +28,8 @@ export interface ChatEngine {
   setCipher(id: string): unknown;
   /** Accepts a peer's changed identity key. */
   trust(nick: string): unknown;
+  /** Approves a member for our room key (`--room-keys approve`). */
+  approve?(nick: string, room?: string): unknown;
   /** Shows the safety number with a peer; with digits, compares them. */
   verify(nick: string, digits?: string): unknown;
   /** Turns the wire view on or off. */

@@ -1,6 +1,6 @@
 /**
- * The `--json` mode for scripts and bots: the same typed lines and commands on stdin, one JSON
- * object per line on stdout. Each object is a `ChatEvent` from `chat/events.ts` (a `type` field
+ * The `--json` mode for scripts and bots: the same typed lines and commands on stdin (or one JSON
+ * command object per line, see {@link parseJsonCommand}), one JSON object per line on stdout. Each object is a `ChatEvent` from `chat/events.ts` (a `type` field
  * always), so the schema is the one documented in `docs/CLIENT.md`. When stdin ends, the
  * client closes the engine, which waits (bounded) until the relay acknowledged what was sent.
  *
@@ -8,7 +8,15 @@
  */
 
 import type { ChatEvent } from "../chat/events.ts";
-import { type CommandContext, errorEvent, runLine, unacknowledgedEvent } from "./dispatch.ts";
+import { parseCommand, type ParseResult } from "./commands.ts";
+import { checkNick } from "./options.ts";
+import {
+  type CommandContext,
+  errorEvent,
+  runCommand,
+  runLine,
+  unacknowledgedEvent,
+} from "./dispatch.ts";
 import type { ChatEngine } from "./engine.ts";
 import { readLines } from "./read_lines.ts";
 
@@ -20,6 +28,59 @@ import { readLines } from "./read_lines.ts";
  */
 export function encodeJsonEvent(event: ChatEvent): string {
   return JSON.stringify(event);
+}
+
+/**
+ * Parses a structured command: one JSON object on one stdin line. Its text is never read as a
+ * command, whatever it holds (a bot that relays received text cannot be made to run one):
+ *
+ * - `{"cmd":"send","text":T}`: T to the current room; `{"cmd":"send","to":NICK,"text":T}` (or
+ *   `"cmd":"pm"`): T privately to NICK.
+ * - `{"cmd":NAME,"args":[...]}`: the chat command `/NAME` with those arguments (each one word),
+ *   e.g. `{"cmd":"verify","args":["bob"]}`.
+ *
+ * @param line A stdin line starting with `{`.
+ * @returns The command, or an error.
+ */
+export function parseJsonCommand(line: string): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, message: "A line starting with { must be one JSON command object" };
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return { ok: false, message: 'A JSON command must be an object with a "cmd"' };
+  }
+  const o = value as Record<string, unknown>;
+  const cmd = o.cmd;
+  if (typeof cmd !== "string" || !/^[a-z]+$/.test(cmd)) {
+    return { ok: false, message: 'A JSON command needs "cmd": a command name, e.g. "send"' };
+  }
+  if (cmd === "send" || cmd === "pm") {
+    if (typeof o.text !== "string" || o.text === "") {
+      return { ok: false, message: `"${cmd}" needs "text": a non-empty string` };
+    }
+    if (o.to === undefined && cmd === "send") {
+      return { ok: true, command: { kind: "say", text: o.text } };
+    }
+    if (typeof o.to !== "string" || checkNick(o.to) !== undefined) {
+      return { ok: false, message: `"${cmd}" needs "to": a nick` };
+    }
+    return { ok: true, command: { kind: "private", nick: o.to, text: o.text } };
+  }
+  const args = o.args ?? [];
+  if (
+    !Array.isArray(args) ||
+    args.some((a) => typeof a !== "string" || a === "" || /[\s\p{Cc}]/u.test(a))
+  ) {
+    return { ok: false, message: '"args" must be a list of single words' };
+  }
+  const parsed = parseCommand(`/${cmd}${args.length > 0 ? " " : ""}${args.join(" ")}`);
+  if (parsed.ok && parsed.command?.kind === "say") {
+    return { ok: false, message: `Unknown command "${cmd}"` };
+  }
+  return parsed;
 }
 
 /** Options of {@link runJsonMode}. */
@@ -52,6 +113,21 @@ export async function runJsonMode(engine: ChatEngine, options: JsonModeOptions):
   };
   try {
     for await (const line of readLines(options.input)) {
+      if (line.trimStart().startsWith("{")) {
+        const parsed = parseJsonCommand(line.trim());
+        if (!parsed.ok) {
+          const usage = parsed.usage === undefined ? "" : ` (usage: ${parsed.usage})`;
+          context.emit({
+            type: "error",
+            code: "BAD_COMMAND",
+            message: `${parsed.message}${usage}`,
+          });
+          continue;
+        }
+        if (parsed.command === null) continue;
+        if (await runCommand(parsed.command, context) === "quit") break;
+        continue;
+      }
       if (await runLine(line, context) === "quit") break;
     }
   } finally {

@@ -35,6 +35,8 @@ export interface ClientOptions {
   json: boolean;
   /** Refuse messages under an insecure cipher suite (Caesar) instead of showing them flagged. */
   refuseInsecure: boolean;
+  /** Who gets our room keys: `all` (default), `approve` (after /approve) or `verified`. */
+  roomKeys?: "all" | "approve" | "verified";
 }
 
 const SERVER_SCHEMES = ["ws:", "wss:", "tcp:", "tls:", "tcp+tls:"];
@@ -130,6 +132,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
         ca: { type: "string" },
         json: { type: "boolean" },
         "refuse-insecure": { type: "boolean" },
+        "room-keys": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -164,6 +167,15 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
     refuseInsecure: values["refuse-insecure"] ?? false,
   };
   if (command === "help") return options;
+  const roomKeys = values["room-keys"];
+  if (roomKeys !== undefined) {
+    if (roomKeys !== "all" && roomKeys !== "approve" && roomKeys !== "verified") {
+      throw new UsageError(`Unknown --room-keys ${JSON.stringify(roomKeys)}`, {
+        hint: "use all, approve or verified",
+      });
+    }
+    options.roomKeys = roomKeys;
+  }
 
   if (values.nick !== undefined) {
     const problem = checkNick(values.nick);

@@ -17,11 +17,14 @@ export interface RenderOptions {
   color: boolean;
   /** Ring the terminal bell (`\x07`) on a received private message (default true). */
   bell?: boolean;
-  /** The time shown for events without their own timestamp (default: now). */
+  /**
+   * The time shown for events without their own timestamp, and for received messages (their
+   * arrival; default: now).
+   */
   now?: Date;
   /** The room the user is talking in; messages to other rooms show their room. */
   currentRoom?: string;
-  /** Terminal width in columns, for wrapping the wire view (default 80). */
+  /** Terminal width in columns, for wrapping messages and the wire view (default 80). */
   width?: number;
   /** Most body bytes the wire view shows (default 64). */
   wireBytes?: number;
@@ -82,15 +85,17 @@ export function shouldColor(
 }
 
 /**
- * Replaces control characters (C0, DEL, C1, and bidirectional overrides) with visible
- * placeholders so that network text cannot drive the terminal.
+ * Replaces control characters (C0, DEL, C1), invisible format characters (Unicode Cf: bidi
+ * overrides and isolates, U+061C, zero-width U+200B-U+200F, U+FEFF, ...) and line and paragraph
+ * separators (Zl, Zp: U+2028, U+2029) with visible placeholders, so that network text can neither
+ * drive the terminal nor hide or reorder what it shows.
  *
  * @param text Text received from the network.
- * @returns The text with every control character shown as `^X` or `\u{...}`.
+ * @returns The text with every such character shown as `^X` or `\u{...}`.
  */
 export function sanitize(text: string): string {
   // deno-lint-ignore no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu, (ch) => {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu, (ch) => {
     const code = ch.codePointAt(0) ?? 0;
     if (code === 0x09) return "    ";
     if (code < 0x20) return `^${String.fromCharCode(code + 0x40)}`;
@@ -98,6 +103,64 @@ export function sanitize(text: string): string {
     return `\\u{${code.toString(16)}}`;
   });
 }
+
+// deno-lint-ignore no-control-regex
+const ANSI_SGR = /^\x1b\[[0-9;]*m/;
+
+/** Terminal cells of a code point: 2 for East Asian wide and emoji ranges, else 1. */
+function cells(code: number): number {
+  if (code === 0x07) return 0;
+  const wide = (code >= 0x1100 && code <= 0x115f) || (code >= 0x2e80 && code <= 0xa4cf) ||
+    (code >= 0xac00 && code <= 0xd7a3) || (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) || (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) || (code >= 0x1f300 && code <= 0x1faff) ||
+    (code >= 0x20000 && code <= 0x3fffd);
+  return wide ? 2 : 1;
+}
+
+/**
+ * Wraps one display line at `width` columns itself, each continuation indented by `indent`
+ * spaces: the terminal never wraps a message, so no padding inside a message can make a row
+ * start at column 0 and pass for another user's line. ANSI colour codes take no room.
+ *
+ * @param line A rendered line (may hold SGR colour codes).
+ * @param width Terminal columns.
+ * @param indent Spaces before each continuation row.
+ * @returns One or more rows.
+ */
+export function wrapLine(line: string, width: number, indent: number): string[] {
+  if (width < indent + 8) return [line];
+  const rows: string[] = [];
+  let row = "";
+  let column = 0;
+  let rest = line;
+  while (rest.length > 0) {
+    const sgr = ANSI_SGR.exec(rest);
+    if (sgr !== null) {
+      row += sgr[0];
+      rest = rest.slice(sgr[0].length);
+      continue;
+    }
+    const code = rest.codePointAt(0)!;
+    const ch = String.fromCodePoint(code);
+    rest = rest.slice(ch.length);
+    const w = cells(code);
+    if (column + w > width) {
+      rows.push(row);
+      row = " ".repeat(indent);
+      column = indent;
+    }
+    row += ch;
+    column += w;
+  }
+  rows.push(row);
+  return rows;
+}
+
+/** A received message whose sender's clock differs from ours by more than this is flagged. */
+const SKEW_MS = 5 * 60_000;
+/** Indent of a wrapped message's continuation rows (past the `[HH:MM] ` column). */
+const MESSAGE_INDENT = 10;
 
 /**
  * The `[HH:MM]` timestamp of a moment, in local time.
@@ -202,6 +265,24 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
       return notice(`${nick(event.nick)} joined ${room(event.room)}`);
     case "leave":
       return notice(`${nick(event.nick)} left ${room(event.room)}`);
+    case "key-shared":
+      return notice(
+        paint(
+          `${sanitize(event.nick)} gets your room key for ${sanitize(event.room)} (a member you ` +
+            `were not shown joining; fingerprint ${sanitize(event.fingerprint || "unknown")}, ` +
+            `${event.verified ? "verified" : "unverified"})`,
+          "33",
+          color,
+        ),
+      );
+    case "key-withheld":
+      return notice(
+        `${nick(event.nick)} is in ${room(event.room)} but does not get your room key (${
+          event.reason === "not-approved"
+            ? `not approved: /approve ${sanitize(event.nick)}`
+            : `not verified: /verify ${sanitize(event.nick)}`
+        })`,
+      );
     case "presence":
       return notice(`${nick(event.nick)} is ${event.online ? "online" : "offline"}`);
     case "nick":
@@ -252,6 +333,8 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
       ];
     case "identity-changed":
       return renderIdentityChanged(event, time, color);
+    case "same-identity":
+      return notice(paint(sanitize(event.message), "33", color));
     case "trusted":
       return notice(
         `${nick(event.peer)}'s new identity key is accepted (fingerprint ${
@@ -311,8 +394,15 @@ function renderMessage(
   options: RenderOptions,
 ): string[] {
   const color = options.color;
-  const time = paint(timestamp(new Date(event.ts)), "2", color);
+  // A received message shows when it arrived (the sender's clock is theirs to set); a sender
+  // time far from it is shown too.
+  const sentAt = new Date(event.ts);
+  const shownAt = event.own ? sentAt : (options.now ?? new Date());
+  const time = paint(timestamp(shownAt), "2", color);
   const marks: string[] = [];
+  if (!event.own && Math.abs(event.ts - shownAt.getTime()) > SKEW_MS) {
+    marks.push(paint(`[sent ${timestamp(sentAt).slice(1, -1)}]`, "2", color));
+  }
   if (event.insecure) marks.push(paint(`[insecure: ${sanitize(event.cipher)}]`, "1;31", color));
   if (!event.verified && (!event.own || event.private)) {
     marks.push(paint("[unverified]", "33", color));
@@ -322,18 +412,19 @@ function renderMessage(
   // A message that names the user stands out, as in irssi.
   const text = mentioned ? paint(sanitize(event.text), "1;33", color) : sanitize(event.text);
   const prefix = marks.length > 0 ? `${marks.join(" ")} ` : "";
+  const wrap = (line: string) => wrapLine(line, options.width ?? 80, MESSAGE_INDENT);
   if (event.private) {
     const label = event.own
       ? paint(`[pm to ${sanitize(event.to)}]`, "1;35", color)
       : paint(`[pm from ${sanitize(event.from)}]`, "1;35", color);
     const who = colorNick(event.from, color);
     const bell = !event.own && options.bell !== false ? BELL : "";
-    return [`${time} ${label} ${prefix}<${who}> ${text}${bell}`];
+    return wrap(`${time} ${label} ${prefix}<${who}> ${text}${bell}`);
   }
   const roomTag = options.currentRoom !== undefined && event.to !== options.currentRoom
     ? `${paint(sanitize(event.to), "1", color)} `
     : "";
-  return [`${time} ${roomTag}${prefix}<${colorNick(event.from, color)}> ${text}`];
+  return wrap(`${time} ${roomTag}${prefix}<${colorNick(event.from, color)}> ${text}`);
 }
 
 /** Whether text names a nick as a whole word (case-insensitive). */
@@ -384,7 +475,14 @@ function renderSafetyNumber(
   ];
   if (event.verified) return lines;
   if (event.words.length > 0) {
-    lines.push(`${time}    to read aloud: ${event.words.map(sanitize).join(" ")}`);
+    // One row per identity's words (13 each), so the row stays within a terminal.
+    const rows: string[] = [];
+    for (let i = 0; i < event.words.length; i += 13) {
+      rows.push(event.words.slice(i, i + 13).map(sanitize).join(" "));
+    }
+    rows.forEach((row, i) =>
+      lines.push(`${time}    ${i === 0 ? "to read aloud: " : "               "}${row}`)
+    );
   }
   lines.push(
     `${time}    ${peer} sees the same number on their screen. Compare it in person or on a call;`,

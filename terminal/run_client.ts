@@ -36,6 +36,8 @@ export interface EngineOptions {
   caCerts?: string[];
   /** Refuse messages under an insecure cipher suite. */
   refuseInsecure?: boolean;
+  /** Who gets our room keys (`--room-keys`). */
+  roomKeys?: "all" | "approve" | "verified";
   /**
    * Take the home's lock (default true). Only the tests turn it off
    * (`HUSH_TEST_NO_HOME_LOCK=1`), to show what the generation check does without it.
@@ -147,6 +149,7 @@ export async function runClient(
   if (options.token !== undefined) engineOptions.token = options.token;
   if (options.ca !== undefined) engineOptions.caCerts = [await readCa(options.ca)];
   if (options.refuseInsecure) engineOptions.refuseInsecure = true;
+  if (options.roomKeys !== undefined) engineOptions.roomKeys = options.roomKeys;
   if (io.env.HUSH_TEST_NO_HOME_LOCK === "1") engineOptions.lockHome = false;
   const handle = await context.createEngine(engineOptions);
   const notes = [usingHome(home, nick, found), ...(handle.notes ?? [])];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { HushError } from "../../crypto/mod.ts";
-import { Emitter, messageEvent } from "../../chat/_emitter.ts";
+import { Emitter, escapeControls, messageEvent } from "../../chat/_emitter.ts";
 import type { ChatEvent } from "../../chat/events.ts";
 
 function recorder(): { emitter: Emitter; events: ChatEvent[] } {
@@ -58,4 +58,12 @@ Deno.test("messageEvent() writes the fields in the order of the JSON schema", ()
     '{"type":"message","id":"00","from":"alice","to":"bob","private":true,"text":"hi",' +
       '"cipher":"aes-256-gcm","insecure":false,"verified":true,"ts":5,"own":false}',
   );
+});
+
+Deno.test("escapeControls: a received text is one line without control characters", () => {
+  assert.equal(
+    escapeControls("a\nb\r\tc\x1b[2J\x7f\x85"),
+    "a\u240ab\u240d\u2409c\u241b[2J\u2421\ufffd",
+  );
+  assert.equal(escapeControls("plain ünïcode"), "plain ünïcode");
 });

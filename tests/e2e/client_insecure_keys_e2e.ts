@@ -25,6 +25,7 @@ Deno.test("client --json: a room key sealed under Caesar is refused with an erro
       const hush = new Hush({
         store,
         identity: mallory.identity,
+        nick: "mallory",
         fetchBundle: async (nick) => {
           await mallory.send({ type: "fetch-keys", nick });
           const keys = await mallory.next("keys");

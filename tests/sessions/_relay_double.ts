@@ -51,6 +51,7 @@ export class RelayDouble {
     const store = (options.store as MemorySessionStore | undefined) ?? new MemorySessionStore();
     const hush = new Hush({
       fetchBundle: (target) => Promise.resolve(this.fetch(target)),
+      nick,
       ...options,
       store,
       identity,
@@ -66,6 +67,7 @@ export class RelayDouble {
     const old = this.party(nick);
     const hush = new Hush({
       fetchBundle: (target) => Promise.resolve(this.fetch(target)),
+      nick,
       ...options,
       store: old.store,
       identity: old.identity,

@@ -87,7 +87,17 @@ export function buildVectors(): Record<string, unknown> {
   const x3dhInfo = { salt: zeros32, info: "hush-x3dh-v1", length: 32 };
   const sk = hkdf(concatBytes(new Uint8Array(32).fill(0xff), dh1, dh2, dh3, dh4), x3dhInfo);
   const skNoOpk = hkdf(concatBytes(new Uint8Array(32).fill(0xff), dh1, dh2, dh3), x3dhInfo);
-  const ad = concatBytes(ikA.publicKey, ikB.publicKey, pub(ikdhA), pub(ikdhB));
+  // Both nicks are bound (initial body version 2): u8 length || UTF-8, initiator's first.
+  const nickField = (nick: string) =>
+    concatBytes(Uint8Array.of(enc.encode(nick).length), enc.encode(nick));
+  const ad = concatBytes(
+    ikA.publicKey,
+    ikB.publicKey,
+    pub(ikdhA),
+    pub(ikdhB),
+    nickField("alice"),
+    nickField("bob"),
+  );
   const idSig = sign(ikA.privateKey, concatBytes(enc.encode("hush-identity-dh-v1"), pub(ikdhA)));
 
   // Alice's first message.
@@ -100,7 +110,7 @@ export function buildVectors(): Record<string, unknown> {
     seal(mk0, "aes-256-gcm", "hush-message-keys-v1", content0, concatBytes(ad, header0)),
   );
   const prefix = concatBytes(
-    Uint8Array.of(0x01, 0x01),
+    Uint8Array.of(0x01, 0x02),
     ikA.publicKey,
     pub(ikdhA),
     idSig,
@@ -212,6 +222,8 @@ export function buildVectors(): Record<string, unknown> {
         oneTimePrekeyPrivate: toHex(opkB),
         oneTimePrekey: toHex(pub(opkB)),
       },
+      initiatorNick: "alice",
+      responderNick: "bob",
       sharedSecret: toHex(sk),
       sharedSecretWithoutOneTimePrekey: toHex(skNoOpk),
       associatedData: toHex(ad),
@@ -257,9 +269,26 @@ export function buildVectors(): Record<string, unknown> {
         expect: "BAD_MESSAGE",
       },
       {
-        comment: "initial message, version byte 2",
+        comment: "initial message, version byte 1 (an older Hush that did not bind the nicks)",
         hex: flip(initialHex, 1, 0x03),
         expect: "UNSUPPORTED_VERSION",
+      },
+      {
+        comment: "initial message, version byte 3 (unknown)",
+        hex: flip(initialHex, 1, 0x01),
+        expect: "UNSUPPORTED_VERSION",
+      },
+      {
+        comment: "initial message relabelled: delivered as from zed (nicks bound in the AD)",
+        hex: initialHex,
+        from: "zed",
+        expect: "DECRYPT_FAILED",
+      },
+      {
+        comment: "initial message written to bob, delivered as written to carol",
+        hex: initialHex,
+        to: "carol",
+        expect: "DECRYPT_FAILED",
       },
       { comment: "unknown body type 0x07", hex: "07" + initialHex.slice(2), expect: "BAD_MESSAGE" },
       {

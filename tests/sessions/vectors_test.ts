@@ -51,7 +51,7 @@ function responder(): Hush {
       ]],
     }),
   );
-  return new Hush({ store, identity: responderIdentity });
+  return new Hush({ store, identity: responderIdentity, nick: x.responderNick });
 }
 
 Deno.test("the committed vectors are exactly what _vectors.ts generates", () => {
@@ -102,12 +102,13 @@ Deno.test("vectors: X3DH responder secret and associated data", () => {
     privateKey: fromHex(x.responder.oneTimePrekeyPrivate),
     publicKey: fromHex(x.responder.oneTimePrekey),
   };
-  const withOpk = x3dhRespond({ ...keys, oneTimePrekey }, fields);
+  const nicks = { initiator: x.initiatorNick, responder: x.responderNick };
+  const withOpk = x3dhRespond({ ...keys, oneTimePrekey }, fields, nicks);
   assert.equal(toHex(withOpk.sharedSecret), x.sharedSecret);
   assert.equal(toHex(withOpk.ad), x.associatedData);
   const { oneTimePrekeyId: _id, ...withoutId } = fields;
   assert.equal(
-    toHex(x3dhRespond(keys, withoutId).sharedSecret),
+    toHex(x3dhRespond(keys, withoutId, nicks).sharedSecret),
     x.sharedSecretWithoutOneTimePrekey,
   );
 });
@@ -118,7 +119,9 @@ for (const [i, v] of data.pairwise.entries()) {
     if ("after" in v && v.after !== undefined) {
       hush.decryptFrom("alice", fromHex(data.pairwise[v.after]!.hex));
     }
-    const open = () => hush.decryptFrom("alice", fromHex(v.hex));
+    const from = "from" in v && v.from !== undefined ? v.from : x.initiatorNick;
+    const to = "to" in v && v.to !== undefined ? v.to : x.responderNick;
+    const open = () => hush.decryptFrom(from, fromHex(v.hex), { to });
     if (v.expect === "ok") {
       const got = open();
       assert.equal(got.type, "text");

@@ -17,6 +17,8 @@ import {
 } from "../../sessions/mod.ts";
 import { RelayDouble } from "./_relay_double.ts";
 
+const NICKS = { initiator: "alice", responder: "bob" };
+
 function userWithBundle(): { user: LocalUser; bundle: PrekeyBundle } {
   const user = new LocalUser(new MemorySessionStore(), generateIdentityKeyPair());
   const published = user.bundle();
@@ -46,15 +48,16 @@ for (const withOneTime of [true, false]) {
     const { user: bob, bundle: full } = userWithBundle();
     const { oneTimePrekey, ...withoutOneTime } = full;
     const bundle = withOneTime ? full : withoutOneTime;
-    const init = x3dhInitiate(alice.x3dhKeys, bundle);
+    const init = x3dhInitiate(alice.x3dhKeys, bundle, NICKS);
     assert.equal(init.sharedSecret.length, 32);
-    assert.equal(init.ad.length, 128);
+    assert.equal(init.ad.length, 128 + 1 + 5 + 1 + 3);
     assert.equal(init.fields.oneTimePrekeyId, withOneTime ? oneTimePrekey!.id : undefined);
     const signedPrekey = bob.signedPrekey(init.fields.signedPrekeyId)!;
     const oneTime = withOneTime ? bob.oneTimePrekey(oneTimePrekey!.id)! : undefined;
     const resp = x3dhRespond(
       { ...bob.x3dhKeys, signedPrekey, ...(oneTime ? { oneTimePrekey: oneTime } : {}) },
       init.fields,
+      NICKS,
     );
     assert.ok(equalBytes(init.sharedSecret, resp.sharedSecret));
     assert.ok(equalBytes(init.ad, resp.ad));
@@ -67,8 +70,8 @@ for (const withOneTime of [true, false]) {
 Deno.test("x3dhInitiate() gives a different secret each time (fresh ephemeral key)", () => {
   const alice = new LocalUser(new MemorySessionStore(), generateIdentityKeyPair());
   const { bundle } = userWithBundle();
-  const one = x3dhInitiate(alice.x3dhKeys, bundle);
-  const two = x3dhInitiate(alice.x3dhKeys, bundle);
+  const one = x3dhInitiate(alice.x3dhKeys, bundle, NICKS);
+  const two = x3dhInitiate(alice.x3dhKeys, bundle, NICKS);
   assert.ok(!equalBytes(one.sharedSecret, two.sharedSecret));
   assert.ok(!equalBytes(one.fields.baseKey, two.fields.baseKey));
 });
@@ -76,7 +79,7 @@ Deno.test("x3dhInitiate() gives a different secret each time (fresh ephemeral ke
 Deno.test("x3dhRespond() with the wrong one-time prekey derives a different secret", () => {
   const alice = new LocalUser(new MemorySessionStore(), generateIdentityKeyPair());
   const { user: bob, bundle } = userWithBundle();
-  const init = x3dhInitiate(alice.x3dhKeys, bundle);
+  const init = x3dhInitiate(alice.x3dhKeys, bundle, NICKS);
   const wrong = bob.oneTimePrekey(bundle.oneTimePrekey!.id + 1)!;
   const resp = x3dhRespond(
     {
@@ -85,6 +88,7 @@ Deno.test("x3dhRespond() with the wrong one-time prekey derives a different secr
       oneTimePrekey: wrong,
     },
     init.fields,
+    NICKS,
   );
   assert.ok(!equalBytes(init.sharedSecret, resp.sharedSecret));
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ChatEvent } from "../../chat/events.ts";
-import { encodeJsonEvent, runJsonMode } from "../../terminal/json_mode.ts";
+import { encodeJsonEvent, parseJsonCommand, runJsonMode } from "../../terminal/json_mode.ts";
 import { readLines } from "../../terminal/read_lines.ts";
 import { FakeEngine } from "./_fake_engine.ts";
 
@@ -107,4 +107,32 @@ Deno.test("runJsonMode() reports messages the relay did not acknowledge", async 
     message:
       "2 messages not acknowledged by the relay: kept in the outbox, sent again on the next start",
   }]);
+});
+
+Deno.test("parseJsonCommand: text is never a command; args are single words", () => {
+  assert.deepEqual(parseJsonCommand('{"cmd":"send","text":"/cipher caesar"}'), {
+    ok: true,
+    command: { kind: "say", text: "/cipher caesar" },
+  });
+  assert.deepEqual(parseJsonCommand('{"cmd":"pm","to":"bob","text":"@x hi"}'), {
+    ok: true,
+    command: { kind: "private", nick: "bob", text: "@x hi" },
+  });
+  assert.deepEqual(parseJsonCommand('{"cmd":"verify","args":["bob"]}'), {
+    ok: true,
+    command: { kind: "verify", nick: "bob" },
+  });
+  for (
+    const bad of [
+      "{not json",
+      "[1]",
+      '{"text":"x"}',
+      '{"cmd":"send"}',
+      '{"cmd":"pm","text":"x"}',
+      '{"cmd":"verify","args":["bob\\n/cipher"]}',
+      '{"cmd":"verify","args":["a b"]}',
+    ]
+  ) {
+    assert.equal(parseJsonCommand(bad).ok, false, bad);
+  }
 });

@@ -9,6 +9,7 @@ import {
   sanitize,
   shouldColor,
   timestamp,
+  wrapLine,
 } from "../../terminal/render.ts";
 
 const NOW = new Date(2026, 10, 23, 9, 5, 30);
@@ -156,6 +157,20 @@ Deno.test("renderEvent() shows the safety number and how to compare it", () => {
   }, plain);
   assert.equal(verified[0], "[09:05] -- Safety number with bob (verified):");
   assert.equal(verified.length, 4, "no instructions once verified");
+});
+
+Deno.test("renderEvent() shows the 26 read-aloud words on two rows of 13", () => {
+  const words = Array.from({ length: 26 }, (_, i) => `w${i}`);
+  const lines = renderEvent({
+    type: "safety-number",
+    peer: "bob",
+    safetyNumber: "1".repeat(60),
+    formatted: "11111 11111 11111 11111\n11111 11111 11111 11111\n11111 11111 11111 11111",
+    words,
+    verified: false,
+  }, plain);
+  assert.ok(lines.includes(`[09:05]    to read aloud: ${words.slice(0, 13).join(" ")}`));
+  assert.ok(lines.includes(`[09:05]                   ${words.slice(13).join(" ")}`));
 });
 
 Deno.test("renderEvent() is loud about a changed identity and says sending is blocked", () => {
@@ -341,5 +356,41 @@ Deno.test("renderEvent() highlights a received message that names the user", () 
   assert.ok(own?.endsWith("> I am alice"));
   assert.deepEqual(renderEvent(message({ text: "hey @alice" }), { ...plain, ownNick: "alice" }), [
     "[09:05] <bob> hey @alice",
+  ]);
+});
+
+Deno.test("sanitize() shows invisible format characters and line separators", () => {
+  for (const code of [0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x061c, 0xfeff, 0x2028, 0x2029]) {
+    assert.equal(sanitize(`a${String.fromCodePoint(code)}b`), `a\\u{${code.toString(16)}}b`);
+  }
+  assert.equal(sanitize("héllo 👋"), "héllo 👋");
+});
+
+Deno.test("wrapLine() wraps itself with indented continuations; colour codes take no room", () => {
+  assert.deepEqual(wrapLine("0123456789abcdefghij", 12, 4), ["0123456789ab", "    cdefghij"]);
+  assert.deepEqual(wrapLine("\x1b[1m0123456789\x1b[0mab", 10, 2), [
+    "\x1b[1m0123456789\x1b[0m",
+    "  ab",
+  ]);
+  assert.deepEqual(wrapLine("short", 80, 10), ["short"]);
+  // A wide character counts two columns.
+  assert.deepEqual(wrapLine("ab界界界界界", 10, 2), ["ab界界界界", "  界"]);
+});
+
+Deno.test("renderEvent() wraps a padded message: no row can pass for another user's", () => {
+  const padded = message({ text: `hi${" ".repeat(40)}[12:00] <carol> fake` });
+  const rows = renderEvent(padded, { ...plain, width: 40 });
+  assert.ok(rows.length > 1);
+  for (const row of rows.slice(1)) assert.match(row, /^ {10}/);
+});
+
+Deno.test("renderEvent() shows a received message's arrival time, and the sender's when far off", () => {
+  const sentLate = message({ ts: NOW.getTime() - 3 * 3_600_000 });
+  assert.deepEqual(renderEvent(sentLate, plain), [
+    `[09:05] [sent ${timestamp(new Date(NOW.getTime() - 3 * 3_600_000)).slice(1, -1)}] <bob> hello`,
+  ]);
+  // Within five minutes: no mark.
+  assert.deepEqual(renderEvent(message({ ts: NOW.getTime() - 60_000 }), plain), [
+    "[09:05] <bob> hello",
   ]);
 });

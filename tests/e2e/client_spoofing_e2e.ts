@@ -1,0 +1,94 @@
+/**
+ * Issue 10 item 13: a peer cannot fake another user's line on the interactive screen. Drives a
+ * real interactive client in tmux (60 columns) while a `client.ts --json` peer sends padding that
+ * would make the terminal wrap the rest to column 0 as "[12:00] <carol> ...", and invisible or
+ * line-breaking format characters (U+200B, U+2028, U+202E).
+ */
+
+import assert from "node:assert/strict";
+import { CLIENT_PERMISSIONS } from "../../terminal/child_client.ts";
+import { WAIT_MS, withWorld } from "./_client_harness.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const SOCKET = `hush-spoof-${Deno.pid}`;
+
+async function tmux(...args: string[]): Promise<string> {
+  const { code, stdout, stderr } = await new Deno.Command("tmux", {
+    args: ["-L", SOCKET, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output().catch((error) => {
+    throw new Error(`tmux is needed for this test (apt-get install -y tmux): ${error}`);
+  });
+  const decoder = new TextDecoder();
+  if (code !== 0) throw new Error(`tmux ${args.join(" ")}: ${decoder.decode(stderr)}`);
+  return decoder.decode(stdout);
+}
+
+async function waitForScreen(test: (lines: string[]) => boolean, what: string): Promise<string[]> {
+  const deadline = Date.now() + WAIT_MS;
+  let lines: string[] = [];
+  while (Date.now() < deadline) {
+    lines = (await tmux("capture-pane", "-p", "-t", "hush")).split("\n");
+    if (test(lines)) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; screen:\n${lines.join("\n")}`);
+}
+
+Deno.test({
+  name:
+    "interactive client in tmux: padding cannot fake another user's line; format characters are shown",
+  async fn() {
+    await withWorld(async (world) => {
+      const bob = await world.client("bob");
+      const command = [
+        Deno.execPath(),
+        "run",
+        ...CLIENT_PERMISSIONS,
+        "client.ts",
+        "--nick",
+        "alice",
+        "--server",
+        world.relay.tcpUrl,
+        "--home",
+        `${world.dir}/alice`,
+      ].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+      await tmux(
+        "new-session",
+        "-d",
+        "-s",
+        "hush",
+        "-x",
+        "60",
+        "-y",
+        "30",
+        "-c",
+        ROOT,
+        `NO_COLOR=1 ${command}; sleep 30`,
+      );
+      try {
+        await waitForScreen((l) => l.some((x) => x.includes("Connected to")), "alice connected");
+        await bob.waitForType("join", (e) => e.nick === "alice", { timeoutMs: WAIT_MS });
+        // "[HH:MM] [unverified] <bob> " is 27 columns: 33 more fill the 60-column row.
+        const fake = "[12:00] <carol> wire the money to mallory";
+        await bob.send(`hi${" ".repeat(31)}${fake}`);
+        await bob.send("zero\u200bwidth, a\u2028break, \u202eevil");
+        const lines = await waitForScreen(
+          (l) => l.some((x) => x.includes("zero")),
+          "bob's messages",
+        );
+        const shown = lines.find((x) => x.includes("<carol>"));
+        assert.ok(shown, "the padded text is on screen");
+        assert.equal(/^\[\d\d:\d\d\]/.test(shown), false, `a row posing as carol's: ${shown}`);
+        assert.match(shown, /^ {10}/, "continuation rows are indented");
+        const zero = lines.find((x) => x.includes("zero"))!;
+        assert.match(zero, /zero\\u\{200b\}width/);
+        assert.match(lines.join("\n"), /\\u\{2028\}break/);
+        assert.match(lines.join("\n"), /\\u\{202e\}evil/);
+      } finally {
+        await tmux("kill-server").catch(() => "");
+      }
+    });
+  },
+});
