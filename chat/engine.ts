@@ -404,7 +404,10 @@ export class ChatClient {
     }
     this.#profile.nick = nick;
     this.#profile.requested = nick;
-    this.#saveProfile().then(() => this.#link.hangUp(), () => {});
+    this.#saveProfile().then(
+      () => this.#link.hangUp("reconnecting to ask for the new nick"),
+      () => {},
+    );
   }
 
   /**

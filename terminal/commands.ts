@@ -16,7 +16,7 @@ import { checkNick, checkRoom } from "./options.ts";
 export type Command =
   | { kind: "say"; text: string }
   | { kind: "private"; nick: string; text: string }
-  | { kind: "users"; room?: string }
+  | { kind: "users"; room?: string; everyone?: boolean }
   | { kind: "join"; room: string }
   | { kind: "leave"; room?: string }
   | { kind: "rooms" }
@@ -56,8 +56,12 @@ export const COMMANDS: readonly CommandInfo[] = [
     summary: "send a private message (also /msg, or @NICK TEXT)",
     aliases: ["msg"],
   },
-  { name: "list", args: "", summary: "who is online, with verified marks" },
-  { name: "users", args: "[ROOM]", summary: "members of the current room (or ROOM)" },
+  { name: "list", args: "", summary: "everyone on the relay, with verified marks (also /users *)" },
+  {
+    name: "users",
+    args: "[ROOM|*]",
+    summary: "who can read the current room (or ROOM; * for everyone online)",
+  },
   { name: "join", args: "ROOM", summary: "join ROOM and talk there" },
   { name: "leave", args: "[ROOM]", summary: "leave the current room (or ROOM)" },
   { name: "rooms", args: "", summary: "the rooms you are in" },
@@ -144,10 +148,11 @@ export function parseCommand(line: string): ParseResult {
     case "msg":
       return parsePrivate(`/${name}`, rest);
     case "list":
-      return noArgs(name, words, { kind: "users" });
+      return noArgs(name, words, { kind: "users", everyone: true });
     case "users": {
       if (words.length === 0) return ok({ kind: "users" });
       if (words.length > 1) return usageError(name, "Too many arguments");
+      if (words[0] === "*") return ok({ kind: "users", everyone: true });
       return withRoom(name, words[0] ?? "", (room) => ({ kind: "users", room }));
     }
     case "join": {

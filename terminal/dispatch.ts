@@ -61,9 +61,13 @@ export async function runCommand(command: Command, context: CommandContext): Pro
       case "private":
         await engine.sendPrivate(command.nick, command.text);
         break;
-      case "users":
-        await (command.room === undefined ? engine.listUsers() : engine.listUsers(command.room));
+      case "users": {
+        // `/users` is exact about who can read the current room; `/list` or `/users *` is
+        // everyone on the relay.
+        const room = command.everyone ? undefined : command.room ?? engine.room;
+        await (room === undefined ? engine.listUsers() : engine.listUsers(room));
         break;
+      }
       case "join":
         await engine.join(command.room);
         break;

@@ -34,6 +34,8 @@ export interface ChatEngine {
   setWire(on: boolean): unknown;
   /** Flushes unacknowledged sends (bounded) and disconnects. */
   close(): unknown;
+  /** The current room (what `/users` without an argument lists). */
+  readonly room?: string;
   /** Envelopes the relay has not acknowledged yet (kept in the outbox for the next start). */
   readonly unacknowledged?: number;
 }

@@ -61,11 +61,13 @@ Deno.test("parseCommand() explains a private message without text or nick", () =
 });
 
 Deno.test("parseCommand() reads /list and /users", () => {
-  assert.deepEqual(command("/list"), { kind: "users" });
+  // /list is everyone on the relay; /users alone is the current room (dispatch fills it in).
+  assert.deepEqual(command("/list"), { kind: "users", everyone: true });
   assert.deepEqual(command("/users"), { kind: "users" });
+  assert.deepEqual(command("/users *"), { kind: "users", everyone: true });
   assert.deepEqual(command("/users #dev"), { kind: "users", room: "dev" });
   assert.equal(failure("/list x").message, "/list takes no arguments");
-  assert.equal(failure("/users a b").usage, "/users [ROOM]");
+  assert.equal(failure("/users a b").usage, "/users [ROOM|*]");
 });
 
 Deno.test("parseCommand() reads /join, /leave and /rooms", () => {

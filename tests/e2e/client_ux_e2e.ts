@@ -1,0 +1,91 @@
+/**
+ * What a new user trips on (issue 11), with real `client.ts --json` processes and a real relay:
+ * `/users` is exact about the current room, a relay close says why, the other port of the relay
+ * is recognised, commands typed before `ready` wait, and more.
+ */
+
+import assert from "node:assert/strict";
+import { ChildClient, WAIT_MS, withWorld } from "./_client_harness.ts";
+
+const wait = { timeoutMs: WAIT_MS };
+
+Deno.test({
+  name: "client ux: /users lists exactly the current room's members; /users * everyone online",
+  async fn() {
+    await withWorld(async (world) => {
+      const alice = await world.client("alice");
+      const bob = await world.client("bob");
+      await world.client("carol");
+      await bob.send("/join dev");
+      await bob.waitForType("room", (e) => e.current === "dev", wait);
+      await alice.send("/join dev");
+      await alice.waitForType("room", (e) => e.current === "dev", wait);
+      const since = alice.events.length;
+      await alice.send("/users");
+      const users = await alice.waitForType("users", (e) => e.room === "dev", { since, ...wait });
+      assert.deepEqual(users.users.map((u) => u.nick).sort(), ["alice", "bob"]);
+      const before = alice.events.length;
+      await alice.send("/users *");
+      const everyone = await alice.waitForType("users", (e) => e.room === null, {
+        since: before,
+        ...wait,
+      });
+      for (const nick of ["bob", "carol"]) {
+        assert.ok(everyone.users.some((u) => u.nick === nick && u.online), `${nick} not listed`);
+      }
+    });
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});
+
+Deno.test({
+  name: "client ux: a relay shutdown is shown with the relay's reason, not 'closed by client'",
+  async fn() {
+    await withWorld(async (world) => {
+      const alice = await world.client("alice");
+      const since = alice.events.length;
+      await world.relay.stop();
+      const gone = await alice.waitForType("disconnected", () => true, { since, ...wait });
+      assert.doesNotMatch(gone.reason, /closed by client/);
+      assert.match(gone.reason, /SHUTTING_DOWN|shutting down/);
+    });
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});
+
+Deno.test({
+  name: "client ux: tcp:// at the WebSocket port and ws:// at the TCP port end with the right URL",
+  async fn() {
+    await withWorld(async (world) => {
+      const wsPort = new URL(world.relay.wsUrl).port;
+      const tcpPort = new URL(world.relay.tcpUrl).port;
+      const cases = [
+        { server: `tcp://127.0.0.1:${wsPort}`, hint: `use ws://127.0.0.1:${wsPort}/` },
+        { server: `ws://127.0.0.1:${tcpPort}/`, hint: `use tcp://127.0.0.1:${tcpPort}` },
+      ];
+      for (const { server, hint } of cases) {
+        const client = ChildClient.start({
+          nick: "wrongport",
+          server,
+          home: `${world.dir}/wrongport`,
+        });
+        world.clients.push(client);
+        const timeout = new Promise<"timeout">((resolve) => {
+          const timer = setTimeout(() => resolve("timeout"), WAIT_MS);
+          client.exited().finally(() => clearTimeout(timer));
+        });
+        const status = await Promise.race([client.exited(), timeout]);
+        assert.notEqual(status, "timeout", `${server}: the client kept reconnecting`);
+        assert.notEqual((status as Deno.CommandStatus).code, 0);
+        await client.end();
+        const stderr = client.stderr.join("\n");
+        assert.ok(stderr.includes(hint), `${server}: stderr does not say "${hint}":\n${stderr}`);
+        assert.ok(client.eventsOf("reconnecting").length === 0, `${server}: it reconnected`);
+      }
+    });
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});
