@@ -158,12 +158,14 @@ export async function runClient(
       io.out(encodeJsonEvent(event));
     };
     for (const message of notes) io.out(encodeJsonEvent({ type: "info", message }));
-    const fatal = watchStart(handle.start(listener));
+    const started = handle.start(listener);
+    const fatal = watchStart(started);
     let acknowledged = true;
     const session = runJsonMode(handle.engine, {
       input: io.stdin(),
       writeLine: io.out,
       cipher: () => cipher,
+      ready: started,
     }).then((all) => {
       acknowledged = all;
     });

@@ -89,3 +89,30 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 });
+
+Deno.test({
+  name: "client ux: JSON mode runs commands written before `ready` once connected",
+  async fn() {
+    await withWorld(async (world) => {
+      const bob = await world.client("bob");
+      const early = ChildClient.start({
+        nick: "early",
+        server: world.relay.tcpUrl,
+        home: `${world.dir}/early`,
+      });
+      world.clients.push(early);
+      // Everything at once, then the end of input: the client must connect, run, then close.
+      await early.send("/users");
+      await early.send("hello from a script");
+      const code = await early.end(WAIT_MS);
+      assert.equal(code, 0, early.stderr.join("\n"));
+      const users = early.eventsOf("users");
+      assert.equal(users.length, 1, JSON.stringify(early.events));
+      assert.equal(users[0]?.room, "lobby");
+      assert.equal(early.eventsOf("error").length, 0, JSON.stringify(early.eventsOf("error")));
+      await bob.waitForType("message", (m) => m.text === "hello from a script", wait);
+    });
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});
