@@ -40,6 +40,8 @@ Options:
   --token TOKEN      access token, when the relay requires one
   --ca FILE          trust this PEM certificate for wss:// and tls:// (self-signed relays)
   --refuse-insecure  refuse (do not show) messages sent under an insecure cipher (caesar)
+  --create           with fingerprint: make a new identity when the home has none
+                     (without it, fingerprint only reads an existing one)
   --json             scripts and bots: read commands from stdin, write one JSON event
                      per line to stdout (see docs/CLIENT.md)
   -h, --help         show this help and exit

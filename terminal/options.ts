@@ -35,6 +35,8 @@ export interface ClientOptions {
   json: boolean;
   /** Refuse messages under an insecure cipher suite (Caesar) instead of showing them flagged. */
   refuseInsecure: boolean;
+  /** `fingerprint --create`: make a new identity when the home has none (else refuse). */
+  create: boolean;
 }
 
 const SERVER_SCHEMES = ["ws:", "wss:", "tcp:", "tls:", "tcp+tls:"];
@@ -130,6 +132,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
         ca: { type: "string" },
         json: { type: "boolean" },
         "refuse-insecure": { type: "boolean" },
+        create: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -162,8 +165,14 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
     cipher: values.cipher ?? "aes-256-gcm",
     json: values.json ?? false,
     refuseInsecure: values["refuse-insecure"] ?? false,
+    create: values.create ?? false,
   };
   if (command === "help") return options;
+  if (options.create && command !== "fingerprint") {
+    throw new UsageError("--create goes with the fingerprint command", {
+      hint: "a chat session creates the identity by itself on first use",
+    });
+  }
 
   if (values.nick !== undefined) {
     const problem = checkNick(values.nick);

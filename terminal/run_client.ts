@@ -134,7 +134,18 @@ export async function runClient(
     : undefined;
   const home = options.home ?? found!.dir;
   if (options.command === "fingerprint") {
-    for (const line of fingerprintLines(nick, await ownFingerprint(home))) io.out(line);
+    let own;
+    try {
+      own = await ownFingerprint(home, { create: options.create });
+    } catch (error) {
+      if (!(error instanceof HushError) || error.code !== "NO_IDENTITY") throw error;
+      const where = options.home === undefined ? "" : ` --home ${options.home}`;
+      throw new ClientError("NO_IDENTITY", `${nick} has no identity in ${home} yet`, {
+        hint: `the first chat session creates it (deno task client --nick ${nick}${where}); ` +
+          `or run fingerprint --create to make one now`,
+      });
+    }
+    for (const line of fingerprintLines(nick, own)) io.out(line);
     return;
   }
   const engineOptions: EngineOptions = {
