@@ -450,7 +450,7 @@ export class ChatClient {
    * `verified`.
    *
    * @param nick The peer.
-   * @param digits The peer's safety number as read out, optional.
+   * @param digits The peer's safety number as read out (or its 8 read-aloud words), optional.
    */
   verify(nick: string, digits?: string): Promise<void> {
     return this.#serial(() => commands.verify(this.#commands, nick, digits));

@@ -24,7 +24,7 @@ export type Command =
   | { kind: "whois"; nick: string }
   | { kind: "cipher"; suite?: string }
   | { kind: "trust"; nick: string }
-  | { kind: "verify"; nick: string; digits?: string }
+  | { kind: "verify"; nick: string; digits?: string; words?: string[] }
   | { kind: "wire"; on: boolean }
   | { kind: "clear" }
   | { kind: "help"; topic?: string }
@@ -70,8 +70,8 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: "cipher", args: "[SUITE]", summary: "show or change the cipher suite" },
   {
     name: "verify",
-    args: "NICK [NUMBER]",
-    summary: "show the safety number; with NUMBER, compare it",
+    args: "NICK [NUMBER|WORDS]",
+    summary: "show the safety number; with the 60 digits or the 8 words NICK reads out, compare",
   },
   { name: "trust", args: "NICK", summary: "accept NICK's changed identity key" },
   { name: "wire", args: "on|off", summary: "show what the relay sees of every message" },
@@ -87,6 +87,7 @@ export const COMMAND_NAMES: readonly string[] = COMMANDS.flatMap((c) => [
 ]);
 
 const SAFETY_NUMBER_DIGITS = 60;
+const SAFETY_NUMBER_WORDS = 8;
 
 /**
  * The usage line of one command, e.g. `/pm NICK TEXT`.
@@ -294,6 +295,22 @@ function parseVerify(words: readonly string[]): ParseResult {
   const problem = checkNick(nick);
   if (problem !== undefined) return usageError("verify", problem);
   if (words.length === 1) return ok({ kind: "verify", nick });
+  if (words.slice(1).some((w) => /^\p{L}+[,;]?$/u.test(w))) {
+    // The read-aloud form: 8 words (commas and dashes between them are fine).
+    const spoken = words.slice(1).join(" ").toLowerCase().split(/[\s,;\-]+/u).filter((w) =>
+      w !== ""
+    );
+    if (spoken.some((w) => !/^\p{L}+$/u.test(w))) {
+      return usageError("verify", "Give either the 60 digits or the 8 words, not both");
+    }
+    if (spoken.length !== SAFETY_NUMBER_WORDS) {
+      return usageError(
+        "verify",
+        `The read-aloud form has ${SAFETY_NUMBER_WORDS} words, got ${spoken.length}`,
+      );
+    }
+    return ok({ kind: "verify", nick, words: spoken });
+  }
   const typed = words.slice(1).join("");
   const digits = typed.replace(/[\s\-]/gu, "");
   if (!/^[0-9]+$/.test(digits)) {

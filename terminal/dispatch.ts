@@ -96,11 +96,13 @@ export async function runCommand(command: Command, context: CommandContext): Pro
       case "trust":
         await engine.trust(command.nick);
         break;
-      case "verify":
-        await (command.digits === undefined
+      case "verify": {
+        const given = command.digits ?? command.words?.join(" ");
+        await (given === undefined
           ? engine.verify(command.nick)
-          : engine.verify(command.nick, command.digits));
+          : engine.verify(command.nick, given));
         break;
+      }
       case "wire":
         await engine.setWire(command.on);
         context.emit({

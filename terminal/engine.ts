@@ -28,7 +28,7 @@ export interface ChatEngine {
   setCipher(id: string): unknown;
   /** Accepts a peer's changed identity key. */
   trust(nick: string): unknown;
-  /** Shows the safety number with a peer; with digits, compares them. */
+  /** Shows the safety number with a peer; with the digits (or the 8 words), compares them. */
   verify(nick: string, digits?: string): unknown;
   /** Turns the wire view on or off. */
   setWire(on: boolean): unknown;

@@ -222,9 +222,15 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
       return renderSafetyNumber(event, time, color);
     case "verified":
       if (event.match) {
-        return notice(
-          paint(`${sanitize(event.peer)} is verified: the safety numbers match`, "1;32", color),
-        );
+        return [
+          ...notice(
+            paint(`${sanitize(event.peer)} is verified: the safety numbers match`, "1;32", color),
+          ),
+          // Verification is one-way: each side checks the other on its own screen.
+          `${time}    This marks ${sanitize(event.peer)} verified on your side only; ${
+            sanitize(event.peer)
+          } verifies you on theirs (/verify with your nick).`,
+        ];
       }
       return [
         `${time} ${
@@ -388,7 +394,8 @@ function renderSafetyNumber(
   }
   lines.push(
     `${time}    ${peer} sees the same number on their screen. Compare it in person or on a call;`,
-    `${time}    when it matches, type /verify ${peer} followed by the number ${peer} reads out.`,
+    `${time}    when it matches, type /verify ${peer} followed by the number or the words ${peer} reads out.`,
+    `${time}    Verification is one-way: it marks ${peer} verified for you; ${peer} verifies you the same way.`,
   );
   return lines;
 }

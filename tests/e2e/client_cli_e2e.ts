@@ -77,7 +77,7 @@ Deno.test("client.ts --json turns a bad command into an error line and carries o
     });
     assert.match(error.message, /did you mean \/join\?/);
     await bot.send("/help");
-    await bot.waitForType("info", (e) => e.message.includes("/verify NICK [NUMBER]"), {
+    await bot.waitForType("info", (e) => e.message.includes("/verify NICK [NUMBER|WORDS]"), {
       timeoutMs: WAIT_MS,
     });
     assert.equal(await bot.end(), 0);

@@ -116,3 +116,29 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 });
+
+Deno.test({
+  name: "client ux: /verify NICK takes the read-aloud words as well as the digits",
+  async fn() {
+    await withWorld(async (world) => {
+      const alice = await world.client("alice");
+      const bob = await world.client("bob");
+      await bob.send("/verify alice");
+      const seen = await bob.waitForType("safety-number", (e) => e.peer === "alice", wait);
+      assert.equal(seen.words.length, 8);
+      const wrong = [...seen.words].reverse();
+      let since = alice.events.length;
+      await alice.send(`/verify bob ${wrong.join(" ")}`);
+      const no = await alice.waitForType("verified", () => true, { since, ...wait });
+      assert.equal(no.match, false);
+      since = alice.events.length;
+      await alice.send(`/verify bob ${seen.words.join(" ").toUpperCase()}`);
+      const yes = await alice.waitForType("verified", () => true, { since, ...wait });
+      assert.equal(yes.match, true);
+      await alice.waitForType("safety-number", (e) => e.verified, { since, ...wait });
+      assert.equal(alice.eventsOf("error").length, 0, JSON.stringify(alice.eventsOf("error")));
+    });
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});

@@ -123,7 +123,7 @@ Deno.test("parseCommand() reads /verify with a safety number typed with spaces",
     failure("/verify bob 1234x").message,
     "A safety number has only digits (spaces are fine)",
   );
-  assert.equal(failure("/verify bob 1234x").usage, "/verify NICK [NUMBER]");
+  assert.equal(failure("/verify bob 1234x").usage, "/verify NICK [NUMBER|WORDS]");
 });
 
 Deno.test("parseCommand() reads /wire on and /wire off only", () => {
@@ -182,4 +182,14 @@ Deno.test("parseCommand() never throws and always answers with a command or a me
     ),
     { numRuns: runs },
   );
+});
+
+Deno.test("parseCommand() takes the 8 read-aloud words for /verify", () => {
+  assert.deepEqual(command("/verify bob Acorn actor adult agent alarm album alley amber"), {
+    kind: "verify",
+    nick: "bob",
+    words: ["acorn", "actor", "adult", "agent", "alarm", "album", "alley", "amber"],
+  });
+  assert.match(failure("/verify bob acorn actor").message, /8 words, got 2/);
+  assert.match(failure("/verify bob acorn 12345").message, /not both/);
 });

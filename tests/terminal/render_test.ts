@@ -343,3 +343,18 @@ Deno.test("renderEvent() highlights a received message that names the user", () 
     "[09:05] <bob> hey @alice",
   ]);
 });
+
+Deno.test("renderEvent() says verification is one-directional and offers the words", () => {
+  const verified = renderEvent({ type: "verified", peer: "bob", match: true }, plain).join("\n");
+  assert.match(verified, /verified on your side only; bob verifies you on theirs/);
+  const number = renderEvent({
+    type: "safety-number",
+    peer: "bob",
+    safetyNumber: "1".repeat(60),
+    formatted: "11111 11111",
+    words: ["acorn", "actor"],
+    verified: false,
+  }, plain).join("\n");
+  assert.match(number, /the number or the words bob reads out/);
+  assert.match(number, /Verification is one-way/);
+});
