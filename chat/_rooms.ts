@@ -94,7 +94,8 @@ export class Rooms {
     this.#room = room;
     this.#members.delete(room);
     this.#host.link.send({ type: "join", room });
-    this.askRoster(room, false);
+    // Who can read the room, as IRC's NAMES on join: a `users` event for the UI.
+    this.askRoster(room, true);
     this.#host.emitter.emit({ type: "room", current: room });
     return true;
   }

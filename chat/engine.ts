@@ -134,6 +134,8 @@ export class ChatClient {
   /** The write of the `replaced` note, awaited by `close()`. */
   #replacedWrite: Promise<void> = Promise.resolve();
   #grantedNick: string | undefined;
+  /** The requested/granted nick pair last explained (`bob is taken; you are bob_1`). */
+  #suffixExplained: string | undefined;
   #sendChain: Promise<unknown> = Promise.resolve();
   #wire = false;
   #cipher: string;
@@ -624,6 +626,18 @@ export class ChatClient {
       server: this.#options.server,
       room: this.#rooms.current,
     });
+    if (connection.requestedNick !== frame.nick) {
+      // The relay suffixes a nick another identity holds: say so once, not only show it.
+      const pair = `${connection.requestedNick}\n${frame.nick}`;
+      if (this.#suffixExplained !== pair) {
+        this.#suffixExplained = pair;
+        this.#emitter.emit({
+          type: "info",
+          message: `${connection.requestedNick} is taken (another identity holds it); you are ` +
+            `${frame.nick}. /nick NEW asks for another nick`,
+        });
+      }
+    }
     if (first && getCipherSuite(this.#cipher).insecure) {
       this.#emitter.emit({ type: "cipher", cipher: this.#cipher, insecure: true });
     }

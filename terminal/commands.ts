@@ -53,7 +53,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   {
     name: "pm",
     args: "NICK TEXT",
-    summary: "send a private message (also /msg, or @NICK TEXT)",
+    summary: "send a PRIVATE message (also /msg, or @NICK TEXT: not a mention in the room)",
     aliases: ["msg"],
   },
   { name: "list", args: "", summary: "everyone on the relay, with verified marks (also /users *)" },
@@ -122,7 +122,8 @@ export function helpLines(topic?: string): string[] {
   const width = Math.max(...COMMANDS.map((c) => (commandUsage(c.name) ?? "").length));
   return [
     "Plain text goes to the current room, encrypted to every member.",
-    "@NICK TEXT sends privately. //text sends a line that starts with /.",
+    "@NICK TEXT is a PRIVATE message to NICK only, not a public mention: to mention someone in",
+    "the room, write their nick without the @ (they get a bell). //text sends a line starting with /.",
     ...COMMANDS.map((c) => `  ${(commandUsage(c.name) ?? "").padEnd(width)}  ${c.summary}`),
   ];
 }

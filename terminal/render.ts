@@ -15,7 +15,7 @@ import type { ChatEvent, UserInfo, WireView } from "../chat/events.ts";
 export interface RenderOptions {
   /** ANSI colours; false for `NO_COLOR` or output that is not a terminal. */
   color: boolean;
-  /** Ring the terminal bell (`\x07`) on a received private message (default true). */
+  /** Ring the terminal bell (`\x07`) on a received private message or mention (default true). */
   bell?: boolean;
   /** The time shown for events without their own timestamp (default: now). */
   now?: Date;
@@ -339,7 +339,9 @@ function renderMessage(
   const roomTag = options.currentRoom !== undefined && event.to !== options.currentRoom
     ? `${paint(sanitize(event.to), "1", color)} `
     : "";
-  return [`${time} ${roomTag}${prefix}<${colorNick(event.from, color)}> ${text}`];
+  // A mention rings the bell too, as a private message does.
+  const ring = mentioned && options.bell !== false ? BELL : "";
+  return [`${time} ${roomTag}${prefix}<${colorNick(event.from, color)}> ${text}${ring}`];
 }
 
 /** Whether text names a nick as a whole word (case-insensitive). */

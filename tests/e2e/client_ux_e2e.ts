@@ -142,3 +142,29 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 });
+
+Deno.test({
+  name: "client ux: a suffixed nick is explained; /join lists the room's members",
+  async fn() {
+    await withWorld(async (world) => {
+      const bob = await world.client("bob");
+      const other = await world.client("bob", { home: "other-bob" });
+      const ready = await other.waitForType("ready", () => true, wait);
+      assert.equal(ready.nick, "bob_1");
+      await other.waitForType(
+        "info",
+        (e) => e.message.startsWith("bob is taken (another identity holds it); you are bob_1"),
+        wait,
+      );
+      await bob.send("/join dev");
+      const names = await bob.waitForType("users", (e) => e.room === "dev", wait);
+      assert.deepEqual(names.users.map((u) => u.nick), ["bob"]);
+      const since = other.events.length;
+      await other.send("/join dev");
+      const both = await other.waitForType("users", (e) => e.room === "dev", { since, ...wait });
+      assert.deepEqual(both.users.map((u) => u.nick).sort(), ["bob", "bob_1"]);
+    });
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});

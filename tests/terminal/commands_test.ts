@@ -193,3 +193,8 @@ Deno.test("parseCommand() takes the 8 read-aloud words for /verify", () => {
   assert.match(failure("/verify bob acorn actor").message, /8 words, got 2/);
   assert.match(failure("/verify bob acorn 12345").message, /not both/);
 });
+
+Deno.test("/help says plainly that @NICK is a private message", () => {
+  const text = helpLines().join("\n");
+  assert.match(text, /@NICK TEXT is a PRIVATE message to NICK only, not a public mention/);
+});
