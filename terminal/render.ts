@@ -27,6 +27,11 @@ export interface RenderOptions {
   wireBytes?: number;
   /** The user's own nick: rosters show `you` there instead of a verified state. */
   ownNick?: string;
+  /**
+   * Show `[unverified]` on a message from an unverified peer (default true). The interactive
+   * screen shows it once per conversation and sender, not on every line.
+   */
+  markUnverified?: boolean;
 }
 
 /** The ANSI palette nicks are coloured from (red is kept for warnings). */
@@ -109,6 +114,24 @@ export function timestamp(date: Date): string {
   const hh = String(date.getHours()).padStart(2, "0");
   const mm = String(date.getMinutes()).padStart(2, "0");
   return `[${hh}:${mm}]`;
+}
+
+/**
+ * The timestamp of a message: `[HH:MM]` on the day of `today`, else with the date,
+ * `[YYYY-MM-DD HH:MM]` (a message read days later says when it was written).
+ *
+ * @param date When the message was written.
+ * @param today The current moment.
+ * @returns e.g. `[09:05]` or `[2026-11-22 23:59]`.
+ */
+export function messageTimestamp(date: Date, today: Date): string {
+  const sameDay = date.getFullYear() === today.getFullYear() &&
+    date.getMonth() === today.getMonth() && date.getDate() === today.getDate();
+  if (sameDay) return timestamp(date);
+  const day = `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${
+    String(date.getDate()).padStart(2, "0")
+  }`;
+  return `[${day} ${timestamp(date).slice(1)}`;
 }
 
 /**
@@ -317,10 +340,10 @@ function renderMessage(
   options: RenderOptions,
 ): string[] {
   const color = options.color;
-  const time = paint(timestamp(new Date(event.ts)), "2", color);
+  const time = paint(messageTimestamp(new Date(event.ts), options.now ?? new Date()), "2", color);
   const marks: string[] = [];
   if (event.insecure) marks.push(paint(`[insecure: ${sanitize(event.cipher)}]`, "1;31", color));
-  if (!event.verified && (!event.own || event.private)) {
+  if (!event.verified && (!event.own || event.private) && options.markUnverified !== false) {
     marks.push(paint("[unverified]", "33", color));
   }
   const mentioned = !event.own && options.ownNick !== undefined &&
