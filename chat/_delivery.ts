@@ -564,7 +564,12 @@ function crashForTest(point: string, events: ChatEvent[]): void {
   if (!events.some((event) => event.type === "message")) return;
   let wanted: string | undefined;
   try {
-    wanted = globalThis.Deno?.env.get("HUSH_TEST_CRASH_AFTER");
+    // Only when granted: never a permission prompt in the middle of a chat.
+    const variable = "HUSH_TEST_CRASH_AFTER";
+    if (globalThis.Deno?.permissions.querySync({ name: "env", variable }).state !== "granted") {
+      return;
+    }
+    wanted = globalThis.Deno?.env.get(variable);
   } catch {
     return; // no env permission: no hook
   }

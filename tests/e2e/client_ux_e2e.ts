@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { ChildClient, WAIT_MS, withWorld } from "./_client_harness.ts";
+import { CLIENT_ENV_VARS } from "../../terminal/env.ts";
 
 const wait = { timeoutMs: WAIT_MS };
 
@@ -163,6 +164,54 @@ Deno.test({
       await other.send("/join dev");
       const both = await other.waitForType("users", (e) => e.room === "dev", { since, ...wait });
       assert.deepEqual(both.users.map((u) => u.nick).sort(), ["bob", "bob_1"]);
+    });
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});
+
+Deno.test({
+  name: "client ux: `deno task client` grants only the variables the client reads, and that works",
+  async fn() {
+    const tasks = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)))
+      .tasks as Record<string, string>;
+    const words = tasks.client?.split(/\s+/) ?? [];
+    const flags = words.slice(2, words.indexOf("client.ts"));
+    const envFlag = flags.find((f) => f.startsWith("--allow-env"));
+    assert.equal(envFlag, `--allow-env=${CLIENT_ENV_VARS.join(",")}`);
+    await withWorld(async (world) => {
+      for (const server of [world.relay.wsUrl, world.relay.tcpUrl]) {
+        // No --home: the default home is found through HOME, as a user's would be; the task's
+        // own flags, and no prompt (a variable outside the list would fail, not ask).
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--no-prompt",
+            ...flags,
+            "client.ts",
+            "--json",
+            "--nick",
+            "envuser",
+            "--server",
+            server,
+          ],
+          cwd: new URL("../../", import.meta.url).pathname,
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+          env: { HOME: world.dir, NO_COLOR: "1" },
+        }).spawn();
+        const writer = child.stdin.getWriter();
+        await writer.write(new TextEncoder().encode("/users\n"));
+        await writer.close();
+        const output = await child.output();
+        const out = new TextDecoder().decode(output.stdout);
+        const err = new TextDecoder().decode(output.stderr);
+        assert.equal(output.code, 0, `${server}: ${err}`);
+        assert.match(out, /"type":"ready"/, err);
+        assert.match(out, /"type":"users"/, err);
+        assert.match(out, new RegExp(`Using home ${world.dir}/.config/hush/envuser`), out);
+      }
     });
   },
   sanitizeResources: false,
