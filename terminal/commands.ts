@@ -27,6 +27,7 @@ export type Command =
   | { kind: "verify"; nick: string; digits?: string; words?: string[] }
   | { kind: "wire"; on: boolean }
   | { kind: "clear" }
+  | { kind: "split" }
   | { kind: "help"; topic?: string }
   | { kind: "quit" };
 
@@ -76,6 +77,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: "trust", args: "NICK", summary: "accept NICK's changed identity key" },
   { name: "wire", args: "on|off", summary: "show what the relay sees of every message" },
   { name: "clear", args: "", summary: "clear the screen" },
+  { name: "split", args: "", summary: "send the line that was too long as several messages" },
   { name: "help", args: "[COMMAND]", summary: "this list, or help on one command" },
   { name: "quit", args: "", summary: "leave the chat (also /exit)", aliases: ["exit"] },
 ];
@@ -203,6 +205,8 @@ export function parseCommand(line: string): ParseResult {
     }
     case "clear":
       return noArgs(name, words, { kind: "clear" });
+    case "split":
+      return noArgs(name, words, { kind: "split" });
     case "help": {
       if (words.length === 0) return ok({ kind: "help" });
       if (words.length > 1) return usageError(name, "Too many arguments");

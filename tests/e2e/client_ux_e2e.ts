@@ -217,3 +217,27 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 });
+
+Deno.test({
+  name: "client ux: a line over 16 KiB is offered in parts (MESSAGE_TOO_LONG) and /split sends it",
+  async fn() {
+    await withWorld(async (world) => {
+      const alice = await world.client("alice");
+      const bob = await world.client("bob");
+      const long = "word ".repeat(4000) + "end"; // 20,003 bytes
+      await alice.send(long);
+      const offer = await alice.waitForType("error", (e) => e.code === "MESSAGE_TOO_LONG", wait);
+      assert.match(offer.message, /at most 16384 bytes \(16 KiB\)\. Type \/split .* 2 messages/);
+      await alice.send("/split");
+      const deadline = Date.now() + WAIT_MS;
+      const got = () => bob.eventsOf("message").filter((m) => m.from === "alice");
+      while (got().length < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(got().length, 2);
+      assert.ok(got().map((m) => m.text).join("") === long, "the parts do not give the line back");
+    });
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});
