@@ -196,7 +196,12 @@ export class ChatClient {
     this.#link = link;
     this.#directory = new Directory({ ...core, link });
     this.#rooms = new Rooms(
-      { ...core, link, fingerprint: () => this.fingerprint },
+      {
+        ...core,
+        link,
+        fingerprint: () => this.fingerprint,
+        identityOf: (nick) => this.#directory.identityOf(nick),
+      },
       { room: init.room, rooms: this.#profile.rooms ?? [], leaving: this.#profile.leaving ?? [] },
     );
     const seen = init.seen;

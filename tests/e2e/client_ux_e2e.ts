@@ -241,3 +241,31 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 });
+
+Deno.test({
+  name: "client ux: a peer's /nick is shown to others as a rename (same identity key)",
+  async fn() {
+    await withWorld(async (world) => {
+      const alice = await world.client("alice");
+      const bob = await world.client("bob");
+      const carol = await world.client("carol");
+      await bob.send("@alice hello");
+      await alice.waitForType("message", (m) => m.text === "hello", wait);
+      await bob.send("/nick robert");
+      const renamed = await alice.waitForType("nick", (e) => e.old === "bob", wait);
+      assert.equal(renamed.new, "robert");
+      // carol next: a known identity goes offline, a different one comes: no rename.
+      await carol.send("@alice hi from carol");
+      await alice.waitForType("message", (m) => m.text === "hi from carol", wait);
+      await carol.stop();
+      const dave = await world.client("dave");
+      await dave.send("hi from dave");
+      await alice.waitForType("message", (m) => m.text === "hi from dave", wait);
+      await alice.send("@dave hi");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.ok(!alice.eventsOf("nick").some((e) => e.old === "carol"));
+    });
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});
