@@ -224,6 +224,7 @@ export class ChatClient {
       recovery,
       senderKeyWaitMs: options.senderKeyWaitMs,
       formerNicks: () => this.#profile.former ?? [],
+      inRoom: (room) => this.#rooms.has(room),
     });
     this.#outgoing = new Outgoing({
       ...core,

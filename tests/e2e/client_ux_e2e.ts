@@ -269,3 +269,46 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 });
+
+Deno.test({
+  name: "client ux: room messages that arrive after a /leave are not shown, and said so once",
+  async fn() {
+    await withWorld(async (world) => {
+      const alice = await world.client("alice");
+      let bob = await world.client("bob");
+      for (const client of [alice, bob]) {
+        await client.send("/join dev");
+        await client.waitForType("room", (e) => e.current === "dev", wait);
+      }
+      await alice.send("first in dev");
+      await bob.waitForType("message", (m) => m.text === "first in dev", wait);
+      await bob.end();
+      await alice.waitForType("presence", (e) => e.nick === "bob" && !e.online, wait);
+      await alice.send("late one");
+      await alice.send("late two");
+      await alice.waitForType("sent", () => true, {
+        since: alice.events.findLastIndex((e) => e.type === "message" && e.text === "late two"),
+        ...wait,
+      });
+      // Bob left dev while away (what /leave while disconnected records): LEAVE after READY.
+      const path = `${world.dir}/bob/profile.json`;
+      const profile = JSON.parse(await Deno.readTextFile(path));
+      profile.rooms = (profile.rooms ?? []).filter((r: string) => r !== "dev");
+      profile.leaving = ["dev"];
+      profile.room = "lobby";
+      await Deno.writeTextFile(path, JSON.stringify(profile));
+      bob = await world.client("bob");
+      await bob.waitForType("info", (e) => e.message.includes("arrive after you left it"), wait);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const late = bob.eventsOf("message").filter((m) => m.text.startsWith("late"));
+      assert.deepEqual(late, []);
+      assert.equal(
+        bob.eventsOf("info").filter((e) => e.message.includes("after you left")).length,
+        1,
+      );
+      assert.deepEqual(bob.eventsOf("error"), []);
+    });
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});
