@@ -312,3 +312,26 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 });
+
+Deno.test({
+  name: "client ux: `deno task demo` grants NO_COLOR and TERM only, and runs",
+  async fn() {
+    const tasks = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)))
+      .tasks as Record<string, string>;
+    const words = tasks.demo?.split(/\s+/) ?? [];
+    const flags = words.slice(2, words.indexOf("terminal/demo.ts"));
+    assert.ok(flags.includes("--allow-env=NO_COLOR,TERM"), flags.join(" "));
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...flags, "terminal/demo.ts"],
+      cwd: new URL("../../", import.meta.url).pathname,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, err);
+    assert.match(new TextDecoder().decode(output.stdout), /clients exited with 0 and 0/);
+  },
+  sanitizeResources: false,
+  sanitizeOps: false,
+});
