@@ -72,7 +72,10 @@ export async function trust(host: CommandHost, nick: string): Promise<void> {
   await host.release(nick);
 }
 
-/** Emits the safety number with `nick`; with `digits`, compares first and emits `verified`. */
+/**
+ * Emits the safety number with `nick`; with `digits`, compares first and emits `verified`.
+ * `digits` may also be the read-aloud form: the words, separated by spaces (case ignored).
+ */
 export async function verify(
   host: CommandHost,
   nick: string,
@@ -85,7 +88,17 @@ export async function verify(
   if (!await host.ensureKnown(nick)) return;
   try {
     if (digits !== undefined) {
-      const match = host.hush().trust.markVerified(nick, digits.replace(/\s+/g, ""));
+      const trust = host.hush().trust;
+      let typed = digits.replace(/\s+/g, "");
+      if (/\p{L}/u.test(digits)) {
+        // The words are a hash of the safety number: matching words stand for matching digits.
+        const spoken = digits.toLowerCase().split(/[\s,;\-]+/u).filter((w) => w !== "");
+        const view = trust.safetyNumber(nick);
+        const same = spoken.length === view.words.length &&
+          spoken.every((word, i) => word === view.words[i]);
+        typed = same ? view.digits : "";
+      }
+      const match = trust.markVerified(nick, typed);
       await host.persist();
       host.emitter.emit({ type: "verified", peer: nick, match });
     }

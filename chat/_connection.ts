@@ -70,6 +70,12 @@ export interface Connection {
   pingedAt: number;
   heartbeatMs: number;
   maxFrameBytes: number;
+  /**
+   * Why this client hung up, when it did so because of the relay (a fatal relay ERROR, a
+   * handshake or heartbeat timeout, a bad frame): the `disconnected` reason then says that
+   * instead of the transport's "closed by client".
+   */
+  hangUpReason?: string;
 }
 
 /** A READY frame. */
@@ -202,7 +208,10 @@ export class RelayLink {
   }
 
   /** Closes the current transport (the loop reconnects unless stopped). */
-  hangUp(): void {
+  hangUp(reason?: string): void {
+    if (this.#connection !== undefined && reason !== undefined) {
+      this.#connection.hangUpReason = reason;
+    }
     this.#connection?.transport.close();
   }
 
@@ -231,13 +240,24 @@ export class RelayLink {
     while (!this.#closed && this.#stopReason === undefined) {
       let connectFailed = false;
       const closedPromise = new Promise<string>((resolve) => {
-        this.#openConnection(resolve).catch((error) => {
+        const onClose = (reason: string, error?: Error) => {
+          this.#stopIfHopeless(error);
+          resolve(reason);
+        };
+        this.#openConnection(onClose).catch((error) => {
           connectFailed = true;
+          this.#stopIfHopeless(error);
           resolve(errorMessage(error));
         });
       });
-      const reason = await closedPromise;
-      if (connectFailed && this.#firstReady && this.#options.retryFirstConnect !== true) {
+      const closedReason = await closedPromise;
+      // "closed by client" is only true when the user closed; when this client hung up because of
+      // the relay, say why.
+      const reason = this.#connection?.hangUpReason ?? closedReason;
+      if (
+        connectFailed && this.#firstReady && this.#options.retryFirstConnect !== true &&
+        this.#stopReason === undefined
+      ) {
         this.#stopCode = "CONNECT_FAILED";
         this.#stopReason = reason;
       }
@@ -272,7 +292,15 @@ export class RelayLink {
     this.#host.onStop(error);
   }
 
-  async #openConnection(onClose: (reason: string) => void): Promise<void> {
+  /** A `WRONG_PROTOCOL` error (the other port of the relay): retrying cannot help, stop. */
+  #stopIfHopeless(error: unknown): void {
+    if (error instanceof ChatError && error.code === "WRONG_PROTOCOL") {
+      this.#stopCode = "WRONG_PROTOCOL";
+      this.#stopReason ??= error.message;
+    }
+  }
+
+  async #openConnection(onClose: (reason: string, error?: Error) => void): Promise<void> {
     const generation = ++this.#generation;
     const slot: { connection?: Connection } = {};
     const open = this.#options.connectTransport ?? connectTransport;
@@ -314,6 +342,7 @@ export class RelayLink {
           "HANDSHAKE_TIMEOUT",
           "The relay did not complete the handshake in time",
         );
+        connection.hangUpReason = "the relay did not complete the handshake in time";
         transport.close();
       }
     }, this.#options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
@@ -349,6 +378,7 @@ export class RelayLink {
         "INTERNAL_ERROR",
         `Cannot handle a frame from the relay: ${errorMessage(error)}`,
       );
+      connection.hangUpReason ??= `cannot handle a frame from the relay: ${errorMessage(error)}`;
       connection.transport.close();
     }
   }
@@ -364,6 +394,7 @@ export class RelayLink {
         "PROTOCOL_ERROR",
         `Bad frame from the relay: ${errorMessage(error)}`,
       );
+      connection.hangUpReason = `bad frame from the relay: ${errorMessage(error)}`;
       connection.transport.close();
       return;
     }
@@ -411,6 +442,7 @@ export class RelayLink {
       this.#stopReason = `Another client with this identity took over the nick: ${detail}`;
     }
     if (this.#stopReason !== undefined) this.#host.onSessionEnd(code, this.#stopReason);
+    connection.hangUpReason = `the relay ended the session (${code}): ${detail}`;
     connection.transport.close();
   }
 
@@ -425,6 +457,7 @@ export class RelayLink {
     if (this.#stopReason !== undefined) return;
     this.#stopCode = code;
     this.#stopReason = reason;
+    if (this.#connection !== undefined) this.#connection.hangUpReason = reason;
     this.#connection?.transport.close();
     this.#wakeLoop?.();
   }
@@ -455,6 +488,7 @@ export class RelayLink {
         connection.pingedAt = now;
         connection.transport.send(encodeFrame({ type: "ping", nonce: randomBytes(8) }));
       } else if (silent >= 2 * hb && now - connection.pingedAt >= hb) {
+        connection.hangUpReason = `no word from the relay for ${Math.round(silent / 1000)} s`;
         connection.transport.close();
       }
     }, every);

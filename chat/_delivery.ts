@@ -70,6 +70,8 @@ export interface DeliveryHost extends EngineCore {
   senderKeyWaitMs: number | undefined;
   /** Nicks this client was granted before the current one. */
   formerNicks(): readonly string[];
+  /** Whether we are in `room` (absent: every room counts as joined). */
+  inRoom?(room: string): boolean;
 }
 
 /** One received DELIVER: its connection generation and its number on that connection. */
@@ -103,6 +105,8 @@ export class Delivery {
   #heldForTrust: HeldEnvelope[];
   /** Peers told about this run that their room messages are held. */
   #toldHeld = new Set<string>();
+  /** Rooms left whose late messages were reported (once each). */
+  #toldLeft = new Set<string>();
 
   constructor(host: DeliveryHost) {
     this.#host = host;
@@ -385,6 +389,20 @@ export class Delivery {
       }
       return;
     }
+    if (frame.toKind === "room" && this.#host.inRoom?.(frame.to) === false) {
+      // Sent while we were a member, delivered after our /leave: not shown (we left, and our
+      // copy of the room's keys with it); said once per room, never asked for again.
+      seen.add(id);
+      if (!this.#toldLeft.has(frame.to)) {
+        this.#toldLeft.add(frame.to);
+        events.push({
+          type: "info",
+          message: `Messages to "${frame.to}" that arrive after you left it are not shown ` +
+            `(/join ${frame.to} to read what comes next)`,
+        });
+      }
+      return;
+    }
     const hush = this.#host.hush();
     try {
       if (frame.toKind === "room") {
@@ -593,7 +611,12 @@ function crashForTest(point: string, events: ChatEvent[]): void {
   if (!events.some((event) => event.type === "message")) return;
   let wanted: string | undefined;
   try {
-    wanted = globalThis.Deno?.env.get("HUSH_TEST_CRASH_AFTER");
+    // Only when granted: never a permission prompt in the middle of a chat.
+    const variable = "HUSH_TEST_CRASH_AFTER";
+    if (globalThis.Deno?.permissions.querySync({ name: "env", variable }).state !== "granted") {
+      return;
+    }
+    wanted = globalThis.Deno?.env.get(variable);
   } catch {
     return; // no env permission: no hook
   }

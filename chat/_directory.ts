@@ -157,6 +157,19 @@ export class Directory {
     }
   }
 
+  /**
+   * `nick`'s identity key as the relay binds it (FETCH_IDENTITY: no prekey is used, nothing is
+   * pinned), or undefined when there is no such user or no answer.
+   */
+  async identityOf(nick: string): Promise<Uint8Array | undefined> {
+    try {
+      const keys = await this.#fetchKeys(nick, "fetch-identity");
+      return keys.status === "no-such-user" ? undefined : keys.identityKey;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Makes sure we know `nick`'s identity key (fetching the bundle and pinning it). */
   async ensureKnown(nick: string): Promise<boolean> {
     if (!isValidNick(nick)) {

@@ -8,6 +8,7 @@
  */
 
 import { encodeFrame, isValidRoom, type RelayFrame } from "../protocol/mod.ts";
+import { equalBytes } from "../crypto/mod.ts";
 import type { EngineCore } from "./_core.ts";
 import type { Connection, RelayLink } from "./_connection.ts";
 import { badRoomMessage } from "./_emitter.ts";
@@ -24,7 +25,15 @@ export interface RoomsHost extends EngineCore {
   fingerprint(): string;
   /** The user was shown `nick` as a member of `room`. */
   shown?(room: string, nick: string): void;
+  /** A nick's identity key as the relay binds it (FETCH_IDENTITY), for spotting renames. */
+  identityOf?(nick: string): Promise<Uint8Array | undefined>;
 }
+
+/**
+ * How soon after a peer went offline a nick that comes online may be the same person renamed
+ * (a `/nick` reconnects at once, so it is well within this).
+ */
+const RENAME_WINDOW_MS = 15_000;
 
 /** The rooms of one engine. */
 export class Rooms {
@@ -38,6 +47,8 @@ export class Rooms {
   /** Rooms whose own-join notice was shown (the relay repeats JOINED on every JOIN). */
   #selfJoinShown = new Set<string>();
   #online = new Map<string, boolean>();
+  /** Peers that went offline lately (nick -> when), whose identity we know: rename candidates. */
+  #wentOffline = new Map<string, number>();
   #rosterRequests = new Waiters<string, string[]>();
 
   /**
@@ -103,7 +114,8 @@ export class Rooms {
     this.#room = room;
     this.#members.delete(room);
     this.#host.link.send({ type: "join", room });
-    this.askRoster(room, false);
+    // Who can read the room, as IRC's NAMES on join: a `users` event for the UI.
+    this.askRoster(room, true);
     this.#host.emitter.emit({ type: "room", current: room });
     return true;
   }
@@ -207,6 +219,7 @@ export class Rooms {
         this.#members.get(frame.room)?.set(frame.nick, true);
         if (frame.nick !== nick) {
           this.#online.set(frame.nick, true);
+          this.#spotRename(frame.nick);
         } else {
           this.#rooms.add(frame.room);
           // Every (re)JOIN is answered with JOINED: tell the UI once per room.
@@ -251,12 +264,44 @@ export class Rooms {
         return;
       case "presence":
         this.#online.set(frame.nick, frame.online);
+        if (frame.nick !== nick) {
+          if (frame.online) this.#spotRename(frame.nick);
+          else this.#wentOffline.set(frame.nick, Date.now());
+        }
         for (const members of this.#members.values()) {
           if (members.has(frame.nick)) members.set(frame.nick, frame.online);
         }
         emitter.emit({ type: "presence", nick: frame.nick, online: frame.online });
         return;
     }
+  }
+
+  /**
+   * A nick came online or joined just after a peer we know went offline: when the relay binds it
+   * to the same identity key, it is that peer renamed (`/nick`): a `nick` event, "bob is now known
+   * as robert". No wire change: the key is asked with FETCH_IDENTITY; a new key is no rename.
+   */
+  #spotRename(newNick: string): void {
+    const now = Date.now();
+    const candidates: string[] = [];
+    for (const [old, since] of this.#wentOffline) {
+      if (now - since > RENAME_WINDOW_MS) this.#wentOffline.delete(old);
+      else if (old !== newNick && this.#host.hush().trust.get(old) !== undefined) {
+        candidates.push(old);
+      }
+    }
+    if (candidates.length === 0 || this.#host.identityOf === undefined) return;
+    this.#host.identityOf(newNick).then((key) => {
+      if (key === undefined) return;
+      for (const old of candidates) {
+        const known = this.#host.hush().trust.get(old);
+        if (known === undefined || !equalBytes(known.identityKey, key)) continue;
+        if (!this.#wentOffline.delete(old)) return; // told already
+        if (this.#online.get(old) === true) return; // both online: not a rename
+        this.#host.emitter.emit({ type: "nick", old, new: newNick });
+        return;
+      }
+    }, () => {});
   }
 
   #requireConnection(): boolean {

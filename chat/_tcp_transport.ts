@@ -6,6 +6,7 @@
  */
 
 import { concatBytes } from "../crypto/bytes.ts";
+import { ChatError } from "./errors.ts";
 import { FrameSplitter, withLengthPrefix } from "../protocol/mod.ts";
 import type { Transport, TransportHandlers } from "./transport.ts";
 
@@ -109,10 +110,19 @@ class TcpTransport implements Transport {
   async #readLoop(): Promise<void> {
     const chunk = new Uint8Array(64 * 1024);
     let reason = "connection closed by the relay";
+    let first = true;
     try {
       while (!this.#closed) {
         const n = await this.#conn.read(chunk);
         if (n === null) break;
+        if (first && looksLikeHttp(chunk.subarray(0, n))) {
+          // A relay's WebSocket/HTTP port answers our length-prefixed HELLO with "HTTP/1.1 400":
+          // read as a length, "HTTP" is 1213486160. Say what happened, once, and stop.
+          const error = wrongPortError(this.url);
+          this.#finish(error.message, error);
+          return;
+        }
+        first = false;
         for (const frame of this.#splitter.push(chunk.subarray(0, n)).map((f) => f.slice())) {
           if (this.#closed) break;
           this.#handlers.onFrame(frame);
@@ -124,7 +134,7 @@ class TcpTransport implements Transport {
     this.#finish(reason);
   }
 
-  #finish(reason: string): void {
+  #finish(reason: string, error?: Error): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#pending = [];
@@ -133,6 +143,28 @@ class TcpTransport implements Transport {
     } catch {
       // already closed
     }
-    this.#handlers.onClose(reason);
+    if (error === undefined) this.#handlers.onClose(reason);
+    else this.#handlers.onClose(reason, error);
   }
+}
+
+/** Whether the first bytes from the server are an HTTP response rather than a Hush frame. */
+function looksLikeHttp(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && new TextDecoder().decode(bytes.subarray(0, 5)).startsWith("HTTP");
+}
+
+/** `WRONG_PROTOCOL`: a `tcp://` or `tls://` URL aimed at the relay's WebSocket/HTTP port. */
+function wrongPortError(url: string): ChatError {
+  let right = "ws://HOST:PORT/";
+  try {
+    const parsed = new URL(url);
+    const secure = parsed.protocol === "tls:" || parsed.protocol === "tcp+tls:";
+    right = `${secure ? "wss" : "ws"}://${parsed.host}/`;
+  } catch {
+    // keep the placeholder
+  }
+  return new ChatError(
+    "WRONG_PROTOCOL",
+    `${url} answered in HTTP: this is the relay's WebSocket port, use ${right} (or the relay's TCP port with tcp://)`,
+  );
 }

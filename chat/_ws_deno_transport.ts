@@ -10,6 +10,7 @@
  */
 
 import WebSocket from "ws";
+import { ChatError } from "./errors.ts";
 import type { Transport, TransportHandlers } from "./transport.ts";
 
 /** What this transport uses of a `ws` client socket. */
@@ -64,6 +65,7 @@ export function connectDenoWebSocketTransport(
       if (closed) return;
       closed = true;
       if (open) handlers.onClose(reason);
+      else if (/Expected HTTP/i.test(reason)) reject(wrongPortError(url, reason));
       else reject(new Error(reason));
     };
     const transport: Transport = {
@@ -104,4 +106,22 @@ export function connectDenoWebSocketTransport(
       finish(text ? `connection closed by the relay: ${text}` : "connection closed by the relay");
     });
   });
+}
+
+/**
+ * `WRONG_PROTOCOL`: a `ws://` or `wss://` URL aimed at the relay's raw TCP port (it answers the
+ * HTTP upgrade with a binary frame, which the HTTP parser refuses).
+ */
+function wrongPortError(url: string, reason: string): ChatError {
+  let right = "tcp://HOST:PORT";
+  try {
+    const parsed = new URL(url);
+    right = `${parsed.protocol === "wss:" ? "tls" : "tcp"}://${parsed.host}`;
+  } catch {
+    // keep the placeholder
+  }
+  return new ChatError(
+    "WRONG_PROTOCOL",
+    `${url} did not answer in HTTP (${reason}): this looks like the relay's TCP port, use ${right} (or the relay's WebSocket port with ws://)`,
+  );
 }

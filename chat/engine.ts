@@ -143,6 +143,8 @@ export class ChatClient {
   /** The write of the `replaced` note, awaited by `close()`. */
   #replacedWrite: Promise<void> = Promise.resolve();
   #grantedNick: string | undefined;
+  /** The requested/granted nick pair last explained (`bob is taken; you are bob_1`). */
+  #suffixExplained: string | undefined;
   #sendChain: Promise<unknown> = Promise.resolve();
   #wire = false;
   #cipher: string;
@@ -213,6 +215,7 @@ export class ChatClient {
         link,
         fingerprint: () => this.fingerprint,
         shown: (room, nick) => this.#roomKeys.markShown(room, nick),
+        identityOf: (nick) => this.#directory.identityOf(nick),
       },
       { room: init.room, rooms: this.#profile.rooms ?? [], leaving: this.#profile.leaving ?? [] },
     );
@@ -236,6 +239,7 @@ export class ChatClient {
       recovery,
       senderKeyWaitMs: options.senderKeyWaitMs,
       formerNicks: () => this.#profile.former ?? [],
+      inRoom: (room) => this.#rooms.has(room),
     });
     this.#outgoing = new Outgoing({
       ...core,
@@ -446,7 +450,10 @@ export class ChatClient {
     }
     this.#profile.nick = nick;
     this.#profile.requested = nick;
-    this.#saveProfile().then(() => this.#link.hangUp(), () => {});
+    this.#saveProfile().then(
+      () => this.#link.hangUp("reconnecting to ask for the new nick"),
+      () => {},
+    );
   }
 
   /**
@@ -521,7 +528,7 @@ export class ChatClient {
    * `verified`.
    *
    * @param nick The peer.
-   * @param digits The peer's safety number as read out, optional.
+   * @param digits The peer's safety number as read out (or its read-aloud words), optional.
    */
   verify(nick: string, digits?: string): Promise<void> {
     return this.#serial(() => commands.verify(this.#commands, this.canonicalNick(nick), digits));
@@ -695,6 +702,18 @@ export class ChatClient {
       server: this.#options.server,
       room: this.#rooms.current,
     });
+    if (connection.requestedNick !== frame.nick) {
+      // The relay suffixes a nick another identity holds: say so once, not only show it.
+      const pair = `${connection.requestedNick}\n${frame.nick}`;
+      if (this.#suffixExplained !== pair) {
+        this.#suffixExplained = pair;
+        this.#emitter.emit({
+          type: "info",
+          message: `${connection.requestedNick} is taken (another identity holds it); you are ` +
+            `${frame.nick}. /nick NEW asks for another nick`,
+        });
+      }
+    }
     if (first && getCipherSuite(this.#cipher).insecure) {
       this.#emitter.emit({ type: "cipher", cipher: this.#cipher, insecure: true });
     }

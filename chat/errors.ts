@@ -3,6 +3,9 @@
  *
  * - `BAD_SERVER_URL`: the relay URL has an unknown scheme or lacks a host or port.
  * - `CONNECT_FAILED`: the transport could not connect.
+ * - `WRONG_PROTOCOL`: the URL's scheme does not match the relay port it points at (`tcp://` at
+ *   the WebSocket port, `ws://` at the TCP port); the message names the right URL.
+ * - `NO_IDENTITY`: `homeFingerprint` without `create` and no identity in the home yet.
  * - `FRAME_TOO_LARGE`: the relay sent a frame over the size limit (the connection is closed).
  * - `INSECURE_TRANSPORT`: `requireSecure` is set and the URL is not `tls://` or `wss://`.
  * - `HANDSHAKE_FAILED`: the relay refused or broke off the HELLO/CHALLENGE/AUTH exchange.

@@ -324,13 +324,19 @@ export function openFileHome(dir: string, options: FileHomeOptions = {}): Promis
  * may be created; when a running client holds it, an existing identity is only read.
  *
  * @param dir The home directory.
+ * @param options `create: false` refuses (`NO_IDENTITY`) instead of creating an identity; the
+ *   default creates one, as the first chat session does.
  * @returns The short fingerprint and whether the identity was just created.
  * @throws {ChatError} `BAD_HOME` when the directory or identity file is unusable,
- *   `HOME_LOCKED` when a running client holds a home that has no identity yet.
+ *   `HOME_LOCKED` when a running client holds a home that has no identity yet, `NO_IDENTITY`.
  */
 export async function homeFingerprint(
   dir: string,
+  options: { create?: boolean } = {},
 ): Promise<{ fingerprint: string; created: boolean }> {
+  if (options.create === false && !await exists(`${dir}/${IDENTITY_FILE}`)) {
+    throw new ChatError("NO_IDENTITY", `No identity in "${dir}" yet: nothing was created`);
+  }
   let home: FileHome;
   try {
     home = await openFileHome(dir, { lock: true });
@@ -501,4 +507,14 @@ async function readAll(file: Deno.FsFile): Promise<Uint8Array> {
     at += c.length;
   }
   return out;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
 }

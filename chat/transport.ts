@@ -26,8 +26,12 @@ export const DEFAULT_MAX_FRAME_SIZE: number = MAX_FRAME_BYTES_LIMIT;
 export interface TransportHandlers {
   /** Called once per whole frame received, in order. */
   onFrame(frame: Uint8Array): void;
-  /** Called exactly once when the connection is gone (closed by either side or failed). */
-  onClose(reason: string): void;
+  /**
+   * Called exactly once when the connection is gone (closed by either side or failed). `error` is
+   * set when retrying cannot help, e.g. a `WRONG_PROTOCOL` {@linkcode ChatError} (a `tcp://` URL
+   * aimed at the relay's WebSocket port).
+   */
+  onClose(reason: string, error?: Error): void;
 }
 
 /** A connected frame transport. */

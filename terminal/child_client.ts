@@ -7,13 +7,17 @@
 
 import type { ChatEvent } from "../chat/events.ts";
 import { readLines } from "./read_lines.ts";
+import { CLIENT_ENV_VARS, CLIENT_TEST_ENV_VARS } from "./env.ts";
 
-/** The permissions `client.ts` needs (the same as `deno task client`). */
+/**
+ * The permissions `client.ts` needs: those of `deno task client`, plus the variables only the
+ * tests set (`HUSH_TEST_*`). The environment is granted variable by variable, never whole.
+ */
 export const CLIENT_PERMISSIONS: readonly string[] = [
   "--allow-net",
   "--allow-read",
   "--allow-write",
-  "--allow-env",
+  `--allow-env=${[...CLIENT_ENV_VARS, ...CLIENT_TEST_ENV_VARS].join(",")}`,
 ];
 
 /** Options of {@link ChildClient.start}. */

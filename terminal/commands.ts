@@ -9,6 +9,7 @@
  * @module
  */
 
+import { SAFETY_WORD_COUNT } from "../crypto/fingerprint.ts";
 import { CIPHER_CHOICES } from "./help.ts";
 import { checkNick, checkRoom } from "./options.ts";
 
@@ -16,7 +17,7 @@ import { checkNick, checkRoom } from "./options.ts";
 export type Command =
   | { kind: "say"; text: string }
   | { kind: "private"; nick: string; text: string }
-  | { kind: "users"; room?: string }
+  | { kind: "users"; room?: string; everyone?: boolean }
   | { kind: "join"; room: string }
   | { kind: "leave"; room?: string }
   | { kind: "rooms" }
@@ -25,9 +26,10 @@ export type Command =
   | { kind: "cipher"; suite?: string }
   | { kind: "trust"; nick: string }
   | { kind: "approve"; nick: string }
-  | { kind: "verify"; nick: string; digits?: string }
+  | { kind: "verify"; nick: string; digits?: string; words?: string[] }
   | { kind: "wire"; on: boolean }
   | { kind: "clear" }
+  | { kind: "split" }
   | { kind: "help"; topic?: string }
   | { kind: "quit" };
 
@@ -54,11 +56,15 @@ export const COMMANDS: readonly CommandInfo[] = [
   {
     name: "pm",
     args: "NICK TEXT",
-    summary: "send a private message (also /msg, or @NICK TEXT)",
+    summary: "send a PRIVATE message (also /msg, or @NICK TEXT: not a mention in the room)",
     aliases: ["msg"],
   },
-  { name: "list", args: "", summary: "who is online, with verified marks" },
-  { name: "users", args: "[ROOM]", summary: "members of the current room (or ROOM)" },
+  { name: "list", args: "", summary: "everyone on the relay, with verified marks (also /users *)" },
+  {
+    name: "users",
+    args: "[ROOM|*]",
+    summary: "who can read the current room (or ROOM; * for everyone online)",
+  },
   { name: "join", args: "ROOM", summary: "join ROOM and talk there" },
   { name: "leave", args: "[ROOM]", summary: "leave the current room (or ROOM)" },
   { name: "rooms", args: "", summary: "the rooms you are in" },
@@ -67,8 +73,9 @@ export const COMMANDS: readonly CommandInfo[] = [
   { name: "cipher", args: "[SUITE]", summary: "show or change the cipher suite" },
   {
     name: "verify",
-    args: "NICK [NUMBER]",
-    summary: "show the safety number; with NUMBER, compare it",
+    args: "NICK [NUMBER|WORDS]",
+    summary:
+      `show the safety number; with the 60 digits or the ${SAFETY_WORD_COUNT} words NICK reads out, compare`,
   },
   { name: "trust", args: "NICK", summary: "accept NICK's changed identity key" },
   {
@@ -78,6 +85,7 @@ export const COMMANDS: readonly CommandInfo[] = [
   },
   { name: "wire", args: "on|off", summary: "show what the relay sees of every message" },
   { name: "clear", args: "", summary: "clear the screen" },
+  { name: "split", args: "", summary: "send the line that was too long as several messages" },
   { name: "help", args: "[COMMAND]", summary: "this list, or help on one command" },
   { name: "quit", args: "", summary: "leave the chat (also /exit)", aliases: ["exit"] },
 ];
@@ -123,7 +131,8 @@ export function helpLines(topic?: string): string[] {
   const width = Math.max(...COMMANDS.map((c) => (commandUsage(c.name) ?? "").length));
   return [
     "Plain text goes to the current room, encrypted to every member.",
-    "@NICK TEXT sends privately. //text sends a line that starts with /.",
+    "@NICK TEXT is a PRIVATE message to NICK only, not a public mention: to mention someone in",
+    "the room, write their nick without the @ (they get a bell). //text sends a line starting with /.",
     ...COMMANDS.map((c) => `  ${(commandUsage(c.name) ?? "").padEnd(width)}  ${c.summary}`),
   ];
 }
@@ -150,10 +159,11 @@ export function parseCommand(line: string): ParseResult {
     case "msg":
       return parsePrivate(`/${name}`, rest);
     case "list":
-      return noArgs(name, words, { kind: "users" });
+      return noArgs(name, words, { kind: "users", everyone: true });
     case "users": {
       if (words.length === 0) return ok({ kind: "users" });
       if (words.length > 1) return usageError(name, "Too many arguments");
+      if (words[0] === "*") return ok({ kind: "users", everyone: true });
       return withRoom(name, words[0] ?? "", (room) => ({ kind: "users", room }));
     }
     case "join": {
@@ -204,6 +214,8 @@ export function parseCommand(line: string): ParseResult {
     }
     case "clear":
       return noArgs(name, words, { kind: "clear" });
+    case "split":
+      return noArgs(name, words, { kind: "split" });
     case "help": {
       if (words.length === 0) return ok({ kind: "help" });
       if (words.length > 1) return usageError(name, "Too many arguments");
@@ -297,6 +309,22 @@ function parseVerify(words: readonly string[]): ParseResult {
   const problem = checkNick(nick);
   if (problem !== undefined) return usageError("verify", problem);
   if (words.length === 1) return ok({ kind: "verify", nick });
+  if (words.slice(1).some((w) => /^\p{L}+[,;]?$/u.test(w))) {
+    // The read-aloud form: the words (commas and dashes between them are fine).
+    const spoken = words.slice(1).join(" ").toLowerCase().split(/[\s,;\-]+/u).filter((w) =>
+      w !== ""
+    );
+    if (spoken.some((w) => !/^\p{L}+$/u.test(w))) {
+      return usageError("verify", "Give either the 60 digits or the words, not both");
+    }
+    if (spoken.length !== SAFETY_WORD_COUNT) {
+      return usageError(
+        "verify",
+        `The read-aloud form has ${SAFETY_WORD_COUNT} words, got ${spoken.length}`,
+      );
+    }
+    return ok({ kind: "verify", nick, words: spoken });
+  }
   const typed = words.slice(1).join("");
   const digits = typed.replace(/[\s\-]/gu, "");
   if (!/^[0-9]+$/.test(digits)) {

@@ -11,6 +11,7 @@ import type { ChatEvent } from "../chat/events.ts";
 import { ChildClient } from "./child_client.ts";
 import { ChildRelay } from "./child_relay.ts";
 import { paint, renderEvent, shouldColor } from "./render.ts";
+import { grantedEnv } from "./env.ts";
 
 const STEP_TIMEOUT_MS = 20_000;
 
@@ -167,7 +168,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
 if (import.meta.main) {
   const encoder = new TextEncoder();
-  const color = shouldColor(Deno.env.toObject(), Deno.stdout.isTerminal());
+  const color = shouldColor(grantedEnv(["NO_COLOR", "TERM"]), Deno.stdout.isTerminal());
   try {
     await runDemo({
       out: (line) => {

@@ -9,6 +9,8 @@ import type { ChatEvent } from "../chat/events.ts";
 import { HushError } from "../crypto/errors.ts";
 import { type Command, helpLines, parseCommand } from "./commands.ts";
 import type { ChatEngine } from "./engine.ts";
+import { fitsOneMessage, splitText, textBytes } from "./split.ts";
+import { MAX_TEXT_BYTES } from "../chat/mod.ts";
 
 /** What a command may do outside the engine. */
 export interface CommandContext {
@@ -20,6 +22,8 @@ export interface CommandContext {
   clear?: () => void;
   /** The cipher suite in use now, for `/cipher` without an argument. */
   cipher(): string;
+  /** A line over the limit of one message, kept until `/split` sends it in parts. */
+  tooLong?: { to: { room: true } | { nick: string }; parts: string[] } | undefined;
 }
 
 /** What the caller should do after a line: go on, or end the session. */
@@ -56,14 +60,46 @@ export async function runCommand(command: Command, context: CommandContext): Pro
   try {
     switch (command.kind) {
       case "say":
-        await engine.sendRoom(command.text);
+      case "private": {
+        const to = command.kind === "say" ? { room: true as const } : { nick: command.nick };
+        if (!fitsOneMessage(command.text)) {
+          // Not refused flatly: offered in parts, sent on `/split`.
+          const parts = splitText(command.text);
+          context.tooLong = { to, parts };
+          context.emit({
+            type: "error",
+            code: "MESSAGE_TOO_LONG",
+            message: `This line is ${textBytes(command.text)} bytes; one message holds at most ` +
+              `${MAX_TEXT_BYTES} bytes (16 KiB). Type /split to send it as ${parts.length} ` +
+              "messages, or edit it",
+          });
+          break;
+        }
+        context.tooLong = undefined;
+        await send(engine, to, command.text);
         break;
-      case "private":
-        await engine.sendPrivate(command.nick, command.text);
+      }
+      case "split": {
+        const held = context.tooLong;
+        context.tooLong = undefined;
+        if (held === undefined) {
+          context.emit({
+            type: "error",
+            code: "BAD_COMMAND",
+            message: "Nothing to split: /split follows a line over the 16 KiB limit",
+          });
+          break;
+        }
+        for (const part of held.parts) await send(engine, held.to, part);
         break;
-      case "users":
-        await (command.room === undefined ? engine.listUsers() : engine.listUsers(command.room));
+      }
+      case "users": {
+        // `/users` is exact about who can read the current room; `/list` or `/users *` is
+        // everyone on the relay.
+        const room = command.everyone ? undefined : command.room ?? engine.room;
+        await (room === undefined ? engine.listUsers() : engine.listUsers(room));
         break;
+      }
       case "join":
         await engine.join(command.room);
         break;
@@ -95,11 +131,13 @@ export async function runCommand(command: Command, context: CommandContext): Pro
       case "approve":
         await engine.approve?.(command.nick);
         break;
-      case "verify":
-        await (command.digits === undefined
+      case "verify": {
+        const given = command.digits ?? command.words?.join(" ");
+        await (given === undefined
           ? engine.verify(command.nick)
-          : engine.verify(command.nick, command.digits));
+          : engine.verify(command.nick, given));
         break;
+      }
       case "wire":
         await engine.setWire(command.on);
         context.emit({
@@ -122,6 +160,15 @@ export async function runCommand(command: Command, context: CommandContext): Pro
     context.emit(errorEvent(error));
   }
   return "continue";
+}
+
+async function send(
+  engine: ChatEngine,
+  to: { room: true } | { nick: string },
+  text: string,
+): Promise<void> {
+  if ("nick" in to) await engine.sendPrivate(to.nick, text);
+  else await engine.sendRoom(text);
 }
 
 /**

@@ -30,12 +30,14 @@ export interface ChatEngine {
   trust(nick: string): unknown;
   /** Approves a member for our room key (`--room-keys approve`). */
   approve?(nick: string, room?: string): unknown;
-  /** Shows the safety number with a peer; with digits, compares them. */
+  /** Shows the safety number with a peer; with the digits (or the read-aloud words), compares them. */
   verify(nick: string, digits?: string): unknown;
   /** Turns the wire view on or off. */
   setWire(on: boolean): unknown;
   /** Flushes unacknowledged sends (bounded) and disconnects. */
   close(): unknown;
+  /** The current room (what `/users` without an argument lists). */
+  readonly room?: string;
   /** Envelopes the relay has not acknowledged yet (kept in the outbox for the next start). */
   readonly unacknowledged?: number;
 }

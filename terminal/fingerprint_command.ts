@@ -1,6 +1,7 @@
 /**
- * `client.ts fingerprint`: prints the user's own identity fingerprint, reading (or, on first
- * use, creating) the identity in the home directory, without connecting to a relay.
+ * `client.ts fingerprint`: prints the user's own identity fingerprint, reading the identity in the
+ * home directory, without connecting to a relay. When there is none it says so and creates
+ * nothing, unless `--create` asks for a new identity.
  *
  * @module
  */
@@ -18,16 +19,22 @@ export interface OwnFingerprint {
 }
 
 /**
- * Reads the identity in a home and returns its fingerprint, creating the identity (owner-only
- * file) when there is none yet, exactly as the first chat session would.
+ * Reads the identity in a home and returns its fingerprint; with `create` (the default here),
+ * creates the identity (owner-only file) when there is none yet, as the first chat session would.
  *
  * @param home The home directory.
+ * @param options `create: false` throws `NO_IDENTITY` instead of creating one.
  * @returns The fingerprint and whether the identity is new.
  * @throws {ChatError} `BAD_HOME` when the home cannot be used.
  * @throws {CryptoError} `BAD_IDENTITY_ENCODING` when the identity file is corrupt.
  */
-export async function ownFingerprint(home: string): Promise<OwnFingerprint> {
-  const { fingerprint, created } = await homeFingerprint(home);
+export async function ownFingerprint(
+  home: string,
+  options: { create?: boolean } = {},
+): Promise<OwnFingerprint> {
+  const { fingerprint, created } = await homeFingerprint(home, {
+    create: options.create ?? true,
+  });
   return { fingerprint, created, home };
 }
 

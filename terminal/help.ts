@@ -42,6 +42,8 @@ Options:
   --refuse-insecure  refuse (do not show) messages sent under an insecure cipher (caesar)
   --room-keys MODE   who gets your room key: all (default; a member you were not shown
                      is announced first), approve (only after /approve NICK), verified
+  --create           with fingerprint: make a new identity when the home has none
+                     (without it, fingerprint only reads an existing one)
   --json             scripts and bots: read commands from stdin, write one JSON event
                      per line to stdout (see docs/CLIENT.md)
   -h, --help         show this help and exit

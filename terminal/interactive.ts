@@ -48,6 +48,16 @@ export class InteractiveUi {
   #nicks = new Set<string>();
   #disconnected = false;
   #greeted = false;
+  /** During an outage: what the status in the prompt says (raw mode), e.g. the next attempt. */
+  #status: string | undefined;
+  /** During an outage without the line editor: the one "reconnecting" line was printed. */
+  #outageNoted = false;
+  /** When the last READY came: messages written before it were sent while we were away. */
+  #readyAt = 0;
+  /** A "new messages" separator goes before the first message written while we were away. */
+  #separatorDue = false;
+  /** Conversations (and senders) whose `[unverified]` mark was shown once already. */
+  #unverifiedShown = new Set<string>();
   #editor: LineEditor | undefined;
   #encoder = new TextEncoder();
   #columns: () => number;
@@ -89,6 +99,39 @@ export class InteractiveUi {
   show(event: ChatEvent): void {
     // While reconnecting, each failed attempt is one "reconnecting" line, not two.
     if (event.type === "disconnected" && this.#disconnected) return;
+    // During an outage the attempts update one status (the prompt), not one line each.
+    if (this.#disconnected && (event.type === "reconnecting" || event.type === "connected")) {
+      this.#status = event.type === "reconnecting"
+        ? `offline: attempt ${event.attempt + 1} in ${(event.delayMs / 1000).toFixed(1)} s`
+        : "offline: connecting";
+      if (this.#editor !== undefined) {
+        this.#editor.setPrompt(this.#prompt());
+        return;
+      }
+      if (event.type === "connected" || this.#outageNoted) return;
+      this.#outageNoted = true;
+    }
+    const extra: string[] = [];
+    let markUnverified = true;
+    if (event.type === "message" && !event.own) {
+      if (this.#separatorDue && event.ts < this.#readyAt) {
+        extra.push(
+          paint(
+            "-------- new messages (sent while you were away) --------",
+            "1",
+            this.#options.color,
+          ),
+        );
+      }
+      this.#separatorDue = false;
+    }
+    if (event.type === "message" && !event.verified) {
+      // `[unverified]` once per conversation and sender, not on every line.
+      const peer = event.own ? event.to : event.from;
+      const key = event.private ? `pm:${peer}` : `room:${event.to}:${event.from}`;
+      markUnverified = !this.#unverifiedShown.has(key);
+      this.#unverifiedShown.add(key);
+    }
     // The first READY gets the full greeting; later ones (reconnects) one line.
     const shown: ChatEvent = event.type === "ready" && this.#greeted && event.nick === this.#nick
       ? { type: "info", message: `back online as ${event.nick}, talking in ${event.room}` }
@@ -101,8 +144,9 @@ export class InteractiveUi {
       currentRoom: this.#room,
       ownNick: this.#nick,
       width: this.#columns(),
+      markUnverified,
     });
-    this.print(lines);
+    this.print([...extra, ...lines]);
   }
 
   /**
@@ -165,13 +209,24 @@ export class InteractiveUi {
       case "disconnected":
         this.#disconnected = true;
         break;
-      case "connected":
-        this.#disconnected = false;
-        break;
       case "ready":
         this.#disconnected = false;
+        this.#outageNoted = false;
+        this.#status = undefined;
+        this.#readyAt = Date.now();
+        this.#separatorDue = true;
         this.#nick = event.nick;
         this.#room = event.room;
+        break;
+      case "identity-changed":
+      case "trusted":
+      case "verified":
+        // Trust changed: the next unverified message of this peer is marked again.
+        for (const key of [...this.#unverifiedShown]) {
+          if (key === `pm:${event.peer}` || key.endsWith(`:${event.peer}`)) {
+            this.#unverifiedShown.delete(key);
+          }
+        }
         break;
       case "room":
         this.#room = event.current;
@@ -208,7 +263,10 @@ export class InteractiveUi {
   #prompt(): string {
     const color = this.#options.color;
     const insecure = this.#cipher === "caesar" ? paint(" INSECURE", "1;31", color) : "";
-    return `${colorNick(this.#nick, color)}${paint(`@${this.#room}`, "1", color)}${insecure}> `;
+    const status = this.#status === undefined ? "" : paint(`[${this.#status}] `, "33", color);
+    return `${status}${colorNick(this.#nick, color)}${
+      paint(`@${this.#room}`, "1", color)
+    }${insecure}> `;
   }
 
   #clear(): void {

@@ -91,6 +91,11 @@ export interface JsonModeOptions {
   writeLine: (line: string) => void;
   /** The cipher suite in use now (for `/cipher` without an argument). */
   cipher: () => string;
+  /**
+   * Settles at the first `ready` (or when the start failed): lines read before it wait for it,
+   * so a script may write its commands at once (`printf '/users\n' | client.ts --json ...`).
+   */
+  ready?: Promise<unknown>;
 }
 
 /**
@@ -113,6 +118,9 @@ export async function runJsonMode(engine: ChatEngine, options: JsonModeOptions):
   };
   try {
     for await (const line of readLines(options.input)) {
+      // A command typed before the connection is up waits for it rather than failing (or,
+      // at the end of input, closing the client before it ever connected).
+      if (options.ready !== undefined) await options.ready.catch(() => {});
       if (line.trimStart().startsWith("{")) {
         const parsed = parseJsonCommand(line.trim());
         if (!parsed.ok) {

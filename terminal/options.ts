@@ -37,6 +37,8 @@ export interface ClientOptions {
   refuseInsecure: boolean;
   /** Who gets our room keys: `all` (default), `approve` (after /approve) or `verified`. */
   roomKeys?: "all" | "approve" | "verified";
+  /** `fingerprint --create`: make a new identity when the home has none (else refuse). */
+  create: boolean;
 }
 
 const SERVER_SCHEMES = ["ws:", "wss:", "tcp:", "tls:", "tcp+tls:"];
@@ -133,6 +135,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
         json: { type: "boolean" },
         "refuse-insecure": { type: "boolean" },
         "room-keys": { type: "string" },
+        create: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -165,6 +168,7 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
     cipher: values.cipher ?? "aes-256-gcm",
     json: values.json ?? false,
     refuseInsecure: values["refuse-insecure"] ?? false,
+    create: values.create ?? false,
   };
   if (command === "help") return options;
   const roomKeys = values["room-keys"];
@@ -175,6 +179,11 @@ export function parseClientArgs(args: readonly string[]): ClientOptions {
       });
     }
     options.roomKeys = roomKeys;
+  }
+  if (options.create && command !== "fingerprint") {
+    throw new UsageError("--create goes with the fingerprint command", {
+      hint: "a chat session creates the identity by itself on first use",
+    });
   }
 
   if (values.nick !== undefined) {

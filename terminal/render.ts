@@ -15,7 +15,7 @@ import type { ChatEvent, UserInfo, WireView } from "../chat/events.ts";
 export interface RenderOptions {
   /** ANSI colours; false for `NO_COLOR` or output that is not a terminal. */
   color: boolean;
-  /** Ring the terminal bell (`\x07`) on a received private message (default true). */
+  /** Ring the terminal bell (`\x07`) on a received private message or mention (default true). */
   bell?: boolean;
   /**
    * The time shown for events without their own timestamp, and for received messages (their
@@ -30,6 +30,11 @@ export interface RenderOptions {
   wireBytes?: number;
   /** The user's own nick: rosters show `you` there instead of a verified state. */
   ownNick?: string;
+  /**
+   * Show `[unverified]` on a message from an unverified peer (default true). The interactive
+   * screen shows it once per conversation and sender, not on every line.
+   */
+  markUnverified?: boolean;
 }
 
 /** The ANSI palette nicks are coloured from (red is kept for warnings). */
@@ -175,6 +180,24 @@ export function timestamp(date: Date): string {
 }
 
 /**
+ * The timestamp of a message: `[HH:MM]` on the day of `today`, else with the date,
+ * `[YYYY-MM-DD HH:MM]` (a message read days later says when it was written).
+ *
+ * @param date When the message was written.
+ * @param today The current moment.
+ * @returns e.g. `[09:05]` or `[2026-11-22 23:59]`.
+ */
+export function messageTimestamp(date: Date, today: Date): string {
+  const sameDay = date.getFullYear() === today.getFullYear() &&
+    date.getMonth() === today.getMonth() && date.getDate() === today.getDate();
+  if (sameDay) return timestamp(date);
+  const day = `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${
+    String(date.getDate()).padStart(2, "0")
+  }`;
+  return `[${day} ${timestamp(date).slice(1)}`;
+}
+
+/**
  * A nick in its colour.
  *
  * @param nick The nick (cleaned of control characters here).
@@ -303,9 +326,15 @@ export function renderEvent(event: ChatEvent, options: RenderOptions): string[] 
       return renderSafetyNumber(event, time, color);
     case "verified":
       if (event.match) {
-        return notice(
-          paint(`${sanitize(event.peer)} is verified: the safety numbers match`, "1;32", color),
-        );
+        return [
+          ...notice(
+            paint(`${sanitize(event.peer)} is verified: the safety numbers match`, "1;32", color),
+          ),
+          // Verification is one-way: each side checks the other on its own screen.
+          `${time}    This marks ${sanitize(event.peer)} verified on your side only; ${
+            sanitize(event.peer)
+          } verifies you on theirs (/verify with your nick).`,
+        ];
       }
       return [
         `${time} ${
@@ -398,13 +427,14 @@ function renderMessage(
   // time far from it is shown too.
   const sentAt = new Date(event.ts);
   const shownAt = event.own ? sentAt : (options.now ?? new Date());
-  const time = paint(timestamp(shownAt), "2", color);
+  const time = paint(messageTimestamp(shownAt, options.now ?? new Date()), "2", color);
   const marks: string[] = [];
   if (!event.own && Math.abs(event.ts - shownAt.getTime()) > SKEW_MS) {
-    marks.push(paint(`[sent ${timestamp(sentAt).slice(1, -1)}]`, "2", color));
+    // With its date when it was not written today (a message that waited in a queue).
+    marks.push(paint(`[sent ${messageTimestamp(sentAt, shownAt).slice(1, -1)}]`, "2", color));
   }
   if (event.insecure) marks.push(paint(`[insecure: ${sanitize(event.cipher)}]`, "1;31", color));
-  if (!event.verified && (!event.own || event.private)) {
+  if (!event.verified && (!event.own || event.private) && options.markUnverified !== false) {
     marks.push(paint("[unverified]", "33", color));
   }
   const mentioned = !event.own && options.ownNick !== undefined &&
@@ -424,7 +454,9 @@ function renderMessage(
   const roomTag = options.currentRoom !== undefined && event.to !== options.currentRoom
     ? `${paint(sanitize(event.to), "1", color)} `
     : "";
-  return wrap(`${time} ${roomTag}${prefix}<${colorNick(event.from, color)}> ${text}`);
+  // A mention rings the bell too, as a private message does.
+  const ring = mentioned && options.bell !== false ? BELL : "";
+  return wrap(`${time} ${roomTag}${prefix}<${colorNick(event.from, color)}> ${text}${ring}`);
 }
 
 /** Whether text names a nick as a whole word (case-insensitive). */
@@ -486,7 +518,8 @@ function renderSafetyNumber(
   }
   lines.push(
     `${time}    ${peer} sees the same number on their screen. Compare it in person or on a call;`,
-    `${time}    when it matches, type /verify ${peer} followed by the number ${peer} reads out.`,
+    `${time}    when it matches, type /verify ${peer} followed by the number or the words ${peer} reads out.`,
+    `${time}    Verification is one-way: it marks ${peer} verified for you; ${peer} verifies you the same way.`,
   );
   return lines;
 }

@@ -16,6 +16,7 @@ import { HELP_TEXT } from "./help.ts";
 import { InteractiveUi } from "./interactive.ts";
 import { encodeJsonEvent, runJsonMode } from "./json_mode.ts";
 import { checkNick, type ClientOptions } from "./options.ts";
+import { grantedEnv, requestEnv, WS_ENV_VARS } from "./env.ts";
 import { shouldColor } from "./render.ts";
 
 /** What the engine is started with. */
@@ -70,8 +71,13 @@ export interface ClientIo {
   err(line: string): void;
   /** Asks for a line on the terminal; null at end of input. */
   ask(question: string): string | null;
-  /** Environment variables. */
+  /** Environment variables (only those the client reads, and only when granted). */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Asks for environment variables not granted yet (a Deno prompt, before the line editor
+   * starts) and returns them; absent in tests, where `env` is all there is.
+   */
+  requestEnv?(names: readonly string[]): Record<string, string | undefined>;
   /** Whether stdin is a terminal. */
   stdinIsTerminal: boolean;
   /** Stdin as a byte stream (JSON mode and piped input). */
@@ -102,8 +108,10 @@ export function processIo(): ClientIo {
     err: (line) => write(Deno.stderr, line + "\n"),
     ask: (question) => prompt(question),
     get env() {
-      return Deno.env.toObject();
+      // Never the whole environment: the variables the client reads, when granted.
+      return grantedEnv();
     },
+    requestEnv: (names) => requestEnv(names),
     stdinIsTerminal: Deno.stdin.isTerminal(),
     stdin: () => Deno.stdin.readable,
     requestNet: async (host) =>
@@ -132,11 +140,22 @@ export async function runClient(
   }
   const nick = options.nick ?? askNick(options, io);
   const found: FoundHome | undefined = options.home === undefined
-    ? await homeFor(nick, io.env)
+    ? await homeFor(nick, homeEnv(io))
     : undefined;
   const home = options.home ?? found!.dir;
   if (options.command === "fingerprint") {
-    for (const line of fingerprintLines(nick, await ownFingerprint(home))) io.out(line);
+    let own;
+    try {
+      own = await ownFingerprint(home, { create: options.create });
+    } catch (error) {
+      if (!(error instanceof HushError) || error.code !== "NO_IDENTITY") throw error;
+      const where = options.home === undefined ? "" : ` --home ${options.home}`;
+      throw new ClientError("NO_IDENTITY", `${nick} has no identity in ${home} yet`, {
+        hint: `the first chat session creates it (deno task client --nick ${nick}${where}); ` +
+          `or run fingerprint --create to make one now`,
+      });
+    }
+    for (const line of fingerprintLines(nick, own)) io.out(line);
     return;
   }
   const engineOptions: EngineOptions = {
@@ -161,12 +180,14 @@ export async function runClient(
       io.out(encodeJsonEvent(event));
     };
     for (const message of notes) io.out(encodeJsonEvent({ type: "info", message }));
-    const fatal = watchStart(handle.start(listener));
+    const started = handle.start(listener);
+    const fatal = watchStart(started);
     let acknowledged = true;
     const session = runJsonMode(handle.engine, {
       input: io.stdin(),
       writeLine: io.out,
       cipher: () => cipher,
+      ready: started,
     }).then((all) => {
       acknowledged = all;
     });
@@ -180,6 +201,8 @@ export async function runClient(
   }
 
   const host = netHost(options.server);
+  // The `ws` package reads two variables when it loads: ask now, not under the line editor.
+  if (/^wss?:/.test(options.server)) io.requestEnv?.(WS_ENV_VARS);
   if (!await io.requestNet(host)) {
     throw new ClientError("PERMISSION_DENIED", `Network access to "${host}" was denied`, {
       hint: "run `deno task client` (permissions granted) or allow the network access",
@@ -268,6 +291,15 @@ function usingHome(home: string, nick: string, found: FoundHome | undefined): st
     return `Using home ${home} (the identity that had the nick ${nick} before a /nick)`;
   }
   return `Using home ${home}`;
+}
+
+/** `HOME` and `XDG_CONFIG_HOME`, asked for when not granted (`deno run client.ts`). */
+function homeEnv(io: ClientIo): Readonly<Record<string, string | undefined>> {
+  const env = io.env;
+  if (env.HOME !== undefined || env.XDG_CONFIG_HOME !== undefined || io.requestEnv === undefined) {
+    return env;
+  }
+  return { ...env, ...io.requestEnv(["XDG_CONFIG_HOME", "HOME"]) };
 }
 
 async function homeFor(

@@ -47,7 +47,14 @@ Deno.test("client.ts reports usage errors in one line with a hint, exit 2, no st
 Deno.test("client.ts fingerprint prints the same fingerprint the relay session reports", async () => {
   await withWorld(async (world) => {
     const home = `${world.dir}/dana`;
-    const first = await client(["fingerprint", "--nick", "dana", "--home", home]);
+    // No identity yet: said so, nothing created (issue 11; it used to create one silently).
+    const none = await client(["fingerprint", "--nick", "dana", "--home", home]);
+    assert.equal(none.code, 1, none.err);
+    assert.equal(none.out, "");
+    assert.match(none.err, /^hush: error: dana has no identity in .* yet\n/);
+    assert.match(none.err, /hush: hint: the first chat session creates it .*fingerprint --create/);
+    await assert.rejects(Deno.lstat(`${home}/identity`), Deno.errors.NotFound);
+    const first = await client(["fingerprint", "--nick", "dana", "--home", home, "--create"]);
     assert.equal(first.code, 0, first.err);
     const fingerprint = /^dana: ([0-9a-f ]+)$/m.exec(first.out)?.[1];
     assert.ok(fingerprint, first.out);
@@ -70,7 +77,7 @@ Deno.test("client.ts --json turns a bad command into an error line and carries o
     });
     assert.match(error.message, /did you mean \/join\?/);
     await bot.send("/help");
-    await bot.waitForType("info", (e) => e.message.includes("/verify NICK [NUMBER]"), {
+    await bot.waitForType("info", (e) => e.message.includes("/verify NICK [NUMBER|WORDS]"), {
       timeoutMs: WAIT_MS,
     });
     assert.equal(await bot.end(), 0);

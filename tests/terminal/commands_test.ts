@@ -1,3 +1,4 @@
+import { SAFETY_WORD_COUNT, SAFETY_WORDS } from "../../crypto/fingerprint.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { propertyRuns } from "./_runs.ts";
@@ -61,11 +62,13 @@ Deno.test("parseCommand() explains a private message without text or nick", () =
 });
 
 Deno.test("parseCommand() reads /list and /users", () => {
-  assert.deepEqual(command("/list"), { kind: "users" });
+  // /list is everyone on the relay; /users alone is the current room (dispatch fills it in).
+  assert.deepEqual(command("/list"), { kind: "users", everyone: true });
   assert.deepEqual(command("/users"), { kind: "users" });
+  assert.deepEqual(command("/users *"), { kind: "users", everyone: true });
   assert.deepEqual(command("/users #dev"), { kind: "users", room: "dev" });
   assert.equal(failure("/list x").message, "/list takes no arguments");
-  assert.equal(failure("/users a b").usage, "/users [ROOM]");
+  assert.equal(failure("/users a b").usage, "/users [ROOM|*]");
 });
 
 Deno.test("parseCommand() reads /join, /leave and /rooms", () => {
@@ -121,7 +124,7 @@ Deno.test("parseCommand() reads /verify with a safety number typed with spaces",
     failure("/verify bob 1234x").message,
     "A safety number has only digits (spaces are fine)",
   );
-  assert.equal(failure("/verify bob 1234x").usage, "/verify NICK [NUMBER]");
+  assert.equal(failure("/verify bob 1234x").usage, "/verify NICK [NUMBER|WORDS]");
 });
 
 Deno.test("parseCommand() reads /wire on and /wire off only", () => {
@@ -180,4 +183,20 @@ Deno.test("parseCommand() never throws and always answers with a command or a me
     ),
     { numRuns: runs },
   );
+});
+
+Deno.test("parseCommand() takes the read-aloud words for /verify", () => {
+  const spoken = SAFETY_WORDS.slice(0, SAFETY_WORD_COUNT);
+  const typed = spoken.map((w, i) => i === 0 ? w[0]!.toUpperCase() + w.slice(1) : w).join(" ");
+  assert.deepEqual(command(`/verify bob ${typed}`), { kind: "verify", nick: "bob", words: spoken });
+  assert.match(
+    failure("/verify bob acorn actor").message,
+    new RegExp(`${SAFETY_WORD_COUNT} words, got 2`),
+  );
+  assert.match(failure("/verify bob acorn 12345").message, /not both/);
+});
+
+Deno.test("/help says plainly that @NICK is a private message", () => {
+  const text = helpLines().join("\n");
+  assert.match(text, /@NICK TEXT is a PRIVATE message to NICK only, not a public mention/);
 });

@@ -71,7 +71,7 @@ Deno.test("runLine() answers /cipher, /help and /clear without the engine", asyn
     message: "Cipher: aes-256-gcm (change it with /cipher SUITE)",
   });
   assert.equal(events[1]?.type, "info");
-  assert.match((events[1] as { message: string }).message, /\/verify NICK \[NUMBER\]/);
+  assert.match((events[1] as { message: string }).message, /\/verify NICK \[NUMBER\|WORDS\]/);
 });
 
 Deno.test("runLine() reports a bad command as one error event with its usage", async () => {

@@ -141,12 +141,112 @@ Deno.test("InteractiveUi shows one disconnect notice per outage and a short line
   const lines = terminal.written.trimEnd().split("\n").map((l) => l.slice(8));
   assert.deepEqual(lines, [
     "-- disconnected: relay went away",
+    // One line per outage (issue 11): later attempts and their connects are not printed.
     "-- reconnecting in 0.1 s (attempt 1); unsent messages wait in the outbox",
-    "-- reconnecting in 0.2 s (attempt 2); unsent messages wait in the outbox",
-    "-- connected to tcp://x:1",
     "*** Connected to tcp://x:1 as alice, talking in lobby",
     "*** Your fingerprint: f  (/help lists the commands)",
     "-- disconnected: again",
     "-- back online as alice, talking in dev",
   ]);
+});
+
+Deno.test("InteractiveUi keeps one updating status in the prompt during an outage", async () => {
+  const terminal = new FakeTerminal([]);
+  const screen = ui(terminal);
+  const running = screen.run(new FakeEngine());
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  screen.show({
+    type: "ready",
+    nick: "alice",
+    fingerprint: "f",
+    server: "tcp://x:1",
+    room: "lobby",
+  });
+  const before = terminal.written.length;
+  screen.show({ type: "disconnected", reason: "relay went away" });
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    screen.show({ type: "reconnecting", attempt, delayMs: 100 * attempt });
+    screen.show({ type: "connected", server: "tcp://x:1" });
+    screen.show({ type: "disconnected", reason: "refused" });
+  }
+  screen.show({ type: "reconnecting", attempt: 5, delayMs: 500 });
+  const during = terminal.written.slice(before);
+  assert.equal(during.split("disconnected:").length - 1, 1, during);
+  assert.ok(!during.includes("reconnecting in"), during);
+  assert.ok(!during.includes("connected to"), during);
+  assert.match(lastPrompt(during), /^\[offline: attempt 6 in 0\.5 s\] alice@lobby> /);
+  screen.show({
+    type: "ready",
+    nick: "alice",
+    fingerprint: "f",
+    server: "tcp://x:1",
+    room: "lobby",
+  });
+  assert.match(lastPrompt(terminal.written), /^alice@lobby> /);
+  terminal.push("\x04");
+  await running;
+});
+
+function received(text: string, overrides: Record<string, unknown> = {}) {
+  return {
+    type: "message" as const,
+    id: text,
+    from: "bob",
+    to: "lobby",
+    private: false,
+    text,
+    cipher: "aes-256-gcm",
+    insecure: false,
+    verified: false,
+    ts: Date.now(),
+    own: false,
+    ...overrides,
+  };
+}
+
+Deno.test("InteractiveUi: [unverified] once per conversation, a separator before missed messages, dates on old ones", () => {
+  const terminal = new FakeTerminal([]);
+  const screen = new InteractiveUi({
+    nick: "alice",
+    room: "lobby",
+    cipher: "aes-256-gcm",
+    color: false,
+    raw: false,
+    bell: false,
+    output: terminal,
+  });
+  screen.show({
+    type: "ready",
+    nick: "alice",
+    fingerprint: "f",
+    server: "tcp://x:1",
+    room: "lobby",
+  });
+  const start = terminal.written.length;
+  const yesterday = new Date();
+  yesterday.setDate(yesterday.getDate() - 1);
+  yesterday.setHours(23, 59);
+  screen.show(received("written yesterday", { ts: yesterday.getTime() }));
+  screen.show(received("second"));
+  screen.show(received("pm one", { private: true, to: "alice" }));
+  screen.show(received("pm two", { private: true, to: "alice" }));
+  screen.show({ type: "identity-changed", peer: "bob", oldFingerprint: "a", newFingerprint: "b" });
+  screen.show(received("after the change"));
+  const lines = terminal.written.slice(start).trimEnd().split("\n");
+  const day = `${yesterday.getFullYear()}-${String(yesterday.getMonth() + 1).padStart(2, "0")}-${
+    String(yesterday.getDate()).padStart(2, "0")
+  }`;
+  assert.equal(lines[0], "-------- new messages (sent while you were away) --------");
+  // Shown at its arrival time, with the sender's time and date beside it.
+  assert.match(
+    lines[1] ?? "",
+    new RegExp(
+      `^\\[\\d\\d:\\d\\d\\] \\[sent ${day} 23:59\\] \\[unverified\\] <bob> written yesterday$`,
+    ),
+  );
+  assert.match(lines[2] ?? "", /^\[\d\d:\d\d\] <bob> second$/);
+  assert.match(lines[3] ?? "", /\[pm from bob\] \[unverified\] <bob> pm one$/);
+  assert.match(lines[4] ?? "", /\[pm from bob\] <bob> pm two$/);
+  assert.match(lines[lines.length - 1] ?? "", /\[unverified\] <bob> after the change$/);
+  assert.equal(lines.filter((l) => l.includes("new messages")).length, 1);
 });

@@ -23,6 +23,7 @@ Deno.test("parseClientArgs() gives the defaults for no arguments", () => {
     cipher: "aes-256-gcm",
     json: false,
     refuseInsecure: false,
+    create: false,
   });
 });
 
@@ -56,6 +57,7 @@ Deno.test("parseClientArgs() reads every flag", () => {
     ca: "relay.pem",
     json: true,
     refuseInsecure: true,
+    create: false,
   });
 });
 
@@ -154,4 +156,9 @@ Deno.test("HELP_TEXT documents every flag, the subcommand and the task", () => {
     assert.ok(HELP_TEXT.includes(word), `help text lacks ${word}`);
   }
   for (const line of HELP_TEXT.split("\n")) assert.ok(line.length <= 100, `long line: ${line}`);
+});
+
+Deno.test("parseClientArgs() takes --create with fingerprint only", () => {
+  assert.equal(parseClientArgs(["fingerprint", "--nick", "bob", "--create"]).create, true);
+  assert.throws(() => parseClientArgs(["--nick", "bob", "--create"]), /--create goes with/);
 });

@@ -144,7 +144,7 @@ Deno.test("renderEvent() shows the safety number and how to compare it", () => {
   }, plain);
   assert.equal(lines[0], "[09:05] -- Safety number with bob (not verified yet):");
   assert.equal(lines[1], "[09:05]      11111 11111 11111 11111");
-  assert.equal(lines.length, 7);
+  assert.equal(lines.length, 8);
   assert.ok(lines.some((l) => l.includes("to read aloud: apple river")));
   assert.ok(lines.some((l) => l.includes("/verify bob")));
   const verified = renderEvent({
@@ -355,7 +355,7 @@ Deno.test("renderEvent() highlights a received message that names the user", () 
   const [own] = renderEvent(message({ text: "I am alice", own: true, from: "alice" }), color);
   assert.ok(own?.endsWith("> I am alice"));
   assert.deepEqual(renderEvent(message({ text: "hey @alice" }), { ...plain, ownNick: "alice" }), [
-    "[09:05] <bob> hey @alice",
+    "[09:05] <bob> hey @alice\x07", // a mention rings the bell (issue 11)
   ]);
 });
 
@@ -393,4 +393,37 @@ Deno.test("renderEvent() shows a received message's arrival time, and the sender
   assert.deepEqual(renderEvent(message({ ts: NOW.getTime() - 60_000 }), plain), [
     "[09:05] <bob> hello",
   ]);
+});
+
+Deno.test("renderEvent() says verification is one-directional and offers the words", () => {
+  const verified = renderEvent({ type: "verified", peer: "bob", match: true }, plain).join("\n");
+  assert.match(verified, /verified on your side only; bob verifies you on theirs/);
+  const number = renderEvent({
+    type: "safety-number",
+    peer: "bob",
+    safetyNumber: "1".repeat(60),
+    formatted: "11111 11111",
+    words: ["acorn", "actor"],
+    verified: false,
+  }, plain).join("\n");
+  assert.match(number, /the number or the words bob reads out/);
+  assert.match(number, /Verification is one-way/);
+});
+
+Deno.test("renderEvent() rings the bell on a mention in a room, not on other room lines", () => {
+  const base = {
+    type: "message" as const,
+    id: "01",
+    from: "bob",
+    to: "lobby",
+    private: false,
+    cipher: "aes-256-gcm",
+    insecure: false,
+    verified: true,
+    ts: Date.now(),
+    own: false,
+  };
+  const options = { ...plain, ownNick: "alice", bell: true };
+  assert.ok((renderEvent({ ...base, text: "hi alice, look" }, options)[0] ?? "").endsWith("\x07"));
+  assert.ok(!(renderEvent({ ...base, text: "hi all" }, options)[0] ?? "").includes("\x07"));
 });
