@@ -7,7 +7,11 @@
  * saved inbox) go into the one `sessions.json` snapshot, written atomically before anything is
  * shown. After a crash at any point either the message was not opened yet (the relay delivers it
  * again and it opens) or it was opened and saved with the state (shown from the saved inbox at
- * the next start; its redelivery is dropped by id).
+ * the next start; its redelivery is dropped by id). The one window left, a crash after a message
+ * was shown and before the inbox without it was saved, is closed where the home can append
+ * synchronously: each shown id is appended to the `shown` journal right after its event was
+ * written (no `await` in between), and at the next start saved-inbox messages named there are
+ * not shown again.
  *
  * @module
  */
@@ -56,6 +60,22 @@ interface HeldEnvelope {
 /** A DELIVER frame. */
 export type DeliverFrame = EnvelopeFrame & { type: "deliver" };
 
+/** Home file of the ids of saved-inbox messages already shown (one a line). */
+export const SHOWN_FILE = "shown";
+
+/**
+ * The `shown` journal: synchronous writes, so that nothing can run between showing a message
+ * and noting that it was shown.
+ */
+export interface ShownJournal {
+  /** Reads the journal (missing: empty). */
+  read(): Promise<string | undefined>;
+  /** Appends text now. */
+  appendSync(text: string): void;
+  /** Replaces the journal's contents now. */
+  writeSync(text: string): void;
+}
+
 /** What delivery needs from the engine. */
 export interface DeliveryHost extends EngineCore {
   seen: SeenIds;
@@ -72,6 +92,9 @@ export interface DeliveryHost extends EngineCore {
   formerNicks(): readonly string[];
   /** Whether we are in `room` (absent: every room counts as joined). */
   inRoom?(room: string): boolean;
+  /** The `shown` journal, when the home can write synchronously (else a crash right after a
+   * message was shown may show it again). */
+  shownJournal?: ShownJournal | undefined;
 }
 
 /** One received DELIVER: its connection generation and its number on that connection. */
@@ -107,6 +130,10 @@ export class Delivery {
   #toldHeld = new Set<string>();
   /** Rooms left whose late messages were reported (once each). */
   #toldLeft = new Set<string>();
+  /** Ids of saved-inbox messages written to the `shown` journal. */
+  #journaled = new Set<string>();
+  /** Whether a journal write failed (reported once; the journal is not used any more). */
+  #journalFailed = false;
 
   constructor(host: DeliveryHost) {
     this.#host = host;
@@ -185,13 +212,58 @@ export class Delivery {
    * @returns When the emptied inbox is saved.
    */
   async showSaved(): Promise<void> {
-    if (this.#unshown.length === 0) return;
+    const journal = this.#host.shownJournal;
+    let text: string | undefined;
+    try {
+      text = await journal?.read();
+    } catch (error) {
+      this.#host.emitter.reportError(error);
+    }
+    // Shown before the crash (the journal says so): not shown again.
+    const before = new Set((text ?? "").split("\n").map((line) => line.trim()).filter(Boolean));
+    for (const id of before) this.#journaled.add(id);
+    if (this.#unshown.length === 0) {
+      if (before.size > 0) this.#trimJournal();
+      return;
+    }
     const saved = [...this.#unshown];
-    for (const event of saved) this.#host.emitter.emit(event);
+    for (const event of saved) {
+      if (before.has(event.id)) continue;
+      this.#host.emitter.emit(event);
+      this.#noteShown(event);
+    }
     await this.#forgetShown(saved);
   }
 
-  /** Takes shown messages out of the saved inbox and saves that. */
+  /** Notes in the `shown` journal that a saved-inbox message was just shown. */
+  #noteShown(event: MessageEvent): void {
+    const journal = this.#host.shownJournal;
+    if (journal === undefined || this.#journalFailed) return;
+    try {
+      journal.appendSync(`${event.id}\n`);
+      this.#journaled.add(event.id);
+    } catch (error) {
+      this.#journalFailed = true;
+      this.#host.emitter.reportError(error);
+    }
+  }
+
+  /** Keeps in the journal only the ids still in the saved inbox (usually none: emptied). */
+  #trimJournal(): void {
+    const journal = this.#host.shownJournal;
+    if (journal === undefined || this.#journalFailed || this.#journaled.size === 0) return;
+    const still = new Set(this.#unshown.map((event) => event.id));
+    const keep = [...this.#journaled].filter((id) => still.has(id));
+    try {
+      journal.writeSync(keep.map((id) => `${id}\n`).join(""));
+      this.#journaled = new Set(keep);
+    } catch (error) {
+      this.#journalFailed = true;
+      this.#host.emitter.reportError(error);
+    }
+  }
+
+  /** Takes shown messages out of the saved inbox and saves that; then trims the journal. */
   async #forgetShown(shown: MessageEvent[]): Promise<void> {
     if (shown.length === 0) return;
     this.#unshown = this.#unshown.filter((event) => !shown.includes(event));
@@ -199,9 +271,12 @@ export class Delivery {
     try {
       await this.#host.persist();
     } catch (error) {
-      // Shown already; after a crash now they would be shown again (same ids).
+      // Shown already; the journal (if any) keeps them from being shown again after a crash.
       this.#host.emitter.reportError(error);
+      return;
     }
+    // Synchronous: no journal line can be appended between reading the inbox and the write.
+    this.#trimJournal();
   }
 
   /** True while a batch is being handled. */
@@ -287,7 +362,11 @@ export class Delivery {
       saved = false;
       this.#host.emitter.reportError(error);
     }
-    for (const event of events) this.#host.emitter.emit(event);
+    for (const event of events) {
+      this.#host.emitter.emit(event);
+      if (event.type === "message") this.#noteShown(event);
+    }
+    crashForTest("shown", events);
     this.#host.recovery.flush();
     await this.#forgetShown(opened);
     return saved;
@@ -604,7 +683,9 @@ function readList<T>(store: SessionStore, key: string): T[] {
 /**
  * Test-only crash hook: with `HUSH_TEST_CRASH_AFTER=<point>` in the environment, the process
  * exits (code 137, as if SIGKILLed) right after that point of the first batch that shows a
- * message. Points: `sessions-write` (the state write of a batch, before anything is shown).
+ * message. Points: `sessions-write` (the state write of a batch, before anything is shown),
+ * `shown` (right after the batch's events were emitted and noted in the `shown` journal, before
+ * the emptied inbox is saved).
  * Used by tests/e2e to kill a receiver at the most dangerous moment; never set it otherwise.
  */
 function crashForTest(point: string, events: ChatEvent[]): void {

@@ -29,6 +29,14 @@ import type { SentLog } from "./sent_log.ts";
 
 /** The first wait before a refused envelope is sent again (doubling after each refusal). */
 export const RETRY_DELAY_MS = 30_000;
+/**
+ * The first wait before an envelope refused with `STORE_FAILED` is sent again (doubling after
+ * each refusal, at most {@linkcode STORE_RETRY_MAX_MS}): a locked store is a short matter (a
+ * backup, an operator's `sqlite3` shell), and later envelopes to the same conversation wait.
+ */
+export const STORE_RETRY_DELAY_MS = 1_000;
+/** The longest wait between two retries after `STORE_FAILED`. */
+export const STORE_RETRY_MAX_MS = 30_000;
 /** The longest wait between two retries, in multiples of the first one. */
 const RETRY_MAX_FACTOR = 20;
 /** A refused envelope is given up on once its first refusal is this old (7 days). */
@@ -310,7 +318,7 @@ export class Outgoing {
         const until = this.#keysHeldUntil(entry);
         if (until === undefined) outbox.remove(entry);
         else {
-          outbox.hold(entry, until);
+          outbox.hold(entry, until, this.#keysBlock(entry));
           continue;
         }
       }
@@ -490,7 +498,9 @@ export class Outgoing {
     const since = typeof meta.retrySince === "number" ? meta.retrySince : now;
     const expired = now - since >= RETRY_GIVE_UP_MS;
     const attempts = (typeof meta.retryAttempts === "number" ? meta.retryAttempts : 0) + 1;
-    const delay = this.#retryDelay(attempts);
+    // The store failed for every recipient: short retries, and the conversation waits behind.
+    const storeFailed = s.rejections.some((r) => r.code === "STORE_FAILED");
+    const delay = this.#retryDelay(attempts, storeFailed);
     let retrying = false;
     for (const r of s.rejections) {
       const transient = !expired && this.#transient(r, entry, now);
@@ -508,8 +518,8 @@ export class Outgoing {
     if (retrying) {
       meta.retrySince = since;
       meta.retryAttempts = attempts;
-      meta.retryCode = s.rejections[0]?.code ?? "";
-      host.outbox.hold(entry, now + delay);
+      meta.retryCode = storeFailed ? "STORE_FAILED" : s.rejections[0]?.code ?? "";
+      host.outbox.hold(entry, now + delay, storeFailed);
       return;
     }
     host.outbox.remove(entry);
@@ -532,8 +542,12 @@ export class Outgoing {
     return changed !== undefined && now - changed < EPOCH_GRACE_MS;
   }
 
-  #retryDelay(attempts: number): number {
+  #retryDelay(attempts: number, storeFailed = false): number {
     const base = this.#host.retryDelayMs ?? RETRY_DELAY_MS;
+    if (storeFailed) {
+      const first = Math.min(STORE_RETRY_DELAY_MS, base);
+      return Math.min(first * 2 ** Math.min(attempts - 1, 30), STORE_RETRY_MAX_MS);
+    }
     return Math.min(base * 2 ** Math.min(attempts - 1, 30), base * RETRY_MAX_FACTOR);
   }
 
@@ -551,6 +565,14 @@ export class Outgoing {
   /** Whether a sender key sent before this room message is held for a retry. */
   #keysHeld(entry: OutboxEntry): boolean {
     return this.#keysHeldUntil(entry) !== undefined;
+  }
+
+  /** Whether a sender key this room message waits for was refused with `STORE_FAILED`. */
+  #keysBlock(entry: OutboxEntry): boolean {
+    const outbox = this.#host.outbox;
+    return outbox.entries.some((e) =>
+      e.meta?.for === entry.id && outbox.isHeld(e) && e.meta?.retryCode === "STORE_FAILED"
+    );
   }
 
   #keysHeldUntil(entry: OutboxEntry): number | undefined {

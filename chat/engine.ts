@@ -37,7 +37,7 @@ import { Hush } from "../sessions/mod.ts";
 import * as commands from "./_commands.ts";
 import { type Connection, type ReadyFrame, RelayLink } from "./_connection.ts";
 import type { EngineCore } from "./_core.ts";
-import { Delivery } from "./_delivery.ts";
+import { Delivery, SHOWN_FILE } from "./_delivery.ts";
 import { Directory } from "./_directory.ts";
 import { badNickMessage, badRoomMessage, Emitter, identityChangedEvent } from "./_emitter.ts";
 import type { ChatClientOptions } from "./_options.ts";
@@ -240,6 +240,13 @@ export class ChatClient {
       senderKeyWaitMs: options.senderKeyWaitMs,
       formerNicks: () => this.#profile.former ?? [],
       inRoom: (room) => this.#rooms.has(room),
+      shownJournal: this.#home.canWriteSync
+        ? {
+          read: () => this.#home.read(SHOWN_FILE),
+          appendSync: (text) => this.#home.appendSync(SHOWN_FILE, text),
+          writeSync: (text) => this.#home.writeSync(SHOWN_FILE, text),
+        }
+        : undefined,
     });
     this.#outgoing = new Outgoing({
       ...core,

@@ -286,6 +286,53 @@ export class FileHome implements ChatHome {
   }
 
   /**
+   * Appends to a file (creating it owner-only) before returning: `open(O_APPEND)`, `write`,
+   * `close`, no flush (what a SIGKILLed process wrote is kept by the OS). For the `shown` journal.
+   * Not checked against the generation (that check is asynchronous): the home lock keeps other
+   * sessions out; refused once another session was seen to take the home over.
+   *
+   * @param name File name.
+   * @param text The text to append.
+   * @throws {ChatError} `BAD_HOME` when the write fails, `HOME_TAKEN_OVER` / `CLOSED`.
+   */
+  appendSync(name: string, text: string): void {
+    checkHomeName(name);
+    if (this.#takenOver !== undefined) throw this.#takenOver;
+    const path = `${this.location}/${name}`;
+    try {
+      const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
+      try {
+        const bytes = new TextEncoder().encode(text);
+        let offset = 0;
+        while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+      } finally {
+        file.close();
+      }
+    } catch (error) {
+      throw new ChatError("BAD_HOME", `Cannot append to "${path}"`, { cause: error });
+    }
+  }
+
+  /**
+   * Replaces a file's contents before returning (truncate and write, not atomic, no flush): for
+   * the `shown` journal only.
+   *
+   * @param name File name.
+   * @param text Contents.
+   * @throws {ChatError} `BAD_HOME` when the write fails, `HOME_TAKEN_OVER` / `CLOSED`.
+   */
+  writeSync(name: string, text: string): void {
+    checkHomeName(name);
+    if (this.#takenOver !== undefined) throw this.#takenOver;
+    const path = `${this.location}/${name}`;
+    try {
+      Deno.writeTextFileSync(path, text, { mode: 0o600 });
+    } catch (error) {
+      throw new ChatError("BAD_HOME", `Cannot write "${path}"`, { cause: error });
+    }
+  }
+
+  /**
    * Deletes a file (missing is fine).
    *
    * @param name File name.

@@ -13,6 +13,9 @@
  * - `replaced`: written when the relay replaced this session by another connection of the same
  *   identity (a copy of the home elsewhere): the next start restarts every session.
  * - `lock`, `generation`: a file home's lock holder and session counter (`file_home.ts`).
+ * - `shown`: the ids of saved-inbox messages already shown, one a line (the "shown journal",
+ *   appended right after each is shown, emptied once the inbox without them is saved), written
+ *   only through the optional synchronous methods below.
  *
  * @module
  */
@@ -49,6 +52,25 @@ export interface ChatHome {
    * `close()`.
    */
   close?(): Promise<void>;
+  /**
+   * Optional: appends to a file (creating it) before returning, with no `await` in between, so
+   * that a line written right after a message is shown is on file unless the process dies in
+   * that instant (a SIGKILL keeps what was written: the OS has it; no flush is needed). The
+   * engine uses it for the `shown` journal; without it (a browser store) a crash right after a
+   * message was shown may show it again at the next start.
+   *
+   * @param name A name matching {@linkcode HOME_NAME_PATTERN}.
+   * @param text The text to append.
+   */
+  appendSync?(name: string, text: string): void;
+  /**
+   * Optional (with `appendSync`): replaces a file's contents before returning. Not atomic: for
+   * the `shown` journal only, where a torn write costs at most a message shown twice.
+   *
+   * @param name A name matching {@linkcode HOME_NAME_PATTERN}.
+   * @param text The new contents.
+   */
+  writeSync?(name: string, text: string): void;
 }
 
 /**
@@ -159,6 +181,39 @@ export class FencedHome implements ChatHome {
     await this.#inner.close?.();
   }
 
+  /** Whether the wrapped home has the synchronous journal writes (`appendSync`, `writeSync`). */
+  get canWriteSync(): boolean {
+    return this.#inner.appendSync !== undefined && this.#inner.writeSync !== undefined;
+  }
+
+  /**
+   * Appends to a file synchronously unless stopped.
+   *
+   * @param name File name.
+   * @param text The text to append.
+   * @throws The stop error once stopped; the wrapped home's errors; a `RangeError` when the
+   *   wrapped home has no `appendSync` (see {@linkcode FencedHome.canWriteSync}).
+   */
+  appendSync(name: string, text: string): void {
+    if (this.#stopped !== undefined) throw this.#stopped;
+    if (this.#inner.appendSync === undefined) throw new RangeError("No synchronous writes here");
+    this.#inner.appendSync(name, text);
+  }
+
+  /**
+   * Replaces a file's contents synchronously (not atomically) unless stopped.
+   *
+   * @param name File name.
+   * @param text The new contents.
+   * @throws The stop error once stopped; the wrapped home's errors; a `RangeError` when the
+   *   wrapped home has no `writeSync`.
+   */
+  writeSync(name: string, text: string): void {
+    if (this.#stopped !== undefined) throw this.#stopped;
+    if (this.#inner.writeSync === undefined) throw new RangeError("No synchronous writes here");
+    this.#inner.writeSync(name, text);
+  }
+
   async #guard(fn: () => Promise<void>): Promise<void> {
     if (this.#stopped !== undefined) throw this.#stopped;
     try {
@@ -213,6 +268,30 @@ export class MemoryHome implements ChatHome {
     checkHomeName(name);
     this.#files.delete(name);
     return Promise.resolve();
+  }
+
+  /**
+   * Appends to a file (creating it).
+   *
+   * @param name File name.
+   * @param text The text to append.
+   * @throws {RangeError} For an invalid name.
+   */
+  appendSync(name: string, text: string): void {
+    checkHomeName(name);
+    this.#files.set(name, (this.#files.get(name) ?? "") + text);
+  }
+
+  /**
+   * Replaces a file.
+   *
+   * @param name File name.
+   * @param text Contents.
+   * @throws {RangeError} For an invalid name.
+   */
+  writeSync(name: string, text: string): void {
+    checkHomeName(name);
+    this.#files.set(name, text);
   }
 }
 

@@ -88,6 +88,8 @@ export class Outbox {
   #acked = 0;
   /** Entries refused and held back, each with the time (ms) it may be sent again. */
   #held = new Map<OutboxEntry, number>();
+  /** Held room entries that later entries to the same room wait behind (see `hold`). */
+  #blocking = new Set<OutboxEntry>();
   /** Accepted by a relay that may lose them; oldest first. */
   #unconfirmed: OutboxEntry[] = [];
   #unconfirmedVersion = 0;
@@ -153,14 +155,16 @@ export class Outbox {
     }
     this.#entries.splice(at, 1, ...replacements);
     this.#held.delete(entry);
+    this.#blocking.delete(entry);
     this.#wake();
   }
 
   /**
    * Returns the entries to write on the current connection now, in order, and marks them sent.
    * Not handed out: entries already sent on this connection, held entries, private envelopes
-   * to a nick that has a held envelope before them (order per peer is kept), and everything
-   * from the first room line not yet encrypted on.
+   * to a nick that has a held envelope before them (order per peer is kept), room envelopes to
+   * a room that has a blocking held envelope before them (order per room is kept; see
+   * {@linkcode Outbox.hold}), and everything from the first room line not yet encrypted on.
    *
    * @returns The entries to write now (possibly empty).
    */
@@ -213,13 +217,20 @@ export class Outbox {
 
   /**
    * Holds an entry back until `until` (ms, the clock of {@linkcode Outbox.releaseDue}).
+   * Later private envelopes to the same nick always wait behind a held one; later room
+   * envelopes to the same room wait behind a held room envelope only when `blocking` (the
+   * refusal covered every member, as `STORE_FAILED` does: one member's full queue must not stall
+   * the room for the others).
    *
    * @param entry A queued entry.
    * @param until When it may be sent again.
+   * @param blocking For a room envelope: later envelopes to its room wait behind it.
    */
-  hold(entry: OutboxEntry, until: number): void {
+  hold(entry: OutboxEntry, until: number, blocking = false): void {
     if (!this.#entries.includes(entry)) return;
     this.#held.set(entry, until);
+    if (blocking) this.#blocking.add(entry);
+    else this.#blocking.delete(entry);
     this.#wake();
   }
 
@@ -254,6 +265,7 @@ export class Outbox {
     for (const [entry, at] of [...this.#held]) {
       if (at <= now && which(entry)) {
         this.#held.delete(entry);
+        this.#blocking.delete(entry);
         released++;
       }
     }
@@ -278,6 +290,7 @@ export class Outbox {
   remove(entry: OutboxEntry): void {
     this.#entries = this.#entries.filter((e) => e !== entry);
     this.#held.delete(entry);
+    this.#blocking.delete(entry);
     this.#wake();
   }
 
@@ -289,6 +302,7 @@ export class Outbox {
     this.#inFlight = [];
     this.#acked = 0;
     this.#held.clear();
+    this.#blocking.clear();
   }
 
   /**
@@ -420,12 +434,17 @@ export class Outbox {
     const out: OutboxEntry[] = [];
     for (const e of this.#entries) {
       if (e.line !== undefined) break;
-      const nick = e.meta?.toKind === "nick" ? String(e.meta.to) : undefined;
+      const kind = e.meta?.toKind;
+      const conversation = kind === "nick" || kind === "room"
+        ? `${kind}:${String(e.meta?.to)}`
+        : undefined;
       if (this.#held.has(e)) {
-        if (nick !== undefined) blocked.add(nick);
+        if (conversation !== undefined && (kind === "nick" || this.#blocking.has(e))) {
+          blocked.add(conversation);
+        }
         continue;
       }
-      if (nick !== undefined && blocked.has(nick)) continue;
+      if (conversation !== undefined && blocked.has(conversation)) continue;
       if (!sent.has(e)) out.push(e);
     }
     return out;

@@ -68,6 +68,16 @@ export class Connection {
   authTimer: ReturnType<typeof setTimeout> | undefined;
   /** SEND frames handled so far (ACCEPTED count) and whether an ACCEPTED is due. */
   sendSeq = 0;
+  /**
+   * Conversations (`nick:NAME`, `room:NAME`) with SENDs of this connection refused with
+   * `STORE_FAILED` and not sent again yet: their ids (hex) with the sequence number of their first
+   * refusal, and when (performance.now()) the last refusal was. Until every one came again, oldest
+   * first, later SENDs to the conversation are refused too, so that nothing overtakes them.
+   */
+  storeRefused = new Map<
+    string,
+    { pending: Set<string>; firstSeq: Map<string, number>; at: number }
+  >();
   acceptedSent = 0;
   flushQueued = false;
   /** DELIVERs sent and acked so far. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { equalBytes } from "../crypto/bytes.ts";
+import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { x25519PublicKeyProblem } from "../crypto/dh_public_key.ts";
 import { verify } from "../crypto/ed25519.ts";
 import { randomBytes } from "../crypto/random.ts";
@@ -47,6 +47,8 @@ export const MAX_ONE_TIME_PREKEYS_HELD = 200;
 
 const PUMP_BATCH = 256;
 const ACCEPTED_DELAY_MS = 10;
+/** How long a conversation refused with STORE_FAILED waits for the refused SEND to come again. */
+const STORE_REFUSED_HOLD_MS = 60_000;
 const NOTICE_DELAY_MS = 20;
 const PURGE_BATCH = 512;
 const ASCII = new TextEncoder();
@@ -367,6 +369,37 @@ export class Relay implements PeerHost, RelayHandle {
     frame[0] = FrameType.DELIVER;
     const to = envelopeRecipient(frame, route);
     const id = frame.slice(1, 1 + MESSAGE_ID_BYTES);
+    // Order per conversation: after a STORE_FAILED, nothing overtakes the refused SENDs.
+    const conversation = `${route.toKind}:${to}`;
+    const refused = c.storeRefused.get(conversation);
+    if (refused !== undefined) {
+      const hex = idHex(id);
+      let oldest: string | undefined;
+      for (const p of refused.pending) {
+        if (oldest === undefined || refused.firstSeq.get(p)! < refused.firstSeq.get(oldest)!) {
+          oldest = p;
+        }
+      }
+      if (performance.now() - refused.at > STORE_REFUSED_HOLD_MS) {
+        c.storeRefused.delete(conversation);
+      } else if (hex === oldest) {
+        refused.pending.delete(hex); // the oldest refused one, sent again: it goes
+        if (refused.pending.size === 0) c.storeRefused.delete(conversation);
+      } else {
+        this.#reject(
+          c,
+          seq,
+          id,
+          route.toKind,
+          to,
+          "STORE_FAILED",
+          "An earlier message of this connection to the same conversation was refused " +
+            "(STORE_FAILED) and not sent again yet: this one waits behind it, to keep the order",
+        );
+        this.#scheduleAccepted(c);
+        return true;
+      }
+    }
     let recipients: string[];
     if (route.toKind === "nick") {
       if (this.#dir.ownerOf(to) === undefined) {
@@ -560,6 +593,18 @@ export class Relay implements PeerHost, RelayHandle {
     detail: string,
   ): void {
     this.#metrics.rejectEnvelope(code);
+    if (code === "STORE_FAILED") {
+      const key = `${recipientKind}:${recipient}`;
+      let refused = c.storeRefused.get(key);
+      if (refused === undefined) {
+        refused = { pending: new Set(), firstSeq: new Map(), at: 0 };
+        c.storeRefused.set(key, refused);
+      }
+      const hex = idHex(id);
+      refused.pending.add(hex);
+      if (!refused.firstSeq.has(hex)) refused.firstSeq.set(hex, seq);
+      refused.at = performance.now();
+    }
     this.#send(c, {
       type: "rejected",
       seq,
@@ -1440,4 +1485,9 @@ function senderIs(frame: Uint8Array, route: EnvelopeRoute, nick: string): boolea
     if (frame[route.fromStart + i] !== nick.charCodeAt(i)) return false;
   }
   return true;
+}
+
+/** A message id as hex (the key of a connection's refused SENDs). */
+function idHex(id: Uint8Array): string {
+  return toHex(id);
 }

@@ -255,3 +255,34 @@ Deno.test("ChatClient keeps queued room lines across a restart of the client", a
     await closeAll(alice.engine, bob.engine);
   }
 });
+
+Deno.test("ChatClient retries a room message refused with STORE_FAILED within seconds, and later room messages wait behind it", async () => {
+  const relay = new FakeRelay();
+  // The QUEUE_FULL retry is a minute away here: STORE_FAILED must not wait for it.
+  const { alice, bob } = await pair(relay, { retryDelayMs: 60_000 });
+  try {
+    let locked = true;
+    relay.refuse = (_to, envelope) =>
+      envelope.toKind === "room" && locked ? "STORE_FAILED" : undefined;
+    const first = await alice.engine.sendRoom("first");
+    await until(() => of(alice.events, "undelivered").length > 0, "undelivered");
+    assert.deepEqual(
+      of(alice.events, "undelivered").map((e) => [e.id, e.code, e.retrying]),
+      [[first, "STORE_FAILED", true]],
+    );
+    locked = false;
+    const second = await alice.engine.sendRoom("second");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(received(bob.events), [], "the second waits behind the first");
+    for (let i = 0; i < 100 && received(bob.events).length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(received(bob.events), ["first", "second"], "in order, within seconds");
+    assert.deepEqual(
+      of(alice.events, "sent").map((e) => e.id).sort(),
+      [first, second].sort(),
+    );
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});

@@ -230,3 +230,35 @@ Deno.test("Outbox bounds the unconfirmed list's bytes, dropping the oldest", () 
   assert.deepEqual(outbox.unconfirmed.map((e) => e.id), [entry(2).id, entry(3).id]);
   assert.notEqual(outbox.unconfirmedVersion, version, "a change is visible");
 });
+
+function toRoom(n: number, room: string) {
+  return { ...entry(n), meta: { to: room, toKind: "room" } };
+}
+
+Deno.test("Outbox keeps the order per room behind a blocking held room envelope, not behind a non-blocking one", () => {
+  const outbox = new Outbox();
+  outbox.enqueue(toRoom(1, "lobby"));
+  outbox.takeUnsent();
+  outbox.reject(1, entry(1).id, { to: "lobby", toKind: "room", code: "STORE_FAILED", detail: "" });
+  const [settled] = outbox.acknowledge(1);
+  outbox.hold(settled!.entry, 100, true);
+  outbox.enqueue(toRoom(2, "lobby"));
+  outbox.enqueue(toRoom(3, "other"));
+  outbox.enqueue(to(4, "bob"));
+  assert.deepEqual(
+    outbox.takeUnsent().map((e) => e.id),
+    [entry(3).id, entry(4).id],
+    "lobby's next message waits behind the held one; other conversations go",
+  );
+  assert.equal(outbox.releaseDue(100), 1);
+  assert.deepEqual(outbox.takeUnsent().map((e) => e.id), [entry(1).id, entry(2).id], "in order");
+  // One member's full queue (a non-blocking hold) does not stall the room for the others.
+  outbox.acknowledge(4);
+  outbox.enqueue(toRoom(5, "lobby"));
+  outbox.takeUnsent();
+  outbox.reject(5, entry(5).id, { to: "bob", toKind: "room", code: "QUEUE_FULL", detail: "" });
+  const [full] = outbox.acknowledge(5);
+  outbox.hold(full!.entry, 200);
+  outbox.enqueue(toRoom(6, "lobby"));
+  assert.deepEqual(outbox.takeUnsent().map((e) => e.id), [entry(6).id]);
+});

@@ -128,7 +128,13 @@ relayTest(
         assert.ok(!coveredBefore, `REJECTED #${f.seq} came after an ACCEPTED covering it`);
       }
       assert.ok(rejected.size > 0, "the lock made some SENDs fail (test is meaningful)");
-      assert.ok(rejected.size < 24, "SENDs after the lock was released were stored");
+      // Order per conversation: once a SEND to bob or to dev was refused, the later ones to it
+      // are refused too (this test never sends the refused ones again), even after the lock is
+      // gone. (Before that rule, SENDs after the lock's release were stored and overtook them.)
+      assert.ok(
+        alice.frames.some((f) => f.type === "rejected" && /waits behind it/.test(f.detail)),
+        "later SENDs wait behind a refused one",
+      );
       const accepted = sent.filter((s) => !rejected.has(s.seq));
       const refused = sent.filter((s) => rejected.has(s.seq));
 
@@ -171,6 +177,56 @@ relayTest(
       }
       await locker?.status;
       await server?.stop("SIGKILL");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+relayTest(
+  "after a STORE_FAILED, later SENDs of the connection to that conversation are refused until the refused one comes again: nothing overtakes it",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "hush-lock-" });
+    const path = `${dir}/relay.sqlite`;
+    const { args, perms } = storeArgs(dir, path, ["--store-busy-timeout", "1000"]);
+    const server: ServerProcess = await startServer(args, perms);
+    let locker: Deno.ChildProcess | null = null;
+    try {
+      const alice = await loggedIn(server.tcp, "alice");
+      const bob = await loggedIn(server.tcp, "bob");
+      // Held past the busy timeout (1 s) but not much longer: the SEND written while the relay
+      // waits for the lock is handled after the first one failed, when the lock is gone.
+      locker = await lockStore(path, 1_500);
+      const [a, b, c] = [randomBytes(16), randomBytes(16), randomBytes(16)];
+      await alice.sendEnvelope("bob", Uint8Array.of(1), { id: a });
+      await sleep(100);
+      await alice.sendEnvelope("bob", Uint8Array.of(2), { id: b });
+      await alice.nextWhere("accepted", (f) => f.count === 2, 10_000);
+      assert.equal((await locker.status).code, 0, "the locker committed and exited");
+      locker = null;
+      const refusedSeqs = () =>
+        alice.frames.flatMap((f) => f.type === "rejected" ? [f.seq] : []).sort();
+      assert.deepEqual(refusedSeqs(), [1, 2], "the second waits behind the first, not stored");
+      // A new message to bob waits too, until the refused ones come again, oldest first.
+      await alice.sendEnvelope("bob", Uint8Array.of(3), { id: c });
+      await alice.nextWhere("accepted", (f) => f.count === 3, 10_000);
+      assert.deepEqual(refusedSeqs(), [1, 2, 3]);
+      for (const [n, id] of [a, b, c].entries()) {
+        await alice.sendEnvelope("bob", Uint8Array.of(n + 1), { id });
+      }
+      await alice.nextWhere("accepted", (f) => f.count === 6, 10_000);
+      assert.deepEqual(refusedSeqs(), [1, 2, 3], "sent again in order: all stored");
+      await bob.waitFor(() => deliveredIds(bob).size === 3, 10_000).catch(() => {});
+      const order = bob.frames.flatMap((f) => f.type === "deliver" ? [toHex(f.id)] : []);
+      assert.deepEqual(order, [a, b, c].map(toHex), "bob gets them in the order written");
+      for (const client of [alice, bob]) client.close();
+    } finally {
+      try {
+        locker?.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await locker?.status;
+      await server.stop("SIGKILL");
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -82,13 +82,18 @@ Deno.test("relay: a room SEND whose store write fails for one member is stored f
     );
     assert.deepEqual(bodies(bob), [], "bob got nothing live");
     assert.equal(store.queueStats().size, 0, "nothing stored for anyone");
-    // The next SEND goes through, for both.
+    // A new SEND to the room waits behind the refused one (order per conversation)...
     send(relay, alice, "lobby", 8, "room");
     await settle();
-    assert.deepEqual(bodies(bob), [8]);
+    assert.deepEqual(bodies(bob), []);
+    // ...which, sent again, goes through for both, and then the next one.
+    send(relay, alice, "lobby", 7, "room");
+    send(relay, alice, "lobby", 8, "room");
+    await settle();
+    assert.deepEqual(bodies(bob), [7, 8]);
     const carol2 = await login(relay, "carol", carolId);
     await settle();
-    assert.deepEqual(bodies(carol2), [8]);
+    assert.deepEqual(bodies(carol2), [7, 8]);
     assert.match(relay.metricsText(), /hush_store_failures_total 1/);
   } finally {
     await relay.close();
@@ -119,10 +124,13 @@ Deno.test("relay: a failed commit rejects every SEND of the turn and sends none 
     }
     assert.deepEqual(bodies(bob), [], "nothing of the failed turn reached bob");
     assert.match(relay.metricsText(), /hush_envelopes_queued 0/);
-    // The relay carries on.
+    // The relay carries on: the refused SENDs sent again (oldest first), then a new one.
+    send(relay, alice, "bob", 1, "nick");
+    send(relay, alice, "bob", 2, "nick");
+    send(relay, dave, "bob", 3, "nick");
     send(relay, alice, "bob", 4, "nick");
     await settle();
-    assert.deepEqual(bodies(bob), [4]);
+    assert.deepEqual(bodies(bob), [1, 2, 3, 4]);
   } finally {
     await relay.close();
   }
