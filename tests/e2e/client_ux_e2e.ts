@@ -4,6 +4,7 @@
  * is recognised, commands typed before `ready` wait, and more.
  */
 
+import { SAFETY_WORD_COUNT } from "../../crypto/fingerprint.ts";
 import assert from "node:assert/strict";
 import { ChildClient, WAIT_MS, withWorld } from "./_client_harness.ts";
 import { CLIENT_ENV_VARS } from "../../terminal/env.ts";
@@ -126,7 +127,7 @@ Deno.test({
       const bob = await world.client("bob");
       await bob.send("/verify alice");
       const seen = await bob.waitForType("safety-number", (e) => e.peer === "alice", wait);
-      assert.equal(seen.words.length, 8);
+      assert.equal(seen.words.length, SAFETY_WORD_COUNT);
       const wrong = [...seen.words].reverse();
       let since = alice.events.length;
       await alice.send(`/verify bob ${wrong.join(" ")}`);
