@@ -53,6 +53,7 @@ Options:
   --burst N                token bucket size (default ${d.burst})
   --max-connections N      simultaneous connections (default ${d.maxConnections})
   --auth-timeout MS        time from connect to authenticated (default ${d.authTimeoutMs})
+  --header-timeout MS      time for the HTTP request head on the WebSocket port (default ${d.headerTimeoutMs})
   --heartbeat MS           ping after this much silence, drop after twice (default ${d.heartbeatMs})
   --max-buffered BYTES     unsent bytes per connection before it is dropped (default ${d.maxBufferedBytes})
   --max-unacked N          unacknowledged deliveries per connection (default ${d.maxUnacked})
@@ -75,6 +76,7 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["burst", "burst"],
   ["max-connections", "maxConnections"],
   ["auth-timeout", "authTimeoutMs"],
+  ["header-timeout", "headerTimeoutMs"],
   ["heartbeat", "heartbeatMs"],
   ["max-buffered", "maxBufferedBytes"],
   ["max-unacked", "maxUnacked"],

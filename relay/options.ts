@@ -51,6 +51,8 @@ export interface RelayOptions {
   maxConnections: number;
   /** Milliseconds from connect to READY. */
   authTimeoutMs: number;
+  /** Milliseconds for a WebSocket-port client to send its whole HTTP request head. */
+  headerTimeoutMs: number;
   /** Heartbeat interval in milliseconds (dead after twice this). */
   heartbeatMs: number;
   /** Most bytes waiting to be written to one connection before it is dropped. */
@@ -90,6 +92,7 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   burst: 10_000,
   maxConnections: 10_000,
   authTimeoutMs: 10_000,
+  headerTimeoutMs: 5_000,
   heartbeatMs: 30_000,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxUnacked: 10_000,
@@ -123,6 +126,7 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("burst", 1, 1e9);
   int("maxConnections", 1, 1e7);
   int("authTimeoutMs", 1, 3_600_000);
+  int("headerTimeoutMs", 1, 3_600_000);
   int("heartbeatMs", 10, 3_600_000);
   int("maxBufferedBytes", 1024, 2 ** 40);
   int("maxUnacked", 1, 1e9);

@@ -39,7 +39,7 @@ import { Directory, MAX_ROOMS_PER_NICK } from "./presence.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { HeldEnvelope, QueueStats, Store } from "./store.ts";
 import { type PeerHost, TcpPeer } from "./transport_tcp.ts";
-import { WebSocketPeer } from "./transport_websocket.ts";
+import { type HttpAnswer, type WebSocketHost, WebSocketPeer } from "./transport_websocket.ts";
 
 /** Most one-time prekeys held per nick. */
 export const MAX_ONE_TIME_PREKEYS_HELD = 200;
@@ -76,15 +76,18 @@ export interface RelayHandle {
  * @returns A handle with the real URLs (useful with port 0).
  * @throws {RelayError} `BAD_OPTION`, `STORE_FAILED` or `LISTEN_FAILED`.
  */
-export async function runRelay(options: Partial<RelayOptions> = {}): Promise<RelayHandle> {
-  const resolved = resolveRelayOptions(options);
-  const relay = new Relay(resolved);
-  await relay.listen();
-  return relay;
+export function runRelay(options: Partial<RelayOptions> = {}): Promise<RelayHandle> {
+  try {
+    const relay = new Relay(resolveRelayOptions(options));
+    relay.listen();
+    return Promise.resolve(relay);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** The relay; use {@link runRelay}. */
-export class Relay implements PeerHost, RelayHandle {
+export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   readonly maxFrameBytes: number;
   wsUrl = "";
   tcpUrl: string | null = null;
@@ -123,7 +126,9 @@ export class Relay implements PeerHost, RelayHandle {
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
   #acceptTimer: ReturnType<typeof setTimeout> | undefined;
   #timerQueued = false;
-  #http: Deno.HttpServer | null = null;
+  #ws: Deno.Listener | null = null;
+  /** WebSocket-port sockets not upgraded yet (reading their HTTP request head). */
+  #httpPending = new Set<WebSocketPeer>();
   #tcp: Deno.Listener | null = null;
   #timers: ReturnType<typeof setInterval>[] = [];
   #closing = false;
@@ -158,26 +163,16 @@ export class Relay implements PeerHost, RelayHandle {
   }
 
   /** Opens the listeners. */
-  async listen(): Promise<void> {
+  listen(): void {
     const o = this.#o;
     const tls = o.cert !== null && o.key !== null;
     const host = o.host.includes(":") ? `[${o.host}]` : o.host;
     try {
-      let listening: () => void = () => {};
-      const ready = new Promise<void>((resolve) => listening = resolve);
-      const serveOptions = {
-        hostname: o.host,
-        port: o.port,
-        onListen: () => listening(),
-        onError: () => new Response("internal error\n", { status: 500 }),
-      };
-      const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-        this.#handleHttp(req, info, tls ? "wss" : "ws");
-      this.#http = tls
-        ? Deno.serve({ ...serveOptions, cert: o.cert!, key: o.key! }, handler)
-        : Deno.serve(serveOptions, handler);
-      await ready;
-      this.wsUrl = `${tls ? "wss" : "ws"}://${host}:${(this.#http.addr as Deno.NetAddr).port}/`;
+      this.#ws = tls
+        ? Deno.listenTls({ hostname: o.host, port: o.port, cert: o.cert!, key: o.key! })
+        : Deno.listen({ hostname: o.host, port: o.port });
+      this.wsUrl = `${tls ? "wss" : "ws"}://${host}:${(this.#ws.addr as Deno.NetAddr).port}/`;
+      this.#wsAcceptLoop(this.#ws, tls ? "wss" : "ws");
       if (o.tcpPort >= 0) {
         this.#tcp = tls
           ? Deno.listenTls({ hostname: o.host, port: o.tcpPort, cert: o.cert!, key: o.key! })
@@ -186,7 +181,11 @@ export class Relay implements PeerHost, RelayHandle {
         this.#acceptLoop(this.#tcp, tls ? "tls" : "tcp");
       }
     } catch (cause) {
-      await this.#http?.shutdown().catch(() => {});
+      try {
+        this.#ws?.close();
+      } catch {
+        // not open
+      }
       this.#store.close();
       throw new RelayError(
         "LISTEN_FAILED",
@@ -242,29 +241,44 @@ export class Relay implements PeerHost, RelayHandle {
     }
   }
 
-  #handleHttp(
-    req: Request,
-    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-    transport: string,
-  ): Response {
-    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      if (this.#closing) return new Response("shutting down\n", { status: 503 });
-      const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`; // before the upgrade
-      const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
-      const peer = new WebSocketPeer(socket, remote, transport, this.#o.maxBufferedBytes);
-      peer.start(this, () => this.#accept(peer));
-      return response;
+  async #wsAcceptLoop(listener: Deno.Listener, transport: string): Promise<void> {
+    while (!this.#closing) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        if (this.#closing) return;
+        continue;
+      }
+      const peer = new WebSocketPeer(conn, this, transport);
+      if (this.#closing) {
+        peer.abort();
+        continue;
+      }
+      this.#httpPending.add(peer);
+      peer.run(this.#o.headerTimeoutMs);
     }
-    const path = new URL(req.url).pathname;
-    if (req.method === "GET" && path === "/healthz") {
-      return new Response("ok\n", { headers: { "content-type": "text/plain" } });
+  }
+
+  onHttp(method: string, path: string, _headers: Map<string, string>, _remote: string): HttpAnswer {
+    if (method === "GET" && path === "/healthz") return { status: 200, body: "ok\n" };
+    if (method === "GET" && path === "/metrics") {
+      return {
+        status: 200,
+        body: this.metricsText(),
+        contentType: "text/plain; version=0.0.4",
+      };
     }
-    if (req.method === "GET" && path === "/metrics") {
-      return new Response(this.metricsText(), {
-        headers: { "content-type": "text/plain; version=0.0.4" },
-      });
-    }
-    return new Response("not found\n", { status: 404 });
+    return { status: 404, body: "not found\n" };
+  }
+
+  onUpgraded(peer: WebSocketPeer): Connection {
+    this.#httpPending.delete(peer);
+    return this.#accept(peer);
+  }
+
+  onSocketEnded(peer: WebSocketPeer): void {
+    this.#httpPending.delete(peer);
   }
 
   /**
@@ -1317,10 +1331,12 @@ export class Relay implements PeerHost, RelayHandle {
     while (Date.now() < deadline && open.some((c) => c.peer.bufferedBytes > 0)) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    await Promise.race([
-      this.#http?.shutdown(),
-      new Promise((r) => setTimeout(r, 1500)),
-    ]);
+    try {
+      this.#ws?.close();
+    } catch {
+      // already closed
+    }
+    for (const p of this.#httpPending) p.abort();
     this.#log.write("shutdown", { queued: this.#queuedTotal });
     try {
       this.#commit();

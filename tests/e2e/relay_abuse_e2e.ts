@@ -1,0 +1,161 @@
+/**
+ * One client must not take the relay down (issue 10): each attack over the network against a
+ * real `server.ts` process.
+ */
+import assert from "node:assert/strict";
+import { decodeFrame } from "../../protocol/mod.ts";
+import { relayTest, startServer } from "./_relay_harness.ts";
+
+const ENC = new TextEncoder();
+
+/** A raw socket on the WebSocket port: writes what the test says, reads what comes back. */
+async function rawSocket(url: string) {
+  const u = new URL(url);
+  const conn = await Deno.connect({ hostname: u.hostname, port: Number(u.port) });
+  let pending = new Uint8Array(0);
+  let ended = false;
+  const readMore = async (deadline: number): Promise<boolean> => {
+    const buf = new Uint8Array(65536);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      conn.read(buf).catch(() => null),
+      new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), deadline - Date.now())),
+    ]);
+    clearTimeout(timer);
+    if (n === "timeout") return false;
+    if (n === null) {
+      ended = true;
+      return false;
+    }
+    const next = new Uint8Array(pending.length + n);
+    next.set(pending);
+    next.set(buf.subarray(0, n), pending.length);
+    pending = next;
+    return true;
+  };
+  return {
+    conn,
+    get ended() {
+      return ended;
+    },
+    write: (bytes: Uint8Array | string) =>
+      conn.write(typeof bytes === "string" ? ENC.encode(bytes) : bytes),
+    /** Reads until the peer closes or the deadline passes; returns everything read. */
+    async drain(ms: number): Promise<Uint8Array> {
+      const deadline = Date.now() + ms;
+      while (!ended && Date.now() < deadline && await readMore(deadline));
+      return pending;
+    },
+    async upgrade(): Promise<void> {
+      const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+      await conn.write(ENC.encode(
+        `GET / HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      ));
+      const deadline = Date.now() + 5000;
+      while (!new TextDecoder().decode(pending).includes("\r\n\r\n")) {
+        assert.ok(await readMore(deadline), "no 101 response");
+      }
+      const head = new TextDecoder().decode(pending);
+      assert.match(head, /^HTTP\/1\.1 101/);
+      pending = pending.slice(head.indexOf("\r\n\r\n") + 4);
+    },
+    close() {
+      try {
+        conn.close();
+      } catch {
+        // closed
+      }
+    },
+  };
+}
+
+/** The binary WebSocket messages in `bytes` (server frames: unmasked). */
+function serverMessages(bytes: Uint8Array): { opcode: number; payload: Uint8Array }[] {
+  const out = [];
+  let o = 0;
+  while (bytes.length - o >= 2) {
+    let len = bytes[o + 1]! & 127;
+    let off = 2;
+    if (len === 126) {
+      len = (bytes[o + 2]! << 8) | bytes[o + 3]!;
+      off = 4;
+    } else if (len === 127) {
+      len = new DataView(bytes.buffer, bytes.byteOffset + o + 6, 4).getUint32(0);
+      off = 10;
+    }
+    if (bytes.length - o < off + len) break;
+    out.push({ opcode: bytes[o]! & 15, payload: bytes.slice(o + off, o + off + len) });
+    o += off + len;
+  }
+  return out;
+}
+
+function fatalCode(bytes: Uint8Array): string | undefined {
+  for (const m of serverMessages(bytes)) {
+    if (m.opcode !== 2) continue;
+    const f = decodeFrame(m.payload);
+    if (f.type === "error") return f.code;
+  }
+  return undefined;
+}
+
+relayTest(
+  "a WebSocket message announced over --max-frame is refused from its header, before auth",
+  async () => {
+    const server = await startServer(["--max-frame", "65536"]);
+    try {
+      const s = await rawSocket(server.ws);
+      await s.upgrade();
+      // A masked binary frame announcing 60 MiB, and only 1 KiB of it.
+      const header = new Uint8Array(14);
+      header[0] = 0x82;
+      header[1] = 0x80 | 127;
+      new DataView(header.buffer).setUint32(6, 60 * 1024 * 1024);
+      await s.write(header);
+      await s.write(new Uint8Array(1024));
+      const got = await s.drain(3000);
+      assert.equal(fatalCode(got), "FRAME_TOO_LARGE", "refused without waiting for the payload");
+      assert.ok(s.ended, "the relay closed the socket");
+      s.close();
+      // Fragments that add up to more than the maximum are refused too.
+      const f = await rawSocket(server.ws);
+      await f.upgrade();
+      const part = (first: boolean, fin: boolean, len: number) => {
+        const h = new Uint8Array(8 + len);
+        h[0] = (fin ? 0x80 : 0) | (first ? 0x2 : 0x0);
+        h[1] = 0x80 | 126;
+        h[2] = len >> 8;
+        h[3] = len & 255;
+        return h; // mask 0 0 0 0: payload sent as is
+      };
+      await f.write(part(true, false, 40_000));
+      await f.write(part(false, false, 40_000));
+      assert.equal(fatalCode(await f.drain(3000)), "FRAME_TOO_LARGE");
+      f.close();
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+relayTest("a slow HTTP request head on the WebSocket port is cut at --header-timeout", async () => {
+  const server = await startServer(["--header-timeout", "300"]);
+  try {
+    const s = await rawSocket(server.ws);
+    await s.write("GET / HTTP/1.1\r\nHost: x\r\n");
+    const t0 = Date.now();
+    const got = new TextDecoder().decode(await s.drain(4000));
+    assert.ok(s.ended, "the relay closed a socket that never finished its request head");
+    assert.ok(Date.now() - t0 < 3000);
+    assert.match(got, /^HTTP\/1\.1 408/);
+    s.close();
+    // A head over the size bound is refused at once.
+    const big = await rawSocket(server.ws);
+    await big.write("GET / HTTP/1.1\r\n" + "X-Pad: " + "a".repeat(9000));
+    assert.match(new TextDecoder().decode(await big.drain(3000)), /^HTTP\/1\.1 431/);
+    big.close();
+  } finally {
+    await server.stop();
+  }
+});
