@@ -57,6 +57,11 @@ Options:
   --heartbeat MS           ping after this much silence, drop after twice (default ${d.heartbeatMs})
   --max-buffered BYTES     unsent bytes per connection before it is dropped (default ${d.maxBufferedBytes})
   --max-unacked N          unacknowledged deliveries per connection (default ${d.maxUnacked})
+  --max-unacked-bytes BYTES  bytes of unacknowledged deliveries per connection
+                           (default ${d.maxUnackedBytes})
+  --max-queue-memory BYTES relay-wide bytes held in memory for delivery: queues and unacked
+                           deliveries (memory store), unacked deliveries (--store)
+                           (default ${d.maxQueueMemory})
   --room-notice-limit N    no join/leave/presence broadcasts in rooms larger than this
                            (default ${d.roomNoticeLimit})
   --queue-max N            offline envelopes per nick (default ${d.queueMaxCount})
@@ -80,6 +85,8 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["heartbeat", "heartbeatMs"],
   ["max-buffered", "maxBufferedBytes"],
   ["max-unacked", "maxUnacked"],
+  ["max-unacked-bytes", "maxUnackedBytes"],
+  ["max-queue-memory", "maxQueueMemory"],
   ["room-notice-limit", "roomNoticeLimit"],
   ["queue-max", "queueMaxCount"],
   ["queue-max-bytes", "queueMaxBytes"],

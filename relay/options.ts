@@ -59,6 +59,14 @@ export interface RelayOptions {
   maxBufferedBytes: number;
   /** Most DELIVERs outstanding (not acked) on one connection. */
   maxUnacked: number;
+  /** Most bytes of DELIVERs outstanding (not acked) on one connection. */
+  maxUnackedBytes: number;
+  /**
+   * Most bytes held for delivery in memory, relay-wide: queues and unacknowledged deliveries of
+   * the memory store (a SEND over it is QUEUE_FULL), and unacknowledged deliveries with --store
+   * (queued envelopes wait in the file meanwhile).
+   */
+  maxQueueMemory: number;
   /** Rooms with more members than this get no JOINED/LEFT/PRESENCE broadcasts (LIST still works). */
   roomNoticeLimit: number;
   /** Most queued envelopes per nick. */
@@ -96,6 +104,8 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   heartbeatMs: 30_000,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxUnacked: 10_000,
+  maxUnackedBytes: 8 * 1024 * 1024,
+  maxQueueMemory: 256 * 1024 * 1024,
   roomNoticeLimit: 256,
   queueMaxCount: 1000,
   queueMaxBytes: 16 * 1024 * 1024,
@@ -130,6 +140,8 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("heartbeatMs", 10, 3_600_000);
   int("maxBufferedBytes", 1024, 2 ** 40);
   int("maxUnacked", 1, 1e9);
+  int("maxUnackedBytes", 1024, 2 ** 40);
+  int("maxQueueMemory", 1024, 2 ** 40);
   int("roomNoticeLimit", 0, 1e9);
   int("queueMaxCount", 0, 1e9);
   int("queueMaxBytes", 0, 2 ** 40);

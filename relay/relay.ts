@@ -108,7 +108,11 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   /** SENDs whose writes wait for the turn's commit (persistent store). */
   #group: GroupSend[] = [];
   /** Live deliveries that wait for the turn's commit (persistent store). */
-  #liveAfterCommit: [Connection, Uint8Array, number][] = [];
+  #liveAfterCommit: [Connection, Uint8Array, number, string][] = [];
+  /** Bytes of every unacknowledged delivery on every connection. */
+  #unackedTotal = 0;
+  /** Connections whose pump stopped at the relay-wide unacknowledged bound. */
+  #pausedPumps = new Set<Connection>();
   /** Connections whose pump waits for the turn's commit. */
   #pumpAfterCommit = new Set<Connection>();
   /** One-time prekeys handed out in the open turn, and those whose removal a failed commit lost. */
@@ -420,9 +424,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       const target = r.target;
       if (target === undefined) continue;
       if (r.live) {
-        if (this.#store.pending) this.#liveAfterCommit.push([target, frame, r.storeId]);
-        else {
-          target.deliver(frame, r.storeId);
+        if (this.#store.pending) {
+          this.#liveAfterCommit.push([target, frame, r.storeId, r.nick]);
+        } else {
+          this.#deliver(target, frame, r.storeId, r.nick);
           this.#checkTarget(target);
         }
       } else this.#pump(target);
@@ -446,11 +451,13 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       const online = this.#holders.get(nick);
       const target = online !== undefined && online.state === State.READY ? online : undefined;
       const live = target !== undefined && !target.draining;
-      if (live && !this.#store.persistent) {
+      // The memory store delivers live without writing, but the delivery counts against the
+      // recipient's queue until it is acknowledged (as a stored one does).
+      const refused = this.#queueRefuses(nick, frame.length);
+      if (refused === null && live && !this.#store.persistent) {
         out.push({ nick, refused: null, storeId: 0, target, live });
         continue;
       }
-      const refused = this.#queueRefuses(nick, frame.length);
       if (refused !== null) {
         out.push({ nick, refused, storeId: 0, target, live });
         continue;
@@ -473,6 +480,9 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       }
     } else if (this.#o.queueMaxCount === 0 || length > this.#o.queueMaxBytes) {
       return `Queue of "${nick}" is full: 0 envelopes`;
+    }
+    if (!this.#store.persistent && this.#queuedBytes + length > this.#o.maxQueueMemory) {
+      return `The relay's queues are full: ${this.#queuedBytes} bytes held`;
     }
     return null;
   }
@@ -524,7 +534,20 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       this.#close(target, "SLOW_READER", true);
     } else if (target.unacked > this.#o.maxUnacked) {
       this.#fail(target, "UNACKED_LIMIT", `Over ${this.#o.maxUnacked} unacknowledged deliveries`);
+    } else if (target.unackedBytes > this.#o.maxUnackedBytes) {
+      this.#fail(
+        target,
+        "UNACKED_LIMIT",
+        `Over ${this.#o.maxUnackedBytes} bytes of unacknowledged deliveries`,
+      );
     }
+  }
+
+  /** Hands one delivery to a connection; a live one (memory store) counts against its queue. */
+  #deliver(target: Connection, frame: Uint8Array, storeId: number, nick: string): void {
+    if (storeId === 0) this.#countQueued(nick, frame.length);
+    this.#unackedTotal += frame.length;
+    target.deliver(frame, storeId, nick);
   }
 
   /**
@@ -542,15 +565,20 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     while (
       c.draining && c.state === State.READY &&
       c.peer.bufferedBytes < this.#o.maxBufferedBytes / 2 &&
-      c.unacked < this.#o.maxUnacked / 2
+      c.unacked < this.#o.maxUnacked / 2 &&
+      c.unackedBytes < this.#o.maxUnackedBytes / 2
     ) {
+      if (this.#unackedTotal >= this.#o.maxQueueMemory) {
+        this.#pausedPumps.add(c); // resumed by the next ACK that makes room
+        break;
+      }
       const batch = c.nicks.length === 1
         ? this.#store.queued(c.nick, c.storeCursor, PUMP_BATCH).map((e) => ({ ...e, nick: c.nick }))
         : this.#store.queuedFor(c.nicks, c.storeCursor, PUMP_BATCH);
       for (const e of batch) {
         c.storeCursor = e.id;
         if (e.enqueuedAt < cutoff) expired.push(e);
-        else c.deliver(e.frame, e.id);
+        else this.#deliver(c, e.frame, e.id, e.nick);
       }
       if (batch.length < PUMP_BATCH) c.draining = false;
     }
@@ -772,7 +800,12 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         `Ack ${count} is outside ${c.acked}..${c.delivered} (acked..delivered)`,
       );
     }
-    const maxId = c.ack(count - c.acked);
+    const before = c.unackedBytes;
+    const maxId = c.ack(
+      count - c.acked,
+      (nick, bytes) => this.#forgetQueued(nick, { count: 1, bytes }),
+    );
+    this.#unackedTotal -= before - c.unackedBytes;
     if (maxId > 0) {
       try {
         for (const nick of c.nicks) {
@@ -785,6 +818,15 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       }
     }
     if (c.draining) this.#pump(c);
+    this.#resumePumps();
+  }
+
+  /** Resumes pumps stopped at the relay-wide bound while there is room again. */
+  #resumePumps(): void {
+    if (this.#pausedPumps.size === 0 || this.#unackedTotal >= this.#o.maxQueueMemory) return;
+    const paused = [...this.#pausedPumps];
+    this.#pausedPumps.clear();
+    for (const p of paused) if (p.state === State.READY && p.draining) this.#pump(p);
   }
 
   #forgetQueued(nick: string, gone: QueueStats): void {
@@ -988,9 +1030,9 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     this.#takenPrekeys = [];
     if (failure === null) {
       this.#resync = false;
-      for (const [target, frame, id] of live) {
+      for (const [target, frame, id, nick] of live) {
         if (target.state !== State.READY) continue; // stored: the next connection gets it
-        target.deliver(frame, id);
+        this.#deliver(target, frame, id, nick);
         this.#checkTarget(target);
       }
     } else {
@@ -1089,12 +1131,42 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     c.peer.close(immediate);
   }
 
-  /** Puts a closed connection's unacked live deliveries back at the end of its queue. */
+  /**
+   * Puts a closed connection's unacked live deliveries back at the end of their queues, within
+   * the queue bounds: one that does not fit is dropped and its sender told (UNDELIVERED
+   * QUEUE_FULL). Stored deliveries simply stay in the store.
+   */
   #requeue(c: Connection): void {
-    const { frames, ids } = c.takeUnacked();
+    this.#unackedTotal -= c.unackedBytes;
+    this.#pausedPumps.delete(c);
+    const { frames, ids, nicks } = c.takeUnacked();
+    const refused: HeldEnvelope[] = [];
+    const now = Date.now();
     for (let i = 0; i < frames.length; i++) {
-      if (ids[i] === 0) this.#enqueue(c.nick, frames[i]!);
+      if (ids[i] !== 0) continue;
+      const frame = frames[i]!;
+      const nick = nicks[i]!;
+      this.#forgetQueued(nick, { count: 1, bytes: frame.length });
+      if (frame[0] !== FrameType.DELIVER || this.#queueRefuses(nick, frame.length) === null) {
+        this.#enqueue(nick, frame);
+      } else refused.push({ id: 0, nick, frame, enqueuedAt: now });
     }
+    if (refused.length > 0) this.#refuseRequeue(refused);
+    this.#resumePumps();
+  }
+
+  /** Tells the senders of deliveries that could not go back to a full queue (QUEUE_FULL). */
+  #refuseRequeue(rows: HeldEnvelope[]): void {
+    const now = Date.now();
+    const plan: Notice[] = [];
+    for (const r of rows) {
+      const notice = this.#noticeFor(r, "QUEUE_FULL");
+      if (notice === null || this.#dir.ownerOf(notice.from) === undefined) continue;
+      plan.push(this.#planNotice(notice.from, notice.bytes, now));
+    }
+    this.#metrics.rejectEnvelope("QUEUE_FULL");
+    this.#log.write("requeue-refused", { envelopes: rows.length });
+    this.#applyNotices(plan);
   }
 
   #sweep(): void {
@@ -1294,9 +1366,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       const target = n.target;
       if (target === undefined || target.state !== State.READY) continue;
       if (n.live) {
-        if (this.#store.pending) this.#liveAfterCommit.push([target, n.frame, n.storeId]);
-        else {
-          target.deliver(n.frame, n.storeId);
+        if (this.#store.pending) {
+          this.#liveAfterCommit.push([target, n.frame, n.storeId, n.nick]);
+        } else {
+          this.#deliver(target, n.frame, n.storeId, n.nick);
           this.#checkTarget(target);
         }
       } else this.#pump(target);

@@ -4,7 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { decodeFrame } from "../../protocol/mod.ts";
-import { relayTest, startServer } from "./_relay_harness.ts";
+import { loggedIn, relayTest, sleep, startServer } from "./_relay_harness.ts";
+
+async function metric(wsUrl: string, name: string, headers: HeadersInit = {}): Promise<number> {
+  const text = await (await fetch(new URL("/metrics", wsUrl.replace(/^ws/, "http")), { headers }))
+    .text();
+  const m = new RegExp(`^${name} (\\d+)$`, "m").exec(text);
+  return m === null ? NaN : Number(m[1]);
+}
 
 const ENC = new TextEncoder();
 
@@ -155,6 +162,76 @@ relayTest("a slow HTTP request head on the WebSocket port is cut at --header-tim
     await big.write("GET / HTTP/1.1\r\n" + "X-Pad: " + "a".repeat(9000));
     assert.match(new TextDecoder().decode(await big.drain(3000)), /^HTTP\/1\.1 431/);
     big.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+relayTest(
+  "a reader that never ACKs pins no more than its queue bound, and nothing goes back past it",
+  async () => {
+    // Memory store: live deliveries count against the recipient's queue until acknowledged.
+    const server = await startServer([
+      "--queue-max-bytes",
+      "20000",
+      "--max-unacked-bytes",
+      "200000",
+      "--heartbeat",
+      "60000",
+    ]);
+    try {
+      const a = await loggedIn(server.tcp, "a");
+      const b = await loggedIn(server.tcp, "b");
+      for (let i = 0; i < 40; i++) await a.sendEnvelope("b", new Uint8Array(1000));
+      await a.waitFor((fs) => fs.some((f) => f.type === "accepted" && f.count === 40));
+      const full = a.frames.filter((f) => f.type === "rejected" && f.code === "QUEUE_FULL").length;
+      assert.ok(full >= 20, `QUEUE_FULL for what is over the bound while b holds it (${full})`);
+      await b.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 40 - full);
+      assert.ok(await metric(server.ws, "hush_queue_bytes") <= 20000);
+      b.close(); // never acked: everything goes back to b's queue, within the bound
+      await sleep(300);
+      assert.ok(await metric(server.ws, "hush_queue_bytes") <= 20000);
+      const again = await loggedIn(server.tcp, "b", { identity: b.identity });
+      await again.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 40 - full);
+      again.close();
+      a.close();
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+relayTest(
+  "unacknowledged bytes per connection are bounded: --max-unacked-bytes ends the hoarder",
+  async () => {
+    const server = await startServer(["--max-unacked-bytes", "16384", "--heartbeat", "60000"]);
+    try {
+      const a = await loggedIn(server.tcp, "a");
+      const b = await loggedIn(server.tcp, "b");
+      for (let i = 0; i < 40; i++) await a.sendEnvelope("b", new Uint8Array(1000));
+      assert.equal(await b.expectFatal(), "UNACKED_LIMIT");
+      a.close();
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+relayTest("--max-queue-memory bounds the memory store's queues relay-wide", async () => {
+  const server = await startServer(["--max-queue-memory", "30000", "--heartbeat", "60000"]);
+  try {
+    const a = await loggedIn(server.tcp, "a");
+    const names = ["q1", "q2", "q3", "q4"];
+    for (const n of names) (await loggedIn(server.tcp, n)).close();
+    await sleep(200);
+    for (const n of names) {
+      for (let i = 0; i < 10; i++) await a.sendEnvelope(n, new Uint8Array(1000));
+    }
+    await a.waitFor((fs) => fs.some((f) => f.type === "accepted" && f.count === 40));
+    const full = a.frames.filter((f) => f.type === "rejected" && f.code === "QUEUE_FULL");
+    assert.ok(full.length >= 10, `QUEUE_FULL once the relay holds 30000 bytes (${full.length})`);
+    assert.ok(await metric(server.ws, "hush_queue_bytes") <= 30000);
+    a.close();
   } finally {
     await server.stop();
   }
