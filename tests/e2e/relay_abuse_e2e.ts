@@ -236,3 +236,25 @@ relayTest("--max-queue-memory bounds the memory store's queues relay-wide", asyn
     await server.stop();
   }
 });
+
+relayTest("the --store file is created 0600 in a 0700 folder", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hush-mode-" });
+  const path = `${dir}/sub/relay.sqlite`;
+  const server = await startServer(
+    ["--store", path],
+    ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`],
+  );
+  try {
+    const a = await loggedIn(server.tcp, "a");
+    a.close();
+    assert.equal((await Deno.stat(`${dir}/sub`)).mode! & 0o777, 0o700);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    for (const extra of ["-wal", "-shm"]) {
+      const info = await Deno.stat(path + extra).catch(() => null);
+      if (info !== null) assert.equal(info.mode! & 0o077, 0, `${extra} readable by others`);
+    }
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
