@@ -47,7 +47,10 @@ Options:
                            (default ${d.storeBusyTimeoutMs})
   --cert PATH --key PATH   TLS certificate and key (PEM): wss:// and tls:// instead
   --log-file PATH          append a timestamped event log (never message bodies)
-  --token TOKEN            private relay: clients must present this token
+  --token TOKEN            private relay: clients must present this token (compared as
+                           HMACs; an address is refused for a while after 3 wrong ones);
+                           GET /metrics then needs "Authorization: Bearer TOKEN".
+                           Without --cert/--key a warning says the token travels in clear
   --max-frame BYTES        largest frame (default ${d.maxFrameBytes})
   --rate N                 frames per second per connection, 0 for no limit (default ${d.rate})
   --burst N                token bucket size (default ${d.burst})
@@ -174,6 +177,12 @@ async function main(): Promise<number> {
   console.log(
     `hush relay listening on ${relay.wsUrl}` + (relay.tcpUrl ? ` and ${relay.tcpUrl}` : ""),
   );
+  if (options.token !== undefined && options.token !== null && options.cert === undefined) {
+    console.error(
+      "hush: warning: --token without --cert/--key: the token travels in clear text " +
+        "(anyone on the path can read and reuse it); use TLS beyond 127.0.0.1",
+    );
+  }
   console.log(
     relay.persistent
       ? `hush relay store: ${relay.storeDescription}`

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { equalBytes } from "../crypto/bytes.ts";
 import { verify } from "../crypto/ed25519.ts";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { randomBytes } from "../crypto/random.ts";
 import {
   CHALLENGE_BYTES,
@@ -137,12 +137,19 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   #timers: ReturnType<typeof setInterval>[] = [];
   #closing = false;
   #resolveFinished!: () => void;
+  /** HMAC-SHA256 of the token under {@link #macKey} (fixed length: no length leaks). */
   #tokenBytes: Uint8Array | null;
+  /** A random key per process for comparing tokens. */
+  #macKey = randomBytes(32);
+  /** Wrong tokens per address: how many, and until when the address is refused. */
+  #tokenBackoff = new Map<string, { fails: number; until: number }>();
 
   constructor(options: RelayOptions) {
     this.#o = options;
     this.maxFrameBytes = options.maxFrameBytes;
-    this.#tokenBytes = options.token === null ? null : ASCII.encode(options.token);
+    this.#tokenBytes = options.token === null
+      ? null
+      : hmacSha256(this.#macKey, ASCII.encode(options.token));
     this.#store = options.store ??
       (options.storePath === null
         ? new MemoryStore()
@@ -264,9 +271,21 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     }
   }
 
-  onHttp(method: string, path: string, _headers: Map<string, string>, _remote: string): HttpAnswer {
+  onHttp(method: string, path: string, headers: Map<string, string>, _remote: string): HttpAnswer {
     if (method === "GET" && path === "/healthz") return { status: 200, body: "ok\n" };
     if (method === "GET" && path === "/metrics") {
+      if (this.#tokenBytes !== null) {
+        // A private relay's metrics (activity, timing) need its token.
+        const auth = headers.get("authorization") ?? "";
+        const presented = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+        if (!this.#tokenMatches(ASCII.encode(presented))) {
+          return {
+            status: 401,
+            body: "the relay's token is needed (Authorization: Bearer TOKEN)\n",
+            headers: { "www-authenticate": "Bearer" },
+          };
+        }
+      }
       return {
         status: 200,
         body: this.metricsText(),
@@ -306,6 +325,15 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       this.#fail(c, "SHUTTING_DOWN", "The relay is shutting down");
       return c;
     }
+    const wait = this.#tokenBackoff.size === 0 ? 0 : this.#tokenWait(addressOf(peer.remote));
+    if (wait > 0) {
+      this.#fail(
+        c,
+        "RATE_LIMITED",
+        `Too many wrong tokens from this address: retry in ${Math.ceil(wait / 1000)} s`,
+      );
+      return c;
+    }
     if (this.#connections.size >= this.#o.maxConnections) {
       this.#fail(
         c,
@@ -321,6 +349,34 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       }
     }, this.#o.authTimeoutMs);
     return c;
+  }
+
+  /** Compares fixed-length MACs of the token presented and the relay's token. */
+  #tokenMatches(token: Uint8Array): boolean {
+    return timingSafeEqual(hmacSha256(this.#macKey, token), this.#tokenBytes!);
+  }
+
+  /** Backs off an address after a wrong token: 2^(fails-3) s from the 3rd, at most 60 s. */
+  #badTokenFrom(address: string): void {
+    const b = this.#tokenBackoff.get(address) ?? { fails: 0, until: 0 };
+    b.fails++;
+    if (b.fails >= 3) b.until = Date.now() + Math.min(60_000, 1000 * 2 ** (b.fails - 3));
+    this.#tokenBackoff.delete(address); // most recent last
+    this.#tokenBackoff.set(address, b);
+    if (this.#tokenBackoff.size > 10_000) {
+      this.#tokenBackoff.delete(this.#tokenBackoff.keys().next().value!);
+    }
+  }
+
+  /** Milliseconds an address must still wait after wrong tokens (0: none). */
+  #tokenWait(address: string): number {
+    const b = this.#tokenBackoff.get(address);
+    if (b === undefined) return 0;
+    const wait = b.until - Date.now();
+    if (wait <= 0 && b.until !== 0 && Date.now() - b.until > 600_000) {
+      this.#tokenBackoff.delete(address); // forgotten after 10 quiet minutes
+    }
+    return Math.max(0, wait);
   }
 
   // ---- frames ------------------------------------------------------------------------------
@@ -625,10 +681,9 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     if (c.state === State.AWAIT_HELLO) {
       if (frame.type !== "hello") return this.#unexpected(c, frame);
       if (this.#tokenBytes !== null) {
-        const ok = frame.token.length === this.#tokenBytes.length &&
-          equalBytes(frame.token, this.#tokenBytes);
-        if (!ok) {
+        if (!this.#tokenMatches(frame.token)) {
           this.#metrics.authFailuresTotal++;
+          this.#badTokenFrom(addressOf(c.peer.remote));
           return this.#fail(c, "BAD_TOKEN", "The access token is wrong or missing");
         }
       }
@@ -1454,6 +1509,17 @@ interface GroupSend {
 }
 
 /** Whether `e` is the store's failure (`RelayError` `STORE_FAILED`). */
+/** HMAC-SHA256 (node:crypto: the relay keeps away from the sessions' key schedule). */
+function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac("sha256", key).update(data).digest());
+}
+
+/** The address of `address:port` (IPv6 too). */
+function addressOf(remote: string): string {
+  const colon = remote.lastIndexOf(":");
+  return colon < 0 ? remote : remote.slice(0, colon);
+}
+
 function isStoreFailure(e: unknown): e is RelayError {
   return e instanceof RelayError && e.code === "STORE_FAILED";
 }

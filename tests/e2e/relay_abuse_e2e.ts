@@ -3,8 +3,8 @@
  * real `server.ts` process.
  */
 import assert from "node:assert/strict";
-import { decodeFrame } from "../../protocol/mod.ts";
-import { loggedIn, relayTest, sleep, startServer } from "./_relay_harness.ts";
+import { decodeFrame, PROTOCOL_VERSION } from "../../protocol/mod.ts";
+import { loggedIn, relayTest, sleep, startServer, TestClient } from "./_relay_harness.ts";
 
 async function metric(wsUrl: string, name: string, headers: HeadersInit = {}): Promise<number> {
   const text = await (await fetch(new URL("/metrics", wsUrl.replace(/^ws/, "http")), { headers }))
@@ -258,3 +258,70 @@ relayTest("the --store file is created 0600 in a 0700 folder", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+relayTest(
+  "a private relay: /metrics needs the token, wrong tokens back an address off, no TLS warns",
+  async () => {
+    const server = await startServer(["--token", "tok-123"]);
+    try {
+      const http = server.ws.replace(/^ws/, "http");
+      const open = await fetch(new URL("/metrics", http));
+      assert.equal(open.status, 401);
+      await open.body?.cancel();
+      assert.equal(
+        await metric(server.ws, "hush_users_online", { authorization: "Bearer tok-123" }),
+        0,
+      );
+      const health = await fetch(new URL("/healthz", http));
+      assert.equal(await health.text(), "ok\n");
+      // Three wrong tokens: the address waits, even with the right one.
+      for (let i = 0; i < 3; i++) {
+        const c = await TestClient.connect(server.tcp);
+        await c.send({
+          type: "hello",
+          version: PROTOCOL_VERSION,
+          nick: "eve",
+          identityKey: new Uint8Array(32),
+          token: ENC.encode(`guess-${i}`),
+        });
+        assert.equal(await c.expectFatal(), "BAD_TOKEN");
+        c.close();
+      }
+      const blocked = await TestClient.connect(server.tcp);
+      assert.equal(await blocked.expectFatal(), "RATE_LIMITED");
+      blocked.close();
+      await sleep(1200);
+      const ok = await loggedIn(server.tcp, "alice", { token: "tok-123" });
+      ok.close();
+    } finally {
+      await server.stop();
+    }
+    // The warning: a token without TLS travels in clear text.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        new URL("../../server.ts", import.meta.url).pathname,
+        "--port",
+        "0",
+        "--token",
+        "t",
+      ],
+      stdout: "null",
+      stderr: "piped",
+      stdin: "null",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let err = "";
+    const deadline = Date.now() + 10_000;
+    while (!err.includes("warning") && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      err += value;
+    }
+    child.kill("SIGTERM");
+    await child.status;
+    await reader.cancel().catch(() => {});
+    assert.match(err, /warning: --token without --cert\/--key/);
+  },
+);
