@@ -54,7 +54,11 @@ Options:
   --max-frame BYTES        largest frame (default ${d.maxFrameBytes})
   --rate N                 frames per second per connection, 0 for no limit (default ${d.rate})
   --burst N                token bucket size (default ${d.burst})
-  --max-connections N      simultaneous connections (default ${d.maxConnections})
+  --max-connections N      simultaneous connections, HTTP sockets on --port included; when
+                           full the oldest unauthenticated one is evicted (default ${d.maxConnections})
+  --max-per-address N      simultaneous sockets from one address (default ${d.maxConnectionsPerAddress})
+  --max-per-identity N     simultaneous authenticated connections of one identity key
+                           (default ${d.maxConnectionsPerIdentity})
   --auth-timeout MS        time from connect to authenticated (default ${d.authTimeoutMs})
   --header-timeout MS      time for the HTTP request head on the WebSocket port (default ${d.headerTimeoutMs})
   --heartbeat MS           ping after this much silence, drop after twice (default ${d.heartbeatMs})
@@ -83,6 +87,8 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["rate", "rate"],
   ["burst", "burst"],
   ["max-connections", "maxConnections"],
+  ["max-per-address", "maxConnectionsPerAddress"],
+  ["max-per-identity", "maxConnectionsPerIdentity"],
   ["auth-timeout", "authTimeoutMs"],
   ["header-timeout", "headerTimeoutMs"],
   ["heartbeat", "heartbeatMs"],

@@ -55,6 +55,8 @@ export class Connection {
   state: number = State.AWAIT_HELLO;
   /** Granted nick (READY only). */
   nick = "";
+  /** Identity key in hex (READY only). */
+  identity = "";
   /**
    * Nicks whose queues this connection receives: its own first, then other nicks bound to the
    * same identity key that have no connection of their own.

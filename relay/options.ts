@@ -47,8 +47,12 @@ export interface RelayOptions {
   rate: number;
   /** Token bucket capacity (frames). */
   burst: number;
-  /** Most simultaneous connections. */
+  /** Most simultaneous connections (HTTP sockets on the WebSocket port included). */
   maxConnections: number;
+  /** Most simultaneous sockets from one client address. */
+  maxConnectionsPerAddress: number;
+  /** Most simultaneous authenticated connections of one identity key. */
+  maxConnectionsPerIdentity: number;
   /** Milliseconds from connect to READY. */
   authTimeoutMs: number;
   /** Milliseconds for a WebSocket-port client to send its whole HTTP request head. */
@@ -99,6 +103,8 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   rate: 1000,
   burst: 10_000,
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 1024,
+  maxConnectionsPerIdentity: 16,
   authTimeoutMs: 10_000,
   headerTimeoutMs: 5_000,
   heartbeatMs: 30_000,
@@ -135,6 +141,8 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("rate", 0, 1e9);
   int("burst", 1, 1e9);
   int("maxConnections", 1, 1e7);
+  int("maxConnectionsPerAddress", 1, 1e7);
+  int("maxConnectionsPerIdentity", 1, 1e7);
   int("authTimeoutMs", 1, 3_600_000);
   int("headerTimeoutMs", 1, 3_600_000);
   int("heartbeatMs", 10, 3_600_000);

@@ -7,6 +7,7 @@
 
 import { verify } from "../crypto/ed25519.ts";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { toHex } from "../crypto/bytes.ts";
 import { randomBytes } from "../crypto/random.ts";
 import {
   CHALLENGE_BYTES,
@@ -133,6 +134,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   #ws: Deno.Listener | null = null;
   /** WebSocket-port sockets not upgraded yet (reading their HTTP request head). */
   #httpPending = new Set<WebSocketPeer>();
+  /** Sockets (HTTP and connections) per client address. */
+  #perAddress = new Map<string, number>();
+  /** Authenticated connections per identity key (hex). */
+  #identityConns = new Map<string, number>();
   #tcp: Deno.Listener | null = null;
   #timers: ReturnType<typeof setInterval>[] = [];
   #closing = false;
@@ -266,7 +271,13 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         peer.abort();
         continue;
       }
+      const refused = this.#admits(peer.remote);
+      if (refused !== null) {
+        peer.refuse(503, `TOO_MANY_CONNECTIONS: ${refused}\n`); // the request is not read
+        continue;
+      }
       this.#httpPending.add(peer);
+      this.#countAddress(peer.remote, 1);
       peer.run(this.#o.headerTimeoutMs);
     }
   }
@@ -296,12 +307,54 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   }
 
   onUpgraded(peer: WebSocketPeer): Connection {
-    this.#httpPending.delete(peer);
+    // Its slot moves from the HTTP sockets to the connections.
+    if (this.#httpPending.delete(peer)) this.#countAddress(peer.remote, -1);
     return this.#accept(peer);
   }
 
   onSocketEnded(peer: WebSocketPeer): void {
-    this.#httpPending.delete(peer);
+    if (this.#httpPending.delete(peer)) this.#countAddress(peer.remote, -1);
+  }
+
+  /** Adds `delta` to the sockets an address holds (HTTP sockets and connections). */
+  #countAddress(remote: string, delta: number): void {
+    const a = addressOf(remote);
+    const n = (this.#perAddress.get(a) ?? 0) + delta;
+    if (n <= 0) this.#perAddress.delete(a);
+    else this.#perAddress.set(a, n);
+  }
+
+  /**
+   * Whether one more socket from `remote` fits: under the per-address bound, and under
+   * --max-connections (HTTP sockets on the WebSocket port count) once the oldest socket that has
+   * not authenticated is evicted to make room. Returns why not, or null.
+   */
+  #admits(remote: string): string | null {
+    const held = this.#perAddress.get(addressOf(remote)) ?? 0;
+    if (held >= this.#o.maxConnectionsPerAddress) {
+      return `This address holds ${held} connections (the most is ${this.#o.maxConnectionsPerAddress})`;
+    }
+    if (this.#connections.size + this.#httpPending.size < this.#o.maxConnections) return null;
+    // Full: make room by evicting the oldest socket that has not authenticated.
+    const oldestHttp = this.#httpPending.values().next().value;
+    if (oldestHttp !== undefined) {
+      this.#httpPending.delete(oldestHttp);
+      this.#countAddress(oldestHttp.remote, -1);
+      oldestHttp.abort();
+      this.#metrics.rejectFrame("EVICTED");
+      return null;
+    }
+    for (const c of this.#connections) {
+      if (c.state === State.AWAIT_HELLO || c.state === State.AWAIT_AUTH) {
+        this.#fail(
+          c,
+          "TOO_MANY_CONNECTIONS",
+          "The relay is full: unauthenticated connection evicted",
+        );
+        return null;
+      }
+    }
+    return `The relay holds ${this.#o.maxConnections} connections`;
   }
 
   /**
@@ -334,15 +387,13 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       );
       return c;
     }
-    if (this.#connections.size >= this.#o.maxConnections) {
-      this.#fail(
-        c,
-        "TOO_MANY_CONNECTIONS",
-        `The relay holds ${this.#o.maxConnections} connections`,
-      );
+    const refused = this.#admits(peer.remote);
+    if (refused !== null) {
+      this.#fail(c, "TOO_MANY_CONNECTIONS", refused);
       return c;
     }
     this.#connections.add(c);
+    this.#countAddress(peer.remote, 1);
     c.authTimer = setTimeout(() => {
       if (c.state === State.AWAIT_HELLO || c.state === State.AWAIT_AUTH) {
         this.#fail(c, "AUTH_TIMEOUT", `No authentication within ${this.#o.authTimeoutMs} ms`);
@@ -748,6 +799,19 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       this.#log.write("auth_failed", { id: c.id, nick: hello.nick });
       return this.#fail(c, "AUTH_FAILED", "The signature does not verify");
     }
+    const identity = toHex(hello.identityKey);
+    const held = this.#identityConns.get(identity) ?? 0;
+    if (held >= this.#o.maxConnectionsPerIdentity) {
+      // Only a reconnection that replaces one of the identity's own connections gets in.
+      const owner = this.#dir.ownerOf(hello.nick);
+      if (!this.#online.has(hello.nick) || owner === undefined || toHex(owner) !== identity) {
+        return this.#fail(
+          c,
+          "TOO_MANY_CONNECTIONS",
+          `This identity holds ${held} connections (the most is ${this.#o.maxConnectionsPerIdentity})`,
+        );
+      }
+    }
     const granted = grantNick(hello.nick, hello.identityKey, (n) => this.#dir.ownerOf(n));
     if (granted === null) {
       return this.#fail(c, "NICK_UNAVAILABLE", `Nick "${hello.nick}" and its suffixes are taken`);
@@ -766,6 +830,8 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     c.challenge = null;
     c.hello = null;
     c.nick = nick;
+    c.identity = identity;
+    this.#identityConns.set(identity, (this.#identityConns.get(identity) ?? 0) + 1);
     c.state = State.READY;
     this.#online.set(nick, c);
     if (!granted.isNew) this.#touch(nick);
@@ -1171,8 +1237,11 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     const wasReady = c.state === State.READY;
     c.state = State.CLOSED;
     clearTimeout(c.authTimer);
-    this.#connections.delete(c);
+    if (this.#connections.delete(c)) this.#countAddress(c.peer.remote, -1);
     if (wasReady) {
+      const left = (this.#identityConns.get(c.identity) ?? 1) - 1;
+      if (left <= 0) this.#identityConns.delete(c.identity);
+      else this.#identityConns.set(c.identity, left);
       if (this.#online.get(c.nick) === c) this.#online.delete(c.nick);
       for (const n of c.nicks) if (this.#holders.get(n) === c) this.#holders.delete(n);
       this.#requeue(c);

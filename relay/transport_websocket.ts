@@ -174,6 +174,11 @@ export class WebSocketPeer implements Peer {
     if (this.#writing) setTimeout(() => this.#shut(), immediate ? 200 : CLOSE_GRACE_MS);
   }
 
+  /** Answers with an HTTP error without reading the request (the relay is full). */
+  refuse(status: number, body: string): void {
+    this.#answer({ status, body });
+  }
+
   /** Drops the socket at once (an unauthenticated peer evicted, a head timeout). */
   abort(): void {
     this.#shut();

@@ -325,3 +325,66 @@ relayTest(
     assert.match(err, /warning: --token without --cert\/--key/);
   },
 );
+
+relayTest(
+  "slots: per identity, and HTTP sockets count in --max-connections (oldest unauthenticated evicted)",
+  async () => {
+    const server = await startServer([
+      "--max-per-identity",
+      "2",
+      "--max-connections",
+      "5",
+      "--header-timeout",
+      "60000",
+    ]);
+    try {
+      const one = await loggedIn(server.tcp, "id1");
+      const two = await loggedIn(server.tcp, "id2", { identity: one.identity });
+      const three = await TestClient.connect(server.tcp);
+      await assert.rejects(three.login("id3", { identity: one.identity }));
+      assert.equal(three.frames.find((f) => f.type === "error")?.code, "TOO_MANY_CONNECTIONS");
+      three.close();
+      // The identity may still replace one of its own connections.
+      const again = await loggedIn(server.tcp, "id1", { identity: one.identity });
+      assert.equal(await one.expectFatal(), "REPLACED");
+      // Slow HTTP sockets fill the relay (2 connections + 3 sockets = 5) ...
+      const slow = [];
+      for (let i = 0; i < 3; i++) {
+        const s = await rawSocket(server.ws);
+        await s.write("GET / HTTP/1.1\r\n");
+        slow.push(s);
+      }
+      await sleep(200);
+      // ... yet a new user gets in: the oldest socket that never authenticated makes room.
+      const benign = await loggedIn(server.tcp, "benign");
+      await slow[0]!.drain(2000);
+      assert.ok(slow[0]!.ended, "the oldest slow socket was evicted");
+      for (const s of slow) s.close();
+      for (const c of [two, again, benign]) c.close();
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+relayTest(
+  "slots: at most --max-per-address sockets from one address, whatever their transport",
+  async () => {
+    const small = await startServer(["--max-per-address", "3", "--header-timeout", "60000"]);
+    try {
+      const a = await loggedIn(small.tcp, "a1");
+      const s1 = await rawSocket(small.ws);
+      await s1.write("GET / HTTP/1.1\r\n");
+      const b = await loggedIn(small.ws, "b1");
+      const fourth = await rawSocket(small.ws);
+      await fourth.drain(2000);
+      assert.ok(fourth.ended, "a 4th socket from one address is refused");
+      const tcp = await TestClient.connect(small.tcp);
+      assert.equal(await tcp.expectFatal(), "TOO_MANY_CONNECTIONS");
+      for (const s of [s1, fourth]) s.close();
+      for (const c of [a, b, tcp]) c.close();
+    } finally {
+      await small.stop();
+    }
+  },
+);
