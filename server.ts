@@ -54,6 +54,11 @@ Options:
   --max-frame BYTES        largest frame (default ${d.maxFrameBytes})
   --rate N                 frames per second per connection, 0 for no limit (default ${d.rate})
   --burst N                token bucket size (default ${d.burst})
+  --fetch-rate N           key fetches (FETCH_KEYS, FETCH_IDENTITY) per second per connection,
+                           0 for no limit (default ${d.fetchRate}, burst --fetch-burst ${d.fetchBurst})
+  --fetch-burst N          key fetch bucket size
+  --prekey-period SECONDS  one fetcher identity gets at most one one-time prekey of a nick per
+                           period; later fetches get KEYS without one (default ${d.prekeyPeriodSeconds})
   --max-connections N      simultaneous connections, HTTP sockets on --port included; when
                            full the oldest unauthenticated one is evicted (default ${d.maxConnections})
   --max-per-address N      simultaneous sockets from one address (default ${d.maxConnectionsPerAddress})
@@ -87,6 +92,9 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["rate", "rate"],
   ["burst", "burst"],
   ["max-connections", "maxConnections"],
+  ["fetch-rate", "fetchRate"],
+  ["fetch-burst", "fetchBurst"],
+  ["prekey-period", "prekeyPeriodSeconds"],
   ["max-per-address", "maxConnectionsPerAddress"],
   ["max-per-identity", "maxConnectionsPerIdentity"],
   ["auth-timeout", "authTimeoutMs"],

@@ -65,6 +65,8 @@ export class Connection {
   hello: HelloFrame | null = null;
   challenge: Uint8Array | null = null;
   bucket: TokenBucket;
+  /** FETCH_KEYS / FETCH_IDENTITY budget (set by the relay at accept). */
+  fetchBucket!: TokenBucket;
   /** Last time (performance.now()) a frame arrived, and when the relay last pinged. */
   lastSeen: number;
   pingedAt = 0;

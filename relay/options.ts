@@ -47,6 +47,11 @@ export interface RelayOptions {
   rate: number;
   /** Token bucket capacity (frames). */
   burst: number;
+  /** FETCH_KEYS and FETCH_IDENTITY per second per connection (0: unlimited), and the burst. */
+  fetchRate: number;
+  fetchBurst: number;
+  /** One fetcher identity gets at most one of a nick's one-time prekeys per this many seconds. */
+  prekeyPeriodSeconds: number;
   /** Most simultaneous connections (HTTP sockets on the WebSocket port included). */
   maxConnections: number;
   /** Most simultaneous sockets from one client address. */
@@ -103,6 +108,9 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   rate: 1000,
   burst: 10_000,
   maxConnections: 10_000,
+  fetchRate: 20,
+  fetchBurst: 200,
+  prekeyPeriodSeconds: 3600,
   maxConnectionsPerAddress: 1024,
   maxConnectionsPerIdentity: 16,
   authTimeoutMs: 10_000,
@@ -141,6 +149,9 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("rate", 0, 1e9);
   int("burst", 1, 1e9);
   int("maxConnections", 1, 1e7);
+  int("fetchRate", 0, 1e9);
+  int("fetchBurst", 1, 1e9);
+  int("prekeyPeriodSeconds", 0, 1e10);
   int("maxConnectionsPerAddress", 1, 1e7);
   int("maxConnectionsPerIdentity", 1, 1e7);
   int("authTimeoutMs", 1, 3_600_000);

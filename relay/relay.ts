@@ -136,6 +136,8 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   #httpPending = new Set<WebSocketPeer>();
   /** Sockets (HTTP and connections) per client address. */
   #perAddress = new Map<string, number>();
+  /** When each fetcher identity last took one of a nick's one-time prekeys (`fetcher/nick`). */
+  #prekeyTakenAt = new Map<string, number>();
   /** Authenticated connections per identity key (hex). */
   #identityConns = new Map<string, number>();
   #tcp: Deno.Listener | null = null;
@@ -371,6 +373,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   #accept(peer: Peer): Connection {
     const now = performance.now();
     const c = new Connection(peer, new TokenBucket(this.#o.rate, this.#o.burst, now), now);
+    c.fetchBucket = new TokenBucket(this.#o.fetchRate, this.#o.fetchBurst, now);
     peer.connection = c;
     this.#metrics.connectionsTotal++;
     this.#log.write("connect", { id: c.id, transport: peer.transport, remote: peer.remote });
@@ -1050,6 +1053,14 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
 
   /** FETCH_KEYS (`takePrekey`) or FETCH_IDENTITY (the same KEYS, never a one-time prekey). */
   #onFetchKeys(c: Connection, nick: string, takePrekey: boolean): void {
+    if (!c.fetchBucket.take(performance.now())) {
+      return this.#fail(
+        c,
+        "RATE_LIMITED",
+        `Over ${this.#o.fetchRate} key fetches per second (burst ${this.#o.fetchBurst})`,
+      );
+    }
+    if (takePrekey) takePrekey = this.#mayTakePrekey(c.identity, nick);
     const identityKey = this.#dir.ownerOf(nick);
     if (identityKey === undefined) {
       return this.#send(c, { type: "keys", nick, status: "no-such-user" });
@@ -1070,6 +1081,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     if (oneTimePrekey !== null && this.#store.pending) {
       this.#takenPrekeys.push([nick, oneTimePrekey.id]);
     }
+    if (oneTimePrekey !== null) this.#notePrekeyTaken(c.identity, nick);
     this.#send(c, { type: "keys", nick, status: "ok", identityKey, bundle, oneTimePrekey });
     const owner = this.#online.get(nick);
     if (oneTimePrekey !== null && owner !== undefined) {
@@ -1077,6 +1089,24 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         type: "prekey-count",
         count: Math.min(0xffff, this.#store.countOneTimePrekeys(nick)),
       });
+    }
+  }
+
+  /** Whether `fetcher` (identity hex) may take one of `nick`'s one-time prekeys now. */
+  #mayTakePrekey(fetcher: string, nick: string): boolean {
+    const at = this.#prekeyTakenAt.get(`${fetcher}/${nick}`);
+    return at === undefined || Date.now() - at >= this.#o.prekeyPeriodSeconds * 1000;
+  }
+
+  /** Records that `fetcher` took one of `nick`'s one-time prekeys (bounded: oldest forgotten). */
+  #notePrekeyTaken(fetcher: string, nick: string): void {
+    const key = `${fetcher}/${nick}`;
+    this.#prekeyTakenAt.delete(key);
+    this.#prekeyTakenAt.set(key, Date.now());
+    const cutoff = Date.now() - this.#o.prekeyPeriodSeconds * 1000;
+    for (const [k, at] of this.#prekeyTakenAt) {
+      if (at >= cutoff && this.#prekeyTakenAt.size <= 100_000) break;
+      this.#prekeyTakenAt.delete(k);
     }
   }
 

@@ -3,6 +3,14 @@
  * real `server.ts` process.
  */
 import assert from "node:assert/strict";
+import { x25519 } from "@noble/curves/ed25519.js";
+import { sign } from "../../crypto/ed25519.ts";
+import { randomBytes } from "../../crypto/random.ts";
+import {
+  identityDhSignedMessage,
+  type PublishKeysFrame,
+  signedPrekeySignedMessage,
+} from "../../protocol/mod.ts";
 import { decodeFrame, PROTOCOL_VERSION } from "../../protocol/mod.ts";
 import { loggedIn, relayTest, sleep, startServer, TestClient } from "./_relay_harness.ts";
 
@@ -385,6 +393,60 @@ relayTest(
       for (const c of [a, b, tcp]) c.close();
     } finally {
       await small.stop();
+    }
+  },
+);
+
+function bundleWith(c: TestClient, oneTime: number): PublishKeysFrame {
+  const identityDhKey = x25519.getPublicKey(randomBytes(32));
+  const signedPrekey = x25519.getPublicKey(randomBytes(32));
+  return {
+    type: "publish-keys",
+    replaceOneTimePrekeys: false,
+    identityDhKey,
+    identityDhSignature: sign(c.identity.privateKey, identityDhSignedMessage(identityDhKey)),
+    signedPrekeyId: 7,
+    signedPrekey,
+    signedPrekeySignature: sign(c.identity.privateKey, signedPrekeySignedMessage(7, signedPrekey)),
+    oneTimePrekeys: Array.from(
+      { length: oneTime },
+      (_, i) => ({ id: i + 1, key: x25519.getPublicKey(randomBytes(32)) }),
+    ),
+  };
+}
+
+relayTest(
+  "FETCH_KEYS cannot drain one-time prekeys: one per fetcher and target per period, and a fetch rate",
+  async () => {
+    const server = await startServer(["--fetch-rate", "5", "--fetch-burst", "20"]);
+    try {
+      const bob = await loggedIn(server.tcp, "bob");
+      await bob.send(bundleWith(bob, 10));
+      await bob.next("prekey-count");
+      const mallory = await loggedIn(server.tcp, "mallory");
+      let withPrekey = 0;
+      for (let i = 0; i < 15; i++) {
+        await mallory.send({ type: "fetch-keys", nick: "bob" });
+        const k = await mallory.next("keys");
+        assert.equal(k.status, "ok");
+        if (k.status === "ok" && k.oneTimePrekey !== null) withPrekey++;
+      }
+      assert.equal(withPrekey, 1, "one one-time prekey for mallory, then KEYS without one");
+      // Another connection of the same identity gets none either; another fetcher gets one.
+      const mallory2 = await loggedIn(server.tcp, "mallory2", { identity: mallory.identity });
+      await mallory2.send({ type: "fetch-keys", nick: "bob" });
+      const again = await mallory2.next("keys");
+      assert.ok(again.status === "ok" && again.oneTimePrekey === null);
+      const alice = await loggedIn(server.tcp, "alice");
+      await alice.send({ type: "fetch-keys", nick: "bob" });
+      const fair = await alice.next("keys");
+      assert.ok(fair.status === "ok" && fair.oneTimePrekey !== null);
+      // The connection's fetch budget: a burst of 20, then RATE_LIMITED.
+      for (let i = 0; i < 10; i++) await mallory.send({ type: "fetch-identity", nick: "bob" });
+      assert.equal(await mallory.expectFatal(), "RATE_LIMITED");
+      for (const c of [bob, mallory2, alice]) c.close();
+    } finally {
+      await server.stop();
     }
   },
 );
