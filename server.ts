@@ -52,8 +52,12 @@ Options:
                            GET /metrics then needs "Authorization: Bearer TOKEN".
                            Without --cert/--key a warning says the token travels in clear
   --max-frame BYTES        largest frame (default ${d.maxFrameBytes})
-  --rate N                 frames per second per connection, 0 for no limit (default ${d.rate})
+  --rate N                 tokens per second per connection, 0 for no limit (default ${d.rate}):
+                           a frame costs one; a SEND also costs one per KiB per delivery beyond
+                           its first (a room's fan-out is charged to its sender)
   --burst N                token bucket size (default ${d.burst})
+  --max-rooms-per-identity N  room memberships of all of one identity's nicks
+                           (default ${d.maxRoomsPerIdentity})
   --fetch-rate N           key fetches (FETCH_KEYS, FETCH_IDENTITY) per second per connection,
                            0 for no limit (default ${d.fetchRate}, burst --fetch-burst ${d.fetchBurst})
   --fetch-burst N          key fetch bucket size
@@ -93,6 +97,7 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["burst", "burst"],
   ["max-connections", "maxConnections"],
   ["fetch-rate", "fetchRate"],
+  ["max-rooms-per-identity", "maxRoomsPerIdentity"],
   ["fetch-burst", "fetchBurst"],
   ["prekey-period", "prekeyPeriodSeconds"],
   ["max-per-address", "maxConnectionsPerAddress"],

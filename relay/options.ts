@@ -47,6 +47,8 @@ export interface RelayOptions {
   rate: number;
   /** Token bucket capacity (frames). */
   burst: number;
+  /** Most room memberships of all the nicks of one identity key. */
+  maxRoomsPerIdentity: number;
   /** FETCH_KEYS and FETCH_IDENTITY per second per connection (0: unlimited), and the burst. */
   fetchRate: number;
   fetchBurst: number;
@@ -109,6 +111,7 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   burst: 10_000,
   maxConnections: 10_000,
   fetchRate: 20,
+  maxRoomsPerIdentity: 128,
   fetchBurst: 200,
   prekeyPeriodSeconds: 3600,
   maxConnectionsPerAddress: 1024,
@@ -150,6 +153,7 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("burst", 1, 1e9);
   int("maxConnections", 1, 1e7);
   int("fetchRate", 0, 1e9);
+  int("maxRoomsPerIdentity", 1, 1e9);
   int("fetchBurst", 1, 1e9);
   int("prekeyPeriodSeconds", 0, 1e10);
   int("maxConnectionsPerAddress", 1, 1e7);

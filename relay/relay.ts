@@ -31,7 +31,7 @@ import {
 import { grantNick, verifyAuth } from "./auth.ts";
 import { Connection, type Peer, State } from "./connection.ts";
 import { RelayError } from "./errors.ts";
-import { TokenBucket } from "./limits.ts";
+import { FANOUT_UNIT_BYTES, fanoutCost, TokenBucket } from "./limits.ts";
 import { EventLog } from "./log.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { Metrics } from "./metrics.ts";
@@ -508,6 +508,17 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       recipients = [];
       for (const m of members) if (m !== c.nick && this.#holders.get(m) !== c) recipients.push(m);
     }
+    // The fan-out (deliveries x bytes) is charged to the sender's budget, not only the frame.
+    const extra = this.#o.rate === 0 ? 0 : fanoutCost(recipients.length, frame.length);
+    if (extra > 0 && !c.bucket.take(performance.now(), extra)) {
+      this.#fail(
+        c,
+        "RATE_LIMITED",
+        `Over ${this.#o.rate} tokens per second: this SEND fans out to ${recipients.length} ` +
+          `deliveries of ${frame.length} bytes (one token per ${FANOUT_UNIT_BYTES} bytes each)`,
+      );
+      return false;
+    }
     let plan: Routed[];
     try {
       // One write is atomic by itself; a room's writes share a savepoint.
@@ -972,6 +983,18 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     }
     if (this.#dir.roomsOf(c.nick).size >= MAX_ROOMS_PER_NICK) {
       return this.#error(c, "TOO_MANY_ROOMS", `Already in ${MAX_ROOMS_PER_NICK} rooms`);
+    }
+    const key = this.#dir.ownerOf(c.nick);
+    if (key !== undefined) {
+      let held = 0;
+      for (const n of this.#dir.nicksOf(key)) held += this.#dir.roomsOf(n).size;
+      if (held >= this.#o.maxRoomsPerIdentity) {
+        return this.#error(
+          c,
+          "TOO_MANY_ROOMS",
+          `This identity's nicks are in ${held} rooms (the most is ${this.#o.maxRoomsPerIdentity})`,
+        );
+      }
     }
     this.#dir.join(room, c.nick);
     this.#log.write("join", { id: c.id, nick: c.nick, room });

@@ -450,3 +450,47 @@ relayTest(
     }
   },
 );
+
+relayTest(
+  "a room SEND's fan-out is charged to the sender's budget; rooms per identity are capped",
+  async () => {
+    const server = await startServer([
+      "--rate",
+      "100",
+      "--burst",
+      "200",
+      "--max-rooms-per-identity",
+      "3",
+    ]);
+    try {
+      const members = [];
+      for (let i = 0; i < 5; i++) {
+        const m = await loggedIn(server.tcp, `m${i}`);
+        await m.send({ type: "join", room: "big" });
+        members.push(m);
+      }
+      const sender = await loggedIn(server.tcp, "loud");
+      await sender.send({ type: "join", room: "big" });
+      await sender.nextWhere("joined", (f) => f.room === "big" && f.nick === "loud");
+      // 5 deliveries x 8 KiB = 40 tokens a SEND: the burst of 200 holds 5 of them, not 10.
+      for (let i = 0; i < 10; i++) {
+        await sender.sendEnvelope("big", new Uint8Array(8000), { toKind: "room" });
+      }
+      assert.equal(await sender.expectFatal(), "RATE_LIMITED");
+      // Small messages still flow.
+      await members[0]!.sendEnvelope("m1", new Uint8Array(100));
+      await members[1]!.nextWhere("deliver", (f) => f.body.length === 100);
+      // Rooms per identity: the lobby + 2 rooms, over two nicks of one identity.
+      const a = await loggedIn(server.tcp, "ida");
+      await a.send({ type: "join", room: "r1" });
+      await a.nextWhere("joined", (f) => f.room === "r1");
+      const b = await loggedIn(server.tcp, "idb", { identity: a.identity });
+      await b.send({ type: "join", room: "r2" });
+      const refused = await b.next("error");
+      assert.equal(refused.code, "TOO_MANY_ROOMS");
+      for (const c of [...members, a, b]) c.close();
+    } finally {
+      await server.stop();
+    }
+  },
+);
