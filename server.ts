@@ -82,6 +82,12 @@ Options:
                            (default ${d.roomNoticeLimit})
   --queue-max N            offline envelopes per nick (default ${d.queueMaxCount})
   --queue-max-bytes BYTES  offline bytes per nick (default ${d.queueMaxBytes})
+  --queue-max-stranger N   envelopes one stranger (no room shared but the lobby, never written to)
+                           may leave in a nick's queue, and a quarter of --queue-max-bytes
+                           (default ${d.queueMaxStranger})
+  --queue-max-per-sender N envelopes one known sender may leave in a nick's queue, and half of
+                           --queue-max-bytes (default ${d.queueMaxPerSender})
+  --store-max-bytes BYTES  bytes queued in the --store file, relay-wide (default ${d.storeMaxBytes})
   --queue-max-age SECONDS  offline envelope lifetime (default ${d.queueMaxAgeSeconds})
   -h, --help               show this help
 
@@ -113,6 +119,9 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["queue-max", "queueMaxCount"],
   ["queue-max-bytes", "queueMaxBytes"],
   ["queue-max-age", "queueMaxAgeSeconds"],
+  ["queue-max-stranger", "queueMaxStranger"],
+  ["queue-max-per-sender", "queueMaxPerSender"],
+  ["store-max-bytes", "storeMaxBytes"],
   ["store-busy-timeout", "storeBusyTimeoutMs"],
   ["nick-ttl", "nickTtlSeconds"],
 ];

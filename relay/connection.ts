@@ -126,18 +126,18 @@ export class Connection {
    * Drops the first `n` unacked deliveries.
    *
    * @param n How many.
-   * @param onLive Called for each one that was never stored (memory store: live), with its nick.
+   * @param onAcked Called for each, with its nick, frame and store id (0: never stored).
    * @returns The highest store id among them (0 if none was stored).
    */
-  ack(n: number, onLive: (nick: string, bytes: number) => void): number {
+  ack(n: number, onAcked: (nick: string, frame: Uint8Array, id: number) => void): number {
     let maxId = 0;
     const end = this.head + n;
     for (let i = this.head; i < end; i++) {
       const id = this.inflightIds[i]!;
-      const bytes = this.inflight[i]!.length;
-      this.unackedBytes -= bytes;
+      const frame = this.inflight[i]!;
+      this.unackedBytes -= frame.length;
       if (id > maxId) maxId = id;
-      else if (id === 0) onLive(this.inflightNicks[i]!, bytes);
+      onAcked(this.inflightNicks[i]!, frame, id);
     }
     this.head = end;
     this.acked += n;

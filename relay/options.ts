@@ -84,6 +84,12 @@ export interface RelayOptions {
   queueMaxCount: number;
   /** Most queued bytes per nick. */
   queueMaxBytes: number;
+  /** Most envelopes one stranger may leave in a nick's queue. */
+  queueMaxStranger: number;
+  /** Most envelopes one known sender may leave in a nick's queue. */
+  queueMaxPerSender: number;
+  /** Most bytes the --store file's queues may hold, relay-wide. */
+  storeMaxBytes: number;
   /** Queued envelopes older than this are dropped (and both ends told: UNDELIVERED EXPIRED). */
   queueMaxAgeSeconds: number;
   /** A nick binding unused (no connection under it) for this long is released. */
@@ -127,6 +133,9 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   queueMaxCount: 1000,
   queueMaxBytes: 16 * 1024 * 1024,
   queueMaxAgeSeconds: 7 * 24 * 3600,
+  queueMaxStranger: 50,
+  queueMaxPerSender: 500,
+  storeMaxBytes: 4 * 1024 * 1024 * 1024,
   purgeIntervalMs: null,
   nickTtlSeconds: 30 * 24 * 3600,
 });
@@ -169,6 +178,9 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("queueMaxCount", 0, 1e9);
   int("queueMaxBytes", 0, 2 ** 40);
   int("queueMaxAgeSeconds", 1, 1e10);
+  int("queueMaxStranger", 0, 1e9);
+  int("queueMaxPerSender", 0, 1e9);
+  int("storeMaxBytes", 0, 2 ** 50);
   int("storeBusyTimeoutMs", 0, 600_000);
   int("nickTtlSeconds", 1, 1e10);
   if (o.purgeIntervalMs !== null) int("purgeIntervalMs", 10, 1e10);

@@ -138,6 +138,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   #perAddress = new Map<string, number>();
   /** When each fetcher identity last took one of a nick's one-time prekeys (`fetcher/nick`). */
   #prekeyTakenAt = new Map<string, number>();
+  /** What each nick's queue holds from each sender (since the relay started). */
+  #fromSenders = new Map<string, Map<string, QueueStats>>();
+  /** `recipient\0sender` pairs where the recipient wrote to the sender (bounded, oldest dropped). */
+  #wroteTo = new Set<string>();
   /** Authenticated connections per identity key (hex). */
   #identityConns = new Map<string, number>();
   #tcp: Deno.Listener | null = null;
@@ -497,6 +501,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         return true;
       }
       recipients = [to];
+      this.#noteWrote(c.nick, to);
     } else {
       const members = this.#dir.members(to);
       if (!members.has(c.nick)) {
@@ -523,8 +528,8 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     try {
       // One write is atomic by itself; a room's writes share a savepoint.
       plan = recipients.length <= 1
-        ? this.#route(recipients, frame)
-        : this.#store.atomically(() => this.#route(recipients, frame));
+        ? this.#route(recipients, frame, c.nick)
+        : this.#store.atomically(() => this.#route(recipients, frame, c.nick));
     } catch (e) {
       if (!isStoreFailure(e)) throw e;
       this.#storeFailure(e);
@@ -542,6 +547,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       this.#metrics.envelopesRelayed++;
       this.#metrics.bytesRelayed += frame.length;
       if (r.storeId !== 0) this.#countQueued(r.nick, frame.length);
+      this.#countFromSender(r.nick, frame, 1);
       const target = r.target;
       if (target === undefined) continue;
       if (r.live) {
@@ -565,7 +571,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
    * store where it must be (queued, or live with a persistent store). Runs in a savepoint: it
    * changes nothing in memory, so a store failure leaves nothing to undo.
    */
-  #route(recipients: string[], frame: Uint8Array): Routed[] {
+  #route(recipients: string[], frame: Uint8Array, from: string): Routed[] {
     const out: Routed[] = [];
     const now = Date.now();
     for (const nick of recipients) {
@@ -574,7 +580,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       const live = target !== undefined && !target.draining;
       // The memory store delivers live without writing, but the delivery counts against the
       // recipient's queue until it is acknowledged (as a stored one does).
-      const refused = this.#queueRefuses(nick, frame.length);
+      const refused = this.#queueRefuses(nick, frame.length, from);
       if (refused === null && live && !this.#store.persistent) {
         out.push({ nick, refused: null, storeId: 0, target, live });
         continue;
@@ -589,8 +595,28 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     return out;
   }
 
-  /** Why a nick's queue refuses `length` more bytes, or null. */
-  #queueRefuses(nick: string, length: number): string | null {
+  /**
+   * Why a nick's queue refuses `length` more bytes from `from` (null: any sender), or null.
+   * One sender may hold only a share of a queue: --queue-max-per-sender envelopes and half its
+   * bytes, or --queue-max-stranger envelopes and a quarter of its bytes for a stranger, a nick
+   * that shares no room but the lobby with the recipient and that the recipient never wrote to
+   * since the relay started.
+   */
+  #queueRefuses(nick: string, length: number, from: string | null): string | null {
+    if (from !== null) {
+      const mine = this.#fromSenders.get(nick)?.get(from);
+      if (mine !== undefined) {
+        const stranger = this.#isStranger(from, nick);
+        const count = stranger ? this.#o.queueMaxStranger : this.#o.queueMaxPerSender;
+        const bytes = Math.floor(this.#o.queueMaxBytes / (stranger ? 4 : 2));
+        if (mine.count >= count || mine.bytes + length > bytes) {
+          return `Queue of "${nick}" holds ${mine.count} envelopes (${mine.bytes} bytes) from you: ` +
+            `the most one ${
+              stranger ? "stranger" : "sender"
+            } may leave there is ${count} (${bytes} bytes)`;
+        }
+      }
+    }
     const q = this.#queues.get(nick);
     if (q !== undefined) {
       if (q.count >= this.#o.queueMaxCount) {
@@ -602,10 +628,57 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     } else if (this.#o.queueMaxCount === 0 || length > this.#o.queueMaxBytes) {
       return `Queue of "${nick}" is full: 0 envelopes`;
     }
-    if (!this.#store.persistent && this.#queuedBytes + length > this.#o.maxQueueMemory) {
+    const total = this.#store.persistent ? this.#o.storeMaxBytes : this.#o.maxQueueMemory;
+    if (this.#queuedBytes + length > total) {
       return `The relay's queues are full: ${this.#queuedBytes} bytes held`;
     }
     return null;
+  }
+
+  /** Remembers that `from` wrote to `to` (so `to` is no stranger to `from`). */
+  #noteWrote(from: string, to: string): void {
+    const key = `${from}\u0000${to}`;
+    if (this.#wroteTo.has(key)) return;
+    this.#wroteTo.add(key);
+    if (this.#wroteTo.size > 200_000) this.#wroteTo.delete(this.#wroteTo.values().next().value!);
+  }
+
+  /** Whether `from` is a stranger to `to`: no room shared but the lobby, never written to by `to`. */
+  #isStranger(from: string, to: string): boolean {
+    if (this.#wroteTo.has(`${to}\u0000${from}`)) return false;
+    const theirs = this.#dir.roomsOf(to);
+    for (const room of this.#dir.roomsOf(from)) {
+      if (room !== DEFAULT_ROOM && theirs.has(room)) return false;
+    }
+    return true;
+  }
+
+  /** Counts a DELIVER in or out of `nick`'s queue under its sender. */
+  #countFromSender(nick: string, frame: Uint8Array, delta: 1 | -1): void {
+    if (frame[0] !== FrameType.DELIVER) return;
+    let from: string;
+    try {
+      from = envelopeSender(frame, peekEnvelopeRoute(frame));
+    } catch {
+      return;
+    }
+    let senders = this.#fromSenders.get(nick);
+    if (senders === undefined) {
+      if (delta < 0) return;
+      senders = new Map();
+      this.#fromSenders.set(nick, senders);
+    }
+    const s = senders.get(from);
+    if (s === undefined) {
+      if (delta > 0) senders.set(from, { count: 1, bytes: frame.length });
+      return;
+    }
+    s.count += delta;
+    s.bytes += delta * frame.length;
+    if (s.count <= 0) {
+      senders.delete(from);
+      if (senders.size === 0) this.#fromSenders.delete(nick);
+    }
   }
 
   /** Adds one envelope to a nick's queue counters. */
@@ -938,7 +1011,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     const before = c.unackedBytes;
     const maxId = c.ack(
       count - c.acked,
-      (nick, bytes) => this.#forgetQueued(nick, { count: 1, bytes }),
+      (nick, frame, id) => {
+        this.#countFromSender(nick, frame, -1);
+        if (id === 0) this.#forgetQueued(nick, { count: 1, bytes: frame.length });
+      },
     );
     this.#unackedTotal -= before - c.unackedBytes;
     if (maxId > 0) {
@@ -1324,8 +1400,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       const frame = frames[i]!;
       const nick = nicks[i]!;
       this.#forgetQueued(nick, { count: 1, bytes: frame.length });
-      if (frame[0] !== FrameType.DELIVER || this.#queueRefuses(nick, frame.length) === null) {
+      this.#countFromSender(nick, frame, -1);
+      if (frame[0] !== FrameType.DELIVER || this.#queueRefuses(nick, frame.length, null) === null) {
         this.#enqueue(nick, frame);
+        this.#countFromSender(nick, frame, 1);
       } else refused.push({ id: 0, nick, frame, enqueuedAt: now });
     }
     if (refused.length > 0) this.#refuseRequeue(refused);
@@ -1442,6 +1520,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     for (const r of rows) bytes += r.frame.length;
     this.#forgetQueued(nick, { count: rows.length, bytes });
     this.#queues.delete(nick);
+    this.#fromSenders.delete(nick);
     this.#metrics.nicksReleased++;
     this.#log.write("released", { nick, envelopes: rows.length, rooms: rooms.length });
     this.#applyNotices(plan);
@@ -1495,6 +1574,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     let envelopes = 0;
     for (const r of rows) {
       this.#forgetQueued(r.nick, { count: 1, bytes: r.frame.length });
+      this.#countFromSender(r.nick, r.frame, -1);
       if (r.frame[0] === FrameType.DELIVER) envelopes++;
     }
     this.#metrics.envelopesExpired += rows.length;
@@ -1555,6 +1635,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
 
   #reloadQueueStats(): void {
     this.#queues = this.#store.queueStats();
+    this.#fromSenders.clear(); // counted again from what arrives (lenient after a resync)
     this.#queuedTotal = 0;
     this.#queuedBytes = 0;
     for (const q of this.#queues.values()) {

@@ -494,3 +494,54 @@ relayTest(
     }
   },
 );
+
+relayTest(
+  "a stranger cannot fill an offline user's queue; --store-max-bytes bounds the store",
+  async () => {
+    const server = await startServer(["--queue-max-stranger", "10", "--heartbeat", "60000"]);
+    try {
+      const bob = await loggedIn(server.tcp, "bob");
+      await bob.send({ type: "join", room: "friends" });
+      await bob.nextWhere("joined", (f) => f.room === "friends");
+      const alice = await loggedIn(server.tcp, "alice");
+      await alice.send({ type: "join", room: "friends" });
+      await alice.nextWhere("joined", (f) => f.room === "friends" && f.nick === "alice");
+      bob.close();
+      await sleep(100);
+      const mallory = await loggedIn(server.tcp, "mallory");
+      for (let i = 0; i < 30; i++) await mallory.sendEnvelope("bob", new Uint8Array([i]));
+      await mallory.waitFor((fs) => fs.some((f) => f.type === "accepted" && f.count === 30));
+      const refused = mallory.frames.filter((f) => f.type === "rejected");
+      assert.equal(refused.length, 20, "a stranger leaves at most 10");
+      assert.ok(refused.every((f) => f.type === "rejected" && f.code === "QUEUE_FULL"));
+      // A room mate still gets through, and more than a stranger.
+      for (let i = 0; i < 30; i++) await alice.sendEnvelope("bob", new Uint8Array([i]));
+      await alice.waitFor((fs) => fs.some((f) => f.type === "accepted" && f.count === 30));
+      assert.equal(alice.frames.filter((f) => f.type === "rejected").length, 0);
+      for (const c of [alice, mallory]) c.close();
+    } finally {
+      await server.stop();
+    }
+    const dir = await Deno.makeTempDir({ prefix: "hush-storemax-" });
+    const store = await startServer(
+      ["--store", `${dir}/relay.sqlite`, "--store-max-bytes", "20000", "--heartbeat", "60000"],
+      ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`],
+    );
+    try {
+      const names = ["o1", "o2", "o3"];
+      for (const n of names) (await loggedIn(store.tcp, n)).close();
+      await sleep(100);
+      const a = await loggedIn(store.tcp, "a");
+      for (const n of names) {
+        for (let i = 0; i < 10; i++) await a.sendEnvelope(n, new Uint8Array(1000));
+      }
+      await a.waitFor((fs) => fs.some((f) => f.type === "accepted" && f.count === 30));
+      const full = a.frames.filter((f) => f.type === "rejected" && f.code === "QUEUE_FULL").length;
+      assert.ok(full >= 10, `the store holds at most 20000 bytes (${full} refused)`);
+      a.close();
+    } finally {
+      await store.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
