@@ -56,6 +56,9 @@ Options:
                            a frame costs one; a SEND also costs one per KiB per delivery beyond
                            its first (a room's fan-out is charged to its sender)
   --burst N                token bucket size (default ${d.burst})
+  --fanout-rate BYTES      bytes of room deliveries (members x size) per second per identity,
+                           0 for no limit (default ${d.fanoutRate}; burst --fanout-burst ${d.fanoutBurst})
+  --fanout-burst BYTES     room delivery bucket size per identity
   --max-rooms-per-identity N  room memberships of all of one identity's nicks
                            (default ${d.maxRoomsPerIdentity})
   --fetch-rate N           key fetches (FETCH_KEYS, FETCH_IDENTITY) per second per connection,
@@ -104,6 +107,8 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["max-connections", "maxConnections"],
   ["fetch-rate", "fetchRate"],
   ["max-rooms-per-identity", "maxRoomsPerIdentity"],
+  ["fanout-rate", "fanoutRate"],
+  ["fanout-burst", "fanoutBurst"],
   ["fetch-burst", "fetchBurst"],
   ["prekey-period", "prekeyPeriodSeconds"],
   ["max-per-address", "maxConnectionsPerAddress"],

@@ -47,6 +47,9 @@ export interface RelayOptions {
   rate: number;
   /** Token bucket capacity (frames). */
   burst: number;
+  /** Bytes of room deliveries (members x size) per second per identity (0: unlimited), burst. */
+  fanoutRate: number;
+  fanoutBurst: number;
   /** Most room memberships of all the nicks of one identity key. */
   maxRoomsPerIdentity: number;
   /** FETCH_KEYS and FETCH_IDENTITY per second per connection (0: unlimited), and the burst. */
@@ -118,6 +121,8 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   maxConnections: 10_000,
   fetchRate: 20,
   maxRoomsPerIdentity: 128,
+  fanoutRate: 4 * 1024 * 1024,
+  fanoutBurst: 16 * 1024 * 1024,
   fetchBurst: 200,
   prekeyPeriodSeconds: 3600,
   maxConnectionsPerAddress: 1024,
@@ -163,6 +168,8 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("maxConnections", 1, 1e7);
   int("fetchRate", 0, 1e9);
   int("maxRoomsPerIdentity", 1, 1e9);
+  int("fanoutRate", 0, 2 ** 40);
+  int("fanoutBurst", 1, 2 ** 40);
   int("fetchBurst", 1, 1e9);
   int("prekeyPeriodSeconds", 0, 1e10);
   int("maxConnectionsPerAddress", 1, 1e7);

@@ -142,6 +142,8 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   #fromSenders = new Map<string, Map<string, QueueStats>>();
   /** `recipient\0sender` pairs where the recipient wrote to the sender (bounded, oldest dropped). */
   #wroteTo = new Set<string>();
+  /** Room fan-out budget (bytes delivered) per identity key (hex), shared by its connections. */
+  #fanout = new Map<string, TokenBucket>();
   /** Authenticated connections per identity key (hex). */
   #identityConns = new Map<string, number>();
   #tcp: Deno.Listener | null = null;
@@ -515,6 +517,18 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     }
     // The fan-out (deliveries x bytes) is charged to the sender's budget, not only the frame.
     const extra = this.#o.rate === 0 ? 0 : fanoutCost(recipients.length, frame.length);
+    const fanBytes = recipients.length * frame.length;
+    if (
+      this.#o.fanoutRate > 0 && recipients.length > 1 &&
+      !this.#fanoutBucket(c.identity).take(performance.now(), fanBytes)
+    ) {
+      this.#fail(
+        c,
+        "RATE_LIMITED",
+        `Over ${this.#o.fanoutRate} bytes per second of room deliveries for this identity`,
+      );
+      return false;
+    }
     if (extra > 0 && !c.bucket.take(performance.now(), extra)) {
       this.#fail(
         c,
@@ -633,6 +647,16 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       return `The relay's queues are full: ${this.#queuedBytes} bytes held`;
     }
     return null;
+  }
+
+  /** The identity's room fan-out bucket (dropped with its last connection). */
+  #fanoutBucket(identity: string): TokenBucket {
+    let b = this.#fanout.get(identity);
+    if (b === undefined) {
+      b = new TokenBucket(this.#o.fanoutRate, this.#o.fanoutBurst);
+      this.#fanout.set(identity, b);
+    }
+    return b;
   }
 
   /** Remembers that `from` wrote to `to` (so `to` is no stranger to `from`). */
@@ -1369,8 +1393,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     if (this.#connections.delete(c)) this.#countAddress(c.peer.remote, -1);
     if (wasReady) {
       const left = (this.#identityConns.get(c.identity) ?? 1) - 1;
-      if (left <= 0) this.#identityConns.delete(c.identity);
-      else this.#identityConns.set(c.identity, left);
+      if (left <= 0) {
+        this.#identityConns.delete(c.identity);
+        this.#fanout.delete(c.identity);
+      } else this.#identityConns.set(c.identity, left);
       if (this.#online.get(c.nick) === c) this.#online.delete(c.nick);
       for (const n of c.nicks) if (this.#holders.get(n) === c) this.#holders.delete(n);
       this.#requeue(c);

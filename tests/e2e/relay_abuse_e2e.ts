@@ -545,3 +545,41 @@ relayTest(
     }
   },
 );
+
+relayTest(
+  "room deliveries are budgeted per identity (--fanout-rate), across its connections",
+  async () => {
+    const server = await startServer([
+      "--rate",
+      "0",
+      "--fanout-rate",
+      "10000",
+      "--fanout-burst",
+      "20000",
+    ]);
+    try {
+      const members = [];
+      for (let i = 0; i < 3; i++) {
+        const m = await loggedIn(server.tcp, `f${i}`);
+        await m.send({ type: "join", room: "room" });
+        await m.nextWhere("joined", (f) => f.room === "room" && f.nick === m.nick);
+        members.push(m);
+      }
+      const x = await loggedIn(server.tcp, "x1");
+      const y = await loggedIn(server.tcp, "x2", { identity: x.identity });
+      for (const c of [x, y]) {
+        await c.send({ type: "join", room: "room" });
+        await c.nextWhere("joined", (f) => f.room === "room" && f.nick === c.nick);
+      }
+      // 4 deliveries x 4000 bytes = 16000 of the identity's 20000: the second SEND, from its
+      // other connection, is over.
+      await x.sendEnvelope("room", new Uint8Array(4000), { toKind: "room" });
+      await x.next("accepted");
+      await y.sendEnvelope("room", new Uint8Array(4000), { toKind: "room" });
+      assert.equal(await y.expectFatal(), "RATE_LIMITED");
+      for (const c of [...members, x]) c.close();
+    } finally {
+      await server.stop();
+    }
+  },
+);
