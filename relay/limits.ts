@@ -38,7 +38,8 @@ export class TokenBucket {
    *
    * @param now Current time in milliseconds.
    * @param cost Tokens to take (default 1: one frame).
-   * @returns False when the bucket has fewer (the frame is over the limit; nothing is taken).
+   * @returns False when the bucket has fewer (or, for a cost over the burst, is not full): the
+   *   frame is over the limit and nothing is taken.
    */
   take(now: number, cost = 1): boolean {
     if (this.#rate === 0) return true;
@@ -47,7 +48,9 @@ export class TokenBucket {
     if (elapsed > 0) {
       this.#tokens = Math.min(this.#burst, this.#tokens + (elapsed * this.#rate) / 1000);
     }
-    if (this.#tokens < cost) return false;
+    // A cost over the whole burst passes with a full bucket and leaves it in debt, paid off at
+    // the rate (a big message to a big room is slow, not impossible).
+    if (this.#tokens < Math.min(cost, this.#burst)) return false;
     this.#tokens -= cost;
     return true;
   }

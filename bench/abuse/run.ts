@@ -22,6 +22,8 @@ const args = parseArgs({
     ws: { type: "string" },
     tcp: { type: "string" },
     until: { type: "string" },
+    // Extra server.ts flags, e.g. --server-arg=--burst --server-arg=1000.
+    "server-arg": { type: "string", multiple: true },
   },
 });
 const SECONDS = Math.min(60, Math.max(2, Number(args.values.seconds)));
@@ -220,7 +222,7 @@ interface Row {
 }
 
 async function measure(name: string, attack: Attack | null): Promise<Row> {
-  const server = await startServer(["--heartbeat", "60000"]);
+  const server = await startServer(["--heartbeat", "60000", ...(args.values["server-arg"] ?? [])]);
   const pid = server.process.pid;
   let maxRss = rssMiB(pid);
   const a = await loggedIn(server.tcp, "benign_a");
