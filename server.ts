@@ -53,7 +53,7 @@ Options:
                            Without --cert/--key a warning says the token travels in clear
   --max-frame BYTES        largest frame (default ${d.maxFrameBytes})
   --rate N                 tokens per second per connection, 0 for no limit (default ${d.rate}):
-                           a frame costs one; a SEND also costs one per KiB per delivery beyond
+                           a frame costs one; a SEND also costs one per 256 bytes per delivery beyond
                            its first (a room's fan-out is charged to its sender)
   --burst N                token bucket size (default ${d.burst})
   --fanout-rate BYTES      bytes of room deliveries (members x size) per second per identity,

@@ -57,7 +57,7 @@ export class TokenBucket {
 }
 
 /** Bytes of delivery that cost one token when a SEND fans out (deliveries x bytes). */
-export const FANOUT_UNIT_BYTES = 1024;
+export const FANOUT_UNIT_BYTES = 256;
 
 /**
  * Tokens a SEND costs beyond its frame's one: one per {@link FANOUT_UNIT_BYTES} (rounded up) per

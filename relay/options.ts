@@ -117,7 +117,7 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   token: null,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   rate: 1000,
-  burst: 1_000,
+  burst: 10_000,
   maxConnections: 10_000,
   fetchRate: 20,
   maxRoomsPerIdentity: 128,

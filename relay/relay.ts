@@ -561,7 +561,8 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       this.#metrics.envelopesRelayed++;
       this.#metrics.bytesRelayed += frame.length;
       if (r.storeId !== 0) this.#countQueued(r.nick, frame.length);
-      this.#countFromSender(r.nick, frame, 1);
+      // Per-sender shares bound what waits for an offline recipient: live ones are not counted.
+      if (!r.live) this.#countFromSender(r.nick, frame, 1);
       const target = r.target;
       if (target === undefined) continue;
       if (r.live) {
@@ -594,7 +595,8 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       const live = target !== undefined && !target.draining;
       // The memory store delivers live without writing, but the delivery counts against the
       // recipient's queue until it is acknowledged (as a stored one does).
-      const refused = this.#queueRefuses(nick, frame.length, from);
+      // One sender's share applies to what waits for an offline (or draining) recipient.
+      const refused = this.#queueRefuses(nick, frame.length, live ? null : from);
       if (refused === null && live && !this.#store.persistent) {
         out.push({ nick, refused: null, storeId: 0, target, live });
         continue;
@@ -680,6 +682,8 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   /** Counts a DELIVER in or out of `nick`'s queue under its sender. */
   #countFromSender(nick: string, frame: Uint8Array, delta: 1 | -1): void {
     if (frame[0] !== FrameType.DELIVER) return;
+    // Nothing counted for this nick (the hot path: live deliveries acked): nothing to parse.
+    if (delta < 0 && !this.#fromSenders.has(nick)) return;
     let from: string;
     try {
       from = envelopeSender(frame, peekEnvelopeRoute(frame));

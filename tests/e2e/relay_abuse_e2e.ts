@@ -472,7 +472,8 @@ relayTest(
       const sender = await loggedIn(server.tcp, "loud");
       await sender.send({ type: "join", room: "big" });
       await sender.nextWhere("joined", (f) => f.room === "big" && f.nick === "loud");
-      // 5 deliveries x 8 KiB = 40 tokens a SEND: the burst of 200 holds 5 of them, not 10.
+      // 5 deliveries x 8000 bytes = 160 tokens a SEND (one per 256 bytes): the burst of 200 holds
+      // one of them, not 10.
       for (let i = 0; i < 10; i++) {
         await sender.sendEnvelope("big", new Uint8Array(8000), { toKind: "room" });
       }
