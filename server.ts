@@ -51,19 +51,50 @@ Options:
   --cert PATH --key PATH   TLS certificate and key (PEM): wss:// and tls:// instead
   --log-file PATH          append a timestamped event log (never message bodies);
                            - writes it to the console (stdout)
-  --token TOKEN            private relay: clients must present this token
+  --token TOKEN            private relay: clients must present this token (compared as
+                           HMACs; an address is refused for a while after 3 wrong ones);
+                           GET /metrics then needs "Authorization: Bearer TOKEN".
+                           Without --cert/--key a warning says the token travels in clear
   --max-frame BYTES        largest frame (default ${d.maxFrameBytes})
-  --rate N                 frames per second per connection, 0 for no limit (default ${d.rate})
+  --rate N                 tokens per second per connection, 0 for no limit (default ${d.rate}):
+                           a frame costs one; a SEND also costs one per 256 bytes per delivery beyond
+                           its first (a room's fan-out is charged to its sender)
   --burst N                token bucket size (default ${d.burst})
-  --max-connections N      simultaneous connections (default ${d.maxConnections})
+  --fanout-rate BYTES      bytes of room deliveries (members x size) per second per identity,
+                           0 for no limit (default ${d.fanoutRate}; burst --fanout-burst ${d.fanoutBurst})
+  --fanout-burst BYTES     room delivery bucket size per identity
+  --max-rooms-per-identity N  room memberships of all of one identity's nicks
+                           (default ${d.maxRoomsPerIdentity})
+  --fetch-rate N           key fetches (FETCH_KEYS, FETCH_IDENTITY) per second per connection,
+                           0 for no limit (default ${d.fetchRate}, burst --fetch-burst ${d.fetchBurst})
+  --fetch-burst N          key fetch bucket size
+  --prekey-period SECONDS  one fetcher identity gets at most one one-time prekey of a nick per
+                           period; later fetches get KEYS without one (default ${d.prekeyPeriodSeconds})
+  --max-connections N      simultaneous connections, HTTP sockets on --port included; when
+                           full the oldest unauthenticated one is evicted (default ${d.maxConnections})
+  --max-per-address N      simultaneous sockets from one address (default ${d.maxConnectionsPerAddress})
+  --max-per-identity N     simultaneous authenticated connections of one identity key
+                           (default ${d.maxConnectionsPerIdentity})
   --auth-timeout MS        time from connect to authenticated (default ${d.authTimeoutMs})
+  --header-timeout MS      time for the HTTP request head on the WebSocket port (default ${d.headerTimeoutMs})
   --heartbeat MS           ping after this much silence, drop after twice (default ${d.heartbeatMs})
   --max-buffered BYTES     unsent bytes per connection before it is dropped (default ${d.maxBufferedBytes})
   --max-unacked N          unacknowledged deliveries per connection (default ${d.maxUnacked})
+  --max-unacked-bytes BYTES  bytes of unacknowledged deliveries per connection
+                           (default ${d.maxUnackedBytes})
+  --max-queue-memory BYTES relay-wide bytes held in memory for delivery: queues and unacked
+                           deliveries (memory store), unacked deliveries (--store)
+                           (default ${d.maxQueueMemory})
   --room-notice-limit N    no join/leave/presence broadcasts in rooms larger than this
                            (default ${d.roomNoticeLimit})
   --queue-max N            offline envelopes per nick (default ${d.queueMaxCount})
   --queue-max-bytes BYTES  offline bytes per nick (default ${d.queueMaxBytes})
+  --queue-max-stranger N   envelopes one stranger (no room shared but the lobby, never written to)
+                           may leave in a nick's queue, and a quarter of --queue-max-bytes
+                           (default ${d.queueMaxStranger})
+  --queue-max-per-sender N envelopes one known sender may leave in a nick's queue, and half of
+                           --queue-max-bytes (default ${d.queueMaxPerSender})
+  --store-max-bytes BYTES  bytes queued in the --store file, relay-wide (default ${d.storeMaxBytes})
   --queue-max-age SECONDS  offline envelope lifetime (default ${d.queueMaxAgeSeconds})
   -h, --help               show this help
 
@@ -78,14 +109,28 @@ const NUMERIC: [flag: string, option: keyof RelayOptions][] = [
   ["rate", "rate"],
   ["burst", "burst"],
   ["max-connections", "maxConnections"],
+  ["fetch-rate", "fetchRate"],
+  ["max-rooms-per-identity", "maxRoomsPerIdentity"],
+  ["fanout-rate", "fanoutRate"],
+  ["fanout-burst", "fanoutBurst"],
+  ["fetch-burst", "fetchBurst"],
+  ["prekey-period", "prekeyPeriodSeconds"],
+  ["max-per-address", "maxConnectionsPerAddress"],
+  ["max-per-identity", "maxConnectionsPerIdentity"],
   ["auth-timeout", "authTimeoutMs"],
+  ["header-timeout", "headerTimeoutMs"],
   ["heartbeat", "heartbeatMs"],
   ["max-buffered", "maxBufferedBytes"],
   ["max-unacked", "maxUnacked"],
+  ["max-unacked-bytes", "maxUnackedBytes"],
+  ["max-queue-memory", "maxQueueMemory"],
   ["room-notice-limit", "roomNoticeLimit"],
   ["queue-max", "queueMaxCount"],
   ["queue-max-bytes", "queueMaxBytes"],
   ["queue-max-age", "queueMaxAgeSeconds"],
+  ["queue-max-stranger", "queueMaxStranger"],
+  ["queue-max-per-sender", "queueMaxPerSender"],
+  ["store-max-bytes", "storeMaxBytes"],
   ["store-busy-timeout", "storeBusyTimeoutMs"],
   ["nick-ttl", "nickTtlSeconds"],
   ["max-nicks-per-identity", "maxNicksPerIdentity"],
@@ -183,6 +228,12 @@ async function main(): Promise<number> {
   console.log(
     `hush relay listening on ${relay.wsUrl}` + (relay.tcpUrl ? ` and ${relay.tcpUrl}` : ""),
   );
+  if (options.token !== undefined && options.token !== null && options.cert === undefined) {
+    console.error(
+      "hush: warning: --token without --cert/--key: the token travels in clear text " +
+        "(anyone on the path can read and reuse it); use TLS beyond 127.0.0.1",
+    );
+  }
   console.log(
     relay.persistent
       ? `hush relay store: ${relay.storeDescription}`

@@ -45,6 +45,7 @@ let nextId = 1;
 /** Shared by every connection with nothing in flight (most of them): replaced before a push. */
 const NO_FRAMES: Uint8Array[] = [];
 const NO_IDS: number[] = [];
+const NO_NICKS: string[] = [];
 
 /** The relay's record of one connection. */
 export class Connection {
@@ -54,6 +55,8 @@ export class Connection {
   state: number = State.AWAIT_HELLO;
   /** Granted nick (READY only). */
   nick = "";
+  /** Identity key in hex (READY only). */
+  identity = "";
   /**
    * Nicks whose queues this connection receives: its own first, then other nicks bound to the
    * same identity key that have no connection of their own.
@@ -62,6 +65,8 @@ export class Connection {
   hello: HelloFrame | null = null;
   challenge: Uint8Array | null = null;
   bucket: TokenBucket;
+  /** FETCH_KEYS / FETCH_IDENTITY budget (set by the relay at accept). */
+  fetchBucket!: TokenBucket;
   /** Last time (performance.now()) a frame arrived, and when the relay last pinged. */
   lastSeen: number;
   pingedAt = 0;
@@ -86,7 +91,11 @@ export class Connection {
   /** Unacked DELIVER frames from index `head` on, with their store ids (0: never stored). */
   inflight: Uint8Array[] = NO_FRAMES;
   inflightIds: number[] = NO_IDS;
+  /** The nick each unacked delivery was for (its queue is charged until the ACK). */
+  inflightNicks: string[] = NO_NICKS;
   head = 0;
+  /** Bytes of the unacked deliveries. */
+  unackedBytes = 0;
   /** Whether queued envelopes are still being sent; highest store id sent. */
   draining = false;
   storeCursor = 0;
@@ -108,14 +117,17 @@ export class Connection {
     return this.delivered - this.acked;
   }
 
-  /** Records a DELIVER and hands it to the transport. */
-  deliver(frame: Uint8Array, storeId: number): void {
+  /** Records a DELIVER (for `nick`'s queue) and hands it to the transport. */
+  deliver(frame: Uint8Array, storeId: number, nick: string): void {
     if (this.inflight === NO_FRAMES) {
       this.inflight = [];
       this.inflightIds = [];
+      this.inflightNicks = [];
     }
     this.inflight.push(frame);
     this.inflightIds.push(storeId);
+    this.inflightNicks.push(nick);
+    this.unackedBytes += frame.length;
     this.delivered++;
     this.peer.send(frame);
   }
@@ -123,37 +135,47 @@ export class Connection {
   /**
    * Drops the first `n` unacked deliveries.
    *
+   * @param n How many.
+   * @param onAcked Called for each, with its nick, frame and store id (0: never stored).
    * @returns The highest store id among them (0 if none was stored).
    */
-  ack(n: number): number {
+  ack(n: number, onAcked: (nick: string, frame: Uint8Array, id: number) => void): number {
     let maxId = 0;
     const end = this.head + n;
     for (let i = this.head; i < end; i++) {
       const id = this.inflightIds[i]!;
+      const frame = this.inflight[i]!;
+      this.unackedBytes -= frame.length;
       if (id > maxId) maxId = id;
+      onAcked(this.inflightNicks[i]!, frame, id);
     }
     this.head = end;
     this.acked += n;
     if (this.head === this.inflight.length) {
       this.inflight = NO_FRAMES;
       this.inflightIds = NO_IDS;
+      this.inflightNicks = NO_NICKS;
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.inflight.length) {
       this.inflight = this.inflight.slice(this.head);
       this.inflightIds = this.inflightIds.slice(this.head);
+      this.inflightNicks = this.inflightNicks.slice(this.head);
       this.head = 0;
     }
     return maxId;
   }
 
   /** Takes every unacked delivery out (for re-queueing), in order. */
-  takeUnacked(): { frames: Uint8Array[]; ids: number[] } {
+  takeUnacked(): { frames: Uint8Array[]; ids: number[]; nicks: string[] } {
     const out = {
       frames: this.inflight.slice(this.head),
       ids: this.inflightIds.slice(this.head),
+      nicks: this.inflightNicks.slice(this.head),
     };
     this.inflight = NO_FRAMES;
     this.inflightIds = NO_IDS;
+    this.inflightNicks = NO_NICKS;
+    this.unackedBytes = 0;
     this.head = 0;
     return out;
   }

@@ -47,22 +47,52 @@ export interface RelayOptions {
   rate: number;
   /** Token bucket capacity (frames). */
   burst: number;
-  /** Most simultaneous connections. */
+  /** Bytes of room deliveries (members x size) per second per identity (0: unlimited), burst. */
+  fanoutRate: number;
+  fanoutBurst: number;
+  /** Most room memberships of all the nicks of one identity key. */
+  maxRoomsPerIdentity: number;
+  /** FETCH_KEYS and FETCH_IDENTITY per second per connection (0: unlimited), and the burst. */
+  fetchRate: number;
+  fetchBurst: number;
+  /** One fetcher identity gets at most one of a nick's one-time prekeys per this many seconds. */
+  prekeyPeriodSeconds: number;
+  /** Most simultaneous connections (HTTP sockets on the WebSocket port included). */
   maxConnections: number;
+  /** Most simultaneous sockets from one client address. */
+  maxConnectionsPerAddress: number;
+  /** Most simultaneous authenticated connections of one identity key. */
+  maxConnectionsPerIdentity: number;
   /** Milliseconds from connect to READY. */
   authTimeoutMs: number;
+  /** Milliseconds for a WebSocket-port client to send its whole HTTP request head. */
+  headerTimeoutMs: number;
   /** Heartbeat interval in milliseconds (dead after twice this). */
   heartbeatMs: number;
   /** Most bytes waiting to be written to one connection before it is dropped. */
   maxBufferedBytes: number;
   /** Most DELIVERs outstanding (not acked) on one connection. */
   maxUnacked: number;
+  /** Most bytes of DELIVERs outstanding (not acked) on one connection. */
+  maxUnackedBytes: number;
+  /**
+   * Most bytes held for delivery in memory, relay-wide: queues and unacknowledged deliveries of
+   * the memory store (a SEND over it is QUEUE_FULL), and unacknowledged deliveries with --store
+   * (queued envelopes wait in the file meanwhile).
+   */
+  maxQueueMemory: number;
   /** Rooms with more members than this get no JOINED/LEFT/PRESENCE broadcasts (LIST still works). */
   roomNoticeLimit: number;
   /** Most queued envelopes per nick. */
   queueMaxCount: number;
   /** Most queued bytes per nick. */
   queueMaxBytes: number;
+  /** Most envelopes one stranger may leave in a nick's queue. */
+  queueMaxStranger: number;
+  /** Most envelopes one known sender may leave in a nick's queue. */
+  queueMaxPerSender: number;
+  /** Most bytes the --store file's queues may hold, relay-wide. */
+  storeMaxBytes: number;
   /** Queued envelopes older than this are dropped (and both ends told: UNDELIVERED EXPIRED). */
   queueMaxAgeSeconds: number;
   /** A nick binding unused (no connection under it) for this long is released. */
@@ -94,14 +124,28 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   rate: 1000,
   burst: 10_000,
   maxConnections: 10_000,
+  fetchRate: 20,
+  maxRoomsPerIdentity: 128,
+  fanoutRate: 2 * 1024 * 1024,
+  fanoutBurst: 4 * 1024 * 1024,
+  fetchBurst: 200,
+  prekeyPeriodSeconds: 3600,
+  maxConnectionsPerAddress: 1024,
+  maxConnectionsPerIdentity: 16,
   authTimeoutMs: 10_000,
+  headerTimeoutMs: 5_000,
   heartbeatMs: 30_000,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxUnacked: 10_000,
+  maxUnackedBytes: 8 * 1024 * 1024,
+  maxQueueMemory: 256 * 1024 * 1024,
   roomNoticeLimit: 256,
   queueMaxCount: 1000,
   queueMaxBytes: 16 * 1024 * 1024,
   queueMaxAgeSeconds: 7 * 24 * 3600,
+  queueMaxStranger: 50,
+  queueMaxPerSender: 500,
+  storeMaxBytes: 4 * 1024 * 1024 * 1024,
   purgeIntervalMs: null,
   nickTtlSeconds: 30 * 24 * 3600,
   maxNicksPerIdentity: 8,
@@ -128,14 +172,28 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("rate", 0, 1e9);
   int("burst", 1, 1e9);
   int("maxConnections", 1, 1e7);
+  int("fetchRate", 0, 1e9);
+  int("maxRoomsPerIdentity", 1, 1e9);
+  int("fanoutRate", 0, 2 ** 40);
+  int("fanoutBurst", 1, 2 ** 40);
+  int("fetchBurst", 1, 1e9);
+  int("prekeyPeriodSeconds", 0, 1e10);
+  int("maxConnectionsPerAddress", 1, 1e7);
+  int("maxConnectionsPerIdentity", 1, 1e7);
   int("authTimeoutMs", 1, 3_600_000);
+  int("headerTimeoutMs", 1, 3_600_000);
   int("heartbeatMs", 10, 3_600_000);
   int("maxBufferedBytes", 1024, 2 ** 40);
   int("maxUnacked", 1, 1e9);
+  int("maxUnackedBytes", 1024, 2 ** 40);
+  int("maxQueueMemory", 1024, 2 ** 40);
   int("roomNoticeLimit", 0, 1e9);
   int("queueMaxCount", 0, 1e9);
   int("queueMaxBytes", 0, 2 ** 40);
   int("queueMaxAgeSeconds", 1, 1e10);
+  int("queueMaxStranger", 0, 1e9);
+  int("queueMaxPerSender", 0, 1e9);
+  int("storeMaxBytes", 0, 2 ** 50);
   int("storeBusyTimeoutMs", 0, 600_000);
   int("nickTtlSeconds", 1, 1e10);
   int("maxNicksPerIdentity", 1, 1e6);

@@ -5,9 +5,10 @@
  * @module
  */
 
-import { equalBytes, toHex } from "../crypto/bytes.ts";
 import { x25519PublicKeyProblem } from "../crypto/dh_public_key.ts";
 import { verify } from "../crypto/ed25519.ts";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { toHex } from "../crypto/bytes.ts";
 import { randomBytes } from "../crypto/random.ts";
 import {
   CHALLENGE_BYTES,
@@ -31,7 +32,7 @@ import {
 import { grantNick, verifyAuth } from "./auth.ts";
 import { Connection, type Peer, State } from "./connection.ts";
 import { RelayError } from "./errors.ts";
-import { TokenBucket } from "./limits.ts";
+import { FANOUT_UNIT_BYTES, fanoutCost, TokenBucket } from "./limits.ts";
 import { EventLog } from "./log.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { Metrics } from "./metrics.ts";
@@ -40,7 +41,7 @@ import { Directory, MAX_ROOMS_PER_NICK } from "./presence.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import type { HeldEnvelope, QueueStats, Store } from "./store.ts";
 import { type PeerHost, TcpPeer } from "./transport_tcp.ts";
-import { WebSocketPeer } from "./transport_websocket.ts";
+import { type HttpAnswer, type WebSocketHost, WebSocketPeer } from "./transport_websocket.ts";
 
 /** Most one-time prekeys held per nick. */
 export const MAX_ONE_TIME_PREKEYS_HELD = 200;
@@ -79,15 +80,18 @@ export interface RelayHandle {
  * @returns A handle with the real URLs (useful with port 0).
  * @throws {RelayError} `BAD_OPTION`, `STORE_FAILED` or `LISTEN_FAILED`.
  */
-export async function runRelay(options: Partial<RelayOptions> = {}): Promise<RelayHandle> {
-  const resolved = resolveRelayOptions(options);
-  const relay = new Relay(resolved);
-  await relay.listen();
-  return relay;
+export function runRelay(options: Partial<RelayOptions> = {}): Promise<RelayHandle> {
+  try {
+    const relay = new Relay(resolveRelayOptions(options));
+    relay.listen();
+    return Promise.resolve(relay);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** The relay; use {@link runRelay}. */
-export class Relay implements PeerHost, RelayHandle {
+export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   readonly maxFrameBytes: number;
   wsUrl = "";
   tcpUrl: string | null = null;
@@ -108,7 +112,11 @@ export class Relay implements PeerHost, RelayHandle {
   /** SENDs whose writes wait for the turn's commit (persistent store). */
   #group: GroupSend[] = [];
   /** Live deliveries that wait for the turn's commit (persistent store). */
-  #liveAfterCommit: [Connection, Uint8Array, number][] = [];
+  #liveAfterCommit: [Connection, Uint8Array, number, string][] = [];
+  /** Bytes of every unacknowledged delivery on every connection. */
+  #unackedTotal = 0;
+  /** Connections whose pump stopped at the relay-wide unacknowledged bound. */
+  #pausedPumps = new Set<Connection>();
   /** Connections whose pump waits for the turn's commit. */
   #pumpAfterCommit = new Set<Connection>();
   /** One-time prekeys handed out in the open turn, and those whose removal a failed commit lost. */
@@ -126,17 +134,38 @@ export class Relay implements PeerHost, RelayHandle {
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
   #acceptTimer: ReturnType<typeof setTimeout> | undefined;
   #timerQueued = false;
-  #http: Deno.HttpServer | null = null;
+  #ws: Deno.Listener | null = null;
+  /** WebSocket-port sockets not upgraded yet (reading their HTTP request head). */
+  #httpPending = new Set<WebSocketPeer>();
+  /** Sockets (HTTP and connections) per client address. */
+  #perAddress = new Map<string, number>();
+  /** When each fetcher identity last took one of a nick's one-time prekeys (`fetcher/nick`). */
+  #prekeyTakenAt = new Map<string, number>();
+  /** What each nick's queue holds from each sender (since the relay started). */
+  #fromSenders = new Map<string, Map<string, QueueStats>>();
+  /** `recipient\0sender` pairs where the recipient wrote to the sender (bounded, oldest dropped). */
+  #wroteTo = new Set<string>();
+  /** Room fan-out budget (bytes delivered) per identity key (hex), shared by its connections. */
+  #fanout = new Map<string, TokenBucket>();
+  /** Authenticated connections per identity key (hex). */
+  #identityConns = new Map<string, number>();
   #tcp: Deno.Listener | null = null;
   #timers: ReturnType<typeof setInterval>[] = [];
   #closing = false;
   #resolveFinished!: () => void;
+  /** HMAC-SHA256 of the token under {@link #macKey} (fixed length: no length leaks). */
   #tokenBytes: Uint8Array | null;
+  /** A random key per process for comparing tokens. */
+  #macKey = randomBytes(32);
+  /** Wrong tokens per address: how many, and until when the address is refused. */
+  #tokenBackoff = new Map<string, { fails: number; until: number }>();
 
   constructor(options: RelayOptions) {
     this.#o = options;
     this.maxFrameBytes = options.maxFrameBytes;
-    this.#tokenBytes = options.token === null ? null : ASCII.encode(options.token);
+    this.#tokenBytes = options.token === null
+      ? null
+      : hmacSha256(this.#macKey, ASCII.encode(options.token));
     this.#store = options.store ??
       (options.storePath === null
         ? new MemoryStore()
@@ -166,26 +195,16 @@ export class Relay implements PeerHost, RelayHandle {
   }
 
   /** Opens the listeners. */
-  async listen(): Promise<void> {
+  listen(): void {
     const o = this.#o;
     const tls = o.cert !== null && o.key !== null;
     const host = o.host.includes(":") ? `[${o.host}]` : o.host;
     try {
-      let listening: () => void = () => {};
-      const ready = new Promise<void>((resolve) => listening = resolve);
-      const serveOptions = {
-        hostname: o.host,
-        port: o.port,
-        onListen: () => listening(),
-        onError: () => new Response("internal error\n", { status: 500 }),
-      };
-      const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-        this.#handleHttp(req, info, tls ? "wss" : "ws");
-      this.#http = tls
-        ? Deno.serve({ ...serveOptions, cert: o.cert!, key: o.key! }, handler)
-        : Deno.serve(serveOptions, handler);
-      await ready;
-      this.wsUrl = `${tls ? "wss" : "ws"}://${host}:${(this.#http.addr as Deno.NetAddr).port}/`;
+      this.#ws = tls
+        ? Deno.listenTls({ hostname: o.host, port: o.port, cert: o.cert!, key: o.key! })
+        : Deno.listen({ hostname: o.host, port: o.port });
+      this.wsUrl = `${tls ? "wss" : "ws"}://${host}:${(this.#ws.addr as Deno.NetAddr).port}/`;
+      this.#wsAcceptLoop(this.#ws, tls ? "wss" : "ws");
       if (o.tcpPort >= 0) {
         this.#tcp = tls
           ? Deno.listenTls({ hostname: o.host, port: o.tcpPort, cert: o.cert!, key: o.key! })
@@ -194,7 +213,11 @@ export class Relay implements PeerHost, RelayHandle {
         this.#acceptLoop(this.#tcp, tls ? "tls" : "tcp");
       }
     } catch (cause) {
-      await this.#http?.shutdown().catch(() => {});
+      try {
+        this.#ws?.close();
+      } catch {
+        // not open
+      }
       this.#store.close();
       throw new RelayError(
         "LISTEN_FAILED",
@@ -250,29 +273,104 @@ export class Relay implements PeerHost, RelayHandle {
     }
   }
 
-  #handleHttp(
-    req: Request,
-    info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-    transport: string,
-  ): Response {
-    if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      if (this.#closing) return new Response("shutting down\n", { status: 503 });
-      const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`; // before the upgrade
-      const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
-      const peer = new WebSocketPeer(socket, remote, transport, this.#o.maxBufferedBytes);
-      peer.start(this, () => this.#accept(peer));
-      return response;
+  async #wsAcceptLoop(listener: Deno.Listener, transport: string): Promise<void> {
+    while (!this.#closing) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        if (this.#closing) return;
+        continue;
+      }
+      const peer = new WebSocketPeer(conn, this, transport);
+      if (this.#closing) {
+        peer.abort();
+        continue;
+      }
+      const refused = this.#admits(peer.remote);
+      if (refused !== null) {
+        peer.refuse(503, `TOO_MANY_CONNECTIONS: ${refused}\n`); // the request is not read
+        continue;
+      }
+      this.#httpPending.add(peer);
+      this.#countAddress(peer.remote, 1);
+      peer.run(this.#o.headerTimeoutMs);
     }
-    const path = new URL(req.url).pathname;
-    if (req.method === "GET" && path === "/healthz") {
-      return new Response("ok\n", { headers: { "content-type": "text/plain" } });
+  }
+
+  onHttp(method: string, path: string, headers: Map<string, string>, _remote: string): HttpAnswer {
+    if (method === "GET" && path === "/healthz") return { status: 200, body: "ok\n" };
+    if (method === "GET" && path === "/metrics") {
+      if (this.#tokenBytes !== null) {
+        // A private relay's metrics (activity, timing) need its token.
+        const auth = headers.get("authorization") ?? "";
+        const presented = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+        if (!this.#tokenMatches(ASCII.encode(presented))) {
+          return {
+            status: 401,
+            body: "the relay's token is needed (Authorization: Bearer TOKEN)\n",
+            headers: { "www-authenticate": "Bearer" },
+          };
+        }
+      }
+      return {
+        status: 200,
+        body: this.metricsText(),
+        contentType: "text/plain; version=0.0.4",
+      };
     }
-    if (req.method === "GET" && path === "/metrics") {
-      return new Response(this.metricsText(), {
-        headers: { "content-type": "text/plain; version=0.0.4" },
-      });
+    return { status: 404, body: "not found\n" };
+  }
+
+  onUpgraded(peer: WebSocketPeer): Connection {
+    // Its slot moves from the HTTP sockets to the connections.
+    if (this.#httpPending.delete(peer)) this.#countAddress(peer.remote, -1);
+    return this.#accept(peer);
+  }
+
+  onSocketEnded(peer: WebSocketPeer): void {
+    if (this.#httpPending.delete(peer)) this.#countAddress(peer.remote, -1);
+  }
+
+  /** Adds `delta` to the sockets an address holds (HTTP sockets and connections). */
+  #countAddress(remote: string, delta: number): void {
+    const a = addressOf(remote);
+    const n = (this.#perAddress.get(a) ?? 0) + delta;
+    if (n <= 0) this.#perAddress.delete(a);
+    else this.#perAddress.set(a, n);
+  }
+
+  /**
+   * Whether one more socket from `remote` fits: under the per-address bound, and under
+   * --max-connections (HTTP sockets on the WebSocket port count) once the oldest socket that has
+   * not authenticated is evicted to make room. Returns why not, or null.
+   */
+  #admits(remote: string): string | null {
+    const held = this.#perAddress.get(addressOf(remote)) ?? 0;
+    if (held >= this.#o.maxConnectionsPerAddress) {
+      return `This address holds ${held} connections (the most is ${this.#o.maxConnectionsPerAddress})`;
     }
-    return new Response("not found\n", { status: 404 });
+    if (this.#connections.size + this.#httpPending.size < this.#o.maxConnections) return null;
+    // Full: make room by evicting the oldest socket that has not authenticated.
+    const oldestHttp = this.#httpPending.values().next().value;
+    if (oldestHttp !== undefined) {
+      this.#httpPending.delete(oldestHttp);
+      this.#countAddress(oldestHttp.remote, -1);
+      oldestHttp.abort();
+      this.#metrics.rejectFrame("EVICTED");
+      return null;
+    }
+    for (const c of this.#connections) {
+      if (c.state === State.AWAIT_HELLO || c.state === State.AWAIT_AUTH) {
+        this.#fail(
+          c,
+          "TOO_MANY_CONNECTIONS",
+          "The relay is full: unauthenticated connection evicted",
+        );
+        return null;
+      }
+    }
+    return `The relay holds ${this.#o.maxConnections} connections`;
   }
 
   /**
@@ -289,6 +387,7 @@ export class Relay implements PeerHost, RelayHandle {
   #accept(peer: Peer): Connection {
     const now = performance.now();
     const c = new Connection(peer, new TokenBucket(this.#o.rate, this.#o.burst, now), now);
+    c.fetchBucket = new TokenBucket(this.#o.fetchRate, this.#o.fetchBurst, now);
     peer.connection = c;
     this.#metrics.connectionsTotal++;
     this.#log.write("connect", { id: c.id, transport: peer.transport, remote: peer.remote });
@@ -296,21 +395,56 @@ export class Relay implements PeerHost, RelayHandle {
       this.#fail(c, "SHUTTING_DOWN", "The relay is shutting down");
       return c;
     }
-    if (this.#connections.size >= this.#o.maxConnections) {
+    const wait = this.#tokenBackoff.size === 0 ? 0 : this.#tokenWait(addressOf(peer.remote));
+    if (wait > 0) {
       this.#fail(
         c,
-        "TOO_MANY_CONNECTIONS",
-        `The relay holds ${this.#o.maxConnections} connections`,
+        "RATE_LIMITED",
+        `Too many wrong tokens from this address: retry in ${Math.ceil(wait / 1000)} s`,
       );
       return c;
     }
+    const refused = this.#admits(peer.remote);
+    if (refused !== null) {
+      this.#fail(c, "TOO_MANY_CONNECTIONS", refused);
+      return c;
+    }
     this.#connections.add(c);
+    this.#countAddress(peer.remote, 1);
     c.authTimer = setTimeout(() => {
       if (c.state === State.AWAIT_HELLO || c.state === State.AWAIT_AUTH) {
         this.#fail(c, "AUTH_TIMEOUT", `No authentication within ${this.#o.authTimeoutMs} ms`);
       }
     }, this.#o.authTimeoutMs);
     return c;
+  }
+
+  /** Compares fixed-length MACs of the token presented and the relay's token. */
+  #tokenMatches(token: Uint8Array): boolean {
+    return timingSafeEqual(hmacSha256(this.#macKey, token), this.#tokenBytes!);
+  }
+
+  /** Backs off an address after a wrong token: 2^(fails-3) s from the 3rd, at most 60 s. */
+  #badTokenFrom(address: string): void {
+    const b = this.#tokenBackoff.get(address) ?? { fails: 0, until: 0 };
+    b.fails++;
+    if (b.fails >= 3) b.until = Date.now() + Math.min(60_000, 1000 * 2 ** (b.fails - 3));
+    this.#tokenBackoff.delete(address); // most recent last
+    this.#tokenBackoff.set(address, b);
+    if (this.#tokenBackoff.size > 10_000) {
+      this.#tokenBackoff.delete(this.#tokenBackoff.keys().next().value!);
+    }
+  }
+
+  /** Milliseconds an address must still wait after wrong tokens (0: none). */
+  #tokenWait(address: string): number {
+    const b = this.#tokenBackoff.get(address);
+    if (b === undefined) return 0;
+    const wait = b.until - Date.now();
+    if (wait <= 0 && b.until !== 0 && Date.now() - b.until > 600_000) {
+      this.#tokenBackoff.delete(address); // forgotten after 10 quiet minutes
+    }
+    return Math.max(0, wait);
   }
 
   // ---- frames ------------------------------------------------------------------------------
@@ -408,6 +542,7 @@ export class Relay implements PeerHost, RelayHandle {
         return true;
       }
       recipients = [to];
+      this.#noteWrote(c.nick, to);
     } else {
       const members = this.#dir.members(to);
       if (!members.has(c.nick)) {
@@ -419,12 +554,35 @@ export class Relay implements PeerHost, RelayHandle {
       recipients = [];
       for (const m of members) if (m !== c.nick && this.#holders.get(m) !== c) recipients.push(m);
     }
+    // The fan-out (deliveries x bytes) is charged to the sender's budget, not only the frame.
+    const extra = this.#o.rate === 0 ? 0 : fanoutCost(recipients.length, frame.length);
+    const fanBytes = recipients.length * frame.length;
+    if (
+      this.#o.fanoutRate > 0 && recipients.length > 1 &&
+      !this.#fanoutBucket(c.identity).take(performance.now(), fanBytes)
+    ) {
+      this.#fail(
+        c,
+        "RATE_LIMITED",
+        `Over ${this.#o.fanoutRate} bytes per second of room deliveries for this identity`,
+      );
+      return false;
+    }
+    if (extra > 0 && !c.bucket.take(performance.now(), extra)) {
+      this.#fail(
+        c,
+        "RATE_LIMITED",
+        `Over ${this.#o.rate} tokens per second: this SEND fans out to ${recipients.length} ` +
+          `deliveries of ${frame.length} bytes (one token per ${FANOUT_UNIT_BYTES} bytes each)`,
+      );
+      return false;
+    }
     let plan: Routed[];
     try {
       // One write is atomic by itself; a room's writes share a savepoint.
       plan = recipients.length <= 1
-        ? this.#route(recipients, frame)
-        : this.#store.atomically(() => this.#route(recipients, frame));
+        ? this.#route(recipients, frame, c.nick)
+        : this.#store.atomically(() => this.#route(recipients, frame, c.nick));
     } catch (e) {
       if (!isStoreFailure(e)) throw e;
       this.#storeFailure(e);
@@ -442,12 +600,15 @@ export class Relay implements PeerHost, RelayHandle {
       this.#metrics.envelopesRelayed++;
       this.#metrics.bytesRelayed += frame.length;
       if (r.storeId !== 0) this.#countQueued(r.nick, frame.length);
+      // Per-sender shares bound what waits for an offline recipient: live ones are not counted.
+      if (!r.live) this.#countFromSender(r.nick, frame, 1);
       const target = r.target;
       if (target === undefined) continue;
       if (r.live) {
-        if (this.#store.pending) this.#liveAfterCommit.push([target, frame, r.storeId]);
-        else {
-          target.deliver(frame, r.storeId);
+        if (this.#store.pending) {
+          this.#liveAfterCommit.push([target, frame, r.storeId, r.nick]);
+        } else {
+          this.#deliver(target, frame, r.storeId, r.nick);
           this.#checkTarget(target);
         }
       } else this.#pump(target);
@@ -464,18 +625,21 @@ export class Relay implements PeerHost, RelayHandle {
    * store where it must be (queued, or live with a persistent store). Runs in a savepoint: it
    * changes nothing in memory, so a store failure leaves nothing to undo.
    */
-  #route(recipients: string[], frame: Uint8Array): Routed[] {
+  #route(recipients: string[], frame: Uint8Array, from: string): Routed[] {
     const out: Routed[] = [];
     const now = Date.now();
     for (const nick of recipients) {
       const online = this.#holders.get(nick);
       const target = online !== undefined && online.state === State.READY ? online : undefined;
       const live = target !== undefined && !target.draining;
-      if (live && !this.#store.persistent) {
+      // The memory store delivers live without writing, but the delivery counts against the
+      // recipient's queue until it is acknowledged (as a stored one does).
+      // One sender's share applies to what waits for an offline (or draining) recipient.
+      const refused = this.#queueRefuses(nick, frame.length, live ? null : from);
+      if (refused === null && live && !this.#store.persistent) {
         out.push({ nick, refused: null, storeId: 0, target, live });
         continue;
       }
-      const refused = this.#queueRefuses(nick, frame.length);
       if (refused !== null) {
         out.push({ nick, refused, storeId: 0, target, live });
         continue;
@@ -486,8 +650,28 @@ export class Relay implements PeerHost, RelayHandle {
     return out;
   }
 
-  /** Why a nick's queue refuses `length` more bytes, or null. */
-  #queueRefuses(nick: string, length: number): string | null {
+  /**
+   * Why a nick's queue refuses `length` more bytes from `from` (null: any sender), or null.
+   * One sender may hold only a share of a queue: --queue-max-per-sender envelopes and half its
+   * bytes, or --queue-max-stranger envelopes and a quarter of its bytes for a stranger, a nick
+   * that shares no room but the lobby with the recipient and that the recipient never wrote to
+   * since the relay started.
+   */
+  #queueRefuses(nick: string, length: number, from: string | null): string | null {
+    if (from !== null) {
+      const mine = this.#fromSenders.get(nick)?.get(from);
+      if (mine !== undefined) {
+        const stranger = this.#isStranger(from, nick);
+        const count = stranger ? this.#o.queueMaxStranger : this.#o.queueMaxPerSender;
+        const bytes = Math.floor(this.#o.queueMaxBytes / (stranger ? 4 : 2));
+        if (mine.count >= count || mine.bytes + length > bytes) {
+          return `Queue of "${nick}" holds ${mine.count} envelopes (${mine.bytes} bytes) from you: ` +
+            `the most one ${
+              stranger ? "stranger" : "sender"
+            } may leave there is ${count} (${bytes} bytes)`;
+        }
+      }
+    }
     const q = this.#queues.get(nick);
     if (q !== undefined) {
       if (q.count >= this.#o.queueMaxCount) {
@@ -499,7 +683,69 @@ export class Relay implements PeerHost, RelayHandle {
     } else if (this.#o.queueMaxCount === 0 || length > this.#o.queueMaxBytes) {
       return `Queue of "${nick}" is full: 0 envelopes`;
     }
+    const total = this.#store.persistent ? this.#o.storeMaxBytes : this.#o.maxQueueMemory;
+    if (this.#queuedBytes + length > total) {
+      return `The relay's queues are full: ${this.#queuedBytes} bytes held`;
+    }
     return null;
+  }
+
+  /** The identity's room fan-out bucket (dropped with its last connection). */
+  #fanoutBucket(identity: string): TokenBucket {
+    let b = this.#fanout.get(identity);
+    if (b === undefined) {
+      b = new TokenBucket(this.#o.fanoutRate, this.#o.fanoutBurst);
+      this.#fanout.set(identity, b);
+    }
+    return b;
+  }
+
+  /** Remembers that `from` wrote to `to` (so `to` is no stranger to `from`). */
+  #noteWrote(from: string, to: string): void {
+    const key = `${from}\u0000${to}`;
+    if (this.#wroteTo.has(key)) return;
+    this.#wroteTo.add(key);
+    if (this.#wroteTo.size > 200_000) this.#wroteTo.delete(this.#wroteTo.values().next().value!);
+  }
+
+  /** Whether `from` is a stranger to `to`: no room shared but the lobby, never written to by `to`. */
+  #isStranger(from: string, to: string): boolean {
+    if (this.#wroteTo.has(`${to}\u0000${from}`)) return false;
+    const theirs = this.#dir.roomsOf(to);
+    for (const room of this.#dir.roomsOf(from)) {
+      if (room !== DEFAULT_ROOM && theirs.has(room)) return false;
+    }
+    return true;
+  }
+
+  /** Counts a DELIVER in or out of `nick`'s queue under its sender. */
+  #countFromSender(nick: string, frame: Uint8Array, delta: 1 | -1): void {
+    if (frame[0] !== FrameType.DELIVER) return;
+    // Nothing counted for this nick (the hot path: live deliveries acked): nothing to parse.
+    if (delta < 0 && !this.#fromSenders.has(nick)) return;
+    let from: string;
+    try {
+      from = envelopeSender(frame, peekEnvelopeRoute(frame));
+    } catch {
+      return;
+    }
+    let senders = this.#fromSenders.get(nick);
+    if (senders === undefined) {
+      if (delta < 0) return;
+      senders = new Map();
+      this.#fromSenders.set(nick, senders);
+    }
+    const s = senders.get(from);
+    if (s === undefined) {
+      if (delta > 0) senders.set(from, { count: 1, bytes: frame.length });
+      return;
+    }
+    s.count += delta;
+    s.bytes += delta * frame.length;
+    if (s.count <= 0) {
+      senders.delete(from);
+      if (senders.size === 0) this.#fromSenders.delete(nick);
+    }
   }
 
   /** Adds one envelope to a nick's queue counters. */
@@ -549,7 +795,20 @@ export class Relay implements PeerHost, RelayHandle {
       this.#close(target, "SLOW_READER", true);
     } else if (target.unacked > this.#o.maxUnacked) {
       this.#fail(target, "UNACKED_LIMIT", `Over ${this.#o.maxUnacked} unacknowledged deliveries`);
+    } else if (target.unackedBytes > this.#o.maxUnackedBytes) {
+      this.#fail(
+        target,
+        "UNACKED_LIMIT",
+        `Over ${this.#o.maxUnackedBytes} bytes of unacknowledged deliveries`,
+      );
     }
+  }
+
+  /** Hands one delivery to a connection; a live one (memory store) counts against its queue. */
+  #deliver(target: Connection, frame: Uint8Array, storeId: number, nick: string): void {
+    if (storeId === 0) this.#countQueued(nick, frame.length);
+    this.#unackedTotal += frame.length;
+    target.deliver(frame, storeId, nick);
   }
 
   /**
@@ -567,15 +826,20 @@ export class Relay implements PeerHost, RelayHandle {
     while (
       c.draining && c.state === State.READY &&
       c.peer.bufferedBytes < this.#o.maxBufferedBytes / 2 &&
-      c.unacked < this.#o.maxUnacked / 2
+      c.unacked < this.#o.maxUnacked / 2 &&
+      c.unackedBytes < this.#o.maxUnackedBytes / 2
     ) {
+      if (this.#unackedTotal >= this.#o.maxQueueMemory) {
+        this.#pausedPumps.add(c); // resumed by the next ACK that makes room
+        break;
+      }
       const batch = c.nicks.length === 1
         ? this.#store.queued(c.nick, c.storeCursor, PUMP_BATCH).map((e) => ({ ...e, nick: c.nick }))
         : this.#store.queuedFor(c.nicks, c.storeCursor, PUMP_BATCH);
       for (const e of batch) {
         c.storeCursor = e.id;
         if (e.enqueuedAt < cutoff) expired.push(e);
-        else c.deliver(e.frame, e.id);
+        else this.#deliver(c, e.frame, e.id, e.nick);
       }
       if (batch.length < PUMP_BATCH) c.draining = false;
     }
@@ -634,10 +898,9 @@ export class Relay implements PeerHost, RelayHandle {
     if (c.state === State.AWAIT_HELLO) {
       if (frame.type !== "hello") return this.#unexpected(c, frame);
       if (this.#tokenBytes !== null) {
-        const ok = frame.token.length === this.#tokenBytes.length &&
-          equalBytes(frame.token, this.#tokenBytes);
-        if (!ok) {
+        if (!this.#tokenMatches(frame.token)) {
           this.#metrics.authFailuresTotal++;
+          this.#badTokenFrom(addressOf(c.peer.remote));
           return this.#fail(c, "BAD_TOKEN", "The access token is wrong or missing");
         }
       }
@@ -702,6 +965,19 @@ export class Relay implements PeerHost, RelayHandle {
       this.#log.write("auth_failed", { id: c.id, nick: hello.nick });
       return this.#fail(c, "AUTH_FAILED", "The signature does not verify");
     }
+    const identity = toHex(hello.identityKey);
+    const held = this.#identityConns.get(identity) ?? 0;
+    if (held >= this.#o.maxConnectionsPerIdentity) {
+      // Only a reconnection that replaces one of the identity's own connections gets in.
+      const owner = this.#dir.ownerOf(hello.nick);
+      if (!this.#online.has(hello.nick) || owner === undefined || toHex(owner) !== identity) {
+        return this.#fail(
+          c,
+          "TOO_MANY_CONNECTIONS",
+          `This identity holds ${held} connections (the most is ${this.#o.maxConnectionsPerIdentity})`,
+        );
+      }
+    }
     const granted = grantNick(
       hello.nick,
       hello.identityKey,
@@ -734,6 +1010,8 @@ export class Relay implements PeerHost, RelayHandle {
     c.challenge = null;
     c.hello = null;
     c.nick = nick;
+    c.identity = identity;
+    this.#identityConns.set(identity, (this.#identityConns.get(identity) ?? 0) + 1);
     c.state = State.READY;
     this.#online.set(nick, c);
     if (!granted.isNew) this.#touch(nick);
@@ -849,7 +1127,15 @@ export class Relay implements PeerHost, RelayHandle {
         `Ack ${count} is outside ${c.acked}..${c.delivered} (acked..delivered)`,
       );
     }
-    const maxId = c.ack(count - c.acked);
+    const before = c.unackedBytes;
+    const maxId = c.ack(
+      count - c.acked,
+      (nick, frame, id) => {
+        this.#countFromSender(nick, frame, -1);
+        if (id === 0) this.#forgetQueued(nick, { count: 1, bytes: frame.length });
+      },
+    );
+    this.#unackedTotal -= before - c.unackedBytes;
     if (maxId > 0) {
       try {
         for (const nick of c.nicks) {
@@ -862,6 +1148,15 @@ export class Relay implements PeerHost, RelayHandle {
       }
     }
     if (c.draining) this.#pump(c);
+    this.#resumePumps();
+  }
+
+  /** Resumes pumps stopped at the relay-wide bound while there is room again. */
+  #resumePumps(): void {
+    if (this.#pausedPumps.size === 0 || this.#unackedTotal >= this.#o.maxQueueMemory) return;
+    const paused = [...this.#pausedPumps];
+    this.#pausedPumps.clear();
+    for (const p of paused) if (p.state === State.READY && p.draining) this.#pump(p);
   }
 
   #forgetQueued(nick: string, gone: QueueStats): void {
@@ -883,6 +1178,18 @@ export class Relay implements PeerHost, RelayHandle {
     }
     if (this.#dir.roomsOf(c.nick).size >= MAX_ROOMS_PER_NICK) {
       return this.#error(c, "TOO_MANY_ROOMS", `Already in ${MAX_ROOMS_PER_NICK} rooms`);
+    }
+    const key = this.#dir.ownerOf(c.nick);
+    if (key !== undefined) {
+      let held = 0;
+      for (const n of this.#dir.nicksOf(key)) held += this.#dir.roomsOf(n).size;
+      if (held >= this.#o.maxRoomsPerIdentity) {
+        return this.#error(
+          c,
+          "TOO_MANY_ROOMS",
+          `This identity's nicks are in ${held} rooms (the most is ${this.#o.maxRoomsPerIdentity})`,
+        );
+      }
     }
     this.#dir.join(room, c.nick);
     this.#log.write("join", { id: c.id, nick: c.nick, room });
@@ -976,6 +1283,14 @@ export class Relay implements PeerHost, RelayHandle {
 
   /** FETCH_KEYS (`takePrekey`) or FETCH_IDENTITY (the same KEYS, never a one-time prekey). */
   #onFetchKeys(c: Connection, nick: string, takePrekey: boolean): void {
+    if (!c.fetchBucket.take(performance.now())) {
+      return this.#fail(
+        c,
+        "RATE_LIMITED",
+        `Over ${this.#o.fetchRate} key fetches per second (burst ${this.#o.fetchBurst})`,
+      );
+    }
+    if (takePrekey) takePrekey = this.#mayTakePrekey(c.identity, nick);
     const identityKey = this.#dir.ownerOf(nick);
     if (identityKey === undefined) {
       return this.#send(c, { type: "keys", nick, status: "no-such-user" });
@@ -996,6 +1311,7 @@ export class Relay implements PeerHost, RelayHandle {
     if (oneTimePrekey !== null && this.#store.pending) {
       this.#takenPrekeys.push([nick, oneTimePrekey.id]);
     }
+    if (oneTimePrekey !== null) this.#notePrekeyTaken(c.identity, nick);
     this.#send(c, { type: "keys", nick, status: "ok", identityKey, bundle, oneTimePrekey });
     const owner = this.#online.get(nick);
     if (oneTimePrekey !== null && owner !== undefined) {
@@ -1003,6 +1319,24 @@ export class Relay implements PeerHost, RelayHandle {
         type: "prekey-count",
         count: Math.min(0xffff, this.#store.countOneTimePrekeys(nick)),
       });
+    }
+  }
+
+  /** Whether `fetcher` (identity hex) may take one of `nick`'s one-time prekeys now. */
+  #mayTakePrekey(fetcher: string, nick: string): boolean {
+    const at = this.#prekeyTakenAt.get(`${fetcher}/${nick}`);
+    return at === undefined || Date.now() - at >= this.#o.prekeyPeriodSeconds * 1000;
+  }
+
+  /** Records that `fetcher` took one of `nick`'s one-time prekeys (bounded: oldest forgotten). */
+  #notePrekeyTaken(fetcher: string, nick: string): void {
+    const key = `${fetcher}/${nick}`;
+    this.#prekeyTakenAt.delete(key);
+    this.#prekeyTakenAt.set(key, Date.now());
+    const cutoff = Date.now() - this.#o.prekeyPeriodSeconds * 1000;
+    for (const [k, at] of this.#prekeyTakenAt) {
+      if (at >= cutoff && this.#prekeyTakenAt.size <= 100_000) break;
+      this.#prekeyTakenAt.delete(k);
     }
   }
 
@@ -1077,9 +1411,9 @@ export class Relay implements PeerHost, RelayHandle {
     this.#takenPrekeys = [];
     if (failure === null) {
       this.#resync = false;
-      for (const [target, frame, id] of live) {
+      for (const [target, frame, id, nick] of live) {
         if (target.state !== State.READY) continue; // stored: the next connection gets it
-        target.deliver(frame, id);
+        this.#deliver(target, frame, id, nick);
         this.#checkTarget(target);
       }
     } else {
@@ -1163,8 +1497,13 @@ export class Relay implements PeerHost, RelayHandle {
     const wasReady = c.state === State.READY;
     c.state = State.CLOSED;
     clearTimeout(c.authTimer);
-    this.#connections.delete(c);
+    if (this.#connections.delete(c)) this.#countAddress(c.peer.remote, -1);
     if (wasReady) {
+      const left = (this.#identityConns.get(c.identity) ?? 1) - 1;
+      if (left <= 0) {
+        this.#identityConns.delete(c.identity);
+        this.#fanout.delete(c.identity);
+      } else this.#identityConns.set(c.identity, left);
       if (this.#online.get(c.nick) === c) this.#online.delete(c.nick);
       for (const n of c.nicks) if (this.#holders.get(n) === c) this.#holders.delete(n);
       this.#requeue(c);
@@ -1178,12 +1517,44 @@ export class Relay implements PeerHost, RelayHandle {
     c.peer.close(immediate);
   }
 
-  /** Puts a closed connection's unacked live deliveries back at the end of its queue. */
+  /**
+   * Puts a closed connection's unacked live deliveries back at the end of their queues, within
+   * the queue bounds: one that does not fit is dropped and its sender told (UNDELIVERED
+   * QUEUE_FULL). Stored deliveries simply stay in the store.
+   */
   #requeue(c: Connection): void {
-    const { frames, ids } = c.takeUnacked();
+    this.#unackedTotal -= c.unackedBytes;
+    this.#pausedPumps.delete(c);
+    const { frames, ids, nicks } = c.takeUnacked();
+    const refused: HeldEnvelope[] = [];
+    const now = Date.now();
     for (let i = 0; i < frames.length; i++) {
-      if (ids[i] === 0) this.#enqueue(c.nick, frames[i]!);
+      if (ids[i] !== 0) continue;
+      const frame = frames[i]!;
+      const nick = nicks[i]!;
+      this.#forgetQueued(nick, { count: 1, bytes: frame.length });
+      this.#countFromSender(nick, frame, -1);
+      if (frame[0] !== FrameType.DELIVER || this.#queueRefuses(nick, frame.length, null) === null) {
+        this.#enqueue(nick, frame);
+        this.#countFromSender(nick, frame, 1);
+      } else refused.push({ id: 0, nick, frame, enqueuedAt: now });
     }
+    if (refused.length > 0) this.#refuseRequeue(refused);
+    this.#resumePumps();
+  }
+
+  /** Tells the senders of deliveries that could not go back to a full queue (QUEUE_FULL). */
+  #refuseRequeue(rows: HeldEnvelope[]): void {
+    const now = Date.now();
+    const plan: Notice[] = [];
+    for (const r of rows) {
+      const notice = this.#noticeFor(r, "QUEUE_FULL");
+      if (notice === null || this.#dir.ownerOf(notice.from) === undefined) continue;
+      plan.push(this.#planNotice(notice.from, notice.bytes, now));
+    }
+    this.#metrics.rejectEnvelope("QUEUE_FULL");
+    this.#log.write("requeue-refused", { envelopes: rows.length });
+    this.#applyNotices(plan);
   }
 
   #sweep(): void {
@@ -1282,6 +1653,7 @@ export class Relay implements PeerHost, RelayHandle {
     for (const r of rows) bytes += r.frame.length;
     this.#forgetQueued(nick, { count: rows.length, bytes });
     this.#queues.delete(nick);
+    this.#fromSenders.delete(nick);
     this.#metrics.nicksReleased++;
     this.#log.write("released", { nick, envelopes: rows.length, rooms: rooms.length, why });
     this.#applyNotices(plan);
@@ -1335,6 +1707,7 @@ export class Relay implements PeerHost, RelayHandle {
     let envelopes = 0;
     for (const r of rows) {
       this.#forgetQueued(r.nick, { count: 1, bytes: r.frame.length });
+      this.#countFromSender(r.nick, r.frame, -1);
       if (r.frame[0] === FrameType.DELIVER) envelopes++;
     }
     this.#metrics.envelopesExpired += rows.length;
@@ -1383,9 +1756,10 @@ export class Relay implements PeerHost, RelayHandle {
       const target = n.target;
       if (target === undefined || target.state !== State.READY) continue;
       if (n.live) {
-        if (this.#store.pending) this.#liveAfterCommit.push([target, n.frame, n.storeId]);
-        else {
-          target.deliver(n.frame, n.storeId);
+        if (this.#store.pending) {
+          this.#liveAfterCommit.push([target, n.frame, n.storeId, n.nick]);
+        } else {
+          this.#deliver(target, n.frame, n.storeId, n.nick);
           this.#checkTarget(target);
         }
       } else this.#pump(target);
@@ -1394,6 +1768,7 @@ export class Relay implements PeerHost, RelayHandle {
 
   #reloadQueueStats(): void {
     this.#queues = this.#store.queueStats();
+    this.#fromSenders.clear(); // counted again from what arrives (lenient after a resync)
     this.#queuedTotal = 0;
     this.#queuedBytes = 0;
     for (const q of this.#queues.values()) {
@@ -1420,10 +1795,12 @@ export class Relay implements PeerHost, RelayHandle {
     while (Date.now() < deadline && open.some((c) => c.peer.bufferedBytes > 0)) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    await Promise.race([
-      this.#http?.shutdown(),
-      new Promise((r) => setTimeout(r, 1500)),
-    ]);
+    try {
+      this.#ws?.close();
+    } catch {
+      // already closed
+    }
+    for (const p of this.#httpPending) p.abort();
     this.#log.write("shutdown", { queued: this.#queuedTotal });
     try {
       this.#commit();
@@ -1468,6 +1845,17 @@ interface GroupSend {
 }
 
 /** Whether `e` is the store's failure (`RelayError` `STORE_FAILED`). */
+/** HMAC-SHA256 (node:crypto: the relay keeps away from the sessions' key schedule). */
+function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac("sha256", key).update(data).digest());
+}
+
+/** The address of `address:port` (IPv6 too). */
+function addressOf(remote: string): string {
+  const colon = remote.lastIndexOf(":");
+  return colon < 0 ? remote : remote.slice(0, colon);
+}
+
 function isStoreFailure(e: unknown): e is RelayError {
   return e instanceof RelayError && e.code === "STORE_FAILED";
 }

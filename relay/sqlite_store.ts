@@ -173,8 +173,22 @@ export class SqliteStore implements Store {
     const existed = path !== ":memory:" && checkStoreFile(path);
     try {
       const slash = path.lastIndexOf("/");
-      if (path !== ":memory:" && slash > 0 && !existed) {
-        Deno.mkdirSync(path.slice(0, slash), { recursive: true });
+      if (path !== ":memory:" && !existed) {
+        // Owner only: the folder (when the relay creates it) 0700, the file 0600 (its -wal and
+        // -shm files take the file's mode).
+        if (slash > 0) {
+          const dir = path.slice(0, slash);
+          let made = false;
+          try {
+            Deno.statSync(dir);
+          } catch {
+            made = true;
+          }
+          Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+          if (made) ownerOnly(dir, 0o700);
+        }
+        Deno.openSync(path, { create: true, write: true, mode: 0o600 }).close();
+        ownerOnly(path, 0o600);
       }
       this.#db = new DatabaseSync(path);
       const busy = Math.max(0, Math.floor(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
@@ -542,4 +556,10 @@ export class SqliteStore implements Store {
     this.commit();
     this.#db.close();
   }
+}
+
+/** Sets a mode where the platform has them (not on Windows). */
+function ownerOnly(path: string, mode: number): void {
+  if (Deno.build.os === "windows") return;
+  Deno.chmodSync(path, mode);
 }

@@ -1,117 +1,467 @@
 /**
- * The WebSocket transport: one binary message per frame (`Deno.upgradeWebSocket`).
+ * The WebSocket transport, read and written by the relay itself (RFC 6455 over a Deno TCP or TLS
+ * connection) so that every limit holds on the wire: the HTTP request head has a size bound and a
+ * deadline, and a WebSocket message is refused from its frame header as soon as its announced
+ * length (or the sum of its fragments) is over `--max-frame`, before any of its payload is read.
+ * (`Deno.upgradeWebSocket` reassembles a message whole, up to 64 MiB, before the relay sees it.)
+ *
+ * The same listener answers `GET /healthz` and, when the relay allows it, `GET /metrics`.
  *
  * @module
  */
 
-import type { Connection, Peer } from "./connection.ts";
+import { type Connection, type Peer, State } from "./connection.ts";
 import type { PeerHost } from "./transport_tcp.ts";
 
-/**
- * Reading `WebSocket.bufferedAmount` costs a call into the runtime, and the relay asks on every
- * DELIVER: below this many bytes (or a quarter of the relay's slow-reader bound, if smaller) the
- * peer answers with an upper bound instead (the last value read plus everything sent since), and
- * reads the socket again only when the bound reaches it.
- */
-const EXACT_BUFFERED_FROM = 64 * 1024;
+/** Largest HTTP request head (request line and headers) read before the upgrade. */
+export const MAX_HTTP_HEAD_BYTES = 8192;
 
-/** A WebSocket connection. */
+const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const ASCII = new TextEncoder();
+const LATIN1 = new TextDecoder("latin1");
+const NOTHING: Uint8Array[] = [];
+const INITIAL_READ_BYTES = 1024;
+const BUSY_READ_BYTES = 64 * 1024;
+const CLOSE_GRACE_MS = 2000;
+
+/** An HTTP answer for a request that is not an upgrade. */
+export interface HttpAnswer {
+  status: number;
+  body: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+/** What the WebSocket listener needs from the relay besides {@link PeerHost}. */
+export interface WebSocketHost extends PeerHost {
+  /** Answers a plain HTTP request. */
+  onHttp(method: string, path: string, headers: Map<string, string>, remote: string): HttpAnswer;
+  /** The upgrade is done: attach the relay's connection to the peer. */
+  onUpgraded(peer: WebSocketPeer): Connection;
+  /** The socket ended before or without an upgrade (or after: called once either way). */
+  onSocketEnded(peer: WebSocketPeer): void;
+}
+
+const REASONS: Record<number, string> = {
+  200: "OK",
+  400: "Bad Request",
+  401: "Unauthorized",
+  404: "Not Found",
+  408: "Request Timeout",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  503: "Service Unavailable",
+};
+
+/** A WebSocket connection (before the upgrade: an HTTP request being read). */
 export class WebSocketPeer implements Peer {
   readonly transport: string;
   readonly remote: string;
-  readonly batchWithTimer = true;
-  #socket: WebSocket;
+  /** The client's address without the port. */
+  readonly address: string;
+  readonly batchWithTimer = false;
+  #conn: Deno.Conn;
+  #host: WebSocketHost;
   connection!: Connection;
+  /** Whether the upgrade is done (the peer is a relay connection). */
+  upgraded = false;
+  /** When the socket was accepted (`performance.now()`). */
+  readonly acceptedAt: number;
+  #pending: Uint8Array[] = NOTHING;
+  #pendingBytes = 0;
+  #inWrite = 0;
+  #writing = false;
+  #closing = false;
   #closed = false;
-  /** `bufferedAmount` when last read, and bytes sent since. */
-  #bufferedRead = 0;
-  #sentSinceRead = 0;
-  readonly #exactFrom: number;
+  #headTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
-   * Wraps an upgraded socket; frames flow once it opens.
+   * Wraps an accepted TCP or TLS connection.
    *
-   * @param socket The server side of the upgrade.
-   * @param remote `address:port` of the client.
-   * @param transport `ws` or `wss`.
-   * @param maxBufferedBytes The relay's slow-reader bound (`--max-buffered`).
-   */
-  constructor(socket: WebSocket, remote: string, transport: string, maxBufferedBytes: number) {
-    this.#exactFrom = Math.min(EXACT_BUFFERED_FROM, Math.floor(maxBufferedBytes / 4));
-    this.#socket = socket;
-    this.remote = remote;
-    this.transport = transport;
-    socket.binaryType = "arraybuffer";
-  }
-
-  /**
-   * Starts delivering messages to the relay.
-   *
+   * @param conn The accepted connection.
    * @param host The relay.
-   * @param onOpen Called when the socket opens.
+   * @param transport `ws` or `wss`.
    */
-  start(host: PeerHost, onOpen: () => void): void {
-    const socket = this.#socket;
-    socket.onopen = onOpen;
-    socket.onmessage = (event: MessageEvent) => {
-      const conn = this.connection;
-      if (conn === undefined || this.#closed) return;
-      const now = performance.now();
-      conn.lastSeen = now;
-      if (typeof event.data === "string") {
-        host.onFramingError(conn, "UNEXPECTED_FRAME", "Cannot read frame: a text message");
-        return;
-      }
-      const frame = new Uint8Array(event.data as ArrayBuffer);
-      if (frame.length === 0) {
-        host.onFramingError(conn, "EMPTY_FRAME", "Cannot read frame: empty");
-        return;
-      }
-      if (frame.length > host.maxFrameBytes) {
-        host.onFramingError(
-          conn,
-          "FRAME_TOO_LARGE",
-          `Cannot read frame: ${frame.length} bytes is over the maximum of ${host.maxFrameBytes}`,
-        );
-        return;
-      }
-      host.onFrame(conn, frame, now);
-    };
-    socket.onclose = () => {
-      this.#closed = true;
-      if (this.connection !== undefined) host.onEnded(this.connection);
-    };
-    socket.onerror = () => {};
+  constructor(conn: Deno.Conn, host: WebSocketHost, transport: string) {
+    this.#conn = conn;
+    this.#host = host;
+    this.transport = transport;
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.address = addr.hostname;
+    this.remote = `${addr.hostname}:${addr.port}`;
+    this.acceptedAt = performance.now();
+    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   }
 
-  /** Bytes not yet handed to the kernel: exact, or an upper bound while that is small. */
   get bufferedBytes(): number {
-    const bound = this.#bufferedRead + this.#sentSinceRead;
-    if (bound < this.#exactFrom) return bound;
-    this.#bufferedRead = this.#socket.bufferedAmount;
-    this.#sentSinceRead = 0;
-    return this.#bufferedRead;
+    return this.#pendingBytes + this.#inWrite;
   }
 
   send(frame: Uint8Array): void {
-    if (this.#closed || this.#socket.readyState !== WebSocket.OPEN) return;
-    this.#socket.send(frame);
-    this.#sentSinceRead += frame.length;
+    if (this.queueFrame(0x2, frame)) this.#host.scheduleFlush(this.connection);
   }
 
   queue(frame: Uint8Array): void {
-    this.send(frame);
+    this.queueFrame(0x2, frame);
   }
 
-  flush(): void {}
+  /** Queues one WebSocket frame (FIN set); false when the peer no longer writes. */
+  queueFrame(opcode: number, payload: Uint8Array): boolean {
+    if (this.#closed || this.#closing) return false;
+    if (this.#pending === NOTHING) this.#pending = [];
+    const n = payload.length;
+    const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+    const header = new Uint8Array(head);
+    header[0] = 0x80 | opcode;
+    if (n < 126) header[1] = n;
+    else if (n < 65536) {
+      header[1] = 126;
+      header[2] = n >>> 8;
+      header[3] = n & 0xff;
+    } else {
+      header[1] = 127;
+      new DataView(header.buffer).setUint32(6, n);
+    }
+    this.#pending.push(header, payload);
+    this.#pendingBytes += head + n;
+    return true;
+  }
 
+  flush(): void {
+    if (this.#writing || this.#closed) return;
+    if (this.#pending.length === 0) {
+      if (this.#closing) this.#shut();
+      return;
+    }
+    const out = new Uint8Array(this.#pendingBytes);
+    let o = 0;
+    for (const f of this.#pending) {
+      out.set(f, o);
+      o += f.length;
+    }
+    this.#pending = NOTHING;
+    this.#pendingBytes = 0;
+    this.#writing = true;
+    this.#inWrite = out.length;
+    this.#writeAll(out).then(
+      () => {
+        this.#writing = false;
+        this.#inWrite = 0;
+        this.flush();
+      },
+      () => {
+        this.#writing = false;
+        this.#inWrite = 0;
+        this.#shut();
+      },
+    );
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
+  }
+
+  /** Closes: a WebSocket close frame (1000, or 1008 when `immediate`) after what is queued. */
   close(immediate = false): void {
+    if (this.#closed || this.#closing) return;
+    if (this.upgraded) {
+      const code = immediate ? 1008 : 1000;
+      this.queueFrame(0x8, new Uint8Array([code >> 8, code & 0xff]));
+    }
+    this.#closing = true;
+    this.flush();
+    if (this.#writing) setTimeout(() => this.#shut(), immediate ? 200 : CLOSE_GRACE_MS);
+  }
+
+  /** Answers with an HTTP error without reading the request (the relay is full). */
+  refuse(status: number, body: string): void {
+    this.#answer({ status, body });
+  }
+
+  /** Drops the socket at once (an unauthenticated peer evicted, a head timeout). */
+  abort(): void {
+    this.#shut();
+  }
+
+  #shut(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#headTimer);
+    this.#pending = NOTHING;
+    this.#pendingBytes = 0;
     try {
-      this.#socket.close(immediate ? 1008 : 1000);
+      this.#conn.close();
     } catch {
-      // not open yet or already closing
+      // already closed
     }
   }
+
+  #answer(a: HttpAnswer): void {
+    const body = ASCII.encode(a.body);
+    let head = `HTTP/1.1 ${a.status} ${REASONS[a.status] ?? "Error"}\r\n` +
+      `content-type: ${a.contentType ?? "text/plain"}\r\ncontent-length: ${body.length}\r\n` +
+      `connection: close\r\n`;
+    for (const [k, v] of Object.entries(a.headers ?? {})) head += `${k}: ${v}\r\n`;
+    this.#pending = [ASCII.encode(head + "\r\n"), body];
+    this.#pendingBytes = this.#pending[0]!.length + body.length;
+    this.#closing = true;
+    this.flush();
+    setTimeout(() => this.#shut(), CLOSE_GRACE_MS);
+  }
+
+  /**
+   * Reads the request head (within `headTimeoutMs`), upgrades or answers it, then reads frames
+   * until the connection ends; call once.
+   *
+   * @param headTimeoutMs Deadline for the whole request head.
+   */
+  async run(headTimeoutMs: number): Promise<void> {
+    const host = this.#host;
+    let buf = new Uint8Array(INITIAL_READ_BYTES);
+    let start = 0;
+    let end = 0;
+    this.#headTimer = setTimeout(() => {
+      if (!this.upgraded) this.#answer({ status: 408, body: "request head too slow\n" });
+    }, headTimeoutMs);
+    try {
+      // ---- the HTTP request head
+      let headEnd = -1;
+      while (headEnd < 0) {
+        if (end === buf.length) {
+          if (buf.length >= MAX_HTTP_HEAD_BYTES) {
+            this.#answer({ status: 431, body: "request head too large\n" });
+            return;
+          }
+          const next = new Uint8Array(Math.min(MAX_HTTP_HEAD_BYTES, buf.length * 4));
+          next.set(buf);
+          buf = next;
+        }
+        const n = await this.#conn.read(buf.subarray(end));
+        if (n === null || this.#closed || this.#closing) return;
+        const from = Math.max(0, end - 3);
+        end += n;
+        for (let i = from; i + 3 < end; i++) {
+          if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
+            headEnd = i + 4;
+            break;
+          }
+        }
+      }
+      clearTimeout(this.#headTimer);
+      const lines = LATIN1.decode(buf.subarray(0, headEnd - 4)).split("\r\n");
+      const [method = "", target = "", version = ""] = lines[0]!.split(" ");
+      const headers = new Map<string, string>();
+      for (const line of lines.slice(1)) {
+        const colon = line.indexOf(":");
+        if (colon <= 0) continue;
+        headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+      }
+      const path = target.split("?")[0]!;
+      if (!version.startsWith("HTTP/1.")) {
+        this.#answer({ status: 400, body: "bad request\n" });
+        return;
+      }
+      const key = headers.get("sec-websocket-key");
+      if (headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        this.#answer(host.onHttp(method, path, headers, this.remote));
+        return;
+      }
+      if (method !== "GET" || key === undefined || headers.get("sec-websocket-version") !== "13") {
+        this.#answer({
+          status: 400,
+          body: "bad WebSocket upgrade\n",
+          headers: { "sec-websocket-version": "13" },
+        });
+        return;
+      }
+      const digest = new Uint8Array(
+        await crypto.subtle.digest("SHA-1", ASCII.encode(key + WS_GUID)),
+      );
+      if (this.#closed || this.#closing) return;
+      const accept = btoa(String.fromCharCode(...digest));
+      this.#pending = [
+        ASCII.encode(
+          "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n" +
+            `sec-websocket-accept: ${accept}\r\n\r\n`,
+        ),
+      ];
+      this.#pendingBytes = this.#pending[0]!.length;
+      this.upgraded = true;
+      const conn = host.onUpgraded(this);
+      this.flush();
+      if (conn.state === State.CLOSED) return;
+      // What follows the head is the first WebSocket bytes.
+      buf.copyWithin(0, headEnd, end);
+      end -= headEnd;
+      start = 0;
+      await this.#frames(buf, start, end);
+    } catch {
+      // Reset by peer, closed by us, TLS failure: all end the connection.
+    } finally {
+      clearTimeout(this.#headTimer);
+      if (!this.#closing) this.#shut();
+      if (this.upgraded) host.onEnded(this.connection);
+      host.onSocketEnded(this);
+    }
+  }
+
+  async #frames(buf: Uint8Array, start: number, end: number): Promise<void> {
+    const host = this.#host;
+    const conn = this.connection;
+    const max = host.maxFrameBytes;
+    // A fragmented message: its parts so far.
+    let parts: Uint8Array[] = [];
+    let partsBytes = 0;
+    let inMessage = false;
+    let messageIsText = false;
+    while (!this.#closed) {
+      // Parse every complete frame in buf[start, end).
+      while (end - start >= 2) {
+        const b0 = buf[start]!;
+        const b1 = buf[start + 1]!;
+        const opcode = b0 & 0x0f;
+        const fin = (b0 & 0x80) !== 0;
+        if ((b0 & 0x70) !== 0 || (b1 & 0x80) === 0) {
+          host.onFramingError(
+            conn,
+            "UNEXPECTED_FRAME",
+            (b1 & 0x80) === 0
+              ? "Cannot read frame: a client WebSocket frame must be masked"
+              : "Cannot read frame: WebSocket extension bits set",
+          );
+          return;
+        }
+        let len = b1 & 0x7f;
+        let off = 2;
+        if (len === 126) {
+          if (end - start < 4) break;
+          len = (buf[start + 2]! << 8) | buf[start + 3]!;
+          off = 4;
+        } else if (len === 127) {
+          if (end - start < 10) break;
+          const hi = new DataView(buf.buffer, buf.byteOffset + start + 2, 8).getUint32(0);
+          const lo = new DataView(buf.buffer, buf.byteOffset + start + 2, 8).getUint32(4);
+          len = hi * 2 ** 32 + lo;
+          off = 10;
+        }
+        const control = (opcode & 0x8) !== 0;
+        if (control ? len > 125 : partsBytes + len > max) {
+          host.onFramingError(
+            conn,
+            "FRAME_TOO_LARGE",
+            `Cannot read frame: ${partsBytes + len} bytes is over the maximum of ${max}`,
+          );
+          return;
+        }
+        if (end - start < off + 4 + len) {
+          // Incomplete: make room for the whole frame and read more.
+          const need = off + 4 + len;
+          if (buf.length - start < need) {
+            const next = new Uint8Array(Math.max(BUSY_READ_BYTES, need));
+            next.set(buf.subarray(start, end));
+            buf = next;
+            end -= start;
+            start = 0;
+          }
+          break;
+        }
+        const m0 = buf[start + off]!, m1 = buf[start + off + 1]!;
+        const m2 = buf[start + off + 2]!, m3 = buf[start + off + 3]!;
+        const p0 = start + off + 4;
+        const payload = buf.slice(p0, p0 + len);
+        unmask(payload, m0, m1, m2, m3);
+        start = p0 + len;
+        const now = performance.now();
+        conn.lastSeen = now;
+        if (control) {
+          if (!fin) {
+            host.onFramingError(conn, "UNEXPECTED_FRAME", "Cannot read frame: fragmented control");
+            return;
+          }
+          if (opcode === 0x8) { // close: answer and end
+            this.close();
+            return;
+          }
+          if (opcode === 0x9) { // ping
+            this.queueFrame(0xa, payload);
+            host.scheduleFlush(conn);
+          }
+          continue;
+        }
+        if (opcode === 0x0) {
+          if (!inMessage) {
+            host.onFramingError(conn, "UNEXPECTED_FRAME", "Cannot read frame: stray continuation");
+            return;
+          }
+        } else if (opcode === 0x1 || opcode === 0x2) {
+          if (inMessage) {
+            host.onFramingError(conn, "UNEXPECTED_FRAME", "Cannot read frame: unfinished message");
+            return;
+          }
+          inMessage = true;
+          messageIsText = opcode === 0x1;
+        } else {
+          host.onFramingError(conn, "UNEXPECTED_FRAME", `Cannot read frame: opcode ${opcode}`);
+          return;
+        }
+        let frame = payload;
+        if (!fin || parts.length > 0) {
+          parts.push(payload);
+          partsBytes += len;
+          if (!fin) continue;
+          frame = new Uint8Array(partsBytes);
+          let o = 0;
+          for (const p of parts) {
+            frame.set(p, o);
+            o += p.length;
+          }
+          parts = [];
+          partsBytes = 0;
+        }
+        inMessage = false;
+        if (messageIsText) {
+          host.onFramingError(conn, "UNEXPECTED_FRAME", "Cannot read frame: a text message");
+          return;
+        }
+        if (frame.length === 0) {
+          host.onFramingError(conn, "EMPTY_FRAME", "Cannot read frame: empty");
+          return;
+        }
+        host.onFrame(conn, frame, now);
+        if (this.#closing || this.#closed) return;
+      }
+      if (start === end) {
+        start = 0;
+        end = 0;
+      } else if (end === buf.length) {
+        buf.copyWithin(0, start, end);
+        end -= start;
+        start = 0;
+      }
+      const n = await this.#conn.read(buf.subarray(end));
+      if (n === null) return;
+      end += n;
+    }
+  }
+}
+
+function unmask(p: Uint8Array, m0: number, m1: number, m2: number, m3: number): void {
+  const len = p.length;
+  const whole = len & ~3;
+  if (p.byteOffset % 4 === 0 && whole > 0) {
+    // Four bytes at a time (the mask in platform byte order).
+    const words = new Uint32Array(p.buffer, p.byteOffset, whole / 4);
+    const m = new Uint32Array(new Uint8Array([m0, m1, m2, m3]).buffer)[0]!;
+    for (let i = 0; i < words.length; i++) words[i] = words[i]! ^ m;
+  } else {
+    for (let i = 0; i < whole; i += 4) {
+      p[i] = p[i]! ^ m0;
+      p[i + 1] = p[i + 1]! ^ m1;
+      p[i + 2] = p[i + 2]! ^ m2;
+      p[i + 3] = p[i + 3]! ^ m3;
+    }
+  }
+  const mask = [m0, m1, m2, m3];
+  for (let i = whole; i < len; i++) p[i] = p[i]! ^ mask[i & 3]!;
 }

@@ -75,6 +75,10 @@ Deno.test({
       const first = await alice.waitForType("message", (e) => e.own && e.text === "first", wait);
       await alice.waitForType("sent", (e) => e.id === first.id, wait);
       await carol.waitForType("message", (e) => e.text === "first", wait);
+      // Issue 10: deliveries count against a queue until acknowledged, online or not; with
+      // --queue-max 2 carol's two unacked deliveries would fill hers too. Her ACK leaves within
+      // 50 ms (docs/CLIENT.md): give it time, so that only bob's queue is full.
+      await settle(300);
 
       await alice.send("second");
       const second = await alice.waitForType("message", (e) => e.own && e.text === "second", wait);

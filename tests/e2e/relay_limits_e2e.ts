@@ -47,19 +47,24 @@ relayTest("a flood over the token bucket closes only the flooder with RATE_LIMIT
 });
 
 relayTest("connections over the maximum get TOO_MANY_CONNECTIONS", async () => {
+  // Issue 10 changed this deliberately: a full relay first evicts the oldest connection that has
+  // not authenticated (it gets TOO_MANY_CONNECTIONS); a newcomer is refused only when every
+  // connection has authenticated (over WebSocket: HTTP 503 before the upgrade).
   const relay = await inProcessRelay({ maxConnections: 2 });
   try {
     const a = await loggedIn(relay.tcpUrl!, "a");
     const b = await TestClient.connect(relay.wsUrl);
     const c = await TestClient.connect(relay.tcpUrl!);
-    assert.equal(await c.expectFatal(), "TOO_MANY_CONNECTIONS");
-    const d = await TestClient.connect(relay.wsUrl);
+    assert.equal(await b.expectFatal(), "TOO_MANY_CONNECTIONS");
+    await c.login("c");
+    const d = await TestClient.connect(relay.tcpUrl!);
     assert.equal(await d.expectFatal(), "TOO_MANY_CONNECTIONS");
+    await assert.rejects(TestClient.connect(relay.wsUrl));
     a.close();
     await sleep(50);
     const e = await loggedIn(relay.tcpUrl!, "e");
     assert.equal(e.nick, "e");
-    b.close();
+    c.close();
     e.close();
   } finally {
     await relay.close();

@@ -18,3 +18,14 @@ Deno.test("TokenBucket with rate 0 never refuses", () => {
   const b = new TokenBucket(0, 1, 0);
   for (let i = 0; i < 1000; i++) assert.ok(b.take(0));
 });
+
+Deno.test("TokenBucket: a cost takes that many tokens; one over the burst needs a full bucket and leaves a debt", () => {
+  const b = new TokenBucket(100, 50, 0);
+  assert.ok(b.take(0, 30));
+  assert.ok(!b.take(0, 30), "20 left: 30 refused, nothing taken");
+  assert.ok(b.take(0, 20));
+  assert.ok(!b.take(100, 200), "over the burst: only with a full bucket (10 tokens now)");
+  assert.ok(b.take(500, 200), "full (50): passes, 150 in debt");
+  assert.ok(!b.take(1500, 1), "-150 + 100 = -50");
+  assert.ok(b.take(2600, 1));
+});
