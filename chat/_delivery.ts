@@ -541,6 +541,13 @@ export class Delivery {
         });
         return;
       }
+      if (error instanceof SessionError && error.code === "BEFORE_SENDER_KEY") {
+        // Written before its sender shared the key we hold with us (we joined as it was sent):
+        // no distribution will open it, so its sender is asked for it at once (not seen: the
+        // `resend` shows it under its id).
+        this.#giveUpWaiting(frame, events, error);
+        return;
+      }
       if (retry) throw error;
       // For want of a session: the sender is asked to send it again (it waits, not seen).
       if (frame.toKind === "nick" && this.#host.recovery.cannotOpen(frame, error, events)) return;
@@ -631,12 +638,18 @@ export class Delivery {
     });
   }
 
-  /** A room message whose sender key did not come: ask its sender for it (else an error). */
-  #giveUpWaiting(frame: EnvelopeFrame, events: ChatEvent[]): void {
-    const error = new SessionError("NO_SENDER_KEY", "their room key never arrived");
-    if (!this.#host.recovery.cannotOpen(frame, error, events)) {
-      events.push(noSenderKeyEvent(frame));
-    }
+  /**
+   * A room message whose sender key did not come (or came starting after it): ask its sender
+   * for it (else an error).
+   */
+  #giveUpWaiting(
+    frame: EnvelopeFrame,
+    events: ChatEvent[],
+    error = new SessionError("NO_SENDER_KEY", "their room key never arrived"),
+  ): void {
+    if (this.#host.recovery.cannotOpen(frame, error, events)) return;
+    if (error.code === "NO_SENDER_KEY") events.push(noSenderKeyEvent(frame));
+    else events.push(decryptErrorEvent(error, frame.from, frame.to));
   }
 
   #retryPendingRoom(events: ChatEvent[]): void {

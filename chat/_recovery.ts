@@ -3,7 +3,8 @@
  *
  * Receiver: a pairwise message from a nick we hold no (matching) session with (`NO_SESSION`,
  * `UNKNOWN_PREKEY`, `DECRYPT_FAILED`: then our sessions with them are dropped first), or a room message whose sender key never arrived (`NO_SENDER_KEY` after the
- * wait), makes us send its sender a pairwise `retry` payload naming the message ids (a new X3DH
+ * wait) or was shared with us only after it was sent (`BEFORE_SENDER_KEY`: we joined as it was
+ * sent, at once), makes us send its sender a pairwise `retry` payload naming the message ids (a new X3DH
  * session when we have none) and tell the user (`info`). The ids wait in `chat/awaiting`.
  *
  * Sender: a `retry` from a nick looks each id up in our sent log (`sent_log.ts`); each message
@@ -44,7 +45,15 @@ const ASK_WINDOW_MS = 10 * 60_000;
  * sender's (our state restored from an old copy, or an initial message built on a former
  * identity's prekeys).
  */
-const RECOVERABLE = new Set(["NO_SESSION", "UNKNOWN_PREKEY", "NO_SENDER_KEY", "DECRYPT_FAILED"]);
+const RECOVERABLE = new Set([
+  "NO_SESSION",
+  "UNKNOWN_PREKEY",
+  "NO_SENDER_KEY",
+  "BEFORE_SENDER_KEY",
+  "DECRYPT_FAILED",
+]);
+/** The errors of a room message that its sender can cure by sending it again pairwise. */
+const ROOM_RECOVERABLE = new Set(["NO_SENDER_KEY", "BEFORE_SENDER_KEY"]);
 /** Of those, the ones after which our sessions with the sender are dropped (they do not match). */
 const STALE_SESSION = new Set(["UNKNOWN_PREKEY", "DECRYPT_FAILED"]);
 
@@ -105,7 +114,7 @@ export class Recovery {
     if (!(error instanceof SessionError) || !RECOVERABLE.has(error.code)) return false;
     const id = toHex(frame.id);
     const room = frame.toKind === "room" ? frame.to : null;
-    if (room !== null && error.code !== "NO_SENDER_KEY") return false;
+    if (room !== null && !ROOM_RECOVERABLE.has(error.code)) return false;
     if (this.#awaiting.has(id)) return true; // asked already (a redelivery)
     if (!this.#allowAsk(frame.from)) {
       events.push({

@@ -31,6 +31,9 @@ import { HushError } from "../crypto/errors.ts";
  * - `NO_IDENTITY`: no identity key is known for the nick (nothing to verify).
  * - `NO_BUNDLE_FETCHER`: a session must be started but no bundle fetcher was configured.
  * - `NO_SENDER_KEY`: a room message names a sender key we have not received (yet).
+ * - `BEFORE_SENDER_KEY`: a room message under a sender key we hold, at an iteration before the
+ *   one its distribution started at: sent before the sender shared the key with us (we joined as
+ *   it was sent); no distribution will open it, only the sender can send it again.
  * - `BAD_ROOM_SIGNATURE`: a room message's signature does not verify (forged or altered).
  * - `BAD_STATE`: stored state is corrupt or belongs to another identity.
  */
@@ -53,6 +56,7 @@ export type SessionErrorCode =
   | "NO_IDENTITY"
   | "NO_BUNDLE_FETCHER"
   | "NO_SENDER_KEY"
+  | "BEFORE_SENDER_KEY"
   | "BAD_ROOM_SIGNATURE"
   | "BAD_STATE";
 

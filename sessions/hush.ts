@@ -545,7 +545,8 @@ export class Hush {
    * @param body The envelope body.
    * @returns The message.
    * @throws {SessionError} `NO_SENDER_KEY` (keep the body and retry after the sender's
-   *   distribution arrives), `BAD_ROOM_SIGNATURE`, `DUPLICATE_MESSAGE`, `TOO_MANY_SKIPPED`,
+   *   distribution arrives), `BEFORE_SENDER_KEY` (sent before the sender shared the key we
+   *   hold: ask the sender for it), `BAD_ROOM_SIGNATURE`, `DUPLICATE_MESSAGE`, `TOO_MANY_SKIPPED`,
    *   `DECRYPT_FAILED`, `INSECURE_SUITE_REFUSED`, `BAD_MESSAGE`.
    */
   decryptRoom(room: string, from: string, body: Uint8Array): ReceivedRoomText {

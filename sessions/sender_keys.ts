@@ -214,6 +214,11 @@ export interface InboundSenderKeyJson {
   chainKey: string;
   /** Next iteration expected. */
   iteration: number;
+  /**
+   * The iteration the distribution started at: messages below it were sent before the sender
+   * shared this key with us (absent in older stores: 0).
+   */
+  first?: number;
   /** The sender's Ed25519 signing public key (hex). */
   signingKey: string;
   /** The sender's Ed25519 identity key (hex), bound into the associated data. */
@@ -227,6 +232,7 @@ export class InboundSenderKey {
   #keyId: number;
   #chainKey: Uint8Array;
   #iteration: number;
+  #first: number;
   #signingKey: Uint8Array;
   #senderIdentityKey: Uint8Array;
   #skipped: Map<number, Uint8Array>;
@@ -235,6 +241,7 @@ export class InboundSenderKey {
     this.#keyId = json.keyId;
     this.#chainKey = fromHex(json.chainKey);
     this.#iteration = json.iteration;
+    this.#first = json.first ?? 0;
     this.#signingKey = fromHex(json.signingKey);
     this.#senderIdentityKey = fromHex(json.senderIdentityKey);
     this.#skipped = new Map(json.skipped.map(([n, key]) => [n, fromHex(key)]));
@@ -255,6 +262,7 @@ export class InboundSenderKey {
       keyId: distribution.keyId,
       chainKey: toHex(distribution.chainKey),
       iteration: distribution.iteration,
+      first: distribution.iteration,
       signingKey: toHex(distribution.signingKey),
       senderIdentityKey: toHex(senderIdentityKey),
       skipped: [],
@@ -278,7 +286,8 @@ export class InboundSenderKey {
    * @param options Room name and policy.
    * @returns Plaintext and suite.
    * @throws {SessionError} `BAD_ROOM_SIGNATURE`, `INSECURE_SUITE_REFUSED`,
-   *   `UNKNOWN_CIPHER_SUITE`, `DUPLICATE_MESSAGE`, `TOO_MANY_SKIPPED`, `DECRYPT_FAILED`.
+   *   `UNKNOWN_CIPHER_SUITE`, `BEFORE_SENDER_KEY` (sent before the distribution we hold: its key
+   *   was never ours), `DUPLICATE_MESSAGE`, `TOO_MANY_SKIPPED`, `DECRYPT_FAILED`.
    */
   decrypt(
     message: RoomMessage,
@@ -312,6 +321,15 @@ export class InboundSenderKey {
       const plaintext = open(stored);
       this.#skipped.delete(message.iteration);
       return { plaintext, suite };
+    }
+    if (message.iteration < this.#first) {
+      // Not a replay: the sender wrote it before sharing this key with us (e.g. we joined the
+      // room as it was sent), so its key was never ours. Only the sender can send it again.
+      throw new SessionError(
+        "BEFORE_SENDER_KEY",
+        `Room message sent before the sender shared key "${this.#keyId}" with us: iteration ` +
+          `"${message.iteration}", the key starts at "${this.#first}"`,
+      );
     }
     if (message.iteration < this.#iteration) {
       throw new SessionError(
@@ -358,6 +376,7 @@ export class InboundSenderKey {
       keyId: this.#keyId,
       chainKey: toHex(this.#chainKey),
       iteration: this.#iteration,
+      first: this.#first,
       signingKey: toHex(this.#signingKey),
       senderIdentityKey: toHex(this.#senderIdentityKey),
       skipped: [...this.#skipped].map(([n, key]) => [n, toHex(key)]),

@@ -6,6 +6,7 @@ import { ChatError } from "../../chat/errors.ts";
 import { ACK_DELAY_MS } from "../../chat/_ack_sender.ts";
 import type { ChatClientOptions } from "../../chat/_options.ts";
 import { FakeRelay } from "./_fake_relay.ts";
+import { decodeFrame } from "../../protocol/mod.ts";
 
 async function client(
   relay: FakeRelay,
@@ -44,8 +45,8 @@ async function connectedPair(relay: FakeRelay) {
   return { alice, bob };
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+async function until(check: () => boolean, what: string, tries = 500): Promise<void> {
+  for (let i = 0; i < tries; i++) {
     if (check()) return;
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
@@ -186,6 +187,53 @@ Deno.test("ChatClient asks for a room message whose sender key never arrives, an
     assert.equal(shown?.type === "message" && shown.private, false);
     assert.ok(bob.events.some((e) => e.type === "info" && /asked "alice"/.test(e.message)));
     assert.ok(alice.events.some((e) => e.type === "info" && /sent again/.test(e.message)));
+    assert.deepEqual(bob.events.filter((e) => e.type === "error"), []);
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});
+
+Deno.test("ChatClient: a room message sent before its sender's roster showed us is asked for at once, not a DUPLICATE_MESSAGE", async () => {
+  // The race of tests/e2e/client_ux_e2e.ts (/split under load): bob joined at the relay, but
+  // alice's JOINED notice came after she encrypted "one" for the members she knew (nobody).
+  // The relay fanned "one" out to bob; "two" then brought bob alice's key from the next
+  // iteration on. Bob must not report "one" as a used-up key: he asks alice for it.
+  const relay = new FakeRelay();
+  let lateJoined: Uint8Array[] | undefined;
+  let toAlice: ((frame: Uint8Array) => void) | undefined;
+  const alice = await client(relay, "alice", new MemoryHome(), {
+    connectTransport: (url, handlers) => {
+      toAlice = (frame) => handlers.onFrame(frame);
+      return relay.connect(url, {
+        ...handlers,
+        onFrame(frame) {
+          const decoded = decodeFrame(frame, { from: "relay" });
+          if (lateJoined !== undefined && decoded.type === "joined" && decoded.nick === "bob") {
+            lateJoined.push(frame);
+          } else handlers.onFrame(frame);
+        },
+      });
+    },
+  });
+  const bob = await client(relay, "bob", new MemoryHome(), { senderKeyWaitMs: 5_000 });
+  try {
+    await alice.engine.connect();
+    await alice.engine.sendRoom("warm-up"); // alice's roster of lobby: herself only
+    lateJoined = [];
+    await bob.engine.connect();
+    await until(() => lateJoined!.length > 0, "bob joined at the relay");
+    const one = await alice.engine.sendRoom("one");
+    await until(() => relay.deliveries("bob").delivered > 0, "one reached bob");
+    const joined = lateJoined;
+    lateJoined = undefined;
+    for (const frame of joined) toAlice!(frame);
+    await until(() => alice.events.some((e) => e.type === "join" && e.nick === "bob"), "join");
+    await alice.engine.sendRoom("two");
+    await until(() => texts(bob.events).length === 2, "both shown", 2_500);
+    assert.deepEqual(texts(bob.events).sort(), ["one", "two"]);
+    const shown = bob.events.find((e) => e.type === "message" && e.text === "one");
+    assert.equal(shown?.type === "message" && shown.id, one);
+    assert.ok(bob.events.some((e) => e.type === "info" && /asked "alice"/.test(e.message)));
     assert.deepEqual(bob.events.filter((e) => e.type === "error"), []);
   } finally {
     await closeAll(alice.engine, bob.engine);

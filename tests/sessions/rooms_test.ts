@@ -359,3 +359,31 @@ Deno.test("rotateRoomKeys() on a room without a sender key of ours changes nothi
   alice.hush.rotateRoomKeys();
   assert.equal(dumpStore(alice.store), before);
 });
+
+Deno.test("a room message sent before the sender shared its key with us is BEFORE_SENDER_KEY, not a duplicate", async () => {
+  // The sender's roster did not show bob yet (he joined as it was sent): message 0 carries no
+  // distribution for him; message 1 does, starting at iteration 1. The relay fanned both out.
+  const relay = roomOf(["alice", "bob"]);
+  const alice = relay.party("alice").hush;
+  const bob = relay.party("bob").hush;
+  const early = await alice.encryptToRoom("lobby", [], "before bob was in the roster");
+  assert.deepEqual(early.distributions, []);
+  const late = await alice.encryptToRoom("lobby", ["bob"], "after");
+  assert.equal(late.distributions.length, 1);
+  // Bob holds the early one (NO_SENDER_KEY), then the distribution arrives and he retries it.
+  assertSessionError(() => bob.decryptRoom("lobby", "alice", early.room.body), "NO_SENDER_KEY");
+  bob.decryptFrom("alice", late.distributions[0]!.body);
+  const before = dumpStore(relay.party("bob").store);
+  assertSessionError(
+    () => bob.decryptRoom("lobby", "alice", early.room.body),
+    "BEFORE_SENDER_KEY",
+  );
+  assert.equal(dumpStore(relay.party("bob").store), before);
+  assert.equal(bob.decryptRoom("lobby", "alice", late.room.body).text, "after");
+  // Still not a duplicate after the chain moved on; a real replay still is.
+  assertSessionError(
+    () => bob.decryptRoom("lobby", "alice", early.room.body),
+    "BEFORE_SENDER_KEY",
+  );
+  assertSessionError(() => bob.decryptRoom("lobby", "alice", late.room.body), "DUPLICATE_MESSAGE");
+});
