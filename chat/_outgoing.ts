@@ -386,6 +386,34 @@ export class Outgoing {
     this.#armRetry();
   }
 
+  /**
+   * A member (re)joined a room after an in-memory relay restarted: room envelopes that relay
+   * accepted since the restart went only to the members back at the time. They go to the room
+   * again (same ids: members who have them drop the copy), after our sender keys for that member.
+   */
+  memberBack(room: string, nick: string): void {
+    const host = this.#host;
+    const changed = host.relayMemory().epochChangedAt;
+    const epoch = this.#epoch;
+    if (this.#durable || epoch === undefined || changed === undefined) return;
+    if (host.now() - changed > EPOCH_GRACE_MS) return;
+    const again = host.outbox.unconfirmed.filter((e) =>
+      e.meta?.epoch === epoch && (
+        (e.meta?.toKind === "room" && e.meta?.to === room) ||
+        (isSenderKey(e) && e.meta?.to === nick && e.meta?.room === room)
+      )
+    );
+    if (again.length === 0) return;
+    const back = host.outbox.requeue(again);
+    if (back.length === 0) return;
+    host.emitter.emit({
+      type: "info",
+      message: `"${nick}" is back in "${room}" after the relay restarted: sending ${back.length} ` +
+        "envelope(s) again that it may have missed (same ids)",
+    });
+    this.flush();
+  }
+
   /** Writes every envelope not yet written on this connection (after READY: all of them). */
   flush(): void {
     const connection = this.#host.link.connection;

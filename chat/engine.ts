@@ -648,6 +648,9 @@ export class ChatClient {
         if (frame.type === "joined" || (frame.type === "presence" && frame.online)) {
           if (frame.nick !== this.nick) this.#outgoing.peerBack(frame.nick);
         }
+        if (frame.type === "joined" && frame.nick !== this.nick) {
+          this.#outgoing.memberBack(frame.room, frame.nick);
+        }
         return;
       case "prekey-count":
         this.#directory.onPrekeyCount(frame.count);

@@ -365,6 +365,23 @@ export class Outbox {
     return back;
   }
 
+  /**
+   * Puts copies of kept (unconfirmed) entries back at the end of the queue to be sent again
+   * (same ids), unless already queued; they get no second `sent` (`meta.requeued`).
+   *
+   * @param entries Entries of {@linkcode Outbox.unconfirmed}.
+   * @returns The entries queued again.
+   */
+  requeue(entries: OutboxEntry[]): OutboxEntry[] {
+    const queued = new Set(this.#entries.map((e) => e.id));
+    const back = entries.filter((e) => !queued.has(e.id)).map((e) => ({
+      ...e,
+      meta: { ...e.meta, requeued: true },
+    }));
+    this.#entries.push(...back);
+    return back;
+  }
+
   /** Forgets the unconfirmed entries (a durable relay keeps what it accepted). */
   clearUnconfirmed(): void {
     if (this.#unconfirmed.length > 0) this.#unconfirmedVersion++;

@@ -49,3 +49,46 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "client --json: a room message sent after an in-memory relay restarted reaches a member who comes back later, once",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await withWorld(async (world) => {
+      const alice = await world.client("alice");
+      const bob = await world.client("bob");
+      let carol = await world.client("carol");
+      await alice.send("warm up");
+      await bob.waitForType("message", (e) => e.text === "warm up", wait);
+      await carol.waitForType("message", (e) => e.text === "warm up", wait);
+      assert.equal(await carol.end(), 0);
+
+      const readies = [alice, bob].map((c) => c.eventsOf("ready").length);
+      world.relay = await world.relay.restart(); // memberships gone: carol is in no room now
+      for (const [i, c] of [alice, bob].entries()) {
+        await c.waitFor((e) => e.type === "ready" && c.eventsOf("ready").length > readies[i]!, {
+          ...wait,
+          what: "READY after the restart",
+        });
+      }
+      await alice.send("after the restart");
+      const sent = await alice.waitForType(
+        "message",
+        (e) => e.own && e.text.includes("after"),
+        wait,
+      );
+      await alice.waitForType("sent", (e) => e.id === sent.id, wait);
+      await bob.waitForType("message", (e) => e.id === sent.id, wait);
+
+      carol = await world.client("carol"); // back: the relay tells alice carol joined lobby
+      const got = await carol.waitForType("message", (e) => e.text === "after the restart", wait);
+      assert.equal(got.id, sent.id, "the same envelope");
+      await settle(1_000);
+      assert.equal(carol.eventsOf("message").filter((e) => e.id === sent.id).length, 1);
+      assert.equal(bob.eventsOf("message").filter((e) => e.id === sent.id).length, 1);
+      assert.equal(alice.eventsOf("sent").filter((e) => e.id === sent.id).length, 1);
+    });
+  },
+});
