@@ -60,6 +60,8 @@ export interface Summary {
   lostMessages: string;
   /** The first lost deliveries (message number, sender, conversation, recipient). */
   lostSample: string[];
+  /** Up to 6 doubled displays: `fb-N from>to shown K times by nick`. */
+  doubledSample: string[];
 }
 
 /** The text of message `seq` (the tag is how a receiver's line is matched to the plan). */
@@ -194,6 +196,7 @@ export class Ledger {
       refusedCodes: {},
       lostMessages: "",
       lostSample: [],
+      doubledSample: [],
     };
     const lostSeqs: number[] = [];
     for (const track of this.#tracks.values()) {
@@ -203,7 +206,14 @@ export class Ledger {
         const code = track.refused ?? track.lineError ?? "?";
         s.refusedCodes[code] = (s.refusedCodes[code] ?? 0) + 1;
       }
-      for (const times of track.shown.values()) if (times > 1) s.doubled++;
+      for (const [recipient, times] of track.shown) {
+        if (times <= 1) continue;
+        s.doubled++;
+        if (s.doubledSample.length < 6) {
+          const p = track.planned;
+          s.doubledSample.push(`fb-${p.seq} ${p.from}>${p.to} shown ${times} times by ${recipient}`);
+        }
+      }
       for (const recipient of track.planned.recipients) {
         const shown = track.shown.get(recipient) ?? 0;
         if (outcome !== "sent") {
