@@ -211,7 +211,9 @@ export class Ledger {
         s.doubled++;
         if (s.doubledSample.length < 6) {
           const p = track.planned;
-          s.doubledSample.push(`fb-${p.seq} ${p.from}>${p.to} shown ${times} times by ${recipient}`);
+          s.doubledSample.push(
+            `fb-${p.seq} ${p.from}>${p.to} shown ${times} times by ${recipient}`,
+          );
         }
       }
       for (const recipient of track.planned.recipients) {
