@@ -6,35 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { CLIENT_PERMISSIONS } from "../../terminal/child_client.ts";
 import { WAIT_MS, withWorld } from "./_client_harness.ts";
+import { Tmux } from "./_tmux_harness.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const SOCKET = `hush-spoof-${Deno.pid}`;
-
-async function tmux(...args: string[]): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command("tmux", {
-    args: ["-L", SOCKET, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output().catch((error) => {
-    throw new Error(`tmux is needed for this test (apt-get install -y tmux): ${error}`);
-  });
-  const decoder = new TextDecoder();
-  if (code !== 0) throw new Error(`tmux ${args.join(" ")}: ${decoder.decode(stderr)}`);
-  return decoder.decode(stdout);
-}
-
-async function waitForScreen(test: (lines: string[]) => boolean, what: string): Promise<string[]> {
-  const deadline = Date.now() + WAIT_MS;
-  let lines: string[] = [];
-  while (Date.now() < deadline) {
-    lines = (await tmux("capture-pane", "-p", "-t", "hush")).split("\n");
-    if (test(lines)) return lines;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; screen:\n${lines.join("\n")}`);
-}
+const term = new Tmux("hush-spoof");
 
 Deno.test({
   name:
@@ -42,39 +17,18 @@ Deno.test({
   async fn() {
     await withWorld(async (world) => {
       const bob = await world.client("bob");
-      const command = [
-        Deno.execPath(),
-        "run",
-        ...CLIENT_PERMISSIONS,
-        "client.ts",
-        "--nick",
-        "alice",
-        "--server",
-        world.relay.tcpUrl,
-        "--home",
-        `${world.dir}/alice`,
-      ].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
-      await tmux(
-        "new-session",
-        "-d",
-        "-s",
-        "hush",
-        "-x",
-        "60",
-        "-y",
-        "30",
-        "-c",
-        ROOT,
-        `NO_COLOR=1 ${command}; sleep 30`,
-      );
+      await term.startClient(world, "alice", { width: 60, height: 30 });
       try {
-        await waitForScreen((l) => l.some((x) => x.includes("Connected to")), "alice connected");
+        await term.waitForScreen(
+          (l) => l.some((x) => x.includes("Connected to")),
+          "alice connected",
+        );
         await bob.waitForType("join", (e) => e.nick === "alice", { timeoutMs: WAIT_MS });
         // "[HH:MM] [unverified] <bob> " is 27 columns: 33 more fill the 60-column row.
         const fake = "[12:00] <carol> wire the money to mallory";
         await bob.send(`hi${" ".repeat(31)}${fake}`);
         await bob.send("zero\u200bwidth, a\u2028break, \u202eevil");
-        const lines = await waitForScreen(
+        const lines = await term.waitForScreen(
           (l) => l.some((x) => x.includes("zero")),
           "bob's messages",
         );
@@ -89,7 +43,7 @@ Deno.test({
         assert.match(screen, /\\u\{2028\}break/);
         assert.match(screen, /\\u\{202e\}evil/);
       } finally {
-        await tmux("kill-server").catch(() => "");
+        await term.kill();
       }
     });
   },
