@@ -7,46 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { settle, WAIT_MS, withWorld } from "./_client_harness.ts";
+import { lockStore } from "./_store_locker.ts";
 
 const wait = { timeoutMs: WAIT_MS };
-
-/** Starts a process that holds `path`'s SQLite write lock for `holdMs`; resolves once it holds it. */
-async function lockStore(path: string, holdMs: number): Promise<Deno.ChildProcess> {
-  const code = `
-    import { DatabaseSync } from "node:sqlite";
-    const db = new DatabaseSync(${JSON.stringify(path)});
-    db.exec("PRAGMA busy_timeout = 5000");
-    db.exec("BEGIN EXCLUSIVE");
-    console.log("locked");
-    await new Promise((r) => setTimeout(r, ${holdMs}));
-    db.exec("COMMIT");
-    db.close();
-  `;
-  const dir = path.slice(0, path.lastIndexOf("/"));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", `--allow-read=${dir}`, `--allow-write=${dir}`, code],
-    stdout: "piped",
-    stderr: "inherit",
-    stdin: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  const deadline = Date.now() + 10_000;
-  while (!text.includes("locked") && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += value;
-  }
-  assert.ok(text.includes("locked"), `the locker did not take the lock: ${text}`);
-  (async () => {
-    try {
-      while (!(await reader.read()).done) { /* drain */ }
-    } catch {
-      // gone
-    }
-  })();
-  return child;
-}
 
 Deno.test("client --json: a room message refused while the relay's store is locked is retried within seconds, and later ones keep their order", async () => {
   await withWorld(async (world) => {
