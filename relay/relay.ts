@@ -204,13 +204,13 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         ? Deno.listenTls({ hostname: o.host, port: o.port, cert: o.cert!, key: o.key! })
         : Deno.listen({ hostname: o.host, port: o.port });
       this.wsUrl = `${tls ? "wss" : "ws"}://${host}:${(this.#ws.addr as Deno.NetAddr).port}/`;
-      this.#wsAcceptLoop(this.#ws, tls ? "wss" : "ws");
+      this.#acceptLoop(this.#ws, (conn) => this.#takeWebSocket(conn, tls ? "wss" : "ws"));
       if (o.tcpPort >= 0) {
         this.#tcp = tls
           ? Deno.listenTls({ hostname: o.host, port: o.tcpPort, cert: o.cert!, key: o.key! })
           : Deno.listen({ hostname: o.host, port: o.tcpPort });
         this.tcpUrl = `${tls ? "tls" : "tcp"}://${host}:${(this.#tcp.addr as Deno.NetAddr).port}`;
-        this.#acceptLoop(this.#tcp, tls ? "tls" : "tcp");
+        this.#acceptLoop(this.#tcp, (conn) => this.#takeTcp(conn, tls ? "tls" : "tcp"));
       }
     } catch (cause) {
       try {
@@ -257,7 +257,8 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
 
   // ---- accepting ---------------------------------------------------------------------------
 
-  async #acceptLoop(listener: Deno.Listener, transport: string): Promise<void> {
+  /** Accepts connections until the relay closes; `take` handles each one. */
+  async #acceptLoop(listener: Deno.Listener, take: (conn: Deno.Conn) => void): Promise<void> {
     while (!this.#closing) {
       let conn: Deno.Conn;
       try {
@@ -266,36 +267,28 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         if (this.#closing) return;
         continue;
       }
-      const peer = new TcpPeer(conn, this, transport);
-      const c = this.#accept(peer);
-      if (c.state !== State.CLOSED) peer.run();
-      else peer.flush();
+      take(conn);
     }
   }
 
-  async #wsAcceptLoop(listener: Deno.Listener, transport: string): Promise<void> {
-    while (!this.#closing) {
-      let conn: Deno.Conn;
-      try {
-        conn = await listener.accept();
-      } catch {
-        if (this.#closing) return;
-        continue;
-      }
-      const peer = new WebSocketPeer(conn, this, transport);
-      if (this.#closing) {
-        peer.abort();
-        continue;
-      }
-      const refused = this.#admits(peer.remote);
-      if (refused !== null) {
-        peer.refuse(503, `TOO_MANY_CONNECTIONS: ${refused}\n`); // the request is not read
-        continue;
-      }
-      this.#httpPending.add(peer);
-      this.#countAddress(peer.remote, 1);
-      peer.run(this.#o.headerTimeoutMs);
+  #takeTcp(conn: Deno.Conn, transport: string): void {
+    const peer = new TcpPeer(conn, this, transport);
+    const c = this.#accept(peer);
+    if (c.state !== State.CLOSED) peer.run();
+    else peer.flush();
+  }
+
+  #takeWebSocket(conn: Deno.Conn, transport: string): void {
+    const peer = new WebSocketPeer(conn, this, transport);
+    if (this.#closing) return peer.abort();
+    const refused = this.#admits(peer.remote);
+    if (refused !== null) {
+      peer.refuse(503, `TOO_MANY_CONNECTIONS: ${refused}\n`); // the request is not read
+      return;
     }
+    this.#httpPending.add(peer);
+    this.#countAddress(peer.remote, 1);
+    peer.run(this.#o.headerTimeoutMs);
   }
 
   onHttp(method: string, path: string, headers: Map<string, string>, _remote: string): HttpAnswer {
