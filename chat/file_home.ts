@@ -72,7 +72,8 @@ export class FileHome implements ChatHome {
   #generation: number | undefined;
   #takenOver: ChatError | undefined;
   #closed = false;
-  #entries = new Map<string, SqliteEntryStore>();
+  /** Per-key stores opened (or being opened), by name. */
+  #entries = new Map<string, Promise<SqliteEntryStore>>();
 
   private constructor(dir: string) {
     this.location = dir;
@@ -130,7 +131,7 @@ export class FileHome implements ChatHome {
     }
     const stores = [...this.#entries.values()];
     this.#entries.clear();
-    for (const store of stores) await store.close().catch(() => {});
+    for (const store of stores) await store.then((s) => s.close()).catch(() => {});
     if (file === undefined) return;
     try {
       await file.truncate(0);
@@ -269,17 +270,17 @@ export class FileHome implements ChatHome {
     const file = `${name}.sqlite`;
     checkHomeName(file);
     if (this.#closed) throw new ChatError("CLOSED", `The home "${this.location}" is closed`);
-    const open = this.#entries.get(name);
-    if (open !== undefined && open.isOpen) return open;
-    const store = await SqliteEntryStore.open(
-      `${this.location}/${file}`,
-      (write) => this.#guarded(write),
-    );
+    let opening = this.#entries.get(name);
+    if (opening === undefined) {
+      opening = SqliteEntryStore.open(`${this.location}/${file}`, (write) => this.#guarded(write));
+      this.#entries.set(name, opening);
+      opening.catch(() => this.#entries.delete(name));
+    }
+    const store = await opening;
     if (this.#closed) {
       await store.close();
       throw new ChatError("CLOSED", `The home "${this.location}" is closed`);
     }
-    this.#entries.set(name, store);
     return store;
   }
 
