@@ -4,7 +4,7 @@
  * before anything is shown, and acknowledging what was saved. Private to the engine.
  *
  * Exactly once: the session state, the seen ids and the opened-but-not-yet-shown messages (the
- * saved inbox) go into the one `sessions.json` snapshot, written atomically before anything is
+ * saved inbox) go into the session store in one atomic save (one SQLite transaction), before anything is
  * shown. After a crash at any point either the message was not opened yet (the relay delivers it
  * again and it opens) or it was opened and saved with the state (shown from the saved inbox at
  * the next start; its redelivery is dropped by id). The window left, a crash after a message
@@ -43,11 +43,11 @@ const MAX_PENDING_ROOM = 256;
 /** How long a room message waits for its sender key before an error is shown. */
 const PENDING_SENDER_KEY_MS = 10_000;
 
-/** Store entry (in `sessions.json`) of the seen message ids. */
+/** Store entry (in the session store) of the seen message ids. */
 export const SEEN_KEY = "chat/seen";
-/** Store entry (in `sessions.json`) of opened messages not yet shown: `message` events. */
+/** Store entry (in the session store) of opened messages not yet shown: `message` events. */
 export const INBOX_KEY = "chat/inbox";
-/** Store entry (in `sessions.json`) of room messages held until their sender's new key is trusted. */
+/** Store entry (in the session store) of room messages held until their sender's new key is trusted. */
 export const HELD_KEY = "chat/held";
 /** Most room messages held for a changed identity (beyond it the oldest go, with an error). */
 const MAX_HELD_FOR_TRUST = 500;
