@@ -15,6 +15,11 @@
  *
  * Receiver again: a `resend` we asked that sender for is shown once, as the original (`message`
  * with the original id; a room message as a room message; one nobody asked for is ignored); a `retry-failed` is an `error` event naming the sender.
+ *
+ * Recovery payloads are not in the sent log, yet they can meet the same fate (a `resend` that
+ * arrives on a session the receiver has just dropped): the ids of the ones we sent, with their
+ * content, are kept a day (at most 200, entry `chat/control-sent`), and a `retry` naming one
+ * sends its content again, to the same identity only, silently.
  * Payload layouts: `docs/E2E.md`, "Recovery payloads". Private to the engine.
  *
  * @module
@@ -68,6 +73,19 @@ export interface RecoveryHost extends EngineCore {
   roomMembers(room: string): Promise<string[]>;
 }
 
+/** Store entry of the recovery payloads we sent: `{id: {to, key, content, ts}}`. */
+export const CONTROL_SENT_KEY = "chat/control-sent";
+const MAX_CONTROL_SENT = 200;
+const CONTROL_SENT_MAX_AGE_MS = 24 * 3_600_000;
+
+interface ControlSent {
+  to: string;
+  /** The identity key (hex) `to` had when it was sent. */
+  key: string | undefined;
+  content: ControlContent;
+  ts: number;
+}
+
 /** How recent a room message must be to go again to a member it was not addressed to. */
 const LATE_MEMBER_MS = 2 * 60_000;
 
@@ -84,10 +102,23 @@ export class Recovery {
   #queue: ({ to: string; content: ControlContent } | { answer: string; ids: string[] })[] = [];
   #asked = new Map<string, { since: number; count: number }>();
   #sending: Promise<void> = Promise.resolve();
+  #controlSent = new Map<string, ControlSent>();
 
   constructor(host: RecoveryHost) {
     this.#host = host;
     this.#awaiting = new Map();
+    const sent = host.store.get(CONTROL_SENT_KEY);
+    if (typeof sent === "string") {
+      try {
+        for (const [id, value] of Object.entries(JSON.parse(sent) as Record<string, ControlSent>)) {
+          if (typeof value?.to === "string" && typeof value.content === "object") {
+            this.#controlSent.set(id, value);
+          }
+        }
+      } catch {
+        // unreadable: nothing to send again
+      }
+    }
     const text = host.store.get(AWAITING_KEY);
     if (typeof text === "string") {
       try {
@@ -229,7 +260,7 @@ export class Recovery {
         if ("answer" in item) {
           await this.#answerRetry(item.answer, item.ids);
         } else {
-          await this.#host.sendPayload(item.to, encodeControlPayload(item.content));
+          await this.#sendControl(item.to, item.content);
         }
       }
     }).catch((error) => this.#host.emitter.reportError(error));
@@ -250,6 +281,14 @@ export class Recovery {
         continue;
       }
       const entry = log.get(id);
+      if (entry === undefined) {
+        // One of our recovery payloads they could not open: its content goes again.
+        const control = this.#controlSent.get(id);
+        if (control !== undefined && this.#sameIdentity(from, control)) {
+          await this.#sendControl(from, control.content);
+          continue;
+        }
+      }
       if (entry === undefined || !(await this.#mayRead(from, entry))) {
         missing.push(id);
         continue;
@@ -257,10 +296,7 @@ export class Recovery {
       const room = entry.toKind === "room" ? entry.to : null;
       if (room !== null) lostKey = true;
       resent.push(id);
-      await host.sendPayload(
-        from,
-        encodeControlPayload({ type: "resend", id, room, text: entry.text, ts: entry.ts }),
-      );
+      await this.#sendControl(from, { type: "resend", id, room, text: entry.text, ts: entry.ts });
     }
     // They lost our room key too, most likely: give it to them again with our next room message.
     if (lostKey) {
@@ -275,14 +311,14 @@ export class Recovery {
       });
     }
     if (missing.length > 0) {
-      await host.sendPayload(
+      await this.#sendControl(
         from,
-        encodeControlPayload({
+        {
           type: "retry-failed",
           ids: missing,
           reason: "not in the sender's sent log (older than 7 days, beyond the last 500, " +
             "or not addressed to you, or to another identity key)",
-        }),
+        },
       );
       events.push({
         type: "info",
@@ -323,6 +359,34 @@ export class Recovery {
     }
     return key !== undefined &&
       entry.recipients.some((r) => r !== nick && entry.identities?.[r] === key);
+  }
+
+  /** Sends a recovery payload and keeps it, so that it can go again if it cannot be opened. */
+  async #sendControl(to: string, content: ControlContent): Promise<void> {
+    const host = this.#host;
+    const id = await host.sendPayload(to, encodeControlPayload(content));
+    if (id === undefined) return;
+    const pinned = host.hush().trust.get(to)?.identityKey;
+    const now = host.now();
+    this.#controlSent.set(id, {
+      to,
+      key: pinned === undefined ? undefined : toHex(pinned),
+      content,
+      ts: now,
+    });
+    for (const [old, sent] of this.#controlSent) {
+      if (this.#controlSent.size > MAX_CONTROL_SENT || now - sent.ts > CONTROL_SENT_MAX_AGE_MS) {
+        this.#controlSent.delete(old);
+      } else break;
+    }
+    host.store.set(CONTROL_SENT_KEY, JSON.stringify(Object.fromEntries(this.#controlSent)));
+  }
+
+  /** Whether `nick` is the identity a recovery payload was sent to. */
+  #sameIdentity(nick: string, sent: ControlSent): boolean {
+    const pinned = this.#host.hush().trust.get(nick)?.identityKey;
+    if (pinned === undefined) return false;
+    return sent.key !== undefined && sent.key === toHex(pinned);
   }
 
   #allowAsk(nick: string): boolean {

@@ -42,7 +42,7 @@ function world(members: string[] = []) {
     sentLog: new SentLog(store, () => 1_000_000),
     sendPayload: (to, payload) => {
       sent.push({ to, payload: decodeChatContent(payload, 0) });
-      return Promise.resolve("id");
+      return Promise.resolve(`${sent.length}`.padStart(32, "c"));
     },
     roomMembers: () => Promise.resolve(members),
   };
@@ -214,4 +214,40 @@ Deno.test("Recovery re-sends a message only to the identity key it was written f
       ["retry-failed", [B]],
     ],
   );
+});
+
+Deno.test("Recovery sends one of its own recovery payloads again when its reader asks for it, to the same identity only", async () => {
+  const { recovery, host, sent, emitted } = world();
+  host.sentLog.record({
+    id: A,
+    to: "bob",
+    toKind: "nick",
+    recipients: ["bob"],
+    text: "pm",
+    ts: 1e6,
+    identities: { bob: "11".repeat(32) },
+  });
+  recovery.onControl(from("bob"), { type: "retry", ids: [A] }, []);
+  recovery.flush();
+  for (let i = 0; i < 20 && sent.length < 1; i++) await new Promise((r) => setTimeout(r, 5));
+  const resend = { type: "resend", id: A, room: null, text: "pm", ts: 1e6 };
+  assert.deepEqual(sent, [{ to: "bob", payload: resend }]);
+  // bob could not open that resend (it came on a session bob had just dropped): he asks for its
+  // id, which is in no sent log; its content goes again. carol asking for it gets nothing of it.
+  const resendId = "1".padStart(32, "c");
+  recovery.onControl(from("bob"), { type: "retry", ids: [resendId] }, []);
+  recovery.onControl(from("carol"), { type: "retry", ids: [resendId] }, []);
+  recovery.flush();
+  for (let i = 0; i < 20 && sent.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(sent.slice(1, 2), [{ to: "bob", payload: resend }]);
+  assert.equal(sent[2]?.to, "carol");
+  assert.equal(sent[2]?.payload.type, "retry-failed");
+  assert.equal(sent.length, 3);
+  // Kept with the state: a restarted engine answers the same.
+  const again = new Recovery(host);
+  again.onControl(from("bob"), { type: "retry", ids: [resendId] }, []);
+  again.flush();
+  for (let i = 0; i < 20 && sent.length < 4; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(sent.slice(3), [{ to: "bob", payload: resend }]);
+  assert.equal(emitted.filter((e) => e.type === "error").length, 0);
 });
