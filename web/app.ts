@@ -721,7 +721,9 @@ export class App {
       el("span", { class: "from" }, line.from),
       el("span", { class: "sep" }, ": "),
       el("span", { class: "text", dir: "auto" }, line.text),
+      line.insecure ? " " : null,
       line.insecure ? el("span", { class: "badge insecure" }, `insecure (${line.cipher})`) : null,
+      line.own ? " " : null,
       line.own ? el("span", { class: "state" }, stateText(line.state)) : null,
     );
     line.node = item;
@@ -966,7 +968,7 @@ export class App {
   #setStatus(text: string, state: string): void {
     if (this.#status === undefined) return;
     this.#status.textContent = text;
-    this.#status.dataset.state = state;
+    this.#status.dataset.connection = state;
   }
 
   /** A line in the open conversation that is not a message (joins, info). */

@@ -87,9 +87,9 @@ export async function buildBundle(): Promise<WebBundle> {
     const integrity = `sha384-${toBase64(await digest("SHA-384", js))}`;
     const cssIntegrity = `sha384-${toBase64(await digest("SHA-384", css))}`;
     const html = (await Deno.readTextFile(new URL("web/index.html", ROOT)))
-      .replace("{{INTEGRITY}}", integrity)
-      .replace("{{CSS_INTEGRITY}}", cssIntegrity)
-      .replace("{{SHA256}}", sha256);
+      .replace(/\{\{\s*INTEGRITY\s*\}\}/, integrity)
+      .replace(/\{\{\s*CSS_INTEGRITY\s*\}\}/, cssIntegrity)
+      .replace(/\{\{\s*SHA256\s*\}\}/, sha256);
     return { html, js, css, sha256, integrity };
   } finally {
     await Deno.remove(mapFile);

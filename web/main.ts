@@ -15,20 +15,7 @@ import { App } from "./app.ts";
 import { type BrowserHome, type KeyValue, openBrowserHome, openIndexedDb } from "./browser_home.ts";
 import { ChatError } from "../chat/errors.ts";
 import { isValidNick } from "../protocol/names.ts";
-
-/**
- * The relay URL this page talks to.
- *
- * @param location The page's location.
- * @param meta The `hush-relay` meta tag's content.
- * @returns A `ws://` or `wss://` URL.
- */
-export function relayUrlFor(location: URL, meta: string): string {
-  const given = location.searchParams.get("relay");
-  if (given !== null && /^wss?:\/\//.test(given)) return given;
-  if (/^wss?:\/\//.test(meta)) return meta;
-  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/`;
-}
+import { relayUrlFor } from "./relay_url.ts";
 
 let store: KeyValue | undefined;
 
