@@ -68,6 +68,8 @@ export class App {
   #usersRoom: string | null = null;
   #pendingKeys = new Map<string, { oldFingerprint: string; newFingerprint: string }>();
   #verifyPeer: string | undefined;
+  /** The last comparison's result per peer, shown again when the dialog is redrawn. */
+  #verifyResults = new Map<string, { text: string; ok: boolean }>();
   #wire = false;
   #badge = 0;
 
@@ -521,6 +523,12 @@ export class App {
       case "safety-number":
         return this.#showSafety(event);
       case "verified":
+        this.#verifyResults.set(event.peer, {
+          text: event.match
+            ? `Verified: ${event.peer}'s number matches. Marked verified.`
+            : `Does NOT match: this may not be ${event.peer}'s key. Not verified.`,
+          ok: event.match,
+        });
         this.#dialogResult(
           event.match
             ? `Verified: ${event.peer}'s number matches. Marked verified.`
@@ -886,7 +894,12 @@ export class App {
       autocomplete: "off",
       "aria-describedby": "their-number-hint",
     });
-    const result = el("p", { class: "result", role: "status" });
+    const last = this.#verifyResults.get(event.peer);
+    const result = el(
+      "p",
+      { class: `result${last === undefined ? "" : last.ok ? " ok" : " bad"}`, role: "status" },
+      last?.text ?? "",
+    );
     replace(
       this.#dialogBody,
       el("h2", {}, `Safety number with ${event.peer}`),
