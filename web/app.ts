@@ -597,11 +597,6 @@ export class App {
         this.#notice(event.message);
         return;
       case "error":
-        if (event.code === "IDENTITY_CHANGED") {
-          // The banner says it; the alert tells that nothing was sent.
-          this.#error(event.code, `Not sent: ${event.message}`);
-          return;
-        }
         this.#error(event.code, event.message);
         return;
     }
@@ -868,9 +863,10 @@ export class App {
         el(
           "div",
           { role: "alert", class: "banner" },
-          el("strong", {}, `${peer}'s identity key changed`),
-          ` (identity key changed: old ${change.oldFingerprint}, new ${change.newFingerprint}). `,
-          "Someone may be posing as them, or they reinstalled. Sending to them is blocked until you accept. ",
+          el("strong", {}, `${peer}: identity key changed`),
+          ` (old key ${change.oldFingerprint}, new key ${change.newFingerprint}). `,
+          "They may have reinstalled, or someone may be posing as them: compare safety numbers. " +
+            "Sending to them is blocked until you accept. ",
           el("button", {
             type: "button",
             onclick: () => void this.#client?.trust(peer),
