@@ -338,9 +338,26 @@ export class App {
       this.#dialog,
     );
     replace(this.#root, shell);
+    shell.addEventListener("keydown", (event) => this.#onKey(event));
     this.#wireBox.setAttribute("role", "switch");
     this.#wireBox.setAttribute("aria-label", "Wire view");
     this.#renderView();
+    this.#input.focus();
+  }
+
+  /** Alt+ArrowUp / Alt+ArrowDown: the previous / next conversation (rooms, then private). */
+  #onKey(event: KeyboardEvent): void {
+    if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
+    const keys = [
+      ...this.#rooms.map((room) => `#${room}`),
+      ...[...this.#conversations.keys()].filter((key) => key.startsWith("@")),
+    ];
+    if (keys.length === 0) return;
+    event.preventDefault();
+    const at = keys.indexOf(this.#view);
+    const next = keys[(at + (event.key === "ArrowUp" ? keys.length - 1 : 1)) % keys.length]!;
+    if (next.startsWith("#")) this.#switchRoom(next.slice(1));
+    else this.#open(next);
     this.#input.focus();
   }
 
@@ -569,12 +586,8 @@ export class App {
       case "cipher":
         this.#cipher.value = event.cipher;
         this.#cipher.classList.toggle("insecure", event.insecure);
-        this.#notice(
-          event.insecure
-            ? `Cipher: ${event.cipher}. INSECURE: anyone can read these messages`
-            : `Cipher: ${event.cipher}`,
-          event.insecure ? "warning" : undefined,
-        );
+        // The engine says it in words too (an `info` event), loudly for Caesar.
+        if (!event.insecure) this.#notice(`Cipher: ${event.cipher}`);
         return;
       case "wire":
         return this.#addWire(event.wire);
@@ -828,12 +841,16 @@ export class App {
         el(
           "li",
           { class: user.online ? "online" : "offline" },
-          el("span", { class: "dot", "aria-hidden": "true" }, user.online ? "●" : "○"),
-          " ",
-          el("span", { class: "nick" }, user.nick),
-          user.nick === this.#nick ? " (you)" : null,
-          el("span", { class: "presence" }, user.online ? " online" : " offline"),
-          user.verified ? el("span", { class: "verified" }, " verified") : null,
+          el(
+            "span",
+            { class: "who" },
+            el("span", { class: "dot", "aria-hidden": "true" }, user.online ? "●" : "○"),
+            " ",
+            el("span", { class: "nick" }, user.nick),
+            user.nick === this.#nick ? " (you)" : null,
+            el("span", { class: "presence" }, user.online ? " online" : " offline"),
+            user.verified ? el("span", { class: "verified" }, " verified") : null,
+          ),
           user.nick === this.#nick ? null : el(
             "span",
             { class: "actions" },

@@ -35,6 +35,9 @@ async function openHome(
       store,
       sync: storageOrUndefined(),
     });
+    // Ask the browser not to evict this origin's storage under pressure: a lost home is a lost
+    // identity. The answer changes nothing here.
+    navigator.storage?.persist?.().catch(() => {});
     return Object.assign(home, { release });
   } catch (error) {
     release();
