@@ -128,3 +128,45 @@ Deno.test("the engine runs on a locked browser home and finds its identity again
   assert.notEqual(other.fingerprint, fingerprint);
   await other.close();
 });
+
+Deno.test("per-key entries: one batch per commit, text and bytes, per home and name", async () => {
+  const store = new MemoryKeyValue();
+  const home = await openBrowserHome({ name: "alice", store });
+  const entries = await home.openEntries("sessions");
+  await entries.commit(
+    new Map<string, string | Uint8Array | undefined>([
+      ["session/bob", '{"k":1}'],
+      ["blob", new Uint8Array([1, 2, 3])],
+    ]),
+  );
+  await entries.commit(new Map([["session/bob", undefined], ["session/carol", "c"]]));
+  const loaded = await (await home.openEntries("sessions")).load();
+  assert.deepEqual([...loaded.keys()].sort(), ["blob", "session/carol"]);
+  assert.deepEqual(loaded.get("blob"), new Uint8Array([1, 2, 3]));
+  assert.equal((await (await home.openEntries("other")).load()).size, 0);
+  const bob = await openBrowserHome({ name: "bob", store });
+  assert.equal((await (await bob.openEntries("sessions")).load()).size, 0);
+});
+
+Deno.test("per-key entries of a locked home are sealed and bound to their key", async () => {
+  const store = new MemoryKeyValue();
+  const home = await openBrowserHome({ name: "alice", passphrase: "pw", store, cost: COST });
+  const entries = await home.openEntries("sessions");
+  await entries.commit(
+    new Map<string, string | Uint8Array | undefined>([
+      ["session/bob", "SECRET-STATE"],
+      ["raw", new Uint8Array([9, 9])],
+    ]),
+  );
+  const raw = await store.get("entries", "alice/sessions/session/bob");
+  assert.ok(raw instanceof Uint8Array && !new TextDecoder().decode(raw).includes("SECRET"));
+  const again = await openBrowserHome({ name: "alice", passphrase: "pw", store });
+  const loaded = await (await again.openEntries("sessions")).load();
+  assert.equal(loaded.get("session/bob"), "SECRET-STATE");
+  assert.deepEqual(loaded.get("raw"), new Uint8Array([9, 9]));
+  await store.put("entries", "alice/sessions/session/carol", raw);
+  await assert.rejects(
+    (await again.openEntries("sessions")).load(),
+    (e: Error & { code?: string }) => e.code === "BAD_HOME",
+  );
+});
