@@ -339,7 +339,6 @@ export class App {
     );
     replace(this.#root, shell);
     shell.addEventListener("keydown", (event) => this.#onKey(event));
-    this.#wireBox.setAttribute("role", "switch");
     this.#wireBox.setAttribute("aria-label", "Wire view");
     this.#renderView();
     this.#input.focus();

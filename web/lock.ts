@@ -23,7 +23,7 @@ import { ChatError } from "../chat/errors.ts";
 export const LOCK_SUITE = "xchacha20-poly1305";
 
 /**
- * scrypt cost: N = 2^16, r = 8, p = 1 (64 MiB, about 0.6-1 s in a desktop browser, see
+ * scrypt cost: N = 2^16, r = 8, p = 1 (64 MiB, about 1 s in Chromium on a 2-core machine, see
  * docs/WEB.md). Stored with each home, so it can be raised later without locking anyone out.
  */
 export const DEFAULT_SCRYPT = Object.freeze({ logN: 16, r: 8, p: 1 });
