@@ -23,7 +23,12 @@ export interface AppEnvironment {
   /** The relay's WebSocket URL. */
   relayUrl: string;
   /** Opens the home of a nick (IndexedDB, with the passphrase lock). */
-  openHome(nick: string, passphrase: string): Promise<ChatHome & { release?(): void }>;
+  openHome(
+    nick: string,
+    passphrase: string,
+  ): Promise<ChatHome & { release?(): void; readonly name?: string }>;
+  /** Notes the nick the relay granted to a home's identity (to find the home by it later). */
+  noteNick?(home: string, nick: string): void;
   /** The bundle's SHA-256, shown on the page. */
   bundleSha256: string;
 }
@@ -57,7 +62,7 @@ export class App {
   readonly #env: AppEnvironment;
   readonly #root: HTMLElement;
   #client: ChatClient | undefined;
-  #home: (ChatHome & { release?(): void }) | undefined;
+  #home: (ChatHome & { release?(): void; readonly name?: string }) | undefined;
   #nick = "";
   #fingerprint = "";
   /** The open conversation's key. */
@@ -465,6 +470,7 @@ export class App {
     switch (event.type) {
       case "ready":
         this.#nick = event.nick;
+        if (this.#home?.name !== undefined) this.#env.noteNick?.(this.#home.name, event.nick);
         this.#fingerprint = event.fingerprint;
         this.#setStatus(`connected as ${event.nick}`, "online");
         replace(
@@ -518,6 +524,7 @@ export class App {
         this.#notice(`${event.old} is now ${event.new}`);
         if (event.old === this.#nick) {
           this.#nick = event.new;
+          if (this.#home?.name !== undefined) this.#env.noteNick?.(this.#home.name, event.new);
           this.#setStatus(`connected as ${event.new}`, "online");
         }
         this.#client?.listUsers(this.#client.room);

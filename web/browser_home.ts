@@ -105,6 +105,38 @@ export async function openBrowserHome(options: OpenHomeOptions): Promise<Browser
   return new BrowserHome(name, store, lock, options.sync);
 }
 
+/**
+ * The home to open for a nick typed at connect: the home of that name when it exists, else the
+ * home whose identity was last granted that nick (after `/nick NEW`, or a suffixed `bob_1`),
+ * else a new home of that name. (The terminal's `findHomeDir` does the same with directories.)
+ *
+ * @param store The stores.
+ * @param nick The nick typed.
+ * @returns The home's name.
+ */
+export async function findHomeName(store: KeyValue, nick: string): Promise<string> {
+  if (await store.get("homes", nick) !== undefined) return nick;
+  if ((await store.keys("files", `${nick}/`)).length > 0) return nick;
+  const granted = await store.get("homes", `${GRANTED_PREFIX}${nick}`);
+  return typeof granted === "string" ? granted : nick;
+}
+
+/**
+ * Notes that the relay granted `nick` to the identity of home `home`, for
+ * {@linkcode findHomeName}.
+ *
+ * @param store The stores.
+ * @param home The home's name.
+ * @param nick The granted nick.
+ */
+export async function noteGrantedNick(store: KeyValue, home: string, nick: string): Promise<void> {
+  if (nick === home) return;
+  await store.put("homes", `${GRANTED_PREFIX}${nick}`, home);
+}
+
+/** Key prefix, in the store `homes`, of "nick granted to home" notes (a nick has no `:`). */
+const GRANTED_PREFIX = "granted:";
+
 /** A chat home in the browser. Use {@linkcode openBrowserHome}. */
 export class BrowserHome implements ChatHome {
   readonly location: string;
@@ -133,6 +165,11 @@ export class BrowserHome implements ChatHome {
         sync.setItem(this.#syncKey(file), text);
       };
     }
+  }
+
+  /** The home's name (the nick first typed for it). */
+  get name(): string {
+    return this.#name;
   }
 
   /** Whether the files are sealed under a passphrase. */

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { MemoryKeyValue, openBrowserHome, type SyncStore } from "../../web/browser_home.ts";
+import {
+  findHomeName,
+  MemoryKeyValue,
+  noteGrantedNick,
+  openBrowserHome,
+  type SyncStore,
+} from "../../web/browser_home.ts";
 import { HomeLock } from "../../web/lock.ts";
 import { MemoryHome } from "../../chat/home.ts";
 import { createChatClient } from "../../chat/engine.ts";
@@ -169,4 +175,19 @@ Deno.test("per-key entries of a locked home are sealed and bound to their key", 
     (await again.openEntries("sessions")).load(),
     (e: Error & { code?: string }) => e.code === "BAD_HOME",
   );
+});
+
+Deno.test("a home is found by the nick the relay granted it (after /nick, or bob_1)", async () => {
+  const store = new MemoryKeyValue();
+  assert.equal(await findHomeName(store, "bob"), "bob", "nothing yet: a new home of that name");
+  const bob = await openBrowserHome({ name: "bob", store });
+  await bob.write("identity", "x");
+  await noteGrantedNick(store, "bob", "bob_1");
+  await noteGrantedNick(store, "bob", "robert");
+  assert.equal(await findHomeName(store, "bob"), "bob");
+  assert.equal(await findHomeName(store, "bob_1"), "bob");
+  assert.equal(await findHomeName(store, "robert"), "bob");
+  const robert = await openBrowserHome({ name: "robert", store });
+  await robert.write("identity", "y");
+  assert.equal(await findHomeName(store, "robert"), "robert", "a home of that name wins");
 });
