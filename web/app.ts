@@ -536,6 +536,10 @@ export class App {
         return;
       case "rooms":
         this.#rooms = [...event.rooms];
+        // A room just left is not shown any more: the engine's current room is.
+        if (this.#view.startsWith("#") && !this.#rooms.includes(this.#view.slice(1))) {
+          this.#open(`#${event.current}`);
+        }
         this.#renderRooms();
         return;
       case "room":
