@@ -738,7 +738,7 @@ export class App {
       {
         class: `msg${line.own ? " own" : ""}${grouped ? " grouped" : ""}${
           line.insecure ? " insecure" : ""
-        }`,
+        }${!line.own && mentions(line.text, this.#nick) ? " mention" : ""}`,
         "data-id": line.id,
         "data-state": line.own ? line.state : undefined,
       },
