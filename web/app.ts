@@ -171,7 +171,7 @@ export class App {
   async #connect(nick: string, passphrase: string): Promise<void> {
     if ("Notification" in globalThis && Notification.permission === "default") {
       // Asked on the Connect click (a user gesture); the answer does not block connecting.
-      Notification.requestPermission().catch(() => {});
+      Promise.resolve(Notification.requestPermission()).catch(() => {});
     }
     const home = await this.#env.openHome(nick, passphrase);
     let client: ChatClient;
