@@ -96,6 +96,7 @@ export class App {
   #dialog!: HTMLDialogElement;
   #dialogBody!: HTMLElement;
   #me!: HTMLElement;
+  #unreadAll!: HTMLButtonElement;
 
   /**
    * Shows the connect form in `root`.
@@ -208,6 +209,18 @@ export class App {
       "connecting…",
     );
     this.#me = el("p", { class: "me" });
+    this.#unreadAll = el("button", {
+      type: "button",
+      class: "unread-all",
+      hidden: true,
+      onclick: () => {
+        const next = [...this.#conversations.values()].find((c) => c.unread > 0);
+        if (next === undefined) return;
+        if (next.key.startsWith("#")) this.#switchRoom(next.key.slice(1));
+        else this.#open(next.key);
+        this.#input.focus();
+      },
+    });
     this.#cipher = el(
       "select",
       {
@@ -311,6 +324,7 @@ export class App {
         el("h1", {}, "Hush"),
         this.#status,
         this.#me,
+        this.#unreadAll,
         el(
           "div",
           { class: "controls" },
@@ -794,6 +808,7 @@ export class App {
       );
     });
     replace(this.#roomsList, ...items);
+    this.#renderUnread();
   }
 
   #switchRoom(room: string): void {
@@ -835,6 +850,16 @@ export class App {
       );
     }
     replace(this.#convList, ...items);
+    this.#renderUnread();
+  }
+
+  /** The header's total of unread messages elsewhere (on a phone the lists are below). */
+  #renderUnread(): void {
+    if (this.#unreadAll === undefined) return;
+    let total = 0;
+    for (const conversation of this.#conversations.values()) total += conversation.unread;
+    this.#unreadAll.hidden = total === 0;
+    this.#unreadAll.textContent = `${total} unread elsewhere`;
   }
 
   #upsertUser(nick: string, change: Partial<UserInfo>): void {
