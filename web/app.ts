@@ -194,6 +194,10 @@ export class App {
       home.release?.();
       this.#home = undefined;
       this.#conversations.clear();
+      this.#rooms = [];
+      this.#users.clear();
+      this.#pendingKeys.clear();
+      this.#view = "#lobby";
       this.#showConnect(errorText(error));
       return;
     }
