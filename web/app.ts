@@ -43,6 +43,8 @@ interface Line {
   state: "pending" | "sent" | "undelivered" | "received";
   insecure: boolean;
   cipher: string;
+  /** Perhaps shown before the page (or the browser) died: the engine's `repeat` flag. */
+  repeat?: boolean;
   node?: HTMLLIElement;
 }
 
@@ -656,6 +658,8 @@ export class App {
       state: event.own ? "pending" : "received",
       insecure: event.insecure,
       cipher: event.cipher,
+      // `repeat` (newer engines): shown again after a crash in the instant it was first shown.
+      repeat: (event as { repeat?: boolean }).repeat === true,
     };
     conversation.lines.push(line);
     if (conversation.lines.length > MAX_LINES) conversation.lines.shift();
@@ -769,6 +773,9 @@ export class App {
       line.insecure ? el("span", { class: "badge insecure" }, `insecure (${line.cipher})`) : null,
       line.own ? " " : null,
       line.own ? el("span", { class: "state" }, stateText(line.state)) : null,
+      line.repeat
+        ? el("span", { class: "badge repeat", title: "Perhaps shown before a crash" }, " (repeat)")
+        : null,
     );
     line.node = item;
     this.#lines.appendChild(item);
