@@ -4,14 +4,18 @@
  * before anything is shown, and acknowledging what was saved. Private to the engine.
  *
  * Exactly once: the session state, the seen ids and the opened-but-not-yet-shown messages (the
- * saved inbox) go into the one `sessions.json` snapshot, written atomically before anything is
+ * saved inbox) go into the session store in one atomic save (one SQLite transaction), before anything is
  * shown. After a crash at any point either the message was not opened yet (the relay delivers it
  * again and it opens) or it was opened and saved with the state (shown from the saved inbox at
- * the next start; its redelivery is dropped by id). The one window left, a crash after a message
+ * the next start; its redelivery is dropped by id). The window left, a crash after a message
  * was shown and before the inbox without it was saved, is closed where the home can append
- * synchronously: each shown id is appended to the `shown` journal right after its event was
- * written (no `await` in between), and at the next start saved-inbox messages named there are
- * not shown again.
+ * synchronously, by the `shown` journal: `?ID` is appended right before a message's event is
+ * written and `ID` right after (no `await` in between). At the next start a saved-inbox message
+ * with `ID` is not shown again; one with `?ID` alone (the crash came while it was being shown:
+ * nobody can know whether the screen or the program reading `--json` got it) is shown again
+ * with `repeat: true`, same id; one with neither is shown as usual. Exactly once by id: showing
+ * to a stream another process reads cannot be made atomic with a file write, so the one
+ * uncertain case is said, never silent, and never a loss.
  *
  * @module
  */
@@ -39,11 +43,11 @@ const MAX_PENDING_ROOM = 256;
 /** How long a room message waits for its sender key before an error is shown. */
 const PENDING_SENDER_KEY_MS = 10_000;
 
-/** Store entry (in `sessions.json`) of the seen message ids. */
+/** Store entry (in the session store) of the seen message ids. */
 export const SEEN_KEY = "chat/seen";
-/** Store entry (in `sessions.json`) of opened messages not yet shown: `message` events. */
+/** Store entry (in the session store) of opened messages not yet shown: `message` events. */
 export const INBOX_KEY = "chat/inbox";
-/** Store entry (in `sessions.json`) of room messages held until their sender's new key is trusted. */
+/** Store entry (in the session store) of room messages held until their sender's new key is trusted. */
 export const HELD_KEY = "chat/held";
 /** Most room messages held for a changed identity (beyond it the oldest go, with an error). */
 const MAX_HELD_FOR_TRUST = 500;
@@ -60,7 +64,10 @@ interface HeldEnvelope {
 /** A DELIVER frame. */
 export type DeliverFrame = EnvelopeFrame & { type: "deliver" };
 
-/** Home file of the ids of saved-inbox messages already shown (one a line). */
+/**
+ * Home file of saved-inbox messages being shown (`?ID`, written right before) and shown (`ID`,
+ * right after), one a line.
+ */
 export const SHOWN_FILE = "shown";
 
 /**
@@ -130,8 +137,8 @@ export class Delivery {
   #toldHeld = new Set<string>();
   /** Rooms left whose late messages were reported (once each). */
   #toldLeft = new Set<string>();
-  /** Ids of saved-inbox messages written to the `shown` journal. */
-  #journaled = new Set<string>();
+  /** Saved-inbox messages in the `shown` journal: being shown (`?ID` only) or shown (`ID`). */
+  #journaled = new Map<string, "showing" | "shown">();
   /** Whether a journal write failed (reported once; the journal is not used any more). */
   #journalFailed = false;
 
@@ -219,29 +226,46 @@ export class Delivery {
     } catch (error) {
       this.#host.emitter.reportError(error);
     }
-    // Shown before the crash (the journal says so): not shown again.
-    const before = new Set((text ?? "").split("\n").map((line) => line.trim()).filter(Boolean));
-    for (const id of before) this.#journaled.add(id);
+    // Shown before the crash (`ID`): not shown again; being shown (`?ID` alone): shown again,
+    // flagged as a possible repeat.
+    for (const line of (text ?? "").split("\n")) {
+      const entry = line.trim();
+      if (entry.startsWith("?")) {
+        if (entry.length > 1 && !this.#journaled.has(entry.slice(1))) {
+          this.#journaled.set(entry.slice(1), "showing");
+        }
+      } else if (entry !== "") this.#journaled.set(entry, "shown");
+    }
     if (this.#unshown.length === 0) {
-      if (before.size > 0) this.#trimJournal();
+      if (this.#journaled.size > 0) this.#trimJournal();
       return;
     }
     const saved = [...this.#unshown];
     for (const event of saved) {
-      if (before.has(event.id)) continue;
-      this.#host.emitter.emit(event);
-      this.#noteShown(event);
+      const before = this.#journaled.get(event.id);
+      if (before === "shown") continue;
+      this.#show(before === "showing" ? { ...event, repeat: true } : event);
     }
     await this.#forgetShown(saved);
   }
 
-  /** Notes in the `shown` journal that a saved-inbox message was just shown. */
-  #noteShown(event: MessageEvent): void {
+  /**
+   * Shows a message, noting in the `shown` journal that it is being shown (before) and that it
+   * was shown (after), with no `await` in between.
+   */
+  #show(event: MessageEvent): void {
+    this.#note(event.id, "showing");
+    this.#host.emitter.emit(event);
+    crashForTest("printed", [event]);
+    this.#note(event.id, "shown");
+  }
+
+  #note(id: string, state: "showing" | "shown"): void {
     const journal = this.#host.shownJournal;
     if (journal === undefined || this.#journalFailed) return;
     try {
-      journal.appendSync(`${event.id}\n`);
-      this.#journaled.add(event.id);
+      journal.appendSync(state === "showing" ? `?${id}\n` : `${id}\n`);
+      this.#journaled.set(id, state);
     } catch (error) {
       this.#journalFailed = true;
       this.#host.emitter.reportError(error);
@@ -253,10 +277,12 @@ export class Delivery {
     const journal = this.#host.shownJournal;
     if (journal === undefined || this.#journalFailed || this.#journaled.size === 0) return;
     const still = new Set(this.#unshown.map((event) => event.id));
-    const keep = [...this.#journaled].filter((id) => still.has(id));
+    const keep = [...this.#journaled].filter(([id]) => still.has(id));
     try {
-      journal.writeSync(keep.map((id) => `${id}\n`).join(""));
-      this.#journaled = new Set(keep);
+      journal.writeSync(
+        keep.map(([id, state]) => state === "showing" ? `?${id}\n` : `${id}\n`).join(""),
+      );
+      this.#journaled = new Map(keep);
     } catch (error) {
       this.#journalFailed = true;
       this.#host.emitter.reportError(error);
@@ -363,8 +389,8 @@ export class Delivery {
       this.#host.emitter.reportError(error);
     }
     for (const event of events) {
-      this.#host.emitter.emit(event);
-      if (event.type === "message") this.#noteShown(event);
+      if (event.type === "message") this.#show(event);
+      else this.#host.emitter.emit(event);
     }
     crashForTest("shown", events);
     this.#host.recovery.flush();
@@ -697,8 +723,9 @@ function readList<T>(store: SessionStore, key: string): T[] {
  * Test-only crash hook: with `HUSH_TEST_CRASH_AFTER=<point>` in the environment, the process
  * exits (code 137, as if SIGKILLed) right after that point of the first batch that shows a
  * message. Points: `sessions-write` (the state write of a batch, before anything is shown),
- * `shown` (right after the batch's events were emitted and noted in the `shown` journal, before
- * the emptied inbox is saved).
+ * `printed` (right after a message's event was written, before the `shown` journal says it was
+ * shown), `shown` (right after the batch's events were emitted and noted in the `shown` journal,
+ * before the emptied inbox is saved).
  * Used by tests/e2e to kill a receiver at the most dangerous moment; never set it otherwise.
  */
 function crashForTest(point: string, events: ChatEvent[]): void {

@@ -62,6 +62,13 @@ export type ChatEvent =
     ts: number;
     /** True for a message this client sent (an echo for the UI), false for a received one. */
     own: boolean;
+    /**
+     * Present (true) when this message may have been shown already: the client stopped (a
+     * crash, a SIGKILL) in the instant it was being shown, so it is shown again at the next
+     * start rather than risk never showing it. Same `id` as the first showing: a program
+     * reading `--json` drops it when it has that id.
+     */
+    repeat?: true;
   }
   | { type: "sent"; id: string }
   | {

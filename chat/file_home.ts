@@ -16,12 +16,23 @@
  *   lock is not in force, two writers never both keep going, and state saved by an older session
  *   can never overwrite (and then be reused after) what a newer one wrote.
  *
+ * Per-key stores ({@linkcode FileHome.openEntries}): `<name>.sqlite` in the directory, 0600, one
+ * SQLite transaction per commit (`_sqlite_entries.ts`), run under the same generation check as
+ * a write (the generation file's lock is held from the check to the end of the transaction).
+ *
  * @module
  */
 
 import { ChatError } from "./errors.ts";
 import { fingerprint } from "../crypto/mod.ts";
-import { type ChatHome, checkHomeName, homeDirName, homesBaseDir } from "./home.ts";
+import {
+  type ChatHome,
+  checkHomeName,
+  type EntryStore,
+  homeDirName,
+  homesBaseDir,
+} from "./home.ts";
+import { SqliteEntryStore } from "./_sqlite_entries.ts";
 import { IDENTITY_FILE, loadOrCreateIdentity } from "./identity.ts";
 import { decodeIdentity } from "../crypto/mod.ts";
 
@@ -60,6 +71,9 @@ export class FileHome implements ChatHome {
   #lockFile: Deno.FsFile | undefined;
   #generation: number | undefined;
   #takenOver: ChatError | undefined;
+  #closed = false;
+  /** Per-key stores opened (or being opened), by name. */
+  #entries = new Map<string, Promise<SqliteEntryStore>>();
 
   private constructor(dir: string) {
     this.location = dir;
@@ -111,9 +125,13 @@ export class FileHome implements ChatHome {
   async close(): Promise<void> {
     const file = this.#lockFile;
     this.#lockFile = undefined;
+    this.#closed = true;
     if (this.#generation !== undefined) {
       this.#takenOver ??= new ChatError("CLOSED", `The home "${this.location}" is closed`);
     }
+    const stores = [...this.#entries.values()];
+    this.#entries.clear();
+    for (const store of stores) await store.then((s) => s.close()).catch(() => {});
     if (file === undefined) return;
     try {
       await file.truncate(0);
@@ -235,6 +253,35 @@ export class FileHome implements ChatHome {
       }
       await write();
     });
+  }
+
+  /**
+   * Opens (creating when missing) the per-key store `name`: the SQLite file `<name>.sqlite` in
+   * the directory (0600, WAL, `synchronous = FULL`). Each commit is one transaction, run only
+   * while this session's generation is current (as a write is); the same store is returned
+   * while it is open, and {@linkcode FileHome.close} closes it.
+   *
+   * @param name Store name (`<name>.sqlite` must match `HOME_NAME_PATTERN`).
+   * @returns The store.
+   * @throws {ChatError} `BAD_HOME` when the file cannot be opened, `CLOSED` after `close()`.
+   */
+  async openEntries(name: string): Promise<EntryStore> {
+    checkHomeName(name);
+    const file = `${name}.sqlite`;
+    checkHomeName(file);
+    if (this.#closed) throw new ChatError("CLOSED", `The home "${this.location}" is closed`);
+    let opening = this.#entries.get(name);
+    if (opening === undefined) {
+      opening = SqliteEntryStore.open(`${this.location}/${file}`, (write) => this.#guarded(write));
+      this.#entries.set(name, opening);
+      opening.catch(() => this.#entries.delete(name));
+    }
+    const store = await opening;
+    if (this.#closed) {
+      await store.close();
+      throw new ChatError("CLOSED", `The home "${this.location}" is closed`);
+    }
+    return store;
   }
 
   /**

@@ -7,7 +7,12 @@
  * File names used by the engine (all UTF-8 text):
  * - `identity`: the Ed25519 identity in `encodeIdentity()` text form.
  * - `profile.json`: `{ "nick": granted nick, "cipher": suite id, "rooms": [...], "room": current }`.
- * - `sessions.json`: the sessions library's serialized state (ratchets, sender keys, trust).
+ * - `sessions.json`: the sessions library's serialized state (ratchets, sender keys, trust), one
+ *   snapshot rewritten per save: only in a home without {@linkcode ChatHome.openEntries} (a file
+ *   home migrates it into `sessions.sqlite` at the first start and removes it).
+ * - `sessions.sqlite` (with `-wal`, `-shm` while open): a file home's per-key store named
+ *   `sessions` ({@linkcode ChatHome.openEntries}): the same entries, one SQLite row each, every
+ *   save one transaction of the keys that changed (`file_home.ts`).
  * - `seen.json`: the bounded list of message ids already shown.
  * - `outbox.json`: envelopes not yet acknowledged by the relay.
  * - `replaced`: written when the relay replaced this session by another connection of the same
@@ -22,6 +27,31 @@
 
 /** Names a home accepts: letters, digits, `.`, `_`, `-`; 1-128 characters, not `.` or `..`. */
 export const HOME_NAME_PATTERN: RegExp = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
+
+/** A value kept in an {@linkcode EntryStore}: text or bytes. */
+export type EntryValue = string | Uint8Array;
+
+/**
+ * A keyed store whose batches are atomic: after a crash, each commit is all there or absent.
+ * Keys are short ASCII paths (the sessions library's keys, such as `session/bob`).
+ */
+export interface EntryStore {
+  /**
+   * Reads every entry.
+   *
+   * @returns The entries, key to value.
+   */
+  load(): Promise<Map<string, EntryValue>>;
+  /**
+   * Applies changes as one atomic batch: all of them are kept, or (after a failure or a crash)
+   * none.
+   *
+   * @param changes Key to new value; `undefined` deletes the key (deleting a missing key is fine).
+   */
+  commit(changes: ReadonlyMap<string, EntryValue | undefined>): Promise<void>;
+  /** Optional: releases the store (its owning home's `close()` does it too). */
+  close?(): Promise<void>;
+}
 
 /** A small store of named text files. */
 export interface ChatHome {
@@ -71,6 +101,15 @@ export interface ChatHome {
    * @param text The new contents.
    */
   writeSync?(name: string, text: string): void;
+  /**
+   * Optional: a per-key store named `name` (e.g. `sessions`), whose commits are atomic and, in a
+   * home that fences its writes, fenced like `write`. The engine saves only the keys that
+   * changed in it; without it the engine keeps the one-file snapshot (`sessions.json`).
+   *
+   * @param name A name matching {@linkcode HOME_NAME_PATTERN}.
+   * @returns The store (opening the same name twice gives the same entries).
+   */
+  openEntries?(name: string): Promise<EntryStore>;
 }
 
 /**
@@ -87,12 +126,20 @@ export function checkHomeName(name: string): void {
  * The engine's view of its home: every write goes through, until {@linkcode FencedHome.stop}.
  * From then on (the relay ended the session for good, or another session took the home over)
  * every write and delete is refused with the stop error, so a stopped engine never saves
- * session state or an outbox that a newer session could later reuse.
+ * session state or an outbox that a newer session could later reuse. The same holds for the
+ * commits of its per-key stores ({@linkcode FencedHome.openEntries}, present when the wrapped
+ * home has it).
  */
 export class FencedHome implements ChatHome {
   #inner: ChatHome;
   #stopped: Error | undefined;
   #onTakenOver: (error: Error) => void;
+  /**
+   * Opens the wrapped home's per-key store `name`, whose commits are refused with the stop
+   * error once stopped (and stop the home when the wrapped store answers `HOME_TAKEN_OVER`).
+   * Undefined when the wrapped home has no `openEntries`.
+   */
+  readonly openEntries?: (name: string) => Promise<EntryStore>;
 
   /**
    * Wraps a home.
@@ -103,6 +150,18 @@ export class FencedHome implements ChatHome {
   constructor(inner: ChatHome, onTakenOver: (error: Error) => void = () => {}) {
     this.#inner = inner;
     this.#onTakenOver = onTakenOver;
+    if (inner.openEntries !== undefined) {
+      const open = inner.openEntries.bind(inner);
+      this.openEntries = async (name: string): Promise<EntryStore> => {
+        const store = await open(name);
+        const fenced: EntryStore = {
+          load: () => store.load(),
+          commit: (changes) => this.#guard(() => store.commit(changes)),
+        };
+        if (store.close !== undefined) fenced.close = () => store.close!();
+        return fenced;
+      };
+    }
   }
 
   /** Where the wrapped home lives. */
@@ -232,6 +291,37 @@ export class FencedHome implements ChatHome {
 export class MemoryHome implements ChatHome {
   readonly location = "memory";
   #files = new Map<string, string>();
+  #entries = new Map<string, Map<string, EntryValue>>();
+
+  /**
+   * Opens the per-key store `name` (kept in memory with the home; bytes are copied in and out).
+   *
+   * @param name Store name.
+   * @returns The store.
+   * @throws {RangeError} For an invalid name.
+   */
+  openEntries(name: string): Promise<EntryStore> {
+    checkHomeName(name);
+    let map = this.#entries.get(name);
+    if (map === undefined) this.#entries.set(name, map = new Map());
+    const entries = map;
+    const copy = (value: EntryValue): EntryValue =>
+      value instanceof Uint8Array ? value.slice() : value;
+    return Promise.resolve({
+      load: () => {
+        const out = new Map<string, EntryValue>();
+        for (const [key, value] of entries) out.set(key, copy(value));
+        return Promise.resolve(out);
+      },
+      commit: (changes: ReadonlyMap<string, EntryValue | undefined>) => {
+        for (const [key, value] of changes) {
+          if (value === undefined) entries.delete(key);
+          else entries.set(key, copy(value));
+        }
+        return Promise.resolve();
+      },
+    });
+  }
 
   /**
    * Reads a file.

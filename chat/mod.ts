@@ -24,6 +24,8 @@ export {
   type ChatHome,
   checkHomeName,
   defaultHomeDir,
+  type EntryStore,
+  type EntryValue,
   FencedHome,
   HOME_NAME_PATTERN,
   homeDirName,
@@ -42,7 +44,7 @@ export {
   openFileHome,
 } from "./file_home.ts";
 export { IDENTITY_FILE, loadOrCreateIdentity } from "./identity.ts";
-export { HomeSessionStore, SESSIONS_FILE } from "./home_session_store.ts";
+export { HomeSessionStore, SESSIONS_ENTRIES, SESSIONS_FILE } from "./home_session_store.ts";
 export { ChatError } from "./errors.ts";
 export { backoffDelay, type BackoffOptions } from "./backoff.ts";
 export { Outbox, type OutboxEntry } from "./outbox.ts";

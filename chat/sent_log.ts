@@ -3,8 +3,8 @@
  * timestamp), so that a message a recipient could not open (it lost its session, or our room
  * key never reached it) can be sent to it again, pairwise, when it asks (`_recovery.ts`).
  *
- * It lives in the session store (entry `chat/sent` of `sessions.json`, saved with the next state
- * write) and keeps at most {@linkcode SENT_LOG_MAX} messages and {@linkcode SENT_LOG_MAX_TEXT} of
+ * It lives in the session store (entry `chat/sent`, in `sessions.sqlite` of a file home, saved
+ * with the next state write) and keeps at most {@linkcode SENT_LOG_MAX} messages and {@linkcode SENT_LOG_MAX_TEXT} of
  * text, none older than {@linkcode SENT_LOG_MAX_AGE_MS}. It holds plaintext: `docs/SECURITY.md` says so.
  *
  * @module

@@ -434,6 +434,8 @@ function renderMessage(
     marks.push(paint(`[sent ${messageTimestamp(sentAt, shownAt).slice(1, -1)}]`, "2", color));
   }
   if (event.insecure) marks.push(paint(`[insecure: ${sanitize(event.cipher)}]`, "1;31", color));
+  // Hush stopped while showing it before: it may be on the screen already, above.
+  if (event.repeat === true) marks.push(paint("[again: may be shown above]", "2", color));
   if (!event.verified && (!event.own || event.private) && options.markUnverified !== false) {
     marks.push(paint("[unverified]", "33", color));
   }

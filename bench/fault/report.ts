@@ -8,7 +8,9 @@
  * neither happened. Each sent message has one expected delivery per recipient (the peer for a
  * private message, the other room members for a room message): *delivered* when that recipient's
  * client (any of its incarnations) printed it as a `message` event, *lost* when it never did,
- * *doubled* when it printed it more than once. *Out of order*: a first display of a message older
+ * *doubled* when it printed it more than once, except *repeated*: a display flagged `repeat` (the
+ * client stopped while showing it, so it shows it again at its next start, same id) of a message
+ * that recipient had shown under that id. *Out of order*: a first display of a message older
  * than one already shown from the same sender to the same conversation.
  *
  * @module
@@ -36,8 +38,10 @@ interface Track {
   refused?: string;
   /** An `error` printed instead of the echo when the line was typed. */
   lineError?: string;
-  /** How often each recipient showed it. */
+  /** How often each recipient showed it (flagged repeats of a shown id not counted). */
   shown: Map<string, number>;
+  /** The ids each recipient showed it under. */
+  ids: Map<string, Set<string>>;
 }
 
 /** The summary of one scenario (one JSON line). */
@@ -51,6 +55,8 @@ export interface Summary {
   delivered: number;
   lost: number;
   doubled: number;
+  /** Displays flagged `repeat` of an id the recipient had shown (said, not silent). */
+  repeated: number;
   outOfOrder: number;
   /** Deliveries of messages whose sender was told they failed (or never told anything). */
   deliveredUnsent: number;
@@ -77,13 +83,20 @@ export class Ledger {
   readonly #tracks = new Map<number, Track>();
   readonly #byId = new Map<string, number>();
   readonly #sentEarly = new Set<string>();
+  #repeated = 0;
   /** Per receiver and conversation: the newest message number shown. */
   readonly #newest = new Map<string, number>();
   #outOfOrder = 0;
 
   /** Registers a planned message. */
   plan(planned: Planned): void {
-    this.#tracks.set(planned.seq, { planned, typed: false, sent: false, shown: new Map() });
+    this.#tracks.set(planned.seq, {
+      planned,
+      typed: false,
+      sent: false,
+      shown: new Map(),
+      ids: new Map(),
+    });
   }
 
   /** Notes that the line of message `seq` was written to its sender's stdin. */
@@ -122,6 +135,13 @@ export class Ledger {
           if (this.#sentEarly.delete(event.id)) track.sent = true;
           return;
         }
+        const ids = track.ids.get(nick) ?? new Set<string>();
+        track.ids.set(nick, ids);
+        if (event.repeat === true && ids.has(event.id)) {
+          this.#repeated++;
+          return;
+        }
+        ids.add(event.id);
         const times = (track.shown.get(nick) ?? 0) + 1;
         track.shown.set(nick, times);
         if (times === 1) {
@@ -191,6 +211,7 @@ export class Ledger {
       delivered: 0,
       lost: 0,
       doubled: 0,
+      repeated: this.#repeated,
       outOfOrder: this.#outOfOrder,
       deliveredUnsent: 0,
       refusedCodes: {},
@@ -288,6 +309,7 @@ export function table(rows: readonly Row[]): string {
     "delivered",
     "lost",
     "doubled",
+    "repeated (flagged)",
     "out of order",
     "seconds",
   ];
@@ -303,6 +325,7 @@ export function table(rows: readonly Row[]): string {
     String(r.delivered),
     String(r.lost),
     String(r.doubled),
+    String(r.repeated),
     String(r.outOfOrder),
     r.seconds.toFixed(0),
   ]);

@@ -27,8 +27,9 @@ function own(ledger: Ledger, p: Planned, id: string): void {
   });
 }
 
-function shown(ledger: Ledger, nick: string, p: Planned, id: string): void {
+function shown(ledger: Ledger, nick: string, p: Planned, id: string, repeat = false): void {
   ledger.onEvent(nick, {
+    ...(repeat ? { repeat: true as const } : {}),
     type: "message",
     id,
     from: p.from,
@@ -76,6 +77,7 @@ Deno.test("ledger: sent, delivered, lost, doubled, refused and out of order", ()
   shown(ledger, "bob", m0, "aa000000");
   shown(ledger, "bob", m2, "cc000000");
   shown(ledger, "bob", m0, "aa000000"); // doubled
+  shown(ledger, "bob", m2, "cc000000", true); // flagged repeat of a shown id: said, not doubled
   shown(ledger, "carol", m1, "bb000000"); // bob never shows m1: lost
   shown(ledger, "alice", m5, "ee000000"); // delivered though unconfirmed
 
@@ -109,6 +111,7 @@ Deno.test("ledger: sent, delivered, lost, doubled, refused and out of order", ()
     },
   );
   assert.deepEqual(s.outOfOrder, 0);
+  assert.deepEqual(s.repeated, 1);
   assert.deepEqual(ledger.complete(), false);
 });
 
@@ -125,10 +128,13 @@ Deno.test("ledger: out of order per conversation; a retrying undelivered is not 
   } as never);
   for (let i = 0; i < 3; i++) ledger.onEvent("alice", { type: "sent", id: `f${i}000000` });
   shown(ledger, "bob", m[0]!, "f0000000");
-  shown(ledger, "bob", m[2]!, "f2000000");
+  shown(ledger, "bob", m[2]!, "f2000000", true); // flagged, yet its first showing: delivered
   shown(ledger, "bob", m[1]!, "f1000000"); // older than one already shown
   const s = ledger.summary();
-  assert.deepEqual([s.sent, s.refused, s.lost, s.doubled, s.outOfOrder], [3, 0, 0, 0, 1]);
+  assert.deepEqual(
+    [s.sent, s.refused, s.lost, s.doubled, s.repeated, s.outOfOrder],
+    [3, 0, 0, 0, 0, 1],
+  );
   assert.deepEqual(ledger.complete(), true);
 
   const final = new Ledger();

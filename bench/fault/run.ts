@@ -37,6 +37,9 @@ Options:
   --seed S          seed of every schedule (default 1)
   --settle SECONDS  longest wait, everything back up, for the last deliveries (default 40)
   --no-write        do not write bench/fault/results/<date>.jsonl
+  --trace DIR       write every event each client printed to DIR/<scenario>-<nick>.jsonl
+                    (field "i": which incarnation of the client), to look into a lost or
+                    doubled message
   -h, --help        show this help
 
 Scenarios:
@@ -46,6 +49,7 @@ interface Options {
   messages: number;
   seed: number;
   settleMs: number;
+  trace?: string;
 }
 
 function fail(message: string): never {
@@ -246,6 +250,18 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Row> {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   const summary = ledger.summary();
+  if (options.trace !== undefined) {
+    await Deno.mkdir(options.trace, { recursive: true });
+    for (const peer of peers.values()) {
+      const lines = peer.incarnations.flatMap((c, i) =>
+        c.events.map((e) => JSON.stringify({ i, ...e }) + "\n")
+      );
+      await Deno.writeTextFile(
+        `${options.trace}/${scenario.name}-${peer.nick}.jsonl`,
+        lines.join(""),
+      );
+    }
+  }
   return {
     bench: "hush-fault",
     scenario: scenario.name,
@@ -280,6 +296,7 @@ async function main(): Promise<number> {
         seed: { type: "string", default: "1" },
         settle: { type: "string", default: "40" },
         "no-write": { type: "boolean", default: false },
+        trace: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     }));
@@ -298,6 +315,7 @@ async function main(): Promise<number> {
     messages: positive(values.messages, "--messages"),
     seed: positive(values.seed, "--seed"),
     settleMs: positive(values.settle, "--settle") * 1000,
+    ...(values.trace === undefined ? {} : { trace: values.trace }),
   };
   const meta = {
     bench: "hush-fault",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChatClient, createChatClient } from "../../chat/engine.ts";
 import type { ChatEvent } from "../../chat/events.ts";
-import { MemoryHome } from "../../chat/home.ts";
+import { type ChatHome, type EntryStore, MemoryHome } from "../../chat/home.ts";
 import { ChatError } from "../../chat/errors.ts";
 import { ACK_DELAY_MS } from "../../chat/_ack_sender.ts";
 import type { ChatClientOptions } from "../../chat/_options.ts";
@@ -11,7 +11,7 @@ import { decodeFrame } from "../../protocol/mod.ts";
 async function client(
   relay: FakeRelay,
   nick: string,
-  home = new MemoryHome(),
+  home: ChatHome = new MemoryHome(),
   extra: Partial<ChatClientOptions> = {},
 ) {
   const events: ChatEvent[] = [];
@@ -29,6 +29,18 @@ async function client(
   });
   engine.on((event) => events.push(event));
   return { engine, events, home };
+}
+
+/** The same home without a per-key store: the engine keeps the `sessions.json` snapshot. */
+function snapshotOnly(home: MemoryHome): ChatHome {
+  return {
+    location: home.location,
+    read: (name) => home.read(name),
+    write: (name, text) => home.write(name, text),
+    remove: (name) => home.remove(name),
+    appendSync: (name, text) => home.appendSync(name, text),
+    writeSync: (name, text) => home.writeSync(name, text),
+  };
 }
 
 /** Alice and Bob, both connected to `relay` (closed again if connecting fails). */
@@ -370,117 +382,136 @@ Deno.test("ChatClient sends a LEAVE made while disconnected after it reconnects"
   }
 });
 
-Deno.test("ChatClient shows but does not acknowledge deliveries it cannot save", async () => {
-  class FailingHome extends MemoryHome {
-    fail = false;
-    override write(name: string, text: string): Promise<void> {
-      if (this.fail && name === "sessions.json") {
-        return Promise.reject(new ChatError("BAD_HOME", 'Cannot write "sessions.json": disk full'));
+for (const mode of ["per-key", "snapshot"] as const) {
+  Deno.test(`ChatClient shows but does not acknowledge deliveries it cannot save (${mode} store)`, async () => {
+    class FailingHome extends MemoryHome {
+      fail = false;
+      override write(name: string, text: string): Promise<void> {
+        if (this.fail && name === "sessions.json") {
+          return Promise.reject(
+            new ChatError("BAD_HOME", 'Cannot write "sessions.json": disk full'),
+          );
+        }
+        return super.write(name, text);
       }
-      return super.write(name, text);
+      override async openEntries(name: string): Promise<EntryStore> {
+        const store = await super.openEntries(name);
+        return {
+          load: () => store.load(),
+          commit: (changes) =>
+            this.fail
+              ? Promise.reject(new ChatError("BAD_HOME", "Cannot write the store: disk full"))
+              : store.commit(changes),
+        };
+      }
     }
-  }
-  const relay = new FakeRelay();
-  const home = new FailingHome();
-  const alice = await client(relay, "alice");
-  const bob = await client(relay, "bob", home);
-  try {
-    await alice.engine.connect();
-    await bob.engine.connect();
-    await alice.engine.sendPrivate("bob", "before");
-    await until(() => relay.acks.includes(1), "first ack");
-    home.fail = true;
-    await alice.engine.sendPrivate("bob", "during 1");
-    await alice.engine.sendPrivate("bob", "during 2");
-    await until(() => texts(bob.events).length === 3, "shown anyway");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual(relay.acks, [1]);
-    assert.ok(bob.events.some((e) => e.type === "error" && e.code === "BAD_HOME"));
-  } finally {
-    home.fail = false;
-    await closeAll(alice.engine, bob.engine);
-  }
-});
+    const relay = new FakeRelay();
+    const failing = new FailingHome();
+    const home = mode === "snapshot" ? snapshotOnly(failing) : failing;
+    const alice = await client(relay, "alice");
+    const bob = await client(relay, "bob", home);
+    try {
+      await alice.engine.connect();
+      await bob.engine.connect();
+      await alice.engine.sendPrivate("bob", "before");
+      await until(() => relay.acks.includes(1), "first ack");
+      failing.fail = true;
+      await alice.engine.sendPrivate("bob", "during 1");
+      await alice.engine.sendPrivate("bob", "during 2");
+      await until(() => texts(bob.events).length === 3, "shown anyway");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(relay.acks, [1]);
+      assert.ok(bob.events.some((e) => e.type === "error" && e.code === "BAD_HOME"));
+    } finally {
+      failing.fail = false;
+      await closeAll(alice.engine, bob.engine);
+    }
+  });
 
-Deno.test("ChatClient drops a connection that never completes the handshake and retries", async () => {
-  const relay = new FakeRelay();
-  relay.mute = true;
-  const alice = await client(relay, "alice");
-  const connecting = alice.engine.connect();
-  try {
-    await until(
-      () => alice.events.some((e) => e.type === "error" && e.code === "HANDSHAKE_TIMEOUT"),
-      "handshake timeout",
+  Deno.test("ChatClient drops a connection that never completes the handshake and retries", async () => {
+    const relay = new FakeRelay();
+    relay.mute = true;
+    const alice = await client(relay, "alice");
+    const connecting = alice.engine.connect();
+    try {
+      await until(
+        () => alice.events.some((e) => e.type === "error" && e.code === "HANDSHAKE_TIMEOUT"),
+        "handshake timeout",
+      );
+      await until(() => alice.events.some((e) => e.type === "reconnecting"), "retry");
+      relay.mute = false;
+      await connecting;
+      assert.equal(alice.engine.connected, true);
+    } finally {
+      await closeAll(alice.engine);
+    }
+  });
+
+  Deno.test("createChatClient() refuses a token over 255 bytes", async () => {
+    await assert.rejects(
+      () =>
+        createChatClient({
+          server: "tcp://fake:1",
+          nick: "alice",
+          home: new MemoryHome(),
+          token: "x".repeat(256),
+        }),
+      (error: unknown) => error instanceof ChatError && error.code === "BAD_TOKEN",
     );
-    await until(() => alice.events.some((e) => e.type === "reconnecting"), "retry");
-    relay.mute = false;
-    await connecting;
-    assert.equal(alice.engine.connected, true);
-  } finally {
-    await closeAll(alice.engine);
-  }
-});
+  });
 
-Deno.test("createChatClient() refuses a token over 255 bytes", async () => {
-  await assert.rejects(
-    () =>
-      createChatClient({
-        server: "tcp://fake:1",
-        nick: "alice",
-        home: new MemoryHome(),
-        token: "x".repeat(256),
-      }),
-    (error: unknown) => error instanceof ChatError && error.code === "BAD_TOKEN",
-  );
-});
+  Deno.test("ChatClient turns UNDELIVERED notices into events and counts them in its ACKs", async () => {
+    const relay = new FakeRelay();
+    const { alice, bob } = await connectedPair(relay);
+    try {
+      const id = await alice.engine.sendPrivate("bob", "too late");
+      await until(() => texts(bob.events).includes("too late"), "bob got it");
+      const bobDelivered = relay.deliveries("bob").delivered;
+      const notice = {
+        id: Uint8Array.from((id ?? "").match(/../g)!.map((h) => parseInt(h, 16))),
+        from: "alice",
+        toKind: "nick" as const,
+        to: "bob",
+        holder: "bob",
+        reason: "EXPIRED",
+        enqueuedAt: 1_700_000_000,
+      };
+      relay.notice("alice", notice);
+      relay.notice("bob", notice);
+      await until(() => alice.events.some((e) => e.type === "undelivered"), "alice told");
+      await until(
+        () => relay.deliveries("bob").acked === bobDelivered + 1,
+        "bob acked the notice with the deliveries before it",
+      );
+      const told = alice.events.find((e) => e.type === "undelivered");
+      assert.ok(told?.type === "undelivered");
+      assert.deepEqual([told.id, told.to, told.code, told.retrying], [id, "bob", "EXPIRED", false]);
+      assert.match(told.message, /to bob was not delivered: .*EXPIRED/);
+      await until(
+        () => bob.events.some((e) => e.type === "info" && /from alice was lost/.test(e.message)),
+        "bob told",
+      );
+      const aliceDelivered = relay.deliveries("alice");
+      await until(
+        () => relay.deliveries("alice").acked === aliceDelivered.delivered,
+        "alice acked",
+      );
+    } finally {
+      await closeAll(alice.engine, bob.engine);
+    }
+  });
+}
 
-Deno.test("ChatClient turns UNDELIVERED notices into events and counts them in its ACKs", async () => {
-  const relay = new FakeRelay();
-  const { alice, bob } = await connectedPair(relay);
-  try {
-    const id = await alice.engine.sendPrivate("bob", "too late");
-    await until(() => texts(bob.events).includes("too late"), "bob got it");
-    const bobDelivered = relay.deliveries("bob").delivered;
-    const notice = {
-      id: Uint8Array.from((id ?? "").match(/../g)!.map((h) => parseInt(h, 16))),
-      from: "alice",
-      toKind: "nick" as const,
-      to: "bob",
-      holder: "bob",
-      reason: "EXPIRED",
-      enqueuedAt: 1_700_000_000,
-    };
-    relay.notice("alice", notice);
-    relay.notice("bob", notice);
-    await until(() => alice.events.some((e) => e.type === "undelivered"), "alice told");
-    await until(
-      () => relay.deliveries("bob").acked === bobDelivered + 1,
-      "bob acked the notice with the deliveries before it",
-    );
-    const told = alice.events.find((e) => e.type === "undelivered");
-    assert.ok(told?.type === "undelivered");
-    assert.deepEqual([told.id, told.to, told.code, told.retrying], [id, "bob", "EXPIRED", false]);
-    assert.match(told.message, /to bob was not delivered: .*EXPIRED/);
-    await until(
-      () => bob.events.some((e) => e.type === "info" && /from alice was lost/.test(e.message)),
-      "bob told",
-    );
-    const aliceDelivered = relay.deliveries("alice");
-    await until(() => relay.deliveries("alice").acked === aliceDelivered.delivered, "alice acked");
-  } finally {
-    await closeAll(alice.engine, bob.engine);
-  }
-});
-
-Deno.test("ChatClient keeps seen ids and opened messages in sessions.json; a saved inbox is shown once", async () => {
+Deno.test("ChatClient keeps seen ids and opened messages in the session store; a saved inbox (even an older home's sessions.json) is shown once", async () => {
   const relay = new FakeRelay();
   const { alice, bob } = await connectedPair(relay);
   try {
     await alice.engine.sendPrivate("bob", "kept with the state");
     await until(() => texts(bob.events).length === 1, "shown");
-    const saved = JSON.parse((await bob.home.read("sessions.json"))!);
-    assert.equal(JSON.parse(saved.entries["chat/seen"].t).length, 1);
-    assert.deepEqual(JSON.parse(saved.entries["chat/inbox"].t), [], "shown: inbox emptied");
+    const saved = await (await bob.home.openEntries!("sessions")).load();
+    assert.equal(await bob.home.read("sessions.json"), undefined, "per key: no snapshot");
+    assert.equal(JSON.parse(saved.get("chat/seen") as string).length, 1);
+    assert.deepEqual(JSON.parse(saved.get("chat/inbox") as string), [], "shown: inbox emptied");
   } finally {
     await closeAll(alice.engine, bob.engine);
   }
@@ -508,6 +539,7 @@ Deno.test("ChatClient keeps seen ids and opened messages in sessions.json; a sav
     try {
       await carol.engine.connect();
       assert.deepEqual(texts(carol.events), expected);
+      assert.equal(await home.read("sessions.json"), undefined, "imported, then removed");
     } finally {
       await carol.engine.close();
     }
