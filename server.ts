@@ -18,6 +18,7 @@ import {
   type RelayOptions,
   runRelay,
 } from "./relay/mod.ts";
+import { WEB_BUNDLE } from "./relay/web.ts";
 
 const d = DEFAULT_RELAY_OPTIONS;
 
@@ -26,8 +27,9 @@ export const HELP = `hush relay: the blind relay of Hush (end-to-end encrypted c
 
 Usage: deno run --allow-net [--allow-read --allow-write] server.ts [options]
 
-Listens for WebSocket clients (and GET /healthz, GET /metrics) on --port and for raw TCP
-clients on --tcp-port; prints the URLs first. Without --store everything is kept in memory:
+Listens for WebSocket clients (and GET /healthz, GET /metrics, and the web client at GET /)
+on --port and for raw TCP clients on --tcp-port; prints the URLs first, then the web client's
+SHA-256. Without --store everything is kept in memory:
 queues and accepted messages are lost when the relay restarts or crashes.
 
 Options:
@@ -55,6 +57,8 @@ Options:
                            HMACs; an address is refused for a while after 3 wrong ones);
                            GET /metrics then needs "Authorization: Bearer TOKEN".
                            Without --cert/--key a warning says the token travels in clear
+  --no-web                 do not serve the web client (GET / answers 404); without it,
+                           http://HOST:PORT/ is the browser client (docs/WEB.md)
   --max-frame BYTES        largest frame (default ${d.maxFrameBytes})
   --rate N                 tokens per second per connection, 0 for no limit (default ${d.rate}):
                            a frame costs one; a SEND also costs one per 256 bytes per delivery beyond
@@ -170,6 +174,7 @@ export function parseServerArgs(args: string[]): Partial<RelayOptions> | null {
         key: { type: "string" },
         "log-file": { type: "string" },
         token: { type: "string" },
+        "no-web": { type: "boolean" },
         ...Object.fromEntries(NUMERIC.map(([flag]) => [flag, { type: "string" as const }])),
       },
     });
@@ -193,6 +198,7 @@ export function parseServerArgs(args: string[]): Partial<RelayOptions> | null {
   if (typeof v.store === "string") out.storePath = v.store;
   if (typeof v["log-file"] === "string") out.logFile = v["log-file"];
   if (typeof v.token === "string") out.token = v.token;
+  if (v["no-web"] === true) out.web = false;
   if ((typeof v.cert === "string") !== (typeof v.key === "string")) {
     throw new RelayError("BAD_OPTION", "Invalid TLS options: give both --cert and --key");
   }
@@ -228,6 +234,13 @@ async function main(): Promise<number> {
   console.log(
     `hush relay listening on ${relay.wsUrl}` + (relay.tcpUrl ? ` and ${relay.tcpUrl}` : ""),
   );
+  if (options.web !== false) {
+    // What the page shows at its foot: a user compares it (docs/SECURITY.md, "The web client").
+    console.log(
+      `hush relay web client: ${relay.wsUrl.replace(/^ws/, "http")} ` +
+        `(app.js SHA-256 ${WEB_BUNDLE.sha256})`,
+    );
+  }
   if (options.token !== undefined && options.token !== null && options.cert === undefined) {
     console.error(
       "hush: warning: --token without --cert/--key: the token travels in clear text " +

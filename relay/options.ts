@@ -39,6 +39,8 @@ export interface RelayOptions {
   logFile: string | null;
   /** Extra sink for log lines (tests, `--log-stderr`). */
   onLog?: (line: string) => void;
+  /** Serve the web client at `GET /`, `/app.js`, `/app.css` (`--no-web`: false). */
+  web: boolean;
   /** Access token clients must present (null: open relay). */
   token: string | null;
   /** Largest frame in bytes. */
@@ -120,6 +122,7 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   key: null,
   logFile: null,
   token: null,
+  web: true,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   rate: 1000,
   burst: 10_000,

@@ -42,6 +42,7 @@ import { SqliteStore } from "./sqlite_store.ts";
 import type { HeldEnvelope, QueueStats, Store } from "./store.ts";
 import { type PeerHost, TcpPeer } from "./transport_tcp.ts";
 import { type HttpAnswer, type WebSocketHost, WebSocketPeer } from "./transport_websocket.ts";
+import { webAnswer } from "./web.ts";
 
 /** Most one-time prekeys held per nick. */
 export const MAX_ONE_TIME_PREKEYS_HELD = 200;
@@ -312,7 +313,13 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         contentType: "text/plain; version=0.0.4",
       };
     }
-    return { status: 404, body: "not found\n" };
+    const web = this.#o.web
+      ? webAnswer(method, path, {
+        host: headers.get("host"),
+        secure: this.wsUrl.startsWith("wss:"),
+      })
+      : null;
+    return web ?? { status: 404, body: "not found\n" };
   }
 
   onUpgraded(peer: WebSocketPeer): Connection {

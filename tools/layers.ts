@@ -19,10 +19,15 @@ export const ALLOWED_IMPORTS: Readonly<Record<string, readonly string[]>> = {
     "crypto/random.ts",
     "crypto/ed25519.ts",
     "crypto/dh_public_key.ts",
+    // The web client's bundle as data (a JSON import): never web/ code.
+    "web/dist/bundle.json",
   ],
   sessions: ["crypto", "protocol"],
   chat: ["sessions", "crypto", "protocol"],
   terminal: ["chat", "sessions", "crypto", "protocol"],
+  // The browser client: the engine as the terminal uses it; `web/serve.ts` answers with the
+  // relay's own page code (`relay/web.ts`), which holds no session or cipher code.
+  web: ["chat", "sessions", "crypto", "protocol", "relay/web.ts"],
   "server.ts": ["relay"],
   "client.ts": ["terminal"],
 };
