@@ -338,9 +338,12 @@ export class WebUser {
         const status = await this.connection.first().textContent({ timeout: 500 }).catch(() =>
           "(none)"
         );
+        const shown = await this.log.getByRole("listitem").allInnerTexts().catch(() => []);
         throw new Error(
           `${this.nick || "browser"}: timed out after ${timeoutMs} ms waiting for ${what}; ` +
-            `status: ${status}; console:\n  ${this.console.slice(-8).join("\n  ")}` +
+            `status: ${status}; last messages shown:\n  ${
+              shown.slice(-8).map((t) => t.replace(/\s+/g, " ")).join("\n  ")
+            }\nconsole:\n  ${this.console.slice(-8).join("\n  ")}` +
             `\npage errors:\n  ${this.pageErrors.slice(-3).join("\n  ")}`,
         );
       }

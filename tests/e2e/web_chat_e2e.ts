@@ -9,6 +9,11 @@ import { WAIT_MS, webTest, withWebWorld } from "./_web_harness.ts";
 
 const wait = { timeoutMs: WAIT_MS };
 
+/** Whether a users-list item's text marks the user verified (not "unverified", "not verified"). */
+function isVerified(text: string): boolean {
+  return /(^|[^a-z])verified/i.test(text) && !/(not |un)verified/i.test(text);
+}
+
 webTest(
   "web: a browser user and a terminal user exchange room and private messages both ways",
   async () => {
@@ -125,12 +130,13 @@ webTest(
       await dialog.getByRole("textbox", { name: "Their number" }).fill(
         theirs.formatted.replace(/\s+/g, " "),
       );
-      await dialog.getByRole("button", { name: "Verify" }).click();
       const bobItem = page.getByRole("list", { name: "Users" }).getByRole("listitem").filter({
         hasText: "bob",
       }).first();
+      assert.ok(!isVerified(await bobItem.textContent() ?? ""), "bob shown verified too early");
+      await dialog.getByRole("button", { name: "Verify" }).click();
       await alice.waitUntil(
-        async () => /\bverified\b/.test(await bobItem.textContent() ?? ""),
+        async () => isVerified(await bobItem.textContent() ?? ""),
         `"verified" on bob in the list "Users"`,
       );
 

@@ -42,7 +42,9 @@ webTest(
 
       const room = { alice: [] as string[], bob: [] as string[] };
       const pm = { alice: [] as string[], bob: [] as string[] };
+      // Plain text goes to the open conversation and "@bob ..." opens bob's: back to #lobby first.
       const round = async (tag: string) => {
+        await alice.openRoom("lobby");
         await alice.say(`room ${tag} from alice`);
         room.alice.push(`room ${tag} from alice`);
         await bob.send(`room ${tag} from bob`);
@@ -71,6 +73,7 @@ webTest(
       for (const text of [...room.alice, ...pm.alice]) {
         await bob.waitForType("message", (e) => e.text === text && e.from === "alice", wait);
       }
+      await alice.openRoom("lobby");
       for (const text of room.bob) await alice.waitForMessage(text, "bob");
       for (const text of room.alice) await alice.waitForMessage(text, "alice");
       await alice.openConversation("bob");

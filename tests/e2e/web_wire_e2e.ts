@@ -17,6 +17,13 @@ webTest(
       const bob = await web.world.client("bob");
       const alice = await web.user();
       await alice.connect("alice");
+      // The wire view records from when it is on.
+      const toggle = alice.page.getByRole("checkbox", { name: "Wire view" }).or(
+        alice.page.getByRole("switch", { name: "Wire view" }),
+      ).first();
+      await toggle.check();
+      const panel = alice.page.getByRole("region", { name: "What the relay saw" });
+      await panel.waitFor({ state: "visible" });
 
       // Room and private, both ways, the first private one with X3DH.
       await alice.say(`room ${marker} from alice`);
@@ -32,12 +39,6 @@ webTest(
       assert.ok((await alice.log.innerText()).includes(marker));
 
       // ...and the wire view shows what the relay saw, without it.
-      const toggle = alice.page.getByRole("checkbox", { name: "Wire view" }).or(
-        alice.page.getByRole("switch", { name: "Wire view" }),
-      ).first();
-      await toggle.check();
-      const panel = alice.page.getByRole("region", { name: "What the relay saw" });
-      await panel.waitFor({ state: "visible" });
       await alice.waitUntil(
         async () => /[0-9a-f]{32}/i.test(await panel.innerText()),
         "ciphertext hex in the wire view",
