@@ -5,7 +5,8 @@
  * and bob's safety number verified. Writes `docs/img/web-{desktop,phone}-{light,dark}.png`.
  * Not part of the test suite (its name does not end in `_e2e.ts`).
  *
- * Usage: `deno run --allow-all tests/e2e/web_screenshots.ts [--out docs/img]`
+ * Usage: `deno run --allow-all tests/e2e/web_screenshots.ts [--out docs/img]`. Emoji need a colour
+ * emoji font (Debian: `apt-get install fonts-noto-color-emoji`), else they show as boxes.
  *
  * @module
  */
