@@ -80,6 +80,8 @@ export interface WsFrame {
   bytes: Uint8Array;
   /** `performance.now()` in this process when the event arrived. */
   at: number;
+  /** When the browser sent or received it: its monotonic clock, in ms (see `wallClockOffsetMs`). */
+  browserTime: number;
 }
 
 /** Options of a browser user. */
@@ -118,6 +120,11 @@ export class WebUser {
   readonly frames: WsFrame[] = [];
   /** The nick asked for in {@link connect}. */
   nick = "";
+  /**
+   * Wall clock minus the browser's monotonic clock, in ms, from the last WebSocket handshake:
+   * `frame.browserTime + wallClockOffsetMs` is when a frame went or came, in epoch ms.
+   */
+  wallClockOffsetMs: number | undefined;
 
   private constructor(context: BrowserContext, page: Page, cdp: CDPSession) {
     this.context = context;
@@ -153,15 +160,29 @@ export class WebUser {
     });
     page.on("pageerror", (e) => user.pageErrors.push(String(e?.stack ?? e)));
     await cdp.send("Network.enable");
+    // The handshake event carries both clocks: the browser's monotonic one and the wall clock.
+    cdp.on(
+      "Network.webSocketWillSendHandshakeRequest",
+      (e: { timestamp: number; wallTime: number }) => {
+        user.wallClockOffsetMs = e.wallTime * 1000 - e.timestamp * 1000;
+      },
+    );
     const onFrame = (dir: "sent" | "received") =>
     (
-      e: { response: { opcode: number; payloadData: string } },
+      e: { timestamp: number; response: { opcode: number; payloadData: string } },
     ) => {
       const { opcode, payloadData } = e.response;
       const bytes = opcode === 1
         ? new TextEncoder().encode(payloadData)
         : base64Decode(payloadData);
-      user.frames.push({ dir, opcode, raw: payloadData, bytes, at: performance.now() });
+      user.frames.push({
+        dir,
+        opcode,
+        raw: payloadData,
+        bytes,
+        at: performance.now(),
+        browserTime: e.timestamp * 1000,
+      });
     };
     cdp.on("Network.webSocketFrameSent", onFrame("sent"));
     cdp.on("Network.webSocketFrameReceived", onFrame("received"));
