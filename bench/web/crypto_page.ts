@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Per-primitive crypto speed inside the browser: the project's own primitives (`crypto/`, which
  * in a browser have no `node:crypto` and run on noble) next to the browser's WebCrypto for the
@@ -221,7 +222,36 @@ export async function runCryptoBench(minMs = 300): Promise<CryptoRow[]> {
       safetyNumber(keys[i]!, keys[i + 20]!);
     }, 0),
   );
+  // Not crypto, but on the path of every message: one IndexedDB commit of 1 KiB.
+  for (const durability of ["strict", "relaxed"] as const) {
+    const db = await openDb(`hush-bench-${durability}`);
+    let n = 0;
+    rows.push(
+      await time(
+        `indexeddb commit 1 KiB (${durability})`,
+        "IndexedDB",
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const tx = db.transaction("kv", "readwrite", { durability });
+            tx.objectStore("kv").put(message, `k${n++ % 16}`);
+            tx.oncomplete = () => resolve();
+            tx.onerror = () => reject(tx.error);
+          }),
+        minMs,
+      ),
+    );
+    db.close();
+  }
   return rows;
+}
+
+function openDb(name: string): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(name, 1);
+    request.onupgradeneeded = () => request.result.createObjectStore("kv");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
 }
 
 (globalThis as { hushCryptoBench?: typeof runCryptoBench }).hushCryptoBench = runCryptoBench;

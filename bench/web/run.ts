@@ -293,6 +293,21 @@ try {
     });
   }
 
+  // The terminal pair under the same load, for comparison (bench/client/e2e_latency.ts's clock:
+  // just before the line is written to the sender's stdin, to the receiver's line).
+  {
+    const carol = await terminalPeer("carol");
+    const samples: number[] = [];
+    for (let i = 0; i < Math.min(MESSAGES, 100) + 10; i++) {
+      const text = `pair ${i} ${crypto.randomUUID()}`;
+      const t0 = now();
+      await bob.client.send(`@carol ${text}`);
+      const at = await arrival(carol, text);
+      if (i >= 10) samples.push(at - t0);
+    }
+    results["latency-terminal-pair-private"] = summarize(samples);
+  }
+
   console.error("bench/web: first messages...");
   // 4. First message to a new peer (X3DH included).
   const firsts: number[] = [];
@@ -358,6 +373,10 @@ for (const name of ["fresh", "returning"]) {
 }
 detail("browser -> terminal, private", results["latency-private"] as Summary);
 detail("browser -> terminal, room", results["latency-room"] as Summary);
+detail(
+  "terminal -> terminal, private (same run, for comparison)",
+  results["latency-terminal-pair-private"] as Summary,
+);
 for (const kind of ["private", "room"]) {
   detail(
     `  ${kind}: click Send to the frame on the wire`,
