@@ -234,13 +234,6 @@ async function main(): Promise<number> {
   console.log(
     `hush relay listening on ${relay.wsUrl}` + (relay.tcpUrl ? ` and ${relay.tcpUrl}` : ""),
   );
-  if (options.web !== false) {
-    // What the page shows at its foot: a user compares it (docs/SECURITY.md, "The web client").
-    console.log(
-      `hush relay web client: ${relay.wsUrl.replace(/^ws/, "http")} ` +
-        `(app.js SHA-256 ${WEB_BUNDLE.sha256})`,
-    );
-  }
   if (options.token !== undefined && options.token !== null && options.cert === undefined) {
     console.error(
       "hush: warning: --token without --cert/--key: the token travels in clear text " +
@@ -253,6 +246,13 @@ async function main(): Promise<number> {
       : "hush relay store: memory (queues and accepted messages are lost on restart, with nicks, " +
         "rooms and keys; use --store PATH to keep them)",
   );
+  if (options.web !== false) {
+    // What the page shows at its foot: a user compares it (docs/SECURITY.md, "The web client").
+    console.log(
+      `hush relay web client: ${relay.wsUrl.replace(/^ws/, "http")} ` +
+        `(app.js SHA-256 ${WEB_BUNDLE.sha256})`,
+    );
+  }
   let stopping = false;
   const stop = () => {
     if (stopping) return; // a second signal (e.g. forwarded by `deno task`) changes nothing

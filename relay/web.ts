@@ -82,7 +82,7 @@ export function webAnswer(
   path: string,
   options: { host?: string | undefined; secure?: boolean; relay?: string; bundle?: WebBundle } = {},
 ): WebAnswer | null {
-  if (method !== "GET" && method !== "HEAD") return null;
+  if (method !== "GET") return null;
   const b = options.bundle ?? WEB_BUNDLE;
   const relays: string[] = [];
   if (options.relay !== undefined) relays.push(options.relay);

@@ -23,7 +23,12 @@ export interface AppEnvironment {
   /** The relay's WebSocket URL. */
   relayUrl: string;
   /** Opens the home of a nick (IndexedDB, with the passphrase lock). */
-  openHome(nick: string, passphrase: string): Promise<ChatHome & { release?(): void }>;
+  openHome(
+    nick: string,
+    passphrase: string,
+  ): Promise<ChatHome & { release?(): void; readonly name?: string }>;
+  /** Notes the nick the relay granted to a home's identity (to find the home by it later). */
+  noteNick?(home: string, nick: string): void;
   /** The bundle's SHA-256, shown on the page. */
   bundleSha256: string;
 }
@@ -38,6 +43,8 @@ interface Line {
   state: "pending" | "sent" | "undelivered" | "received";
   insecure: boolean;
   cipher: string;
+  /** Perhaps shown before the page (or the browser) died: the engine's `repeat` flag. */
+  repeat?: boolean;
   node?: HTMLLIElement;
 }
 
@@ -57,7 +64,7 @@ export class App {
   readonly #env: AppEnvironment;
   readonly #root: HTMLElement;
   #client: ChatClient | undefined;
-  #home: (ChatHome & { release?(): void }) | undefined;
+  #home: (ChatHome & { release?(): void; readonly name?: string }) | undefined;
   #nick = "";
   #fingerprint = "";
   /** The open conversation's key. */
@@ -68,6 +75,8 @@ export class App {
   #usersRoom: string | null = null;
   #pendingKeys = new Map<string, { oldFingerprint: string; newFingerprint: string }>();
   #verifyPeer: string | undefined;
+  /** The last comparison's result per peer, shown again when the dialog is redrawn. */
+  #verifyResults = new Map<string, { text: string; ok: boolean }>();
   #wire = false;
   #badge = 0;
 
@@ -89,6 +98,7 @@ export class App {
   #dialog!: HTMLDialogElement;
   #dialogBody!: HTMLElement;
   #me!: HTMLElement;
+  #unreadAll!: HTMLButtonElement;
 
   /**
    * Shows the connect form in `root`.
@@ -164,7 +174,7 @@ export class App {
   async #connect(nick: string, passphrase: string): Promise<void> {
     if ("Notification" in globalThis && Notification.permission === "default") {
       // Asked on the Connect click (a user gesture); the answer does not block connecting.
-      Notification.requestPermission().catch(() => {});
+      Promise.resolve(Notification.requestPermission()).catch(() => {});
     }
     const home = await this.#env.openHome(nick, passphrase);
     let client: ChatClient;
@@ -186,6 +196,10 @@ export class App {
       home.release?.();
       this.#home = undefined;
       this.#conversations.clear();
+      this.#rooms = [];
+      this.#users.clear();
+      this.#pendingKeys.clear();
+      this.#view = "#lobby";
       this.#showConnect(errorText(error));
       return;
     }
@@ -201,6 +215,18 @@ export class App {
       "connecting…",
     );
     this.#me = el("p", { class: "me" });
+    this.#unreadAll = el("button", {
+      type: "button",
+      class: "unread-all",
+      hidden: true,
+      onclick: () => {
+        const next = [...this.#conversations.values()].find((c) => c.unread > 0);
+        if (next === undefined) return;
+        if (next.key.startsWith("#")) this.#switchRoom(next.key.slice(1));
+        else this.#open(next.key);
+        this.#input.focus();
+      },
+    });
     this.#cipher = el(
       "select",
       {
@@ -304,6 +330,7 @@ export class App {
         el("h1", {}, "Hush"),
         this.#status,
         this.#me,
+        this.#unreadAll,
         el(
           "div",
           { class: "controls" },
@@ -336,9 +363,25 @@ export class App {
       this.#dialog,
     );
     replace(this.#root, shell);
-    this.#wireBox.setAttribute("role", "switch");
+    shell.addEventListener("keydown", (event) => this.#onKey(event));
     this.#wireBox.setAttribute("aria-label", "Wire view");
     this.#renderView();
+    this.#input.focus();
+  }
+
+  /** Alt+ArrowUp / Alt+ArrowDown: the previous / next conversation (rooms, then private). */
+  #onKey(event: KeyboardEvent): void {
+    if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
+    const keys = [
+      ...this.#rooms.map((room) => `#${room}`),
+      ...[...this.#conversations.keys()].filter((key) => key.startsWith("@")),
+    ];
+    if (keys.length === 0) return;
+    event.preventDefault();
+    const at = keys.indexOf(this.#view);
+    const next = keys[(at + (event.key === "ArrowUp" ? keys.length - 1 : 1)) % keys.length]!;
+    if (next.startsWith("#")) this.#switchRoom(next.slice(1));
+    else this.#open(next);
     this.#input.focus();
   }
 
@@ -447,6 +490,7 @@ export class App {
     switch (event.type) {
       case "ready":
         this.#nick = event.nick;
+        if (this.#home?.name !== undefined) this.#env.noteNick?.(this.#home.name, event.nick);
         this.#fingerprint = event.fingerprint;
         this.#setStatus(`connected as ${event.nick}`, "online");
         replace(
@@ -500,6 +544,7 @@ export class App {
         this.#notice(`${event.old} is now ${event.new}`);
         if (event.old === this.#nick) {
           this.#nick = event.new;
+          if (this.#home?.name !== undefined) this.#env.noteNick?.(this.#home.name, event.new);
           this.#setStatus(`connected as ${event.new}`, "online");
         }
         this.#client?.listUsers(this.#client.room);
@@ -511,6 +556,10 @@ export class App {
         return;
       case "rooms":
         this.#rooms = [...event.rooms];
+        // A room just left is not shown any more: the engine's current room is.
+        if (this.#view.startsWith("#") && !this.#rooms.includes(this.#view.slice(1))) {
+          this.#open(`#${event.current}`);
+        }
         this.#renderRooms();
         return;
       case "room":
@@ -521,6 +570,12 @@ export class App {
       case "safety-number":
         return this.#showSafety(event);
       case "verified":
+        this.#verifyResults.set(event.peer, {
+          text: event.match
+            ? `Verified: ${event.peer}'s number matches. Marked verified.`
+            : `Does NOT match: this may not be ${event.peer}'s key. Not verified.`,
+          ok: event.match,
+        });
         this.#dialogResult(
           event.match
             ? `Verified: ${event.peer}'s number matches. Marked verified.`
@@ -561,12 +616,8 @@ export class App {
       case "cipher":
         this.#cipher.value = event.cipher;
         this.#cipher.classList.toggle("insecure", event.insecure);
-        this.#notice(
-          event.insecure
-            ? `Cipher: ${event.cipher}. INSECURE: anyone can read these messages`
-            : `Cipher: ${event.cipher}`,
-          event.insecure ? "warning" : undefined,
-        );
+        // The engine says it in words too (an `info` event), loudly for Caesar.
+        if (!event.insecure) this.#notice(`Cipher: ${event.cipher}`);
         return;
       case "wire":
         return this.#addWire(event.wire);
@@ -589,11 +640,6 @@ export class App {
         this.#notice(event.message);
         return;
       case "error":
-        if (event.code === "IDENTITY_CHANGED") {
-          // The banner says it; the alert tells that nothing was sent.
-          this.#error(event.code, `Not sent: ${event.message}`);
-          return;
-        }
         this.#error(event.code, event.message);
         return;
     }
@@ -612,6 +658,8 @@ export class App {
       state: event.own ? "pending" : "received",
       insecure: event.insecure,
       cipher: event.cipher,
+      // `repeat` (newer engines): shown again after a crash in the instant it was first shown.
+      repeat: (event as { repeat?: boolean }).repeat === true,
     };
     conversation.lines.push(line);
     if (conversation.lines.length > MAX_LINES) conversation.lines.shift();
@@ -712,7 +760,7 @@ export class App {
       {
         class: `msg${line.own ? " own" : ""}${grouped ? " grouped" : ""}${
           line.insecure ? " insecure" : ""
-        }`,
+        }${!line.own && mentions(line.text, this.#nick) ? " mention" : ""}`,
         "data-id": line.id,
         "data-state": line.own ? line.state : undefined,
       },
@@ -725,6 +773,9 @@ export class App {
       line.insecure ? el("span", { class: "badge insecure" }, `insecure (${line.cipher})`) : null,
       line.own ? " " : null,
       line.own ? el("span", { class: "state" }, stateText(line.state)) : null,
+      line.repeat
+        ? el("span", { class: "badge repeat", title: "Perhaps shown before a crash" }, " (repeat)")
+        : null,
     );
     line.node = item;
     this.#lines.appendChild(item);
@@ -768,6 +819,7 @@ export class App {
       );
     });
     replace(this.#roomsList, ...items);
+    this.#renderUnread();
   }
 
   #switchRoom(room: string): void {
@@ -809,6 +861,16 @@ export class App {
       );
     }
     replace(this.#convList, ...items);
+    this.#renderUnread();
+  }
+
+  /** The header's total of unread messages elsewhere (on a phone the lists are below). */
+  #renderUnread(): void {
+    if (this.#unreadAll === undefined) return;
+    let total = 0;
+    for (const conversation of this.#conversations.values()) total += conversation.unread;
+    this.#unreadAll.hidden = total === 0;
+    this.#unreadAll.textContent = `${total} unread elsewhere`;
   }
 
   #upsertUser(nick: string, change: Partial<UserInfo>): void {
@@ -825,12 +887,16 @@ export class App {
         el(
           "li",
           { class: user.online ? "online" : "offline" },
-          el("span", { class: "dot", "aria-hidden": "true" }, user.online ? "●" : "○"),
-          " ",
-          el("span", { class: "nick" }, user.nick),
-          user.nick === this.#nick ? " (you)" : null,
-          el("span", { class: "presence" }, user.online ? " online" : " offline"),
-          user.verified ? el("span", { class: "verified" }, " verified") : null,
+          el(
+            "span",
+            { class: "who" },
+            el("span", { class: "dot", "aria-hidden": "true" }, user.online ? "●" : "○"),
+            " ",
+            el("span", { class: "nick" }, user.nick),
+            user.nick === this.#nick ? " (you)" : null,
+            el("span", { class: "presence" }, user.online ? " online" : " offline"),
+            user.verified ? el("span", { class: "verified" }, " verified") : null,
+          ),
           user.nick === this.#nick ? null : el(
             "span",
             { class: "actions" },
@@ -860,9 +926,10 @@ export class App {
         el(
           "div",
           { role: "alert", class: "banner" },
-          el("strong", {}, `${peer}'s identity key changed`),
-          ` (identity key changed: old ${change.oldFingerprint}, new ${change.newFingerprint}). `,
-          "Someone may be posing as them, or they reinstalled. Sending to them is blocked until you accept. ",
+          el("strong", {}, `${peer}: identity key changed`),
+          ` (old key ${change.oldFingerprint}, new key ${change.newFingerprint}). `,
+          "They may have reinstalled, or someone may be posing as them: compare safety numbers. " +
+            "Sending to them is blocked until you accept. ",
           el("button", {
             type: "button",
             onclick: () => void this.#client?.trust(peer),
@@ -886,7 +953,12 @@ export class App {
       autocomplete: "off",
       "aria-describedby": "their-number-hint",
     });
-    const result = el("p", { class: "result", role: "status" });
+    const last = this.#verifyResults.get(event.peer);
+    const result = el(
+      "p",
+      { class: `result${last === undefined ? "" : last.ok ? " ok" : " bad"}`, role: "status" },
+      last?.text ?? "",
+    );
     replace(
       this.#dialogBody,
       el("h2", {}, `Safety number with ${event.peer}`),

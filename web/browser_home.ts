@@ -21,13 +21,32 @@ import { HomeLock, type LockParams } from "./lock.ts";
 /** A stored value: text (an unlocked home) or sealed bytes (a locked one). */
 export type StoredFile = string | Uint8Array;
 
+/** The object stores of the `hush` database: files, per-key entries, lock parameters. */
+export type StoreName = "files" | "entries" | "homes";
+
+/** A value kept in a per-key store (`EntryValue` of `chat/home.ts`): text or bytes. */
+export type BrowserEntryValue = string | Uint8Array;
+
+/**
+ * A per-key store of a browser home (`EntryStore` of `chat/home.ts`): every commit is one
+ * IndexedDB transaction, so after a crash it is all there or absent.
+ */
+export interface BrowserEntryStore {
+  load(): Promise<Map<string, BrowserEntryValue>>;
+  commit(changes: ReadonlyMap<string, BrowserEntryValue | undefined>): Promise<void>;
+}
+
 /** The key-value store under a browser home: IndexedDB in a page, a `Map` in tests. */
 export interface KeyValue {
-  get(store: "files" | "homes", key: string): Promise<unknown>;
-  put(store: "files" | "homes", key: string, value: unknown): Promise<void>;
-  delete(store: "files" | "homes", key: string): Promise<void>;
+  get(store: StoreName, key: string): Promise<unknown>;
+  put(store: StoreName, key: string, value: unknown): Promise<void>;
+  delete(store: StoreName, key: string): Promise<void>;
   /** Every key of `store` that starts with `prefix`. */
-  keys(store: "files" | "homes", prefix: string): Promise<string[]>;
+  keys(store: StoreName, prefix: string): Promise<string[]>;
+  /** Every entry of `store` whose key starts with `prefix`. */
+  entries(store: StoreName, prefix: string): Promise<[string, unknown][]>;
+  /** Puts and deletes (`undefined`) in one transaction: all or nothing. */
+  apply(store: StoreName, changes: ReadonlyMap<string, unknown>): Promise<void>;
 }
 
 /** The synchronous store of the `shown` journal (`localStorage`). */
@@ -86,6 +105,38 @@ export async function openBrowserHome(options: OpenHomeOptions): Promise<Browser
   return new BrowserHome(name, store, lock, options.sync);
 }
 
+/**
+ * The home to open for a nick typed at connect: the home of that name when it exists, else the
+ * home whose identity was last granted that nick (after `/nick NEW`, or a suffixed `bob_1`),
+ * else a new home of that name. (The terminal's `findHomeDir` does the same with directories.)
+ *
+ * @param store The stores.
+ * @param nick The nick typed.
+ * @returns The home's name.
+ */
+export async function findHomeName(store: KeyValue, nick: string): Promise<string> {
+  if (await store.get("homes", nick) !== undefined) return nick;
+  if ((await store.keys("files", `${nick}/`)).length > 0) return nick;
+  const granted = await store.get("homes", `${GRANTED_PREFIX}${nick}`);
+  return typeof granted === "string" ? granted : nick;
+}
+
+/**
+ * Notes that the relay granted `nick` to the identity of home `home`, for
+ * {@linkcode findHomeName}.
+ *
+ * @param store The stores.
+ * @param home The home's name.
+ * @param nick The granted nick.
+ */
+export async function noteGrantedNick(store: KeyValue, home: string, nick: string): Promise<void> {
+  if (nick === home) return;
+  await store.put("homes", `${GRANTED_PREFIX}${nick}`, home);
+}
+
+/** Key prefix, in the store `homes`, of "nick granted to home" notes (a nick has no `:`). */
+const GRANTED_PREFIX = "granted:";
+
 /** A chat home in the browser. Use {@linkcode openBrowserHome}. */
 export class BrowserHome implements ChatHome {
   readonly location: string;
@@ -114,6 +165,11 @@ export class BrowserHome implements ChatHome {
         sync.setItem(this.#syncKey(file), text);
       };
     }
+  }
+
+  /** The home's name (the nick first typed for it). */
+  get name(): string {
+    return this.#name;
   }
 
   /** Whether the files are sealed under a passphrase. */
@@ -177,6 +233,58 @@ export class BrowserHome implements ChatHome {
     await this.#store.delete("files", this.#key(name));
   }
 
+  /**
+   * A per-key store (the engine keeps its session state in `sessions`): IndexedDB store
+   * `entries`, keys `HOME/NAME/KEY`, one transaction per commit; sealed per entry in a locked
+   * home (the entry's key is bound in).
+   *
+   * @param name A name matching the home's file names.
+   * @returns The store.
+   */
+  openEntries(name: string): Promise<BrowserEntryStore> {
+    checkHomeName(name);
+    const prefix = `${this.#name}/${name}/`;
+    const lock = this.#lock;
+    const store = this.#store;
+    const home = this.#name;
+    return Promise.resolve({
+      async load(): Promise<Map<string, BrowserEntryValue>> {
+        const out = new Map<string, BrowserEntryValue>();
+        for (const [fullKey, value] of await store.entries("entries", prefix)) {
+          const key = fullKey.slice(prefix.length);
+          if (lock === undefined) {
+            if (typeof value !== "string" && !(value instanceof Uint8Array)) {
+              throw badFile(home, `${name}/${key}`, "is not an entry");
+            }
+            out.set(key, value);
+            continue;
+          }
+          if (!(value instanceof Uint8Array)) {
+            throw badFile(home, `${name}/${key}`, "is not sealed");
+          }
+          try {
+            out.set(key, lock.openEntry(`${name}/${key}`, value));
+          } catch (error) {
+            throw badFile(home, `${name}/${key}`, "does not open", error);
+          }
+        }
+        return out;
+      },
+      async commit(changes: ReadonlyMap<string, BrowserEntryValue | undefined>): Promise<void> {
+        const batch = new Map<string, unknown>();
+        for (const [key, value] of changes) {
+          batch.set(
+            `${prefix}${key}`,
+            value === undefined || lock === undefined
+              ? value
+              : lock.sealEntry(`${name}/${key}`, value),
+          );
+        }
+        await store.apply("entries", batch);
+      },
+    });
+  }
+
   #key(name: string): string {
     return `${this.#name}/${name}`;
   }
@@ -194,24 +302,40 @@ function badFile(home: string, name: string, what: string, cause?: unknown): Cha
 
 /** A {@linkcode KeyValue} in memory (tests, and a page where IndexedDB is refused). */
 export class MemoryKeyValue implements KeyValue {
-  readonly #stores = { files: new Map<string, unknown>(), homes: new Map<string, unknown>() };
+  readonly #stores = {
+    files: new Map<string, unknown>(),
+    entries: new Map<string, unknown>(),
+    homes: new Map<string, unknown>(),
+  };
 
-  get(store: "files" | "homes", key: string): Promise<unknown> {
+  get(store: StoreName, key: string): Promise<unknown> {
     return Promise.resolve(this.#stores[store].get(key));
   }
 
-  put(store: "files" | "homes", key: string, value: unknown): Promise<void> {
+  put(store: StoreName, key: string, value: unknown): Promise<void> {
     this.#stores[store].set(key, value);
     return Promise.resolve();
   }
 
-  delete(store: "files" | "homes", key: string): Promise<void> {
+  delete(store: StoreName, key: string): Promise<void> {
     this.#stores[store].delete(key);
     return Promise.resolve();
   }
 
-  keys(store: "files" | "homes", prefix: string): Promise<string[]> {
+  keys(store: StoreName, prefix: string): Promise<string[]> {
     return Promise.resolve([...this.#stores[store].keys()].filter((k) => k.startsWith(prefix)));
+  }
+
+  entries(store: StoreName, prefix: string): Promise<[string, unknown][]> {
+    return Promise.resolve([...this.#stores[store]].filter(([k]) => k.startsWith(prefix)));
+  }
+
+  apply(store: StoreName, changes: ReadonlyMap<string, unknown>): Promise<void> {
+    for (const [key, value] of changes) {
+      if (value === undefined) this.#stores[store].delete(key);
+      else this.#stores[store].set(key, value);
+    }
+    return Promise.resolve();
   }
 }
 
@@ -224,10 +348,12 @@ export class MemoryKeyValue implements KeyValue {
  */
 export function openIndexedDb(factory: IDBFactory): Promise<KeyValue> {
   return new Promise((resolve, reject) => {
-    const request = factory.open("hush", 1);
+    // Version 2 added `entries`; an upgrade creates whatever store is missing.
+    const request = factory.open("hush", 2);
     request.onupgradeneeded = () => {
-      request.result.createObjectStore("files");
-      request.result.createObjectStore("homes");
+      for (const name of ["files", "entries", "homes"]) {
+        if (!request.result.objectStoreNames.contains(name)) request.result.createObjectStore(name);
+      }
     };
     request.onerror = () =>
       reject(new ChatError("BAD_HOME", `IndexedDB refused: ${request.error?.message ?? "?"}`));
@@ -242,27 +368,60 @@ class IndexedDbKeyValue implements KeyValue {
     this.#db = db;
   }
 
-  get(store: "files" | "homes", key: string): Promise<unknown> {
+  get(store: StoreName, key: string): Promise<unknown> {
     return this.#run(store, "readonly", (s) => s.get(key));
   }
 
-  async put(store: "files" | "homes", key: string, value: unknown): Promise<void> {
+  async put(store: StoreName, key: string, value: unknown): Promise<void> {
     await this.#run(store, "readwrite", (s) => s.put(value, key));
   }
 
-  async delete(store: "files" | "homes", key: string): Promise<void> {
+  async delete(store: StoreName, key: string): Promise<void> {
     await this.#run(store, "readwrite", (s) => s.delete(key));
   }
 
-  async keys(store: "files" | "homes", prefix: string): Promise<string[]> {
+  async keys(store: StoreName, prefix: string): Promise<string[]> {
     const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
     const keys = await this.#run(store, "readonly", (s) => s.getAllKeys(range));
     return (keys as IDBValidKey[]).map(String);
   }
 
+  async entries(store: StoreName, prefix: string): Promise<[string, unknown][]> {
+    const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+    const out: [string, unknown][] = [];
+    await new Promise<void>((resolve, reject) => {
+      const tx = this.#db.transaction(store, "readonly");
+      const request = tx.objectStore(store).openCursor(range);
+      request.onsuccess = () => {
+        const cursor = request.result;
+        if (cursor === null) return;
+        out.push([String(cursor.key), cursor.value]);
+        cursor.continue();
+      };
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(new ChatError("BAD_HOME", `IndexedDB: ${tx.error?.message}`));
+      tx.onabort = () => reject(new ChatError("BAD_HOME", `IndexedDB: ${tx.error?.message}`));
+    });
+    return out;
+  }
+
+  apply(store: StoreName, changes: ReadonlyMap<string, unknown>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const tx = this.#db.transaction(store, "readwrite", { durability: "strict" });
+      const objects = tx.objectStore(store);
+      for (const [key, value] of changes) {
+        if (value === undefined) objects.delete(key);
+        else objects.put(value, key);
+      }
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(new ChatError("BAD_HOME", `IndexedDB: ${tx.error?.message}`));
+      tx.onabort = () => reject(new ChatError("BAD_HOME", `IndexedDB: ${tx.error?.message}`));
+    });
+  }
+
   /** One request in its own transaction, resolved when the transaction is committed. */
   #run(
-    store: "files" | "homes",
+    store: StoreName,
     mode: IDBTransactionMode,
     start: (s: IDBObjectStore) => IDBRequest,
   ): Promise<unknown> {

@@ -7,7 +7,8 @@
  * `Deno.connect` nor the `ws` package reaches the page. Same sources, same bytes: the output is
  * committed and `tests/e2e/bundle_e2e.ts` checks it is fresh (`--check`).
  *
- * Usage: `deno run --allow-read --allow-write --allow-run --allow-env web/build.ts [--check]`
+ * Usage: `deno task web:build`, or `deno run --allow-read --allow-write=web/dist --allow-run
+ * web/build.ts [--check]`
  *
  * @module
  */
@@ -55,45 +56,43 @@ export async function buildBundle(): Promise<WebBundle> {
   for (const [file, stub] of Object.entries(STUBS)) {
     imports[new URL(file, ROOT).href] = new URL(stub, ROOT).href;
   }
-  const mapFile = await Deno.makeTempFile({ prefix: "hush-web-", suffix: ".json" });
-  try {
-    await Deno.writeTextFile(mapFile, JSON.stringify({ imports }));
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "bundle",
-        "--quiet",
-        "--import-map",
-        mapFile,
-        "--platform",
-        "browser",
-        "--format",
-        "esm",
-        "--minify",
-        new URL("web/main.ts", ROOT).pathname,
-      ],
-      cwd: new URL(".", ROOT).pathname,
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    const errors = new TextDecoder().decode(out.stderr);
-    if (!out.success) throw new Error(`deno bundle failed:\n${errors}`);
-    const js = new TextDecoder().decode(out.stdout);
-    for (const banned of ["Deno.connect", "perMessageDeflate", 'from"node:']) {
-      if (js.includes(banned)) throw new Error(`The browser bundle contains ${banned}`);
-    }
-    const css = minifyCss(await Deno.readTextFile(new URL("web/style.css", ROOT)));
-    const sha256 = toHex(await digest("SHA-256", js));
-    const integrity = `sha384-${toBase64(await digest("SHA-384", js))}`;
-    const cssIntegrity = `sha384-${toBase64(await digest("SHA-384", css))}`;
-    const html = (await Deno.readTextFile(new URL("web/index.html", ROOT)))
-      .replace(/\{\{\s*INTEGRITY\s*\}\}/, integrity)
-      .replace(/\{\{\s*CSS_INTEGRITY\s*\}\}/, cssIntegrity)
-      .replace(/\{\{\s*SHA256\s*\}\}/, sha256);
-    return { html, js, css, sha256, integrity };
-  } finally {
-    await Deno.remove(mapFile);
+  // The import map goes inline (a data: URL): the build writes nothing but the bundle.
+  const importMap = `data:application/json;base64,${
+    toBase64(new TextEncoder().encode(JSON.stringify({ imports })))
+  }`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "--quiet",
+      "--import-map",
+      importMap,
+      "--platform",
+      "browser",
+      "--format",
+      "esm",
+      "--minify",
+      new URL("web/main.ts", ROOT).pathname,
+    ],
+    cwd: new URL(".", ROOT).pathname,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const errors = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`deno bundle failed:\n${errors}`);
+  const js = new TextDecoder().decode(out.stdout);
+  for (const banned of ["Deno.connect", "perMessageDeflate", 'from"node:']) {
+    if (js.includes(banned)) throw new Error(`The browser bundle contains ${banned}`);
   }
+  const css = minifyCss(await Deno.readTextFile(new URL("web/style.css", ROOT)));
+  const sha256 = toHex(await digest("SHA-256", js));
+  const integrity = `sha384-${toBase64(await digest("SHA-384", js))}`;
+  const cssIntegrity = `sha384-${toBase64(await digest("SHA-384", css))}`;
+  const html = (await Deno.readTextFile(new URL("web/index.html", ROOT)))
+    .replace(/\{\{\s*INTEGRITY\s*\}\}/, integrity)
+    .replace(/\{\{\s*CSS_INTEGRITY\s*\}\}/, cssIntegrity)
+    .replace(/\{\{\s*SHA256\s*\}\}/, sha256);
+  return { html, js, css, sha256, integrity };
 }
 
 /** The bundle as `web/dist/bundle.json` holds it (fixed key order, one trailing newline). */

@@ -23,7 +23,7 @@ import { ChatError } from "../chat/errors.ts";
 export const LOCK_SUITE = "xchacha20-poly1305";
 
 /**
- * scrypt cost: N = 2^16, r = 8, p = 1 (64 MiB, about 0.6-1 s in a desktop browser, see
+ * scrypt cost: N = 2^16, r = 8, p = 1 (64 MiB, about 1 s in Chromium on a 2-core machine, see
  * docs/WEB.md). Stored with each home, so it can be raised later without locking anyone out.
  */
 export const DEFAULT_SCRYPT = Object.freeze({ logN: 16, r: 8, p: 1 });
@@ -115,13 +115,7 @@ export class HomeLock {
    * @returns nonce || ciphertext || tag.
    */
   seal(name: string, text: string): Sealed {
-    const suite = getCipherSuite(LOCK_SUITE);
-    const nonce = randomBytes(suite.nonceLength);
-    const sealed = suite.seal(this.#key, nonce, utf8Encode(text), this.#aad(name));
-    const out = new Uint8Array(nonce.length + sealed.length);
-    out.set(nonce);
-    out.set(sealed, nonce.length);
-    return out;
+    return this.#sealBytes(name, utf8Encode(text));
   }
 
   /**
@@ -133,12 +127,54 @@ export class HomeLock {
    * @throws {Error} `DECRYPT_FAILED` when it was changed or sealed under another name or key.
    */
   open(name: string, sealed: Sealed): string {
+    return utf8Decode(this.#openBytes(name, sealed), { fatal: true });
+  }
+
+  /**
+   * Seals one entry of a per-key store; a first byte tells text (0) from bytes (1).
+   *
+   * @param name `STORE/KEY` (associated data).
+   * @param value Text or bytes.
+   * @returns nonce || ciphertext || tag.
+   */
+  sealEntry(name: string, value: string | Uint8Array): Sealed {
+    const body = typeof value === "string" ? utf8Encode(value) : value;
+    const tagged = new Uint8Array(body.length + 1);
+    tagged[0] = typeof value === "string" ? 0 : 1;
+    tagged.set(body, 1);
+    return this.#sealBytes(`entry\n${name}`, tagged);
+  }
+
+  /**
+   * Opens one entry.
+   *
+   * @param name `STORE/KEY` it was sealed under.
+   * @param sealed What {@linkcode HomeLock.sealEntry} returned.
+   * @returns The text or bytes.
+   * @throws {Error} When it was changed or sealed under another name or key.
+   */
+  openEntry(name: string, sealed: Sealed): string | Uint8Array {
+    const tagged = this.#openBytes(`entry\n${name}`, sealed);
+    const body = tagged.slice(1);
+    if (tagged[0] === 0) return utf8Decode(body, { fatal: true });
+    if (tagged[0] === 1) return body;
+    throw new ChatError("BAD_HOME", `Entry "${name}" has an unknown type`);
+  }
+
+  #sealBytes(name: string, bytes: Uint8Array): Sealed {
+    const suite = getCipherSuite(LOCK_SUITE);
+    const nonce = randomBytes(suite.nonceLength);
+    const sealed = suite.seal(this.#key, nonce, bytes, this.#aad(name));
+    const out = new Uint8Array(nonce.length + sealed.length);
+    out.set(nonce);
+    out.set(sealed, nonce.length);
+    return out;
+  }
+
+  #openBytes(name: string, sealed: Sealed): Uint8Array {
     const suite = getCipherSuite(LOCK_SUITE);
     const nonce = sealed.subarray(0, suite.nonceLength);
-    return utf8Decode(
-      suite.open(this.#key, nonce, sealed.subarray(suite.nonceLength), this.#aad(name)),
-      { fatal: true },
-    );
+    return suite.open(this.#key, nonce, sealed.subarray(suite.nonceLength), this.#aad(name));
   }
 
   #aad(name: string): Uint8Array {

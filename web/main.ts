@@ -12,7 +12,14 @@
  */
 
 import { App } from "./app.ts";
-import { type BrowserHome, type KeyValue, openBrowserHome, openIndexedDb } from "./browser_home.ts";
+import {
+  type BrowserHome,
+  findHomeName,
+  type KeyValue,
+  noteGrantedNick,
+  openBrowserHome,
+  openIndexedDb,
+} from "./browser_home.ts";
 import { ChatError } from "../chat/errors.ts";
 import { isValidNick } from "../protocol/names.ts";
 import { relayUrlFor } from "./relay_url.ts";
@@ -27,14 +34,18 @@ async function openHome(
     throw new ChatError("BAD_NICK", "A nick is 1-32 letters, digits, _ or - (no spaces)");
   }
   store ??= await openIndexedDb(indexedDB);
-  const release = await holdHome(nick);
+  const name = await findHomeName(store, nick);
+  const release = await holdHome(name);
   try {
     const home = await openBrowserHome({
-      name: nick,
+      name,
       passphrase,
       store,
       sync: storageOrUndefined(),
     });
+    // Ask the browser not to evict this origin's storage under pressure: a lost home is a lost
+    // identity. The answer changes nothing here.
+    navigator.storage?.persist?.().catch(() => {});
     return Object.assign(home, { release });
   } catch (error) {
     release();
@@ -76,6 +87,9 @@ if (root !== null) {
   const app = new App(root, {
     relayUrl: relayUrlFor(new URL(location.href), meta),
     openHome,
+    noteNick: (home, nick) => {
+      if (store !== undefined) noteGrantedNick(store, home, nick).catch(() => {});
+    },
     bundleSha256: document.getElementById("bundle-sha256")?.textContent ?? "",
   });
   addEventListener("pagehide", () => void app.close());

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { MemoryKeyValue, openBrowserHome, type SyncStore } from "../../web/browser_home.ts";
+import {
+  findHomeName,
+  MemoryKeyValue,
+  noteGrantedNick,
+  openBrowserHome,
+  type SyncStore,
+} from "../../web/browser_home.ts";
 import { HomeLock } from "../../web/lock.ts";
 import { MemoryHome } from "../../chat/home.ts";
 import { createChatClient } from "../../chat/engine.ts";
@@ -127,4 +133,61 @@ Deno.test("the engine runs on a locked browser home and finds its identity again
   });
   assert.notEqual(other.fingerprint, fingerprint);
   await other.close();
+});
+
+Deno.test("per-key entries: one batch per commit, text and bytes, per home and name", async () => {
+  const store = new MemoryKeyValue();
+  const home = await openBrowserHome({ name: "alice", store });
+  const entries = await home.openEntries("sessions");
+  await entries.commit(
+    new Map<string, string | Uint8Array | undefined>([
+      ["session/bob", '{"k":1}'],
+      ["blob", new Uint8Array([1, 2, 3])],
+    ]),
+  );
+  await entries.commit(new Map([["session/bob", undefined], ["session/carol", "c"]]));
+  const loaded = await (await home.openEntries("sessions")).load();
+  assert.deepEqual([...loaded.keys()].sort(), ["blob", "session/carol"]);
+  assert.deepEqual(loaded.get("blob"), new Uint8Array([1, 2, 3]));
+  assert.equal((await (await home.openEntries("other")).load()).size, 0);
+  const bob = await openBrowserHome({ name: "bob", store });
+  assert.equal((await (await bob.openEntries("sessions")).load()).size, 0);
+});
+
+Deno.test("per-key entries of a locked home are sealed and bound to their key", async () => {
+  const store = new MemoryKeyValue();
+  const home = await openBrowserHome({ name: "alice", passphrase: "pw", store, cost: COST });
+  const entries = await home.openEntries("sessions");
+  await entries.commit(
+    new Map<string, string | Uint8Array | undefined>([
+      ["session/bob", "SECRET-STATE"],
+      ["raw", new Uint8Array([9, 9])],
+    ]),
+  );
+  const raw = await store.get("entries", "alice/sessions/session/bob");
+  assert.ok(raw instanceof Uint8Array && !new TextDecoder().decode(raw).includes("SECRET"));
+  const again = await openBrowserHome({ name: "alice", passphrase: "pw", store });
+  const loaded = await (await again.openEntries("sessions")).load();
+  assert.equal(loaded.get("session/bob"), "SECRET-STATE");
+  assert.deepEqual(loaded.get("raw"), new Uint8Array([9, 9]));
+  await store.put("entries", "alice/sessions/session/carol", raw);
+  await assert.rejects(
+    (await again.openEntries("sessions")).load(),
+    (e: Error & { code?: string }) => e.code === "BAD_HOME",
+  );
+});
+
+Deno.test("a home is found by the nick the relay granted it (after /nick, or bob_1)", async () => {
+  const store = new MemoryKeyValue();
+  assert.equal(await findHomeName(store, "bob"), "bob", "nothing yet: a new home of that name");
+  const bob = await openBrowserHome({ name: "bob", store });
+  await bob.write("identity", "x");
+  await noteGrantedNick(store, "bob", "bob_1");
+  await noteGrantedNick(store, "bob", "robert");
+  assert.equal(await findHomeName(store, "bob"), "bob");
+  assert.equal(await findHomeName(store, "bob_1"), "bob");
+  assert.equal(await findHomeName(store, "robert"), "bob");
+  const robert = await openBrowserHome({ name: "robert", store });
+  await robert.write("identity", "y");
+  assert.equal(await findHomeName(store, "robert"), "robert", "a home of that name wins");
 });
