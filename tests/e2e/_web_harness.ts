@@ -360,6 +360,12 @@ export class WebUser {
           "(none)"
         );
         const shown = await this.log.getByRole("listitem").allInnerTexts().catch(() => []);
+        if (shown.length === 0) {
+          const body = await this.page.locator("body").innerText({ timeout: 1_000 }).catch(() =>
+            ""
+          );
+          shown.push(`(no message in the log; the page says:) ${body.slice(0, 1_500)}`);
+        }
         throw new Error(
           `${this.nick || "browser"}: timed out after ${timeoutMs} ms waiting for ${what}; ` +
             `status: ${status}; last messages shown:\n  ${
