@@ -71,6 +71,10 @@ async function conversation(web: WebWorld, shot: Shot): Promise<WebUser> {
     deviceScaleFactor: shot.isMobile ? 2 : 1,
   });
   await alice.connect("alice");
+  // Speak once alice is seen in #lobby (else bob's first room key may cross her join, and the
+  // timeline shows the engine asking for it again before the message).
+  await bob.waitForType("join", (e) => e.nick === "alice", wait);
+  await carol.waitForType("join", (e) => e.nick === "alice", wait);
   await bob.send("morning all 👋 the relay is back up");
   await alice.waitForMessage("the relay is back up", "bob");
   await alice.say("hi bob! writing from the browser this time");
