@@ -359,7 +359,9 @@ export class WebUser {
         const status = await this.connection.first().textContent({ timeout: 500 }).catch(() =>
           "(none)"
         );
-        const shown = await this.log.getByRole("listitem").allInnerTexts().catch(() => []);
+        const shown: string[] = await this.log.getByRole("listitem").allInnerTexts().catch(
+          () => [],
+        );
         if (shown.length === 0) {
           const body = await this.page.locator("body").innerText({ timeout: 1_000 }).catch(() =>
             ""
