@@ -18,14 +18,7 @@
  * @module
  */
 
-import {
-  type Browser,
-  type BrowserContext,
-  type CDPSession,
-  chromium,
-  type Locator,
-  type Page,
-} from "playwright-core";
+import type { Browser, BrowserContext, CDPSession, Locator, Page } from "playwright-core";
 import { settle, WAIT_MS, World } from "./_client_harness.ts";
 import type { ChildRelayOptions } from "../../terminal/child_relay.ts";
 
@@ -43,6 +36,21 @@ export const WEB_WAIT_MS = 20_000;
  *
  * @returns The browser.
  */
+let playwright: Promise<typeof import("playwright-core")> | undefined;
+
+/**
+ * Loads `playwright-core`. Its bundled `is-wsl` probes `/proc/sys/fs/binfmt_misc/WSLInterop` when
+ * the module loads, a path Deno opens only under `--allow-all` (`deno task test` grants less, and
+ * the probe then throws `NotCapable`). Its own switch `__IS_WSL_TEST__` defers the probe; only
+ * playwright's open-a-URL-in-a-desktop-browser helper would run it, never a launch.
+ *
+ * @returns The module.
+ */
+function loadPlaywright(): Promise<typeof import("playwright-core")> {
+  if (Deno.env.get("__IS_WSL_TEST__") === undefined) Deno.env.set("__IS_WSL_TEST__", "1");
+  return playwright ??= import("playwright-core");
+}
+
 export async function launchChromium(): Promise<Browser> {
   try {
     await Deno.stat(CHROMIUM);
@@ -53,6 +61,7 @@ export async function launchChromium(): Promise<Browser> {
     );
   }
   const root = Deno.uid?.() === 0;
+  const { chromium } = await loadPlaywright();
   return await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
