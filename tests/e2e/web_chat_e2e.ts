@@ -152,3 +152,53 @@ webTest(
     });
   },
 );
+
+webTest(
+  "web: keyboard only, and the cipher picker: a message under Caesar is marked insecure on both sides",
+  async () => {
+    await withWebWorld(async (web) => {
+      const bob = await web.world.client("bob");
+      const alice = await web.user();
+      // Keyboard only: type the nick, Enter connects; type a line, Enter sends.
+      await alice.page.getByRole("textbox", { name: "Nick" }).focus();
+      await alice.page.keyboard.type("alice");
+      alice.nick = "alice";
+      await alice.page.keyboard.press("Enter");
+      await alice.waitConnected();
+      await alice.messageBox.focus();
+      await alice.page.keyboard.type("typed, not clicked");
+      await alice.page.keyboard.press("Enter");
+      await bob.waitForType("message", (e) => e.text === "typed, not clicked", wait);
+
+      const picker = alice.page.getByRole("combobox", { name: "Cipher" });
+      const options = await picker.getByRole("option").allInnerTexts();
+      for (const suite of ["aes-256-gcm", "chacha20-poly1305", "caesar"]) {
+        assert.ok(options.some((o) => o.includes(suite)), `option ${suite} in ${options}`);
+      }
+      await picker.selectOption({ value: "caesar" }).catch(() =>
+        picker.selectOption({ label: "caesar" })
+      );
+      await alice.say("@bob shifted, not secret");
+      const got = await bob.waitForType("message", (e) => e.text === "shifted, not secret", wait);
+      assert.equal(got.cipher, "caesar");
+      assert.equal(got.insecure, true);
+      const own = await alice.waitForMessage("shifted, not secret", "alice");
+      assert.match(await own.innerText(), /insecure/i);
+
+      await bob.send("/cipher caesar");
+      await bob.waitForType("cipher", (e) => e.cipher === "caesar", wait);
+      await bob.send("@alice shifted back");
+      const back = await alice.waitForMessage("shifted back", "bob");
+      assert.match(await back.innerText(), /insecure/i);
+      // A message under AES-256-GCM is not marked.
+      await picker.selectOption({ value: "aes-256-gcm" }).catch(() =>
+        picker.selectOption({ label: "aes-256-gcm" })
+      );
+      await alice.say("@bob sealed again");
+      await bob.waitForType("message", (e) => e.text === "sealed again" && !e.insecure, wait);
+      const sealed = await alice.waitForMessage("sealed again", "alice");
+      assert.doesNotMatch(await sealed.innerText(), /insecure/i);
+      assert.deepEqual(alice.pageErrors, []);
+    });
+  },
+);
