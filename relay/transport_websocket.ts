@@ -10,6 +10,7 @@
  * @module
  */
 
+import { BatchedWriter, BINARY, Framing, RAW } from "./batched_writer.ts";
 import { type Connection, type Peer, State } from "./connection.ts";
 import type { PeerHost } from "./transport_tcp.ts";
 
@@ -19,7 +20,6 @@ export const MAX_HTTP_HEAD_BYTES = 8192;
 const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const ASCII = new TextEncoder();
 const LATIN1 = new TextDecoder("latin1");
-const NOTHING: Uint8Array[] = [];
 const INITIAL_READ_BYTES = 1024;
 const BUSY_READ_BYTES = 64 * 1024;
 const CLOSE_GRACE_MS = 2000;
@@ -54,25 +54,18 @@ const REASONS: Record<number, string> = {
 };
 
 /** A WebSocket connection (before the upgrade: an HTTP request being read). */
-export class WebSocketPeer implements Peer {
+export class WebSocketPeer extends BatchedWriter implements Peer {
   readonly transport: string;
   readonly remote: string;
   /** The client's address without the port. */
   readonly address: string;
   readonly batchWithTimer = false;
-  #conn: Deno.Conn;
   #host: WebSocketHost;
   connection!: Connection;
   /** Whether the upgrade is done (the peer is a relay connection). */
   upgraded = false;
   /** When the socket was accepted (`performance.now()`). */
   readonly acceptedAt: number;
-  #pending: Uint8Array[] = NOTHING;
-  #pendingBytes = 0;
-  #inWrite = 0;
-  #writing = false;
-  #closing = false;
-  #closed = false;
   #headTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
@@ -83,7 +76,7 @@ export class WebSocketPeer implements Peer {
    * @param transport `ws` or `wss`.
    */
   constructor(conn: Deno.Conn, host: WebSocketHost, transport: string) {
-    this.#conn = conn;
+    super(conn, Framing.WEBSOCKET);
     this.#host = host;
     this.transport = transport;
     const addr = conn.remoteAddr as Deno.NetAddr;
@@ -93,85 +86,29 @@ export class WebSocketPeer implements Peer {
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   }
 
-  get bufferedBytes(): number {
-    return this.#pendingBytes + this.#inWrite;
-  }
-
   send(frame: Uint8Array): void {
-    if (this.queueFrame(0x2, frame)) this.#host.scheduleFlush(this.connection);
+    if (this.push(frame, BINARY)) this.#host.scheduleFlush(this.connection);
   }
 
   queue(frame: Uint8Array): void {
-    this.queueFrame(0x2, frame);
+    this.push(frame, BINARY);
   }
 
   /** Queues one WebSocket frame (FIN set); false when the peer no longer writes. */
   queueFrame(opcode: number, payload: Uint8Array): boolean {
-    if (this.#closed || this.#closing) return false;
-    if (this.#pending === NOTHING) this.#pending = [];
-    const n = payload.length;
-    const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
-    const header = new Uint8Array(head);
-    header[0] = 0x80 | opcode;
-    if (n < 126) header[1] = n;
-    else if (n < 65536) {
-      header[1] = 126;
-      header[2] = n >>> 8;
-      header[3] = n & 0xff;
-    } else {
-      header[1] = 127;
-      new DataView(header.buffer).setUint32(6, n);
-    }
-    this.#pending.push(header, payload);
-    this.#pendingBytes += head + n;
-    return true;
-  }
-
-  flush(): void {
-    if (this.#writing || this.#closed) return;
-    if (this.#pending.length === 0) {
-      if (this.#closing) this.#shut();
-      return;
-    }
-    const out = new Uint8Array(this.#pendingBytes);
-    let o = 0;
-    for (const f of this.#pending) {
-      out.set(f, o);
-      o += f.length;
-    }
-    this.#pending = NOTHING;
-    this.#pendingBytes = 0;
-    this.#writing = true;
-    this.#inWrite = out.length;
-    this.#writeAll(out).then(
-      () => {
-        this.#writing = false;
-        this.#inWrite = 0;
-        this.flush();
-      },
-      () => {
-        this.#writing = false;
-        this.#inWrite = 0;
-        this.#shut();
-      },
-    );
-  }
-
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
+    return this.push(payload, opcode);
   }
 
   /** Closes: a WebSocket close frame (1000, or 1008 when `immediate`) after what is queued. */
   close(immediate = false): void {
-    if (this.#closed || this.#closing) return;
+    if (this.closed || this.closing) return;
     if (this.upgraded) {
       const code = immediate ? 1008 : 1000;
       this.queueFrame(0x8, new Uint8Array([code >> 8, code & 0xff]));
     }
-    this.#closing = true;
+    this.closing = true;
     this.flush();
-    if (this.#writing) setTimeout(() => this.#shut(), immediate ? 200 : CLOSE_GRACE_MS);
+    if (this.writing) setTimeout(() => this.shut(), immediate ? 200 : CLOSE_GRACE_MS);
   }
 
   /** Answers with an HTTP error without reading the request (the relay is full). */
@@ -181,20 +118,12 @@ export class WebSocketPeer implements Peer {
 
   /** Drops the socket at once (an unauthenticated peer evicted, a head timeout). */
   abort(): void {
-    this.#shut();
+    this.shut();
   }
 
-  #shut(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override shut(): void {
     clearTimeout(this.#headTimer);
-    this.#pending = NOTHING;
-    this.#pendingBytes = 0;
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
+    super.shut();
   }
 
   #answer(a: HttpAnswer): void {
@@ -203,11 +132,11 @@ export class WebSocketPeer implements Peer {
       `content-type: ${a.contentType ?? "text/plain"}\r\ncontent-length: ${body.length}\r\n` +
       `connection: close\r\n`;
     for (const [k, v] of Object.entries(a.headers ?? {})) head += `${k}: ${v}\r\n`;
-    this.#pending = [ASCII.encode(head + "\r\n"), body];
-    this.#pendingBytes = this.#pending[0]!.length + body.length;
-    this.#closing = true;
+    this.push(ASCII.encode(head + "\r\n"), RAW);
+    this.push(body, RAW);
+    this.closing = true;
     this.flush();
-    setTimeout(() => this.#shut(), CLOSE_GRACE_MS);
+    setTimeout(() => this.shut(), CLOSE_GRACE_MS);
   }
 
   /**
@@ -237,8 +166,8 @@ export class WebSocketPeer implements Peer {
           next.set(buf);
           buf = next;
         }
-        const n = await this.#conn.read(buf.subarray(end));
-        if (n === null || this.#closed || this.#closing) return;
+        const n = await this.conn.read(buf.subarray(end));
+        if (n === null || this.closed || this.closing) return;
         const from = Math.max(0, end - 3);
         end += n;
         for (let i = from; i + 3 < end; i++) {
@@ -278,15 +207,15 @@ export class WebSocketPeer implements Peer {
       const digest = new Uint8Array(
         await crypto.subtle.digest("SHA-1", ASCII.encode(key + WS_GUID)),
       );
-      if (this.#closed || this.#closing) return;
+      if (this.closed || this.closing) return;
       const accept = btoa(String.fromCharCode(...digest));
-      this.#pending = [
+      this.push(
         ASCII.encode(
           "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n" +
             `sec-websocket-accept: ${accept}\r\n\r\n`,
         ),
-      ];
-      this.#pendingBytes = this.#pending[0]!.length;
+        RAW,
+      );
       this.upgraded = true;
       const conn = host.onUpgraded(this);
       this.flush();
@@ -300,7 +229,7 @@ export class WebSocketPeer implements Peer {
       // Reset by peer, closed by us, TLS failure: all end the connection.
     } finally {
       clearTimeout(this.#headTimer);
-      if (!this.#closing) this.#shut();
+      if (!this.closing) this.shut();
       if (this.upgraded) host.onEnded(this.connection);
       host.onSocketEnded(this);
     }
@@ -315,7 +244,7 @@ export class WebSocketPeer implements Peer {
     let partsBytes = 0;
     let inMessage = false;
     let messageIsText = false;
-    while (!this.#closed) {
+    while (!this.closed) {
       // Parse every complete frame in buf[start, end).
       while (end - start >= 2) {
         const b0 = buf[start]!;
@@ -429,7 +358,7 @@ export class WebSocketPeer implements Peer {
           return;
         }
         host.onFrame(conn, frame, now);
-        if (this.#closing || this.#closed) return;
+        if (this.closing || this.closed) return;
       }
       if (start === end) {
         start = 0;
@@ -439,7 +368,7 @@ export class WebSocketPeer implements Peer {
         end -= start;
         start = 0;
       }
-      const n = await this.#conn.read(buf.subarray(end));
+      const n = await this.conn.read(buf.subarray(end));
       if (n === null) return;
       end += n;
     }
