@@ -244,6 +244,10 @@ export class WebSocketPeer extends BatchedWriter implements Peer {
     let partsBytes = 0;
     let inMessage = false;
     let messageIsText = false;
+    // Payloads are unmasked in place and handed over as views into `buf` (as on TCP): once the
+    // relay keeps one, the bytes before `start` stay as they are and reading goes on after them;
+    // a full buffer is then replaced, not compacted.
+    let pinned = false;
     while (!this.closed) {
       // Parse every complete frame in buf[start, end).
       while (end - start >= 2) {
@@ -287,19 +291,25 @@ export class WebSocketPeer extends BatchedWriter implements Peer {
           // Incomplete: make room for the whole frame and read more.
           const need = off + 4 + len;
           if (buf.length - start < need) {
-            const next = new Uint8Array(Math.max(BUSY_READ_BYTES, need));
-            next.set(buf.subarray(start, end));
-            buf = next;
+            const size = Math.max(BUSY_READ_BYTES, need);
+            if (!pinned && size <= buf.length) buf.copyWithin(0, start, end);
+            else {
+              const next = new Uint8Array(size);
+              next.set(buf.subarray(start, end));
+              buf = next;
+              pinned = false;
+            }
             end -= start;
             start = 0;
           }
           break;
         }
-        const m0 = buf[start + off]!, m1 = buf[start + off + 1]!;
-        const m2 = buf[start + off + 2]!, m3 = buf[start + off + 3]!;
-        const p0 = start + off + 4;
-        const payload = buf.slice(p0, p0 + len);
-        unmask(payload, m0, m1, m2, m3);
+        const k = start + off;
+        const mask = ((buf[k]! << 24) | (buf[k + 1]! << 16) | (buf[k + 2]! << 8) | buf[k + 3]!) >>>
+          0;
+        const p0 = k + 4;
+        const payload = buf.subarray(p0, p0 + len);
+        unmask(payload, mask);
         start = p0 + len;
         const now = performance.now();
         conn.lastSeen = now;
@@ -313,7 +323,7 @@ export class WebSocketPeer extends BatchedWriter implements Peer {
             return;
           }
           if (opcode === 0x9) { // ping
-            this.queueFrame(0xa, payload);
+            this.queueFrame(0xa, payload.slice());
             host.scheduleFlush(conn);
           }
           continue;
@@ -336,7 +346,7 @@ export class WebSocketPeer extends BatchedWriter implements Peer {
         }
         let frame = payload;
         if (!fin || parts.length > 0) {
-          parts.push(payload);
+          parts.push(payload.slice());
           partsBytes += len;
           if (!fin) continue;
           frame = new Uint8Array(partsBytes);
@@ -357,14 +367,19 @@ export class WebSocketPeer extends BatchedWriter implements Peer {
           host.onFramingError(conn, "EMPTY_FRAME", "Cannot read frame: empty");
           return;
         }
-        host.onFrame(conn, frame, now);
+        if (host.onFrame(conn, frame, now)) pinned = true;
         if (this.closing || this.closed) return;
       }
-      if (start === end) {
+      if (!pinned && start === end) {
         start = 0;
         end = 0;
       } else if (end === buf.length) {
-        buf.copyWithin(0, start, end);
+        if (pinned) {
+          const next = new Uint8Array(Math.max(BUSY_READ_BYTES, 2 * (end - start)));
+          next.set(buf.subarray(start, end));
+          buf = next;
+          pinned = false;
+        } else buf.copyWithin(0, start, end);
         end -= start;
         start = 0;
       }
@@ -375,22 +390,25 @@ export class WebSocketPeer extends BatchedWriter implements Peer {
   }
 }
 
-function unmask(p: Uint8Array, m0: number, m1: number, m2: number, m3: number): void {
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Unmasks a payload in place; `mask` holds the 4 masking bytes, first byte highest. */
+function unmask(p: Uint8Array, mask: number): void {
   const len = p.length;
-  const whole = len & ~3;
-  if (p.byteOffset % 4 === 0 && whole > 0) {
-    // Four bytes at a time (the mask in platform byte order).
-    const words = new Uint32Array(p.buffer, p.byteOffset, whole / 4);
-    const m = new Uint32Array(new Uint8Array([m0, m1, m2, m3]).buffer)[0]!;
-    for (let i = 0; i < words.length; i++) words[i] = words[i]! ^ m;
-  } else {
-    for (let i = 0; i < whole; i += 4) {
-      p[i] = p[i]! ^ m0;
-      p[i + 1] = p[i + 1]! ^ m1;
-      p[i + 2] = p[i + 2]! ^ m2;
-      p[i + 3] = p[i + 3]! ^ m3;
-    }
+  // Byte by byte up to a 4-byte boundary of the buffer, then a word at a time.
+  const lead = len < 16 ? len : (4 - (p.byteOffset & 3)) & 3;
+  for (let i = 0; i < lead; i++) p[i] = p[i]! ^ ((mask >>> (24 - 8 * (i & 3))) & 0xff);
+  const words = (len - lead) >>> 2;
+  if (words > 0) {
+    // The mask as it lines up with the word at p[lead], in platform byte order.
+    const r = lead === 0 ? mask : ((mask << (8 * lead)) | (mask >>> (32 - 8 * lead))) >>> 0;
+    const m = LITTLE_ENDIAN
+      ? ((r >>> 24) | ((r >>> 8) & 0xff00) | ((r << 8) & 0xff0000) | (r << 24)) >>> 0
+      : r;
+    const w = new Uint32Array(p.buffer, p.byteOffset + lead, words);
+    for (let i = 0; i < words; i++) w[i] = w[i]! ^ m;
   }
-  const mask = [m0, m1, m2, m3];
-  for (let i = whole; i < len; i++) p[i] = p[i]! ^ mask[i & 3]!;
+  for (let i = lead + 4 * words; i < len; i++) {
+    p[i] = p[i]! ^ ((mask >>> (24 - 8 * (i & 3))) & 0xff);
+  }
 }
