@@ -449,7 +449,17 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       return false;
     }
     try {
-      if (frame[0] === FrameType.SEND && c.state === State.READY) return this.#onSend(c, frame);
+      if (c.state === State.READY) {
+        if (frame[0] === FrameType.SEND) return this.#onSend(c, frame);
+        // ACK, the other frame of every delivery: read here, not through the general decoder.
+        if (frame[0] === FrameType.ACK && frame.length === 5) {
+          this.#onAck(
+            c,
+            ((frame[1]! << 24) >>> 0) + (frame[2]! << 16) + (frame[3]! << 8) + frame[4]!,
+          );
+          return false;
+        }
+      }
       this.#onControlFrame(c, frame);
       return false;
     } catch (e) {
@@ -495,11 +505,11 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     const seq = ++c.sendSeq;
     frame[0] = FrameType.DELIVER;
     const to = envelopeRecipient(frame, route);
-    const id = frame.slice(1, 1 + MESSAGE_ID_BYTES);
     // Order per conversation: after a STORE_FAILED, nothing overtakes the refused SENDs.
-    const conversation = `${route.toKind}:${to}`;
-    const refused = c.storeRefused.get(conversation);
+    const conversation = c.storeRefused.size === 0 ? "" : `${route.toKind}:${to}`;
+    const refused = c.storeRefused.size === 0 ? undefined : c.storeRefused.get(conversation);
     if (refused !== undefined) {
+      const id = messageId(frame);
       const hex = idHex(id);
       let oldest: string | undefined;
       for (const p of refused.pending) {
@@ -530,7 +540,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     let recipients: string[];
     if (route.toKind === "nick") {
       if (this.#dir.ownerOf(to) === undefined) {
-        this.#reject(c, seq, id, "nick", to, "NO_SUCH_USER", this.#noSuchUser(to));
+        this.#reject(c, seq, messageId(frame), "nick", to, "NO_SUCH_USER", this.#noSuchUser(to));
         this.#scheduleAccepted(c);
         return true;
       }
@@ -539,7 +549,15 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     } else {
       const members = this.#dir.members(to);
       if (!members.has(c.nick)) {
-        this.#reject(c, seq, id, "room", to, "NOT_IN_ROOM", `Not a member of "${to}"`);
+        this.#reject(
+          c,
+          seq,
+          messageId(frame),
+          "room",
+          to,
+          "NOT_IN_ROOM",
+          `Not a member of "${to}"`,
+        );
         this.#scheduleAccepted(c);
         return true;
       }
@@ -579,14 +597,22 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     } catch (e) {
       if (!isStoreFailure(e)) throw e;
       this.#storeFailure(e);
-      this.#reject(c, seq, id, route.toKind, to, "STORE_FAILED", storeFailedDetail(e));
+      this.#reject(
+        c,
+        seq,
+        messageId(frame),
+        route.toKind,
+        to,
+        "STORE_FAILED",
+        storeFailedDetail(e),
+      );
       this.#scheduleAccepted(c);
       return true;
     }
     let relayed = 0;
     for (const r of plan) {
       if (r.refused !== null) {
-        this.#reject(c, seq, id, "nick", r.nick, "QUEUE_FULL", r.refused);
+        this.#reject(c, seq, messageId(frame), "nick", r.nick, "QUEUE_FULL", r.refused);
         continue;
       }
       relayed++;
@@ -607,7 +633,15 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       } else this.#pump(target);
     }
     if (this.#store.pending && relayed > 0) {
-      this.#group.push({ c, seq, id, kind: route.toKind, to, relayed, bytes: frame.length });
+      this.#group.push({
+        c,
+        seq,
+        id: messageId(frame),
+        kind: route.toKind,
+        to,
+        relayed,
+        bytes: frame.length,
+      });
     }
     this.#scheduleAccepted(c);
     return true;
@@ -1464,9 +1498,13 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     if (c.state === State.READY && c.acceptedSent !== c.sendSeq) {
       c.acceptedSent = c.sendSeq;
       const n = c.sendSeq;
-      c.peer.send(
-        new Uint8Array([FrameType.ACCEPTED, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]),
-      );
+      const accepted = new Uint8Array(5);
+      accepted[0] = FrameType.ACCEPTED;
+      accepted[1] = n >>> 24;
+      accepted[2] = (n >>> 16) & 255;
+      accepted[3] = (n >>> 8) & 255;
+      accepted[4] = n & 255;
+      c.peer.send(accepted);
     }
     c.peer.flush();
   }
@@ -1866,6 +1904,11 @@ function senderIs(frame: Uint8Array, route: EnvelopeRoute, nick: string): boolea
     if (frame[route.fromStart + i] !== nick.charCodeAt(i)) return false;
   }
   return true;
+}
+
+/** A copy of an envelope's message id. */
+function messageId(frame: Uint8Array): Uint8Array {
+  return frame.slice(1, 1 + MESSAGE_ID_BYTES);
 }
 
 /** A message id as hex (the key of a connection's refused SENDs). */

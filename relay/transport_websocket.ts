@@ -248,6 +248,7 @@ export class WebSocketPeer extends BatchedWriter implements Peer {
     // relay keeps one, the bytes before `start` stay as they are and reading goes on after them;
     // a full buffer is then replaced, not compacted.
     let pinned = false;
+    let now = performance.now();
     while (!this.closed) {
       // Parse every complete frame in buf[start, end).
       while (end - start >= 2) {
@@ -311,7 +312,6 @@ export class WebSocketPeer extends BatchedWriter implements Peer {
         const payload = buf.subarray(p0, p0 + len);
         unmask(payload, mask);
         start = p0 + len;
-        const now = performance.now();
         conn.lastSeen = now;
         if (control) {
           if (!fin) {
@@ -383,9 +383,10 @@ export class WebSocketPeer extends BatchedWriter implements Peer {
         end -= start;
         start = 0;
       }
-      const n = await this.conn.read(buf.subarray(end));
+      const n = await this.conn.read(end === 0 ? buf : buf.subarray(end));
       if (n === null) return;
       end += n;
+      now = performance.now();
     }
   }
 }
