@@ -103,6 +103,8 @@ export class Connection {
   noticeQueued = false;
   /** Whether an ACCEPTED timer is pending for this connection. */
   acceptTimerQueued = false;
+  /** When (performance.now()) the ACCEPTED for the oldest SEND not covered yet is due. */
+  acceptDue = 0;
   /** Set when a newer connection of the same identity took over. */
   replaced = false;
 

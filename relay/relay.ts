@@ -450,7 +450,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     }
     try {
       if (c.state === State.READY) {
-        if (frame[0] === FrameType.SEND) return this.#onSend(c, frame);
+        if (frame[0] === FrameType.SEND) return this.#onSend(c, frame, now);
         // ACK, the other frame of every delivery: read here, not through the general decoder.
         if (frame[0] === FrameType.ACK && frame.length === 5) {
           this.#onAck(
@@ -496,7 +496,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
    * When that fails (or, later, the turn's commit), the SEND gets REJECTED `STORE_FAILED` and none
    * of it is delivered: with a persistent store, live deliveries wait for the commit.
    */
-  #onSend(c: Connection, frame: Uint8Array): boolean {
+  #onSend(c: Connection, frame: Uint8Array, now: number): boolean {
     const route = peekEnvelopeRoute(frame);
     if (!senderIs(frame, route, c.nick)) {
       this.#fail(c, "SENDER_MISMATCH", `The sender field is not "${c.nick}"`);
@@ -533,7 +533,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
           "An earlier message of this connection to the same conversation was refused " +
             "(STORE_FAILED) and not sent again yet: this one waits behind it, to keep the order",
         );
-        this.#scheduleAccepted(c);
+        this.#scheduleAccepted(c, now);
         return true;
       }
     }
@@ -541,7 +541,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     if (route.toKind === "nick") {
       if (this.#dir.ownerOf(to) === undefined) {
         this.#reject(c, seq, messageId(frame), "nick", to, "NO_SUCH_USER", this.#noSuchUser(to));
-        this.#scheduleAccepted(c);
+        this.#scheduleAccepted(c, now);
         return true;
       }
       recipients = [to];
@@ -558,7 +558,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
           "NOT_IN_ROOM",
           `Not a member of "${to}"`,
         );
-        this.#scheduleAccepted(c);
+        this.#scheduleAccepted(c, now);
         return true;
       }
       // Not back to the sender, nor to a former nick of its identity whose queue it receives.
@@ -606,7 +606,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         "STORE_FAILED",
         storeFailedDetail(e),
       );
-      this.#scheduleAccepted(c);
+      this.#scheduleAccepted(c, now);
       return true;
     }
     let relayed = 0;
@@ -643,7 +643,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         bytes: frame.length,
       });
     }
-    this.#scheduleAccepted(c);
+    this.#scheduleAccepted(c, now);
     return true;
   }
 
@@ -788,24 +788,43 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   }
 
   /**
-   * ACCEPTED rides along with the next frames written to the sender, or leaves at most
-   * ACCEPTED_DELAY_MS later: in a conversation it costs no write of its own.
+   * ACCEPTED rides along with the next frames written to the sender, or leaves when its oldest
+   * SEND is ACCEPTED_DELAY_MS old: in a conversation it costs no write of its own (a reply
+   * usually comes sooner), and a quiet sender gets it in time.
    */
-  #scheduleAccepted(c: Connection): void {
+  #scheduleAccepted(c: Connection, now: number): void {
+    // The SEND just counted is the only one not covered yet: its deadline is the connection's.
+    if (c.acceptedSent === c.sendSeq - 1) c.acceptDue = now + ACCEPTED_DELAY_MS;
     if (c.acceptTimerQueued) return;
     c.acceptTimerQueued = true;
     this.#acceptDirty.push(c);
-    if (this.#acceptTimer === undefined) {
-      this.#acceptTimer = setTimeout(() => {
-        this.#acceptTimer = undefined;
-        const dirty = this.#acceptDirty;
-        this.#acceptDirty = [];
-        for (const d of dirty) {
-          d.acceptTimerQueued = false;
-          if (d.state === State.READY && d.acceptedSent !== d.sendSeq) this.scheduleFlush(d);
-        }
-      }, ACCEPTED_DELAY_MS);
+    this.#armAcceptTimer(c.acceptDue, now);
+  }
+
+  #armAcceptTimer(due: number, now: number): void {
+    if (this.#acceptTimer !== undefined) return;
+    this.#acceptTimer = setTimeout(() => this.#acceptTimerFired(), Math.max(0, due - now));
+  }
+
+  /** Sends ACCEPTED to every connection whose oldest uncovered SEND is due; waits for the rest. */
+  #acceptTimerFired(): void {
+    this.#acceptTimer = undefined;
+    const now = performance.now();
+    const dirty = this.#acceptDirty;
+    this.#acceptDirty = [];
+    let next = Infinity;
+    for (const d of dirty) {
+      if (d.state !== State.READY || d.acceptedSent === d.sendSeq) {
+        d.acceptTimerQueued = false; // covered meanwhile (rode along) or gone
+      } else if (d.acceptDue <= now + 1) {
+        d.acceptTimerQueued = false;
+        this.scheduleFlush(d);
+      } else {
+        this.#acceptDirty.push(d);
+        if (d.acceptDue < next) next = d.acceptDue;
+      }
     }
+    if (next !== Infinity) this.#armAcceptTimer(next, now);
   }
 
   /** Appends to a nick's queue in the store and the queue counters; returns the store id. */
