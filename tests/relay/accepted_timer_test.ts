@@ -38,9 +38,9 @@ Deno.test("a SEND's ACCEPTED waits for the reply when another connection's timer
     // Bounded: a round counts only when A's SEND went in before X's timer ran.
     for (let round = 1; round <= 10 && checked < 3; round++) {
       send(relay, x, "x", "b", round); // nobody answers X: the ACCEPTED timer runs ~10 ms later
-      await sleep(3);
+      await sleep(6);
       const before = a.frames.length;
-      send(relay, a, "a", "b", round); // A's own deadline: ~3 ms after X's
+      send(relay, a, "a", "b", round); // A's own deadline: ~6 ms after X's
       const early = accepted(x, round); // X's timer already ran: this round proves nothing
       for (let i = 0; i < 1000 && !accepted(x, round); i++) await sleep(1);
       assert.ok(accepted(x, round), "X's ACCEPTED comes from the timer");
