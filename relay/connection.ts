@@ -28,7 +28,7 @@ export interface Peer {
   readonly bufferedBytes: number;
   /** Queues one frame (no length prefix) to be written this tick. */
   send(frame: Uint8Array): void;
-  /** Queues one frame to go out with the next write, without asking for one (TCP); sends it now (WebSocket). */
+  /** Queues one frame to go out with the next write, without asking for one. */
   queue(frame: Uint8Array): void;
   /** Writes what {@link send} queued (called once per tick by the relay). */
   flush(): void;
