@@ -28,7 +28,7 @@ export interface Peer {
   readonly bufferedBytes: number;
   /** Queues one frame (no length prefix) to be written this tick. */
   send(frame: Uint8Array): void;
-  /** Queues one frame to go out with the next write, without asking for one (TCP); sends it now (WebSocket). */
+  /** Queues one frame to go out with the next write, without asking for one. */
   queue(frame: Uint8Array): void;
   /** Writes what {@link send} queued (called once per tick by the relay). */
   flush(): void;
@@ -103,6 +103,8 @@ export class Connection {
   noticeQueued = false;
   /** Whether an ACCEPTED timer is pending for this connection. */
   acceptTimerQueued = false;
+  /** When (performance.now()) the ACCEPTED for the oldest SEND not covered yet is due. */
+  acceptDue = 0;
   /** Set when a newer connection of the same identity took over. */
   replaced = false;
 

@@ -456,7 +456,17 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       return false;
     }
     try {
-      if (frame[0] === FrameType.SEND && c.state === State.READY) return this.#onSend(c, frame);
+      if (c.state === State.READY) {
+        if (frame[0] === FrameType.SEND) return this.#onSend(c, frame, now);
+        // ACK, the other frame of every delivery: read here, not through the general decoder.
+        if (frame[0] === FrameType.ACK && frame.length === 5) {
+          this.#onAck(
+            c,
+            ((frame[1]! << 24) >>> 0) + (frame[2]! << 16) + (frame[3]! << 8) + frame[4]!,
+          );
+          return false;
+        }
+      }
       this.#onControlFrame(c, frame);
       return false;
     } catch (e) {
@@ -493,7 +503,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
    * When that fails (or, later, the turn's commit), the SEND gets REJECTED `STORE_FAILED` and none
    * of it is delivered: with a persistent store, live deliveries wait for the commit.
    */
-  #onSend(c: Connection, frame: Uint8Array): boolean {
+  #onSend(c: Connection, frame: Uint8Array, now: number): boolean {
     const route = peekEnvelopeRoute(frame);
     if (!senderIs(frame, route, c.nick)) {
       this.#fail(c, "SENDER_MISMATCH", `The sender field is not "${c.nick}"`);
@@ -502,11 +512,11 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     const seq = ++c.sendSeq;
     frame[0] = FrameType.DELIVER;
     const to = envelopeRecipient(frame, route);
-    const id = frame.slice(1, 1 + MESSAGE_ID_BYTES);
     // Order per conversation: after a STORE_FAILED, nothing overtakes the refused SENDs.
-    const conversation = `${route.toKind}:${to}`;
-    const refused = c.storeRefused.get(conversation);
+    const conversation = c.storeRefused.size === 0 ? "" : `${route.toKind}:${to}`;
+    const refused = c.storeRefused.size === 0 ? undefined : c.storeRefused.get(conversation);
     if (refused !== undefined) {
+      const id = messageId(frame);
       const hex = idHex(id);
       let oldest: string | undefined;
       for (const p of refused.pending) {
@@ -530,15 +540,15 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
           "An earlier message of this connection to the same conversation was refused " +
             "(STORE_FAILED) and not sent again yet: this one waits behind it, to keep the order",
         );
-        this.#scheduleAccepted(c);
+        this.#scheduleAccepted(c, now);
         return true;
       }
     }
     let recipients: string[];
     if (route.toKind === "nick") {
       if (this.#dir.ownerOf(to) === undefined) {
-        this.#reject(c, seq, id, "nick", to, "NO_SUCH_USER", this.#noSuchUser(to));
-        this.#scheduleAccepted(c);
+        this.#reject(c, seq, messageId(frame), "nick", to, "NO_SUCH_USER", this.#noSuchUser(to));
+        this.#scheduleAccepted(c, now);
         return true;
       }
       recipients = [to];
@@ -546,8 +556,16 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     } else {
       const members = this.#dir.members(to);
       if (!members.has(c.nick)) {
-        this.#reject(c, seq, id, "room", to, "NOT_IN_ROOM", `Not a member of "${to}"`);
-        this.#scheduleAccepted(c);
+        this.#reject(
+          c,
+          seq,
+          messageId(frame),
+          "room",
+          to,
+          "NOT_IN_ROOM",
+          `Not a member of "${to}"`,
+        );
+        this.#scheduleAccepted(c, now);
         return true;
       }
       // Not back to the sender, nor to a former nick of its identity whose queue it receives.
@@ -586,14 +604,22 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     } catch (e) {
       if (!isStoreFailure(e)) throw e;
       this.#storeFailure(e);
-      this.#reject(c, seq, id, route.toKind, to, "STORE_FAILED", storeFailedDetail(e));
-      this.#scheduleAccepted(c);
+      this.#reject(
+        c,
+        seq,
+        messageId(frame),
+        route.toKind,
+        to,
+        "STORE_FAILED",
+        storeFailedDetail(e),
+      );
+      this.#scheduleAccepted(c, now);
       return true;
     }
     let relayed = 0;
     for (const r of plan) {
       if (r.refused !== null) {
-        this.#reject(c, seq, id, "nick", r.nick, "QUEUE_FULL", r.refused);
+        this.#reject(c, seq, messageId(frame), "nick", r.nick, "QUEUE_FULL", r.refused);
         continue;
       }
       relayed++;
@@ -614,9 +640,17 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       } else this.#pump(target);
     }
     if (this.#store.pending && relayed > 0) {
-      this.#group.push({ c, seq, id, kind: route.toKind, to, relayed, bytes: frame.length });
+      this.#group.push({
+        c,
+        seq,
+        id: messageId(frame),
+        kind: route.toKind,
+        to,
+        relayed,
+        bytes: frame.length,
+      });
     }
-    this.#scheduleAccepted(c);
+    this.#scheduleAccepted(c, now);
     return true;
   }
 
@@ -761,24 +795,43 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
   }
 
   /**
-   * ACCEPTED rides along with the next frames written to the sender, or leaves at most
-   * ACCEPTED_DELAY_MS later: in a conversation it costs no write of its own.
+   * ACCEPTED rides along with the next frames written to the sender, or leaves when its oldest
+   * SEND is ACCEPTED_DELAY_MS old: in a conversation it costs no write of its own (a reply
+   * usually comes sooner), and a quiet sender gets it in time.
    */
-  #scheduleAccepted(c: Connection): void {
+  #scheduleAccepted(c: Connection, now: number): void {
+    // The SEND just counted is the only one not covered yet: its deadline is the connection's.
+    if (c.acceptedSent === c.sendSeq - 1) c.acceptDue = now + ACCEPTED_DELAY_MS;
     if (c.acceptTimerQueued) return;
     c.acceptTimerQueued = true;
     this.#acceptDirty.push(c);
-    if (this.#acceptTimer === undefined) {
-      this.#acceptTimer = setTimeout(() => {
-        this.#acceptTimer = undefined;
-        const dirty = this.#acceptDirty;
-        this.#acceptDirty = [];
-        for (const d of dirty) {
-          d.acceptTimerQueued = false;
-          if (d.state === State.READY && d.acceptedSent !== d.sendSeq) this.scheduleFlush(d);
-        }
-      }, ACCEPTED_DELAY_MS);
+    this.#armAcceptTimer(c.acceptDue, now);
+  }
+
+  #armAcceptTimer(due: number, now: number): void {
+    if (this.#acceptTimer !== undefined) return;
+    this.#acceptTimer = setTimeout(() => this.#acceptTimerFired(), Math.max(0, due - now));
+  }
+
+  /** Sends ACCEPTED to every connection whose oldest uncovered SEND is due; waits for the rest. */
+  #acceptTimerFired(): void {
+    this.#acceptTimer = undefined;
+    const now = performance.now();
+    const dirty = this.#acceptDirty;
+    this.#acceptDirty = [];
+    let next = Infinity;
+    for (const d of dirty) {
+      if (d.state !== State.READY || d.acceptedSent === d.sendSeq) {
+        d.acceptTimerQueued = false; // covered meanwhile (rode along) or gone
+      } else if (d.acceptDue <= now + 1) {
+        d.acceptTimerQueued = false;
+        this.scheduleFlush(d);
+      } else {
+        this.#acceptDirty.push(d);
+        if (d.acceptDue < next) next = d.acceptDue;
+      }
     }
+    if (next !== Infinity) this.#armAcceptTimer(next, now);
   }
 
   /** Appends to a nick's queue in the store and the queue counters; returns the store id. */
@@ -1471,9 +1524,13 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     if (c.state === State.READY && c.acceptedSent !== c.sendSeq) {
       c.acceptedSent = c.sendSeq;
       const n = c.sendSeq;
-      c.peer.send(
-        new Uint8Array([FrameType.ACCEPTED, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]),
-      );
+      const accepted = new Uint8Array(5);
+      accepted[0] = FrameType.ACCEPTED;
+      accepted[1] = n >>> 24;
+      accepted[2] = (n >>> 16) & 255;
+      accepted[3] = (n >>> 8) & 255;
+      accepted[4] = n & 255;
+      c.peer.send(accepted);
     }
     c.peer.flush();
   }
@@ -1873,6 +1930,11 @@ function senderIs(frame: Uint8Array, route: EnvelopeRoute, nick: string): boolea
     if (frame[route.fromStart + i] !== nick.charCodeAt(i)) return false;
   }
   return true;
+}
+
+/** A copy of an envelope's message id. */
+function messageId(frame: Uint8Array): Uint8Array {
+  return frame.slice(1, 1 + MESSAGE_ID_BYTES);
 }
 
 /** A message id as hex (the key of a connection's refused SENDs). */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { BatchedWriter, Framing } from "./batched_writer.ts";
 import { type Connection, type Peer, State } from "./connection.ts";
 
 /** What a transport calls on the relay. */
@@ -28,25 +29,16 @@ const INITIAL_READ_BYTES = 512;
  * connections sit idle, and the first bigger frame moves them to BUSY_READ_BYTES anyway.
  */
 const IDLE_READ_BYTES = 128;
-/** Shared by every idle peer (nothing to write): replaced before a push. */
-const NOTHING: Uint8Array[] = [];
 const BUSY_READ_BYTES = 64 * 1024;
 const CLOSE_GRACE_MS = 2000;
 
 /** A TCP or TLS connection. */
-export class TcpPeer implements Peer {
+export class TcpPeer extends BatchedWriter implements Peer {
   readonly transport: string;
   readonly remote: string;
   readonly batchWithTimer = false;
-  #conn: Deno.Conn;
   #host: PeerHost;
   connection!: Connection;
-  #pending: Uint8Array[] = NOTHING;
-  #pendingBytes = 0;
-  #inWrite = 0;
-  #writing = false;
-  #closing = false;
-  #closed = false;
 
   /**
    * Wraps an accepted connection (TCP_NODELAY is set where the runtime allows it).
@@ -56,7 +48,7 @@ export class TcpPeer implements Peer {
    * @param transport `tcp` or `tls`.
    */
   constructor(conn: Deno.Conn, host: PeerHost, transport: string) {
-    this.#conn = conn;
+    super(conn, Framing.LENGTH_PREFIX);
     this.#host = host;
     this.transport = transport;
     const addr = conn.remoteAddr as Deno.NetAddr;
@@ -64,83 +56,20 @@ export class TcpPeer implements Peer {
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   }
 
-  get bufferedBytes(): number {
-    return this.#pendingBytes + this.#inWrite;
-  }
-
   send(frame: Uint8Array): void {
-    if (this.#closed || this.#closing) return;
-    if (this.#pending === NOTHING) this.#pending = [];
-    this.#pending.push(frame);
-    this.#pendingBytes += frame.length + 4;
-    this.#host.scheduleFlush(this.connection);
+    if (this.push(frame)) this.#host.scheduleFlush(this.connection);
   }
 
   queue(frame: Uint8Array): void {
-    if (this.#closed || this.#closing) return;
-    if (this.#pending === NOTHING) this.#pending = [];
-    this.#pending.push(frame);
-    this.#pendingBytes += frame.length + 4;
-  }
-
-  flush(): void {
-    if (this.#writing || this.#closed) return;
-    if (this.#pending.length === 0) {
-      if (this.#closing) this.#shut();
-      return;
-    }
-    const out = new Uint8Array(this.#pendingBytes);
-    let o = 0;
-    for (const f of this.#pending) {
-      const n = f.length;
-      out[o] = n >>> 24;
-      out[o + 1] = (n >>> 16) & 0xff;
-      out[o + 2] = (n >>> 8) & 0xff;
-      out[o + 3] = n & 0xff;
-      out.set(f, o + 4);
-      o += 4 + n;
-    }
-    this.#pending = NOTHING;
-    this.#pendingBytes = 0;
-    this.#writing = true;
-    this.#inWrite = out.length;
-    this.#writeAll(out).then(
-      () => {
-        this.#writing = false;
-        this.#inWrite = 0;
-        this.flush();
-      },
-      () => {
-        this.#writing = false;
-        this.#inWrite = 0;
-        this.#shut();
-      },
-    );
-  }
-
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
+    this.push(frame);
   }
 
   close(immediate = false): void {
-    if (this.#closed) return;
-    this.#closing = true;
-    if (immediate) return this.#shut();
+    if (this.closed) return;
+    this.closing = true;
+    if (immediate) return this.shut();
     this.flush();
-    if (this.#writing) setTimeout(() => this.#shut(), CLOSE_GRACE_MS);
-  }
-
-  #shut(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#pending = NOTHING;
-    this.#pendingBytes = 0;
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
+    if (this.writing) setTimeout(() => this.shut(), CLOSE_GRACE_MS);
   }
 
   /** Reads frames until the connection ends; call once. */
@@ -154,7 +83,7 @@ export class TcpPeer implements Peer {
     // are and reading goes on after them; a full buffer is then replaced, not compacted.
     let pinned = false;
     try {
-      while (!this.#closed) {
+      while (!this.closed) {
         if (end === buf.length) {
           const need = end - start >= 4 ? 4 + u32(buf, start) : 0;
           const size = Math.max(BUSY_READ_BYTES, need);
@@ -170,7 +99,7 @@ export class TcpPeer implements Peer {
           start = 0;
         }
         // Idle (the usual case): read into `buf` itself, no view object kept alive while waiting.
-        const n = await this.#conn.read(end === 0 ? buf : buf.subarray(end));
+        const n = await this.conn.read(end === 0 ? buf : buf.subarray(end));
         if (n === null) break;
         end += n;
         const now = performance.now();
@@ -191,7 +120,7 @@ export class TcpPeer implements Peer {
           const frame = buf.subarray(start + 4, start + 4 + len);
           start += 4 + len;
           if (host.onFrame(conn, frame, now)) pinned = true;
-          if (this.#closing || this.#closed) return;
+          if (this.closing || this.closed) return;
         }
         if (!pinned && start === end) {
           start = 0;
@@ -205,7 +134,7 @@ export class TcpPeer implements Peer {
       // Reset by peer, closed by us, TLS failure: all end the connection.
     } finally {
       // A close the relay asked for shuts the socket once the last frames are written.
-      if (!this.#closing) this.#shut();
+      if (!this.closing) this.shut();
       host.onEnded(conn);
     }
   }

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { BatchedWriter, BINARY, Framing, RAW } from "./batched_writer.ts";
 import { type Connection, type Peer, State } from "./connection.ts";
 import type { PeerHost } from "./transport_tcp.ts";
 
@@ -19,7 +20,6 @@ export const MAX_HTTP_HEAD_BYTES = 8192;
 const WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const ASCII = new TextEncoder();
 const LATIN1 = new TextDecoder("latin1");
-const NOTHING: Uint8Array[] = [];
 const INITIAL_READ_BYTES = 1024;
 const BUSY_READ_BYTES = 64 * 1024;
 const CLOSE_GRACE_MS = 2000;
@@ -54,25 +54,18 @@ const REASONS: Record<number, string> = {
 };
 
 /** A WebSocket connection (before the upgrade: an HTTP request being read). */
-export class WebSocketPeer implements Peer {
+export class WebSocketPeer extends BatchedWriter implements Peer {
   readonly transport: string;
   readonly remote: string;
   /** The client's address without the port. */
   readonly address: string;
   readonly batchWithTimer = false;
-  #conn: Deno.Conn;
   #host: WebSocketHost;
   connection!: Connection;
   /** Whether the upgrade is done (the peer is a relay connection). */
   upgraded = false;
   /** When the socket was accepted (`performance.now()`). */
   readonly acceptedAt: number;
-  #pending: Uint8Array[] = NOTHING;
-  #pendingBytes = 0;
-  #inWrite = 0;
-  #writing = false;
-  #closing = false;
-  #closed = false;
   #headTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
@@ -83,7 +76,7 @@ export class WebSocketPeer implements Peer {
    * @param transport `ws` or `wss`.
    */
   constructor(conn: Deno.Conn, host: WebSocketHost, transport: string) {
-    this.#conn = conn;
+    super(conn, Framing.WEBSOCKET);
     this.#host = host;
     this.transport = transport;
     const addr = conn.remoteAddr as Deno.NetAddr;
@@ -93,85 +86,29 @@ export class WebSocketPeer implements Peer {
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
   }
 
-  get bufferedBytes(): number {
-    return this.#pendingBytes + this.#inWrite;
-  }
-
   send(frame: Uint8Array): void {
-    if (this.queueFrame(0x2, frame)) this.#host.scheduleFlush(this.connection);
+    if (this.push(frame, BINARY)) this.#host.scheduleFlush(this.connection);
   }
 
   queue(frame: Uint8Array): void {
-    this.queueFrame(0x2, frame);
+    this.push(frame, BINARY);
   }
 
   /** Queues one WebSocket frame (FIN set); false when the peer no longer writes. */
   queueFrame(opcode: number, payload: Uint8Array): boolean {
-    if (this.#closed || this.#closing) return false;
-    if (this.#pending === NOTHING) this.#pending = [];
-    const n = payload.length;
-    const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
-    const header = new Uint8Array(head);
-    header[0] = 0x80 | opcode;
-    if (n < 126) header[1] = n;
-    else if (n < 65536) {
-      header[1] = 126;
-      header[2] = n >>> 8;
-      header[3] = n & 0xff;
-    } else {
-      header[1] = 127;
-      new DataView(header.buffer).setUint32(6, n);
-    }
-    this.#pending.push(header, payload);
-    this.#pendingBytes += head + n;
-    return true;
-  }
-
-  flush(): void {
-    if (this.#writing || this.#closed) return;
-    if (this.#pending.length === 0) {
-      if (this.#closing) this.#shut();
-      return;
-    }
-    const out = new Uint8Array(this.#pendingBytes);
-    let o = 0;
-    for (const f of this.#pending) {
-      out.set(f, o);
-      o += f.length;
-    }
-    this.#pending = NOTHING;
-    this.#pendingBytes = 0;
-    this.#writing = true;
-    this.#inWrite = out.length;
-    this.#writeAll(out).then(
-      () => {
-        this.#writing = false;
-        this.#inWrite = 0;
-        this.flush();
-      },
-      () => {
-        this.#writing = false;
-        this.#inWrite = 0;
-        this.#shut();
-      },
-    );
-  }
-
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
+    return this.push(payload, opcode);
   }
 
   /** Closes: a WebSocket close frame (1000, or 1008 when `immediate`) after what is queued. */
   close(immediate = false): void {
-    if (this.#closed || this.#closing) return;
+    if (this.closed || this.closing) return;
     if (this.upgraded) {
       const code = immediate ? 1008 : 1000;
       this.queueFrame(0x8, new Uint8Array([code >> 8, code & 0xff]));
     }
-    this.#closing = true;
+    this.closing = true;
     this.flush();
-    if (this.#writing) setTimeout(() => this.#shut(), immediate ? 200 : CLOSE_GRACE_MS);
+    if (this.writing) setTimeout(() => this.shut(), immediate ? 200 : CLOSE_GRACE_MS);
   }
 
   /** Answers with an HTTP error without reading the request (the relay is full). */
@@ -181,20 +118,12 @@ export class WebSocketPeer implements Peer {
 
   /** Drops the socket at once (an unauthenticated peer evicted, a head timeout). */
   abort(): void {
-    this.#shut();
+    this.shut();
   }
 
-  #shut(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  protected override shut(): void {
     clearTimeout(this.#headTimer);
-    this.#pending = NOTHING;
-    this.#pendingBytes = 0;
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
+    super.shut();
   }
 
   #answer(a: HttpAnswer): void {
@@ -203,11 +132,11 @@ export class WebSocketPeer implements Peer {
       `content-type: ${a.contentType ?? "text/plain"}\r\ncontent-length: ${body.length}\r\n` +
       `connection: close\r\n`;
     for (const [k, v] of Object.entries(a.headers ?? {})) head += `${k}: ${v}\r\n`;
-    this.#pending = [ASCII.encode(head + "\r\n"), body];
-    this.#pendingBytes = this.#pending[0]!.length + body.length;
-    this.#closing = true;
+    this.push(ASCII.encode(head + "\r\n"), RAW);
+    this.push(body, RAW);
+    this.closing = true;
     this.flush();
-    setTimeout(() => this.#shut(), CLOSE_GRACE_MS);
+    setTimeout(() => this.shut(), CLOSE_GRACE_MS);
   }
 
   /**
@@ -237,8 +166,8 @@ export class WebSocketPeer implements Peer {
           next.set(buf);
           buf = next;
         }
-        const n = await this.#conn.read(buf.subarray(end));
-        if (n === null || this.#closed || this.#closing) return;
+        const n = await this.conn.read(buf.subarray(end));
+        if (n === null || this.closed || this.closing) return;
         const from = Math.max(0, end - 3);
         end += n;
         for (let i = from; i + 3 < end; i++) {
@@ -278,15 +207,15 @@ export class WebSocketPeer implements Peer {
       const digest = new Uint8Array(
         await crypto.subtle.digest("SHA-1", ASCII.encode(key + WS_GUID)),
       );
-      if (this.#closed || this.#closing) return;
+      if (this.closed || this.closing) return;
       const accept = btoa(String.fromCharCode(...digest));
-      this.#pending = [
+      this.push(
         ASCII.encode(
           "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n" +
             `sec-websocket-accept: ${accept}\r\n\r\n`,
         ),
-      ];
-      this.#pendingBytes = this.#pending[0]!.length;
+        RAW,
+      );
       this.upgraded = true;
       const conn = host.onUpgraded(this);
       this.flush();
@@ -300,7 +229,7 @@ export class WebSocketPeer implements Peer {
       // Reset by peer, closed by us, TLS failure: all end the connection.
     } finally {
       clearTimeout(this.#headTimer);
-      if (!this.#closing) this.#shut();
+      if (!this.closing) this.shut();
       if (this.upgraded) host.onEnded(this.connection);
       host.onSocketEnded(this);
     }
@@ -315,7 +244,12 @@ export class WebSocketPeer implements Peer {
     let partsBytes = 0;
     let inMessage = false;
     let messageIsText = false;
-    while (!this.#closed) {
+    // Payloads are unmasked in place and handed over as views into `buf` (as on TCP): once the
+    // relay keeps one, the bytes before `start` stay as they are and reading goes on after them;
+    // a full buffer is then replaced, not compacted.
+    let pinned = false;
+    let now = performance.now();
+    while (!this.closed) {
       // Parse every complete frame in buf[start, end).
       while (end - start >= 2) {
         const b0 = buf[start]!;
@@ -358,21 +292,26 @@ export class WebSocketPeer implements Peer {
           // Incomplete: make room for the whole frame and read more.
           const need = off + 4 + len;
           if (buf.length - start < need) {
-            const next = new Uint8Array(Math.max(BUSY_READ_BYTES, need));
-            next.set(buf.subarray(start, end));
-            buf = next;
+            const size = Math.max(BUSY_READ_BYTES, need);
+            if (!pinned && size <= buf.length) buf.copyWithin(0, start, end);
+            else {
+              const next = new Uint8Array(size);
+              next.set(buf.subarray(start, end));
+              buf = next;
+              pinned = false;
+            }
             end -= start;
             start = 0;
           }
           break;
         }
-        const m0 = buf[start + off]!, m1 = buf[start + off + 1]!;
-        const m2 = buf[start + off + 2]!, m3 = buf[start + off + 3]!;
-        const p0 = start + off + 4;
-        const payload = buf.slice(p0, p0 + len);
-        unmask(payload, m0, m1, m2, m3);
+        const k = start + off;
+        const mask = ((buf[k]! << 24) | (buf[k + 1]! << 16) | (buf[k + 2]! << 8) | buf[k + 3]!) >>>
+          0;
+        const p0 = k + 4;
+        const payload = buf.subarray(p0, p0 + len);
+        unmask(payload, mask);
         start = p0 + len;
-        const now = performance.now();
         conn.lastSeen = now;
         if (control) {
           if (!fin) {
@@ -384,7 +323,7 @@ export class WebSocketPeer implements Peer {
             return;
           }
           if (opcode === 0x9) { // ping
-            this.queueFrame(0xa, payload);
+            this.queueFrame(0xa, payload.slice());
             host.scheduleFlush(conn);
           }
           continue;
@@ -407,7 +346,7 @@ export class WebSocketPeer implements Peer {
         }
         let frame = payload;
         if (!fin || parts.length > 0) {
-          parts.push(payload);
+          parts.push(payload.slice());
           partsBytes += len;
           if (!fin) continue;
           frame = new Uint8Array(partsBytes);
@@ -428,40 +367,49 @@ export class WebSocketPeer implements Peer {
           host.onFramingError(conn, "EMPTY_FRAME", "Cannot read frame: empty");
           return;
         }
-        host.onFrame(conn, frame, now);
-        if (this.#closing || this.#closed) return;
+        if (host.onFrame(conn, frame, now)) pinned = true;
+        if (this.closing || this.closed) return;
       }
-      if (start === end) {
+      if (!pinned && start === end) {
         start = 0;
         end = 0;
       } else if (end === buf.length) {
-        buf.copyWithin(0, start, end);
+        if (pinned) {
+          const next = new Uint8Array(Math.max(BUSY_READ_BYTES, 2 * (end - start)));
+          next.set(buf.subarray(start, end));
+          buf = next;
+          pinned = false;
+        } else buf.copyWithin(0, start, end);
         end -= start;
         start = 0;
       }
-      const n = await this.#conn.read(buf.subarray(end));
+      const n = await this.conn.read(end === 0 ? buf : buf.subarray(end));
       if (n === null) return;
       end += n;
+      now = performance.now();
     }
   }
 }
 
-function unmask(p: Uint8Array, m0: number, m1: number, m2: number, m3: number): void {
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Unmasks a payload in place; `mask` holds the 4 masking bytes, first byte highest. */
+function unmask(p: Uint8Array, mask: number): void {
   const len = p.length;
-  const whole = len & ~3;
-  if (p.byteOffset % 4 === 0 && whole > 0) {
-    // Four bytes at a time (the mask in platform byte order).
-    const words = new Uint32Array(p.buffer, p.byteOffset, whole / 4);
-    const m = new Uint32Array(new Uint8Array([m0, m1, m2, m3]).buffer)[0]!;
-    for (let i = 0; i < words.length; i++) words[i] = words[i]! ^ m;
-  } else {
-    for (let i = 0; i < whole; i += 4) {
-      p[i] = p[i]! ^ m0;
-      p[i + 1] = p[i + 1]! ^ m1;
-      p[i + 2] = p[i + 2]! ^ m2;
-      p[i + 3] = p[i + 3]! ^ m3;
-    }
+  // Byte by byte up to a 4-byte boundary of the buffer, then a word at a time.
+  const lead = len < 16 ? len : (4 - (p.byteOffset & 3)) & 3;
+  for (let i = 0; i < lead; i++) p[i] = p[i]! ^ ((mask >>> (24 - 8 * (i & 3))) & 0xff);
+  const words = (len - lead) >>> 2;
+  if (words > 0) {
+    // The mask as it lines up with the word at p[lead], in platform byte order.
+    const r = lead === 0 ? mask : ((mask << (8 * lead)) | (mask >>> (32 - 8 * lead))) >>> 0;
+    const m = LITTLE_ENDIAN
+      ? ((r >>> 24) | ((r >>> 8) & 0xff00) | ((r << 8) & 0xff0000) | (r << 24)) >>> 0
+      : r;
+    const w = new Uint32Array(p.buffer, p.byteOffset + lead, words);
+    for (let i = 0; i < words; i++) w[i] = w[i]! ^ m;
   }
-  const mask = [m0, m1, m2, m3];
-  for (let i = whole; i < len; i++) p[i] = p[i]! ^ mask[i & 3]!;
+  for (let i = lead + 4 * words; i < len; i++) {
+    p[i] = p[i]! ^ ((mask >>> (24 - 8 * (i & 3))) & 0xff);
+  }
 }
