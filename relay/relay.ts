@@ -1680,7 +1680,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     try {
       plan = this.#store.atomically(() => {
         const out: Notice[] = [];
-        for (const r of rows) this.#store.deleteQueuedId(r.id);
+        for (const r of rows) this.#store.deleteQueuedId(r.id, r.nick);
         for (const r of rows) {
           if (r.frame[0] !== FrameType.DELIVER) continue; // a notice: no notice about it
           const notice = this.#noticeFor(r, "EXPIRED");

@@ -2,9 +2,17 @@
  * A persistent {@link Store} in one SQLite file (`node:sqlite`, `DatabaseSync`).
  *
  * Tables: `bindings(nick PRIMARY KEY, identity_key)`, `members(room, nick)`,
- * `queue(id INTEGER PRIMARY KEY AUTOINCREMENT, nick, frame BLOB, enqueued_at)`,
- * `bundles(nick PRIMARY KEY, ...)`, `prekeys(nick, id, key)`, `meta(key PRIMARY KEY, value)`
- * (`epoch`: the 8-byte storage epoch announced in READY). WAL journal. Writes are grouped:
+ * `envelopes(id PRIMARY KEY, frame BLOB, enqueued_at)` (each queued frame once, however many
+ * recipients it has), `deliveries(nick, id, envelope) WITHOUT ROWID` (one small row per queued
+ * delivery: the store id, store-wide increasing, and its frame), the view `queue(id, nick, frame,
+ * enqueued_at)` of both, `bundles(nick PRIMARY KEY, ...)`, `prekeys(nick, id, key)`,
+ * `meta(key PRIMARY KEY, value)` (`epoch`: the 8-byte storage epoch announced in READY). A room
+ * envelope for 49 members is one `envelopes` row and 49 rows of a few bytes, not 49 copies.
+ *
+ * Durability: WAL journal with `synchronous = NORMAL` by default: a commit is in the WAL file
+ * when `commit()` returns, so a killed relay (SIGKILL, a crash) loses nothing committed; a power
+ * loss or kernel crash may lose the last commits before a checkpoint. `synchronous: "full"`
+ * (`--store-sync full`) syncs the WAL at every commit: power-loss safe, slower. Writes are grouped:
  * the first write of a turn of the event loop opens a transaction, committed by
  * {@linkcode SqliteStore.commit} (which the relay calls before an ACCEPTED leaves) or, at the
  * latest, in a microtask queued when it opened. A store call that must be atomic runs in a
@@ -23,10 +31,11 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS bindings (
   nick TEXT PRIMARY KEY, identity_key BLOB NOT NULL, last_used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS members (room TEXT NOT NULL, nick TEXT NOT NULL, PRIMARY KEY (room, nick));
-CREATE TABLE IF NOT EXISTS queue (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, nick TEXT NOT NULL, frame BLOB NOT NULL,
-  enqueued_at INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS queue_nick ON queue (nick, id);
+CREATE TABLE IF NOT EXISTS envelopes (
+  id INTEGER PRIMARY KEY, frame BLOB NOT NULL, enqueued_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (
+  nick TEXT NOT NULL, id INTEGER NOT NULL, envelope INTEGER NOT NULL,
+  PRIMARY KEY (nick, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bundles (
   nick TEXT PRIMARY KEY, identity_dh_key BLOB NOT NULL, identity_dh_signature BLOB NOT NULL,
   signed_prekey_id INTEGER NOT NULL, signed_prekey BLOB NOT NULL,
@@ -43,6 +52,13 @@ function bytes(value: unknown): Uint8Array {
   return value instanceof Uint8Array ? value : new Uint8Array(0);
 }
 
+/** Whether two byte arrays hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
   /**
@@ -50,6 +66,12 @@ export interface SqliteStoreOptions {
    * `STORE_FAILED` (SQLite `busy_timeout`; default {@link DEFAULT_BUSY_TIMEOUT_MS}).
    */
   busyTimeoutMs?: number;
+  /**
+   * SQLite `synchronous`: `normal` (default; nothing committed is lost when the relay process
+   * dies, the last commits may be lost on power loss) or `full` (the WAL is synced at every
+   * commit: power-loss safe).
+   */
+  synchronous?: "normal" | "full";
 }
 
 /** Default wait for a locked store file, in milliseconds. */
@@ -159,6 +181,17 @@ export class SqliteStore implements Store {
   #open = false;
   /** Set when opening a transaction failed: the rest of the turn fails fast (no second wait). */
   #failedTurn = false;
+  /** The next store id (of a delivery or an envelope): above every one in the file. */
+  #nextId = 1;
+  /** Deliveries still pointing at each envelope (an envelope goes with its last delivery). */
+  #refs = new Map<number, number>();
+  /** Frame length of each envelope. */
+  #sizes = new Map<number, number>();
+  /** The last frame enqueued in the open transaction and its envelope: the next recipients share it. */
+  #shareFrame: Uint8Array | null = null;
+  #shareCopy: Uint8Array = new Uint8Array(0);
+  #shareAt = 0;
+  #shareEnvelope = 0;
   onPending: (() => void) | undefined = undefined;
 
   /**
@@ -198,9 +231,11 @@ export class SqliteStore implements Store {
     }
     if (existed) this.#checkIntegrity(path);
     try {
-      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      const sync = options.synchronous === "full" ? "FULL" : "NORMAL";
+      this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync};`);
       this.#db.exec(SCHEMA);
       this.#migrate();
+      this.#loadEnvelopes();
       this.epoch = this.#loadEpoch();
     } catch (cause) {
       this.#db.close();
@@ -218,29 +253,33 @@ export class SqliteStore implements Store {
       unbind: p("DELETE FROM bindings WHERE nick = ?"),
       leaveAll: p("DELETE FROM members WHERE nick = ?"),
       dropBundle: p("DELETE FROM bundles WHERE nick = ?"),
-      queuedOf: p("SELECT id, frame, enqueued_at FROM queue WHERE nick = ? ORDER BY id"),
-      dropQueue: p("DELETE FROM queue WHERE nick = ?"),
+      queuedOf: p(
+        "SELECT d.id, e.frame, e.enqueued_at FROM deliveries d JOIN envelopes e ON e.id = d.envelope WHERE d.nick = ? ORDER BY d.id",
+      ),
+      dropQueue: p("DELETE FROM deliveries WHERE nick = ? RETURNING envelope"),
       queuedFor: p(
-        "SELECT id, nick, frame, enqueued_at FROM queue WHERE nick IN (SELECT value FROM json_each(?)) AND id > ? ORDER BY id LIMIT ?",
+        "SELECT d.id, d.nick, e.frame, e.enqueued_at FROM deliveries d JOIN envelopes e ON e.id = d.envelope WHERE d.nick IN (SELECT value FROM json_each(?)) AND d.id > ? ORDER BY d.id LIMIT ?",
       ),
       members: p("SELECT room, nick FROM members"),
       addMember: p("INSERT OR IGNORE INTO members (room, nick) VALUES (?, ?)"),
       removeMember: p("DELETE FROM members WHERE room = ? AND nick = ?"),
-      enqueue: p("INSERT INTO queue (nick, frame, enqueued_at) VALUES (?, ?, ?)"),
+      putEnvelope: p("INSERT INTO envelopes (id, frame, enqueued_at) VALUES (?, ?, ?)"),
+      dropEnvelope: p("DELETE FROM envelopes WHERE id = ?"),
+      enqueue: p("INSERT INTO deliveries (nick, id, envelope) VALUES (?, ?, ?)"),
       queued: p(
-        "SELECT id, frame, enqueued_at FROM queue WHERE nick = ? AND id > ? ORDER BY id LIMIT ?",
+        "SELECT d.id, e.frame, e.enqueued_at FROM deliveries d JOIN envelopes e ON e.id = d.envelope WHERE d.nick = ? AND d.id > ? ORDER BY d.id LIMIT ?",
       ),
-      statsThrough: p(
-        "SELECT count(*) AS n, coalesce(sum(length(frame)), 0) AS b FROM queue WHERE nick = ? AND id <= ?",
+      deleteThrough: p("DELETE FROM deliveries WHERE nick = ? AND id <= ? RETURNING envelope"),
+      deleteBefore: p(
+        "DELETE FROM deliveries WHERE envelope IN (SELECT id FROM envelopes WHERE enqueued_at < ?) RETURNING envelope",
       ),
-      deleteThrough: p("DELETE FROM queue WHERE nick = ? AND id <= ?"),
-      deleteBefore: p("DELETE FROM queue WHERE enqueued_at < ?"),
       queuedBefore: p(
-        "SELECT id, nick, frame, enqueued_at FROM queue WHERE enqueued_at < ? AND id > ? ORDER BY id LIMIT ?",
+        "SELECT d.id, d.nick, e.frame, e.enqueued_at FROM deliveries d JOIN envelopes e ON e.id = d.envelope WHERE e.enqueued_at < ? AND d.id > ? ORDER BY d.id LIMIT ?",
       ),
-      deleteId: p("DELETE FROM queue WHERE id = ?"),
+      deleteId: p("DELETE FROM deliveries WHERE id = ? RETURNING envelope"),
+      deleteNickId: p("DELETE FROM deliveries WHERE nick = ? AND id = ? RETURNING envelope"),
       stats: p(
-        "SELECT nick, count(*) AS n, sum(length(frame)) AS b FROM queue GROUP BY nick",
+        "SELECT d.nick, count(*) AS n, sum(length(e.frame)) AS b FROM deliveries d JOIN envelopes e ON e.id = d.envelope GROUP BY d.nick",
       ),
       putBundle: p(
         "INSERT OR REPLACE INTO bundles VALUES (?, ?, ?, ?, ?, ?)",
@@ -307,6 +346,79 @@ export class SqliteStore implements Store {
       this.#db.exec("ALTER TABLE bindings ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0");
     }
     this.#db.prepare("UPDATE bindings SET last_used = ? WHERE last_used = 0").run(Date.now());
+    // Before envelopes/deliveries, a table `queue(id, nick, frame, enqueued_at)` held one copy of
+    // the frame per recipient: move its rows over (ids kept), then `queue` becomes a view.
+    const old = this.#db.prepare(
+      "SELECT type FROM sqlite_schema WHERE name = 'queue'",
+    ).get() as Row | undefined;
+    if (old?.type === "table") {
+      this.#db.exec(`BEGIN IMMEDIATE;
+        INSERT INTO envelopes (id, frame, enqueued_at) SELECT id, frame, enqueued_at FROM queue;
+        INSERT INTO deliveries (nick, id, envelope) SELECT nick, id, id FROM queue;
+        DROP TABLE queue;
+        COMMIT;`);
+    }
+    if (old?.type !== "view") {
+      this.#db.exec(`CREATE VIEW IF NOT EXISTS queue AS
+        SELECT d.id AS id, d.nick AS nick, e.frame AS frame, e.enqueued_at AS enqueued_at
+        FROM deliveries d JOIN envelopes e ON e.id = d.envelope`);
+    }
+  }
+
+  /**
+   * Reads what the envelopes' bookkeeping needs (deliveries per envelope, frame sizes, the next
+   * id) and drops envelopes no delivery points at. Also after a rollback: the file is the truth.
+   */
+  #loadEnvelopes(): void {
+    this.#refs.clear();
+    this.#sizes.clear();
+    this.#shareFrame = null;
+    let max = 0;
+    for (const r of this.#db.prepare("SELECT id, length(frame) AS n FROM envelopes").all() as Row[]) {
+      this.#sizes.set(Number(r.id), Number(r.n));
+      if (Number(r.id) > max) max = Number(r.id);
+    }
+    const counts = this.#db.prepare(
+      "SELECT envelope, count(*) AS n, max(id) AS top FROM deliveries GROUP BY envelope",
+    ).all() as Row[];
+    for (const r of counts) {
+      this.#refs.set(Number(r.envelope), Number(r.n));
+      if (Number(r.top) > max) max = Number(r.top);
+    }
+    if (max + 1 > this.#nextId) this.#nextId = max + 1;
+    const orphans = [...this.#sizes.keys()].filter((id) => !this.#refs.has(id));
+    if (orphans.length > 0) {
+      const drop = this.#db.prepare("DELETE FROM envelopes WHERE id = ?");
+      const own = !this.#db.isTransaction;
+      if (own) this.#db.exec("BEGIN IMMEDIATE");
+      for (const id of orphans) {
+        drop.run(id);
+        this.#sizes.delete(id);
+      }
+      if (own) this.#db.exec("COMMIT");
+    }
+  }
+
+  /** One delivery of an envelope gone: the envelope goes with its last one. Returns its size. */
+  #release(envelope: number): number {
+    const size = this.#sizes.get(envelope) ?? 0;
+    const left = (this.#refs.get(envelope) ?? 1) - 1;
+    if (left > 0) {
+      this.#refs.set(envelope, left);
+      return size;
+    }
+    this.#refs.delete(envelope);
+    this.#sizes.delete(envelope);
+    if (this.#shareEnvelope === envelope) this.#shareFrame = null;
+    this.#s.dropEnvelope!.run(envelope);
+    return size;
+  }
+
+  /** Releases the envelopes of deleted deliveries (RETURNING envelope rows); their count and bytes. */
+  #releaseAll(rows: Row[]): QueueStats {
+    let bytes = 0;
+    for (const r of rows) bytes += this.#release(Number(r.envelope));
+    return { count: rows.length, bytes };
   }
 
   /** The epoch kept in `meta`; a store without one (a new file) gets a random one now. */
@@ -376,6 +488,7 @@ export class SqliteStore implements Store {
           // The commit reports it.
         }
       }
+      this.#afterRollback();
       throw storeFailed("write the store", e);
     }
   }
@@ -399,6 +512,7 @@ export class SqliteStore implements Store {
   commit(): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#shareFrame = null;
     try {
       if (!this.#db.isTransaction) throw new Error("the transaction was rolled back");
       this.execCommit();
@@ -410,7 +524,18 @@ export class SqliteStore implements Store {
           // nothing more to undo
         }
       }
+      this.#afterRollback();
       throw storeFailed("write the store", cause);
+    }
+  }
+
+  /** After a rollback the envelopes' counts are read back from the file (best effort). */
+  #afterRollback(): void {
+    this.#shareFrame = null;
+    try {
+      this.#loadEnvelopes();
+    } catch {
+      // The file is failing: the next successful turn reads them again.
     }
   }
 
@@ -443,7 +568,7 @@ export class SqliteStore implements Store {
         frame: bytes(r.frame),
         enqueuedAt: Number(r.enqueued_at),
       }));
-      this.#s.dropQueue!.run(nick);
+      this.#releaseAll(this.#s.dropQueue!.all(nick) as Row[]);
       this.#s.unbind!.run(nick);
       this.#s.leaveAll!.run(nick);
       this.#s.dropBundle!.run(nick);
@@ -461,9 +586,29 @@ export class SqliteStore implements Store {
     this.#write(() => this.#s.removeMember!.run(room, nick));
   }
   enqueue(nick: string, frame: Uint8Array, enqueuedAt: number): number {
-    return this.#write(() =>
-      Number(this.#s.enqueue!.run(nick, frame, Math.floor(enqueuedAt)).lastInsertRowid)
-    );
+    return this.#write(() => {
+      const at = Math.floor(enqueuedAt);
+      const id = this.#nextId++;
+      let envelope = this.#shareEnvelope;
+      // The same frame (same object, same bytes) for the next recipient in the same turn (a room
+      // SEND): one stored copy. A new envelope takes the id of its first delivery.
+      if (
+        frame !== this.#shareFrame || at !== this.#shareAt || !this.#refs.has(envelope) ||
+        !sameBytes(frame, this.#shareCopy)
+      ) {
+        envelope = id;
+        this.#s.putEnvelope!.run(envelope, frame, at);
+        this.#sizes.set(envelope, frame.length);
+        this.#refs.set(envelope, 0);
+        this.#shareFrame = frame;
+        this.#shareCopy = frame.slice();
+        this.#shareAt = at;
+        this.#shareEnvelope = envelope;
+      }
+      this.#s.enqueue!.run(nick, id, envelope);
+      this.#refs.set(envelope, this.#refs.get(envelope)! + 1);
+      return id;
+    });
   }
   queuedFor(nicks: readonly string[], afterId: number, limit: number): HeldEnvelope[] {
     return (this.#s.queuedFor!.all(JSON.stringify(nicks), afterId, limit) as Row[]).map((r) => ({
@@ -481,11 +626,7 @@ export class SqliteStore implements Store {
     }));
   }
   deleteQueuedThrough(nick: string, id: number): QueueStats {
-    return this.atomically(() => {
-      const r = this.#s.statsThrough!.get(nick, id) as Row;
-      this.#s.deleteThrough!.run(nick, id);
-      return { count: Number(r.n), bytes: Number(r.b) };
-    });
+    return this.atomically(() => this.#releaseAll(this.#s.deleteThrough!.all(nick, id) as Row[]));
   }
   queuedBefore(cutoff: number, afterId: number, limit: number): HeldEnvelope[] {
     return (this.#s.queuedBefore!.all(Math.floor(cutoff), afterId, limit) as Row[]).map((r) => ({
@@ -495,11 +636,19 @@ export class SqliteStore implements Store {
       enqueuedAt: Number(r.enqueued_at),
     }));
   }
-  deleteQueuedId(id: number): void {
-    this.#write(() => this.#s.deleteId!.run(id));
+  deleteQueuedId(id: number, nick?: string): void {
+    this.atomically(() =>
+      this.#releaseAll(
+        (nick === undefined
+          ? this.#s.deleteId!.all(id)
+          : this.#s.deleteNickId!.all(nick, id)) as Row[],
+      )
+    );
   }
   deleteQueuedBefore(cutoff: number): number {
-    return this.#write(() => Number(this.#s.deleteBefore!.run(Math.floor(cutoff)).changes));
+    return this.atomically(() =>
+      this.#releaseAll(this.#s.deleteBefore!.all(Math.floor(cutoff)) as Row[]).count
+    );
   }
   queueStats(): Map<string, QueueStats> {
     const out = new Map<string, QueueStats>();
