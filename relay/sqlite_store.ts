@@ -2,12 +2,15 @@
  * A persistent {@link Store} in one SQLite file (`node:sqlite`, `DatabaseSync`).
  *
  * Tables: `bindings(nick PRIMARY KEY, identity_key)`, `members(room, nick)`,
- * `envelopes(id PRIMARY KEY, frame BLOB, enqueued_at)` (each queued frame once, however many
- * recipients it has), `deliveries(nick, id, envelope) WITHOUT ROWID` (one small row per queued
- * delivery: the store id, store-wide increasing, and its frame), the view `queue(id, nick, frame,
- * enqueued_at)` of both, `bundles(nick PRIMARY KEY, ...)`, `prekeys(nick, id, key)`,
- * `meta(key PRIMARY KEY, value)` (`epoch`: the 8-byte storage epoch announced in READY). A room
- * envelope for 49 members is one `envelopes` row and 49 rows of a few bytes, not 49 copies.
+ * `envelopes(id PRIMARY KEY, frame BLOB, enqueued_at, recipients)` (each accepted envelope once,
+ * with the JSON list of the nicks whose queues hold it), `cursors(nick PRIMARY KEY, acked)` (every
+ * envelope of a nick with id up to `acked` is gone from its queue: an ACK is one small row), the
+ * view `queue(id, nick, frame, enqueued_at)` of what the queues hold, `bundles(nick PRIMARY KEY,
+ * ...)`, `prekeys(nick, id, key)`, `meta(key PRIMARY KEY, value)` (`epoch`: the 8-byte storage
+ * epoch announced in READY). A room envelope for 49 members is one row written and, once every
+ * member acked it, one row deleted. The queues' index (ids, sizes, times; not the frames) is kept
+ * in memory too, read from the file at open and after a rollback: about 100 bytes per queued
+ * delivery.
  *
  * Durability: WAL journal with `synchronous = NORMAL` by default: a commit is in the WAL file
  * when `commit()` returns, so a killed relay (SIGKILL, a crash) loses nothing committed; a power
@@ -32,10 +35,9 @@ CREATE TABLE IF NOT EXISTS bindings (
   nick TEXT PRIMARY KEY, identity_key BLOB NOT NULL, last_used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS members (room TEXT NOT NULL, nick TEXT NOT NULL, PRIMARY KEY (room, nick));
 CREATE TABLE IF NOT EXISTS envelopes (
-  id INTEGER PRIMARY KEY, frame BLOB NOT NULL, enqueued_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS deliveries (
-  nick TEXT NOT NULL, id INTEGER NOT NULL, envelope INTEGER NOT NULL,
-  PRIMARY KEY (nick, id)) WITHOUT ROWID;
+  id INTEGER PRIMARY KEY, frame BLOB NOT NULL, enqueued_at INTEGER NOT NULL,
+  recipients TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (nick TEXT PRIMARY KEY, acked INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bundles (
   nick TEXT PRIMARY KEY, identity_dh_key BLOB NOT NULL, identity_dh_signature BLOB NOT NULL,
   signed_prekey_id INTEGER NOT NULL, signed_prekey BLOB NOT NULL,
@@ -52,11 +54,36 @@ function bytes(value: unknown): Uint8Array {
   return value instanceof Uint8Array ? value : new Uint8Array(0);
 }
 
-/** Whether two byte arrays hold the same bytes. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** A queued envelope in the index: how many queues hold it, its frame's size, when it came. */
+interface EnvelopeInfo {
+  refs: number;
+  size: number;
+  at: number;
+}
+
+/** A nick's queue in the index: envelope ids, increasing, from `head` on. */
+interface NickQueue {
+  ids: number[];
+  head: number;
+}
+
+/** The envelope last enqueued in the open turn (written with its first recipient). */
+interface PendingEnvelope {
+  id: number;
+  /** The caller's frame object (the next recipients of a room SEND pass the same one). */
+  source: Uint8Array;
+  at: number;
+  recipients: string[];
+}
+
+/** The nicks of an envelope's `recipients` column (a JSON array). */
+function parseRecipients(value: unknown): string[] {
+  try {
+    const list = JSON.parse(String(value));
+    return Array.isArray(list) ? list.map(String) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Options of {@link SqliteStore}. */
@@ -181,17 +208,22 @@ export class SqliteStore implements Store {
   #open = false;
   /** Set when opening a transaction failed: the rest of the turn fails fast (no second wait). */
   #failedTurn = false;
-  /** The next store id (of a delivery or an envelope): above every one in the file. */
+  /** The next envelope id: above every envelope and every cursor in the file. */
   #nextId = 1;
-  /** Deliveries still pointing at each envelope (an envelope goes with its last delivery). */
-  #refs = new Map<number, number>();
-  /** Frame length of each envelope. */
-  #sizes = new Map<number, number>();
-  /** The last frame enqueued in the open transaction and its envelope: the next recipients share it. */
-  #shareFrame: Uint8Array | null = null;
-  #shareCopy: Uint8Array = new Uint8Array(0);
-  #shareAt = 0;
-  #shareEnvelope = 0;
+  /** Each queued envelope: deliveries left (queues holding it), frame size, enqueue time. */
+  #envelopes = new Map<number, EnvelopeInfo>();
+  /** Each nick's queue: envelope ids in increasing order, from index `head` on. */
+  #queues = new Map<string, NickQueue>();
+  /**
+   * The envelope last enqueued: written with its first recipient; the others of a room SEND are
+   * written (one UPDATE) when a different frame comes, the atomic section or the turn ends, or
+   * anything reads the queues.
+   */
+  #pendingEnvelope: PendingEnvelope | null = null;
+  /** Set when writing a pending envelope failed: the turn's commit must fail (rolled back). */
+  #lostWrite: unknown = null;
+  /** Envelopes no queue holds any more, deleted with the turn's commit (one statement). */
+  #released: number[] = [];
   onPending: (() => void) | undefined = undefined;
 
   /**
@@ -235,7 +267,6 @@ export class SqliteStore implements Store {
       this.#db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${sync};`);
       this.#db.exec(SCHEMA);
       this.#migrate();
-      this.#loadEnvelopes();
       this.epoch = this.#loadEpoch();
     } catch (cause) {
       this.#db.close();
@@ -253,33 +284,19 @@ export class SqliteStore implements Store {
       unbind: p("DELETE FROM bindings WHERE nick = ?"),
       leaveAll: p("DELETE FROM members WHERE nick = ?"),
       dropBundle: p("DELETE FROM bundles WHERE nick = ?"),
-      queuedOf: p(
-        "SELECT d.id, e.frame, e.enqueued_at FROM deliveries d JOIN envelopes e ON e.id = d.envelope WHERE d.nick = ? ORDER BY d.id",
-      ),
-      dropQueue: p("DELETE FROM deliveries WHERE nick = ? RETURNING envelope"),
-      queuedFor: p(
-        "SELECT d.id, d.nick, e.frame, e.enqueued_at FROM deliveries d JOIN envelopes e ON e.id = d.envelope WHERE d.nick IN (SELECT value FROM json_each(?)) AND d.id > ? ORDER BY d.id LIMIT ?",
-      ),
       members: p("SELECT room, nick FROM members"),
       addMember: p("INSERT OR IGNORE INTO members (room, nick) VALUES (?, ?)"),
       removeMember: p("DELETE FROM members WHERE room = ? AND nick = ?"),
-      putEnvelope: p("INSERT INTO envelopes (id, frame, enqueued_at) VALUES (?, ?, ?)"),
+      putEnvelope: p(
+        "INSERT INTO envelopes (id, frame, enqueued_at, recipients) VALUES (?, ?, ?, ?)",
+      ),
       dropEnvelope: p("DELETE FROM envelopes WHERE id = ?"),
-      enqueue: p("INSERT INTO deliveries (nick, id, envelope) VALUES (?, ?, ?)"),
-      queued: p(
-        "SELECT d.id, e.frame, e.enqueued_at FROM deliveries d JOIN envelopes e ON e.id = d.envelope WHERE d.nick = ? AND d.id > ? ORDER BY d.id LIMIT ?",
-      ),
-      deleteThrough: p("DELETE FROM deliveries WHERE nick = ? AND id <= ? RETURNING envelope"),
-      deleteBefore: p(
-        "DELETE FROM deliveries WHERE envelope IN (SELECT id FROM envelopes WHERE enqueued_at < ?) RETURNING envelope",
-      ),
-      queuedBefore: p(
-        "SELECT d.id, d.nick, e.frame, e.enqueued_at FROM deliveries d JOIN envelopes e ON e.id = d.envelope WHERE e.enqueued_at < ? AND d.id > ? ORDER BY d.id LIMIT ?",
-      ),
-      deleteId: p("DELETE FROM deliveries WHERE id = ? RETURNING envelope"),
-      deleteNickId: p("DELETE FROM deliveries WHERE nick = ? AND id = ? RETURNING envelope"),
-      stats: p(
-        "SELECT d.nick, count(*) AS n, sum(length(e.frame)) AS b FROM deliveries d JOIN envelopes e ON e.id = d.envelope GROUP BY d.nick",
+      dropEnvelopes: p("DELETE FROM envelopes WHERE id IN (SELECT value FROM json_each(?))"),
+      frame: p("SELECT frame FROM envelopes WHERE id = ?"),
+      recipientsOf: p("SELECT recipients FROM envelopes WHERE id = ?"),
+      setRecipients: p("UPDATE envelopes SET recipients = ? WHERE id = ?"),
+      advance: p(
+        "INSERT INTO cursors (nick, acked) VALUES (?, ?) ON CONFLICT (nick) DO UPDATE SET acked = max(acked, excluded.acked)",
       ),
       putBundle: p(
         "INSERT OR REPLACE INTO bundles VALUES (?, ?, ?, ?, ?, ?)",
@@ -292,6 +309,12 @@ export class SqliteStore implements Store {
       dropPrekey: p("DELETE FROM prekeys WHERE nick = ? AND id = ?"),
       countPrekeys: p("SELECT count(*) AS n FROM prekeys WHERE nick = ?"),
     };
+    try {
+      this.#loadQueues();
+    } catch (cause) {
+      this.#db.close();
+      throw openFailed(path, cause);
+    }
   }
 
   /**
@@ -346,79 +369,185 @@ export class SqliteStore implements Store {
       this.#db.exec("ALTER TABLE bindings ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0");
     }
     this.#db.prepare("UPDATE bindings SET last_used = ? WHERE last_used = 0").run(Date.now());
-    // Before envelopes/deliveries, a table `queue(id, nick, frame, enqueued_at)` held one copy of
-    // the frame per recipient: move its rows over (ids kept), then `queue` becomes a view.
+    // Before envelopes/cursors, a table `queue(id, nick, frame, enqueued_at)` held one row (and
+    // one copy of the frame) per delivery: each becomes an envelope of one recipient, ids kept.
     const old = this.#db.prepare(
       "SELECT type FROM sqlite_schema WHERE name = 'queue'",
     ).get() as Row | undefined;
     if (old?.type === "table") {
       this.#db.exec(`BEGIN IMMEDIATE;
-        INSERT INTO envelopes (id, frame, enqueued_at) SELECT id, frame, enqueued_at FROM queue;
-        INSERT INTO deliveries (nick, id, envelope) SELECT nick, id, id FROM queue;
+        INSERT INTO envelopes (id, frame, enqueued_at, recipients)
+          SELECT id, frame, enqueued_at, json_array(nick) FROM queue;
         DROP TABLE queue;
         COMMIT;`);
     }
     if (old?.type !== "view") {
       this.#db.exec(`CREATE VIEW IF NOT EXISTS queue AS
-        SELECT d.id AS id, d.nick AS nick, e.frame AS frame, e.enqueued_at AS enqueued_at
-        FROM deliveries d JOIN envelopes e ON e.id = d.envelope`);
+        SELECT e.id AS id, r.value AS nick, e.frame AS frame, e.enqueued_at AS enqueued_at
+        FROM envelopes e, json_each(e.recipients) r LEFT JOIN cursors c ON c.nick = r.value
+        WHERE e.id > coalesce(c.acked, 0)`);
     }
   }
 
   /**
-   * Reads what the envelopes' bookkeeping needs (deliveries per envelope, frame sizes, the next
-   * id) and drops envelopes no delivery points at. Also after a rollback: the file is the truth.
+   * Reads the queues' index from the file (at open, and after a rollback: the file is the truth),
+   * and drops envelopes no queue holds and cursors that hide nothing any more.
    */
-  #loadEnvelopes(): void {
-    this.#refs.clear();
-    this.#sizes.clear();
-    this.#shareFrame = null;
+  #loadQueues(): void {
+    this.#envelopes.clear();
+    this.#queues.clear();
+    this.#pendingEnvelope = null;
+    const cursors = new Map<string, number>();
     let max = 0;
-    for (const r of this.#db.prepare("SELECT id, length(frame) AS n FROM envelopes").all() as Row[]) {
-      this.#sizes.set(Number(r.id), Number(r.n));
-      if (Number(r.id) > max) max = Number(r.id);
+    for (const r of this.#db.prepare("SELECT nick, acked FROM cursors").all() as Row[]) {
+      cursors.set(String(r.nick), Number(r.acked));
+      if (Number(r.acked) > max) max = Number(r.acked);
     }
-    const counts = this.#db.prepare(
-      "SELECT envelope, count(*) AS n, max(id) AS top FROM deliveries GROUP BY envelope",
-    ).all() as Row[];
-    for (const r of counts) {
-      this.#refs.set(Number(r.envelope), Number(r.n));
-      if (Number(r.top) > max) max = Number(r.top);
+    const orphans: number[] = [];
+    let lowest = Infinity;
+    const rows = this.#db.prepare(
+      "SELECT id, length(frame) AS size, enqueued_at, recipients FROM envelopes ORDER BY id",
+    ).iterate() as Iterable<Row>;
+    for (const r of rows) {
+      const id = Number(r.id);
+      if (id > max) max = id;
+      if (id < lowest) lowest = id;
+      const info: EnvelopeInfo = { refs: 0, size: Number(r.size), at: Number(r.enqueued_at) };
+      for (const nick of parseRecipients(r.recipients)) {
+        if (id <= (cursors.get(nick) ?? 0)) continue;
+        this.#queueOf(nick).ids.push(id);
+        info.refs++;
+      }
+      if (info.refs === 0) orphans.push(id);
+      else this.#envelopes.set(id, info);
     }
     if (max + 1 > this.#nextId) this.#nextId = max + 1;
-    const orphans = [...this.#sizes.keys()].filter((id) => !this.#refs.has(id));
-    if (orphans.length > 0) {
-      const drop = this.#db.prepare("DELETE FROM envelopes WHERE id = ?");
-      const own = !this.#db.isTransaction;
-      if (own) this.#db.exec("BEGIN IMMEDIATE");
-      for (const id of orphans) {
-        drop.run(id);
-        this.#sizes.delete(id);
-      }
+    if (orphans.length === 0 && ![...cursors.values()].some((a) => a < lowest)) return;
+    const own = !this.#db.isTransaction;
+    if (own) this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const id of orphans) this.#s.dropEnvelope!.run(id);
+      // A cursor below every envelope hides nothing: ids only grow (#nextId stays above it).
+      this.#db.prepare("DELETE FROM cursors WHERE acked < ?").run(
+        Number.isFinite(lowest) ? lowest : Number.MAX_SAFE_INTEGER,
+      );
       if (own) this.#db.exec("COMMIT");
+    } catch (e) {
+      if (own && this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw e;
     }
   }
 
-  /** One delivery of an envelope gone: the envelope goes with its last one. Returns its size. */
-  #release(envelope: number): number {
-    const size = this.#sizes.get(envelope) ?? 0;
-    const left = (this.#refs.get(envelope) ?? 1) - 1;
-    if (left > 0) {
-      this.#refs.set(envelope, left);
-      return size;
-    }
-    this.#refs.delete(envelope);
-    this.#sizes.delete(envelope);
-    if (this.#shareEnvelope === envelope) this.#shareFrame = null;
-    this.#s.dropEnvelope!.run(envelope);
-    return size;
+  #queueOf(nick: string): NickQueue {
+    let q = this.#queues.get(nick);
+    if (q === undefined) this.#queues.set(nick, q = { ids: [], head: 0 });
+    return q;
   }
 
-  /** Releases the envelopes of deleted deliveries (RETURNING envelope rows); their count and bytes. */
-  #releaseAll(rows: Row[]): QueueStats {
-    let bytes = 0;
-    for (const r of rows) bytes += this.#release(Number(r.envelope));
-    return { count: rows.length, bytes };
+  /** Writes the pending envelope's recipients past the first (all known now). */
+  #flushEnvelope(): void {
+    const p = this.#pendingEnvelope;
+    if (p === null) return;
+    this.#pendingEnvelope = null;
+    if (p.recipients.length < 2 || !this.#envelopes.has(p.id)) return;
+    try {
+      this.#s.setRecipients!.run(JSON.stringify(p.recipients), p.id);
+    } catch (cause) {
+      // Its deliveries are in the index but not in the file: the turn must not commit.
+      this.#lostWrite = cause;
+      throw storeFailed("write the store", cause);
+    }
+  }
+
+  /** One delivery of an envelope gone: the envelope's row goes with its last one. */
+  #release(id: number): void {
+    const info = this.#envelopes.get(id);
+    if (info === undefined) return;
+    if (--info.refs > 0) return;
+    this.#envelopes.delete(id);
+    if (this.#pendingEnvelope?.id === id) this.#pendingEnvelope = null;
+    this.#released.push(id);
+  }
+
+  /** Deletes the released envelopes' rows (in the turn's transaction). */
+  #dropReleased(): void {
+    if (this.#released.length === 0) return;
+    const ids = this.#released;
+    this.#released = [];
+    this.#s.dropEnvelopes!.run(JSON.stringify(ids));
+  }
+
+  /** Takes ids out of a nick's queue (and releases their envelopes); their count and bytes. */
+  #drop(nick: string, keep: (id: number) => boolean): QueueStats {
+    const q = this.#queues.get(nick);
+    const gone = { count: 0, bytes: 0 };
+    if (q === undefined) return gone;
+    const kept: number[] = [];
+    for (let i = q.head; i < q.ids.length; i++) {
+      const id = q.ids[i]!;
+      if (keep(id)) {
+        kept.push(id);
+        continue;
+      }
+      gone.count++;
+      gone.bytes += this.#envelopes.get(id)?.size ?? 0;
+      this.#release(id);
+    }
+    if (kept.length === 0) this.#queues.delete(nick);
+    else {
+      q.ids = kept;
+      q.head = 0;
+    }
+    return gone;
+  }
+
+  /** Moves a nick's cursor up to `id` (never down). */
+  #advance(nick: string, id: number): void {
+    this.#s.advance!.run(nick, id);
+  }
+
+  /** Queued envelopes (index only) of `nicks` with id above `afterId`, in id order, at most `limit` (more when ids tie). */
+  #select(
+    nicks: Iterable<string>,
+    afterId: number,
+    limit: number,
+    keep: (info: EnvelopeInfo) => boolean = () => true,
+  ): { id: number; nick: string; info: EnvelopeInfo }[] {
+    const out: { id: number; nick: string; info: EnvelopeInfo }[] = [];
+    for (const nick of nicks) {
+      const q = this.#queues.get(nick);
+      if (q === undefined) continue;
+      let taken = 0;
+      for (let i = q.head; i < q.ids.length && taken < limit; i++) {
+        const id = q.ids[i]!;
+        if (id <= afterId) continue;
+        const info = this.#envelopes.get(id);
+        if (info === undefined || !keep(info)) continue;
+        out.push({ id, nick, info });
+        taken++;
+      }
+    }
+    out.sort((a, b) => a.id - b.id || (a.nick < b.nick ? -1 : 1));
+    // Never cut between two deliveries of one envelope: callers page on from the last id.
+    let end = Math.min(limit, out.length);
+    while (end > 0 && end < out.length && out[end]!.id === out[end - 1]!.id) end++;
+    return out.slice(0, end);
+  }
+
+  /** The frames of the selected envelopes, read from the file. */
+  #withFrames(
+    rows: { id: number; nick: string; info: EnvelopeInfo }[],
+  ): HeldEnvelope[] {
+    this.#flushEnvelope();
+    const frames = new Map<number, Uint8Array>();
+    return rows.map((r) => {
+      let frame = frames.get(r.id);
+      if (frame === undefined) {
+        frame = bytes((this.#s.frame!.get(r.id) as Row | undefined)?.frame);
+        frames.set(r.id, frame);
+      }
+      return { id: r.id, nick: r.nick, frame, enqueuedAt: r.info.at };
+    });
   }
 
   /** The epoch kept in `meta`; a store without one (a new file) gets a random one now. */
@@ -471,12 +600,15 @@ export class SqliteStore implements Store {
   atomically<T>(fn: () => T): T {
     this.#begin();
     try {
+      this.#flushEnvelope(); // what came before is not the section's to roll back
       this.#db.exec("SAVEPOINT op");
     } catch (cause) {
       throw storeFailed("write the store", cause);
     }
+    const lostBefore = this.#lostWrite;
     try {
       const out = fn();
+      this.#flushEnvelope();
       this.#db.exec("RELEASE op");
       return out;
     } catch (e) {
@@ -484,6 +616,7 @@ export class SqliteStore implements Store {
         try {
           this.#db.exec("ROLLBACK TO op");
           this.#db.exec("RELEASE op");
+          this.#lostWrite = lostBefore; // a write lost inside the section is rolled back with it
         } catch {
           // The commit reports it.
         }
@@ -512,9 +645,11 @@ export class SqliteStore implements Store {
   commit(): void {
     if (!this.#open) return;
     this.#open = false;
-    this.#shareFrame = null;
     try {
+      this.#flushEnvelope();
+      if (this.#lostWrite !== null) throw this.#lostWrite;
       if (!this.#db.isTransaction) throw new Error("the transaction was rolled back");
+      this.#dropReleased();
       this.execCommit();
     } catch (cause) {
       if (this.#db.isTransaction) {
@@ -524,18 +659,21 @@ export class SqliteStore implements Store {
           // nothing more to undo
         }
       }
+      this.#lostWrite = null;
+      this.#released = []; // still there: orphans, deleted when the index is read again
       this.#afterRollback();
       throw storeFailed("write the store", cause);
     }
   }
 
-  /** After a rollback the envelopes' counts are read back from the file (best effort). */
+  /** After a rollback the queues' index is read back from the file (best effort). */
   #afterRollback(): void {
-    this.#shareFrame = null;
+    this.#pendingEnvelope = null;
+    this.#released = [];
     try {
-      this.#loadEnvelopes();
+      this.#loadQueues();
     } catch {
-      // The file is failing: the next successful turn reads them again.
+      // The file is failing: the index is read again after the next rollback or restart.
     }
   }
 
@@ -562,13 +700,10 @@ export class SqliteStore implements Store {
   }
   releaseNick(nick: string): HeldEnvelope[] {
     return this.atomically(() => {
-      const held = (this.#s.queuedOf!.all(nick) as Row[]).map((r) => ({
-        id: Number(r.id),
-        nick,
-        frame: bytes(r.frame),
-        enqueuedAt: Number(r.enqueued_at),
-      }));
-      this.#releaseAll(this.#s.dropQueue!.all(nick) as Row[]);
+      const held = this.#withFrames(this.#select([nick], 0, Infinity));
+      this.#drop(nick, () => false);
+      // Envelopes other queues still hold may list the nick: its cursor hides them.
+      this.#advance(nick, this.#nextId - 1);
       this.#s.unbind!.run(nick);
       this.#s.leaveAll!.run(nick);
       this.#s.dropBundle!.run(nick);
@@ -588,72 +723,92 @@ export class SqliteStore implements Store {
   enqueue(nick: string, frame: Uint8Array, enqueuedAt: number): number {
     return this.#write(() => {
       const at = Math.floor(enqueuedAt);
-      const id = this.#nextId++;
-      let envelope = this.#shareEnvelope;
-      // The same frame (same object, same bytes) for the next recipient in the same turn (a room
-      // SEND): one stored copy. A new envelope takes the id of its first delivery.
+      let p = this.#pendingEnvelope;
+      // The same frame object for the next recipient in the same turn (a room SEND's members):
+      // one envelope, one row, one id (a frame does not change once handed over).
       if (
-        frame !== this.#shareFrame || at !== this.#shareAt || !this.#refs.has(envelope) ||
-        !sameBytes(frame, this.#shareCopy)
+        p === null || p.source !== frame || p.at !== at || p.recipients.includes(nick) ||
+        this.#envelopes.get(p.id)?.size !== frame.length
       ) {
-        envelope = id;
-        this.#s.putEnvelope!.run(envelope, frame, at);
-        this.#sizes.set(envelope, frame.length);
-        this.#refs.set(envelope, 0);
-        this.#shareFrame = frame;
-        this.#shareCopy = frame.slice();
-        this.#shareAt = at;
-        this.#shareEnvelope = envelope;
+        this.#flushEnvelope();
+        const id = this.#nextId;
+        this.#s.putEnvelope!.run(id, frame, at, JSON.stringify([nick]));
+        this.#nextId++;
+        p = { id, source: frame, at, recipients: [] };
+        this.#pendingEnvelope = p;
+        this.#envelopes.set(id, { refs: 0, size: frame.length, at });
       }
-      this.#s.enqueue!.run(nick, id, envelope);
-      this.#refs.set(envelope, this.#refs.get(envelope)! + 1);
-      return id;
+      p.recipients.push(nick);
+      this.#envelopes.get(p.id)!.refs++;
+      this.#queueOf(nick).ids.push(p.id);
+      return p.id;
     });
   }
   queuedFor(nicks: readonly string[], afterId: number, limit: number): HeldEnvelope[] {
-    return (this.#s.queuedFor!.all(JSON.stringify(nicks), afterId, limit) as Row[]).map((r) => ({
-      id: Number(r.id),
-      nick: String(r.nick),
-      frame: bytes(r.frame),
-      enqueuedAt: Number(r.enqueued_at),
-    }));
+    return this.#withFrames(this.#select(new Set(nicks), afterId, limit));
   }
   queued(nick: string, afterId: number, limit: number): QueuedEnvelope[] {
-    return (this.#s.queued!.all(nick, afterId, limit) as Row[]).map((r) => ({
-      id: Number(r.id),
-      frame: bytes(r.frame),
-      enqueuedAt: Number(r.enqueued_at),
+    return this.#withFrames(this.#select([nick], afterId, limit)).map((e) => ({
+      id: e.id,
+      frame: e.frame,
+      enqueuedAt: e.enqueuedAt,
     }));
   }
   deleteQueuedThrough(nick: string, id: number): QueueStats {
-    return this.atomically(() => this.#releaseAll(this.#s.deleteThrough!.all(nick, id) as Row[]));
+    const gone = { count: 0, bytes: 0 };
+    const q = this.#queues.get(nick);
+    if (q === undefined || q.ids[q.head]! > id) return gone;
+    return this.#write(() => {
+      this.#flushEnvelope();
+      this.#advance(nick, id); // first: if it fails, the index is unchanged
+      while (q.head < q.ids.length && q.ids[q.head]! <= id) {
+        const e = q.ids[q.head++]!;
+        gone.count++;
+        gone.bytes += this.#envelopes.get(e)?.size ?? 0;
+        this.#release(e);
+      }
+      if (q.head === q.ids.length) this.#queues.delete(nick);
+      else if (q.head > 1024 && q.head * 2 > q.ids.length) {
+        q.ids = q.ids.slice(q.head);
+        q.head = 0;
+      }
+      return gone;
+    });
   }
   queuedBefore(cutoff: number, afterId: number, limit: number): HeldEnvelope[] {
-    return (this.#s.queuedBefore!.all(Math.floor(cutoff), afterId, limit) as Row[]).map((r) => ({
-      id: Number(r.id),
-      nick: String(r.nick),
-      frame: bytes(r.frame),
-      enqueuedAt: Number(r.enqueued_at),
-    }));
+    return this.#withFrames(
+      this.#select(this.#queues.keys(), afterId, limit, (info) => info.at < cutoff),
+    );
   }
   deleteQueuedId(id: number, nick?: string): void {
-    this.atomically(() =>
-      this.#releaseAll(
-        (nick === undefined
-          ? this.#s.deleteId!.all(id)
-          : this.#s.deleteNickId!.all(nick, id)) as Row[],
-      )
-    );
+    this.atomically(() => {
+      this.#flushEnvelope();
+      const holders = nick === undefined ? [...this.#queues.keys()] : [nick];
+      const from = new Set<string>();
+      for (const n of holders) if (this.#drop(n, (x) => x !== id).count > 0) from.add(n);
+      if (from.size === 0 || !this.#envelopes.has(id)) return;
+      // Other queues still hold it: only these nicks leave its recipients.
+      const row = this.#s.recipientsOf!.get(id) as Row | undefined;
+      const left = parseRecipients(row?.recipients).filter((n) => !from.has(n));
+      this.#s.setRecipients!.run(JSON.stringify(left), id);
+    });
   }
   deleteQueuedBefore(cutoff: number): number {
-    return this.atomically(() =>
-      this.#releaseAll(this.#s.deleteBefore!.all(Math.floor(cutoff)) as Row[]).count
-    );
+    return this.atomically(() => {
+      this.#flushEnvelope();
+      let count = 0;
+      for (const nick of [...this.#queues.keys()]) {
+        count += this.#drop(nick, (id) => (this.#envelopes.get(id)?.at ?? 0) >= cutoff).count;
+      }
+      return count;
+    });
   }
   queueStats(): Map<string, QueueStats> {
     const out = new Map<string, QueueStats>();
-    for (const r of this.#s.stats!.all() as Row[]) {
-      out.set(String(r.nick), { count: Number(r.n), bytes: Number(r.b) });
+    for (const [nick, q] of this.#queues) {
+      let bytes = 0;
+      for (let i = q.head; i < q.ids.length; i++) bytes += this.#envelopes.get(q.ids[i]!)!.size;
+      out.set(nick, { count: q.ids.length - q.head, bytes });
     }
     return out;
   }
