@@ -169,7 +169,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     this.#store = options.store ??
       (options.storePath === null
         ? new MemoryStore()
-        : new SqliteStore(options.storePath, { busyTimeoutMs: options.storeBusyTimeoutMs }));
+        : new SqliteStore(options.storePath, {
+          busyTimeoutMs: options.storeBusyTimeoutMs,
+          synchronous: options.storeSync,
+        }));
     // The relay owns the commit: it decides what a failed one means for the SENDs of the turn.
     this.#store.onPending = () => queueMicrotask(() => this.#commit());
     this.#dir = new Directory(this.#store);
