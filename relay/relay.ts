@@ -167,12 +167,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       ? null
       : hmacSha256(this.#macKey, ASCII.encode(options.token));
     this.#store = options.store ??
-      (options.storePath === null
-        ? new MemoryStore()
-        : new SqliteStore(options.storePath, {
-          busyTimeoutMs: options.storeBusyTimeoutMs,
-          synchronous: options.storeSync,
-        }));
+      (options.storePath === null ? new MemoryStore() : new SqliteStore(options.storePath, {
+        busyTimeoutMs: options.storeBusyTimeoutMs,
+        synchronous: options.storeSync,
+      }));
     // The relay owns the commit: it decides what a failed one means for the SENDs of the turn.
     this.#store.onPending = () => queueMicrotask(() => this.#commit());
     this.#dir = new Directory(this.#store);
@@ -501,7 +499,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     const id = frame.slice(1, 1 + MESSAGE_ID_BYTES);
     // Order per conversation: after a STORE_FAILED, nothing overtakes the refused SENDs.
     const conversation = `${route.toKind}:${to}`;
-    const refused = c.storeRefused.get(conversation);
+    const refused = c.storeRefused?.get(conversation);
     if (refused !== undefined) {
       const hex = idHex(id);
       let oldest: string | undefined;
@@ -511,10 +509,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         }
       }
       if (performance.now() - refused.at > STORE_REFUSED_HOLD_MS) {
-        c.storeRefused.delete(conversation);
+        c.storeRefused!.delete(conversation);
       } else if (hex === oldest) {
         refused.pending.delete(hex); // the oldest refused one, sent again: it goes
-        if (refused.pending.size === 0) c.storeRefused.delete(conversation);
+        if (refused.pending.size === 0) c.storeRefused!.delete(conversation);
       } else {
         this.#reject(
           c,
@@ -855,6 +853,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     this.#metrics.rejectEnvelope(code);
     if (code === "STORE_FAILED") {
       const key = `${recipientKind}:${recipient}`;
+      c.storeRefused ??= new Map();
       let refused = c.storeRefused.get(key);
       if (refused === undefined) {
         refused = { pending: new Set(), firstSeq: new Map(), at: 0 };
