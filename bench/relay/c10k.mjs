@@ -11,6 +11,7 @@
 //
 //   node bench/relay/c10k.mjs [--conns 10000] [--rooms 100] [--transport tcp|ws]
 //        [--heartbeat 5000] [--hold 20] [--store] [--shared DIR] [--out FILE]
+//        [--relay-log FILE]   (the relay's event log: disconnects and their reasons)
 //
 // File descriptors: the relay and this generator each hold one socket per connection. The relay
 // is started through `sh -c 'ulimit -n N; exec deno ...'` with N the hard limit (the relay's
@@ -19,7 +20,7 @@
 import { spawnSync } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
 import http from "node:http";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -39,6 +40,8 @@ const { values: a } = parseArgs({
     store: { type: "boolean", default: false },
     shared: { type: "string", default: process.env.HUSH_SHARED_BENCH ?? `${repo}/../shared/bench` },
     out: { type: "string" },
+    // The relay's event log (connects, disconnects with their reason) to this file.
+    "relay-log": { type: "string" },
   },
 });
 const N = Number(a.conns), ROOMS = Number(a.rooms), HOLD_S = Number(a.hold);
@@ -55,7 +58,9 @@ if (hardFds < needFds) {
   );
 }
 if (softFds < needFds) {
-  fail(`this process may open ${softFds} files (hard ${hardFds}): run it as \`ulimit -n ${hardFds}; node ...\``);
+  fail(
+    `this process may open ${softFds} files (hard ${hardFds}): run it as \`ulimit -n ${hardFds}; node ...\``,
+  );
 }
 
 const { WebSocket, conn, relaysLib } = await loadHarness(resolve(a.shared));
@@ -72,7 +77,12 @@ const serverArgs = [
   `--max-per-address=${N + 256}`,
   `--heartbeat=${a.heartbeat}`,
 ];
-const specs = hushRelaySpecs({ repo, deno, serverArgs });
+const denoArgs = [];
+if (a["relay-log"]) {
+  serverArgs.push(`--log-file=${resolve(a["relay-log"])}`);
+  denoArgs.push(`--allow-write=${resolve(a["relay-log"])}`);
+}
+const specs = hushRelaySpecs({ repo, deno, serverArgs, denoArgs });
 const spec = specs[`hush-${a.transport}${a.store ? "-store" : ""}`];
 const name = `c10k-${a.transport}${a.store ? "-store" : ""}`;
 relaysLib.RELAYS[name] = {
@@ -198,7 +208,9 @@ await Promise.all(Array.from({ length: 32 }, async () => {
       failed = e;
     }
     if (crowd.length % 1000 === 0 && crowd.length > 0) {
-      console.error(`  ${crowd.length} connected and joined (relay RSS ${(rss() / 1024).toFixed(0)} MiB)`);
+      console.error(
+        `  ${crowd.length} connected and joined (relay RSS ${(rss() / 1024).toFixed(0)} MiB)`,
+      );
     }
   }
 }));
