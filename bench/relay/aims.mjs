@@ -88,7 +88,9 @@ export function checkAims(lines) {
     return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)];
   };
   const rssUnderLoad = (relay, w) =>
-    median(results.filter((r) => r.relay === relay && r.workload === w).map((r) => r.relay_rss_mib));
+    median(
+      results.filter((r) => r.relay === relay && r.workload === w).map((r) => r.relay_rss_mib),
+    );
   for (const [store, memory] of [["hush-tcp-store", "hush-tcp"], ["hush-ws-store", "hush-ws"]]) {
     for (const w of ["W2", "W3"]) {
       const s = row(store, w), m = row(memory, w);

@@ -182,7 +182,9 @@ for (const r of rows) {
   if (limit === undefined) continue;
   const ok = r.rss_kib_per_conn_after_gc <= limit;
   console.error(
-    `${ok ? "met   " : "MISSED"}  ${r.relay}: RSS ${r.rss_kib_per_conn_after_gc} KiB per idle connection after GC (aim <= ${limit} KiB; V8 heap ${r.heap_kib_per_conn_after_gc} KiB)`,
+    `${
+      ok ? "met   " : "MISSED"
+    }  ${r.relay}: RSS ${r.rss_kib_per_conn_after_gc} KiB per idle connection after GC (aim <= ${limit} KiB; V8 heap ${r.heap_kib_per_conn_after_gc} KiB)`,
   );
 }
 process.exit(0);

@@ -25,7 +25,14 @@ export function hushRelaySpecs({ repo, deno, serverArgs = [], denoArgs = [], pre
   const spec = (transport, ports, store = false) => {
     const withStore = (dir) =>
       store
-        ? ["--allow-read", "--allow-write", ...denoArgs, server, "--store", join(dir, "relay.sqlite")]
+        ? [
+          "--allow-read",
+          "--allow-write",
+          ...denoArgs,
+          server,
+          "--store",
+          join(dir, "relay.sqlite"),
+        ]
         : [...denoArgs, server];
     const args = (port, dir) => [
       ...base,
