@@ -312,6 +312,71 @@ for (const sync of ["normal", "full"]) {
   );
 }
 
+relayTest(
+  "a room envelope stored once for its members: after a SIGKILL each member who had not acked it gets it again, once; one who acked does not",
+  async () => {
+    const { dir, start } = await tempStore();
+    let server = await start();
+    const alice = await loggedIn(server.tcp, "alice");
+    const members = [
+      await loggedIn(server.tcp, "bob"),
+      await loggedIn(server.ws, "carol"),
+      await loggedIn(server.tcp, "dave"),
+    ];
+    try {
+      for (const c of [alice, ...members]) {
+        await c.send({ type: "join", room: "club" });
+        await c.next((f) => f.type === "joined" && f.room === "club" && f.nick === c.nick);
+      }
+      const dave = members[2]!;
+      dave.close(); // offline: queued
+      await alice.next((f) => f.type === "presence" && f.nick === "dave" && !f.online);
+      await alice.sendEnvelope("club", new Uint8Array([7]), { toKind: "room" });
+      await alice.sendEnvelope("club", new Uint8Array([8]), { toKind: "room" });
+      await alice.next((f) => f.type === "accepted" && f.count === 2);
+      const [bob, carol] = members;
+      for (const c of [bob!, carol!]) {
+        await c.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+      }
+      await bob!.ack(); // bob acks both; carol acks none
+      await sleep(100); // the ACK reaches the relay and its commit
+    } finally {
+      assert.equal((await server.stop("SIGKILL")).signal, "SIGKILL");
+    }
+    server = await start();
+    try {
+      const bodies = (c: TestClient) =>
+        c.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []);
+      const carol2 = await loggedIn(server.tcp, "carol", { identity: members[1]!.identity });
+      await carol2.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+      const dave2 = await loggedIn(server.ws, "dave", { identity: members[2]!.identity });
+      await dave2.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+      const bob2 = await loggedIn(server.tcp, "bob", { identity: members[0]!.identity });
+      const ready = bob2.frames.find((f) => f.type === "ready");
+      assert.ok(ready?.type === "ready" && ready.queued === 0, "bob acked both: nothing again");
+      await sleep(200);
+      assert.deepEqual(bodies(carol2), [7, 8]);
+      assert.deepEqual(bodies(dave2), [7, 8]);
+      assert.deepEqual(bodies(bob2), []);
+      // Acked by every member now: the envelopes' rows go; a reconnect gets nothing.
+      await carol2.ack();
+      await dave2.ack();
+      await sleep(100);
+      for (const c of [carol2, dave2, bob2]) c.close();
+      await sleep(50);
+      const carol3 = await loggedIn(server.tcp, "carol", { identity: members[1]!.identity });
+      const again = carol3.frames.find((f) => f.type === "ready");
+      assert.ok(again?.type === "ready" && again.queued === 0);
+      carol3.close();
+      alice.close();
+      await sleep(50);
+    } finally {
+      await server.stop("SIGTERM");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
 relayTest("server.ts on a port already in use fails with a clear error", async () => {
   const server = await startServer();
   try {
