@@ -50,6 +50,11 @@ Options:
                            (a sqlite3 shell, a backup) before the SEND gets REJECTED
                            STORE_FAILED; the relay waits without serving meanwhile
                            (default ${d.storeBusyTimeoutMs})
+  --store-sync normal|full how hard a commit reaches the disk (default ${d.storeSync}): normal
+                           loses nothing accepted when the relay process dies (SIGKILL, a
+                           crash), but a power loss or kernel crash may lose the last
+                           commits; full syncs the WAL at every commit (power-loss safe,
+                           slower)
   --cert PATH --key PATH   TLS certificate and key (PEM): wss:// and tls:// instead
   --log-file PATH          append a timestamped event log (never message bodies);
                            - writes it to the console (stdout)
@@ -173,6 +178,7 @@ export function parseServerArgs(args: string[]): Partial<RelayOptions> | null {
         cert: { type: "string" },
         key: { type: "string" },
         "log-file": { type: "string" },
+        "store-sync": { type: "string" },
         token: { type: "string" },
         "no-web": { type: "boolean" },
         ...Object.fromEntries(NUMERIC.map(([flag]) => [flag, { type: "string" as const }])),
@@ -197,6 +203,7 @@ export function parseServerArgs(args: string[]): Partial<RelayOptions> | null {
   if (typeof v.host === "string") out.host = v.host;
   if (typeof v.store === "string") out.storePath = v.store;
   if (typeof v["log-file"] === "string") out.logFile = v["log-file"];
+  if (typeof v["store-sync"] === "string") out.storeSync = v["store-sync"] as "normal" | "full";
   if (typeof v.token === "string") out.token = v.token;
   if (v["no-web"] === true) out.web = false;
   if ((typeof v.cert === "string") !== (typeof v.key === "string")) {

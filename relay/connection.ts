@@ -79,10 +79,12 @@ export class Connection {
    * refusal, and when (performance.now()) the last refusal was. Until every one came again, oldest
    * first, later SENDs to the conversation are refused too, so that nothing overtakes them.
    */
-  storeRefused = new Map<
-    string,
-    { pending: Set<string>; firstSeq: Map<string, number>; at: number }
-  >();
+  storeRefused:
+    | Map<
+      string,
+      { pending: Set<string>; firstSeq: Map<string, number>; at: number }
+    >
+    | null = null; // made on the first refusal: most connections never have one
   acceptedSent = 0;
   flushQueued = false;
   /** DELIVERs sent and acked so far. */

@@ -110,8 +110,9 @@ export class MemoryStore implements Store {
     }
     return out.sort((a, b) => a.id - b.id).slice(0, limit);
   }
-  deleteQueuedId(id: number): void {
+  deleteQueuedId(id: number, holder?: string): void {
     for (const [nick, q] of this.#queues) {
+      if (holder !== undefined && nick !== holder) continue;
       const i = q.findIndex((e) => e.id === id);
       if (i < 0) continue;
       q.splice(i, 1);

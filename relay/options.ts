@@ -29,6 +29,11 @@ export interface RelayOptions {
   storePath: string | null;
   /** How long a store write waits for a file locked by another process, in ms. */
   storeBusyTimeoutMs: number;
+  /**
+   * SQLite `synchronous` of the store: `normal` (default; a killed relay loses nothing it
+   * accepted, a power loss may lose the last commits) or `full` (power-loss safe, slower).
+   */
+  storeSync: "normal" | "full";
   /** A ready-made store (tests); wins over `storePath`. */
   store?: Store;
   /** TLS certificate (PEM text); with `key`, or neither. */
@@ -118,6 +123,7 @@ export const DEFAULT_RELAY_OPTIONS: Readonly<RelayOptions> = Object.freeze({
   tcpPort: DEFAULT_TCP_PORT,
   storePath: null,
   storeBusyTimeoutMs: 2000,
+  storeSync: "normal",
   cert: null,
   key: null,
   logFile: null,
@@ -198,6 +204,12 @@ export function resolveRelayOptions(options: Partial<RelayOptions> = {}): RelayO
   int("queueMaxPerSender", 0, 1e9);
   int("storeMaxBytes", 0, 2 ** 50);
   int("storeBusyTimeoutMs", 0, 600_000);
+  if (o.storeSync !== "normal" && o.storeSync !== "full") {
+    throw new RelayError(
+      "BAD_OPTION",
+      `Invalid storeSync "${String(o.storeSync)}": expected normal or full`,
+    );
+  }
   int("nickTtlSeconds", 1, 1e10);
   int("maxNicksPerIdentity", 1, 1e6);
   if (o.purgeIntervalMs !== null) int("purgeIntervalMs", 10, 1e10);

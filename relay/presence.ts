@@ -16,15 +16,24 @@ export const MAX_ROOMS_PER_NICK = 64;
 export class Directory {
   #store: Store;
   #owners = new Map<string, Uint8Array>();
-  /** Nicks bound to each identity key (hex). */
-  #byKey = new Map<string, Set<string>>();
+  /**
+   * Nicks bound to each identity key (hex). Most keys hold one nick: kept as the string itself,
+   * a Set from the second on (a Set with its table costs about 150 bytes per bound nick).
+   */
+  #byKey = new Map<string, Few>();
   /**
    * Bound nicks by skeleton ({@link nickSkeleton}). One entry per skeleton, except in a store
    * written before skeletons were checked, where two identities may hold look-alikes: both kept.
    */
-  #bySkeleton = new Map<string, Set<string>>();
+  #bySkeleton = new Map<string, Few>();
   #rooms = new Map<string, Set<string>>();
-  #roomsOf = new Map<string, Set<string>>();
+  /**
+   * Rooms of each nick. A nick in one room only (most: the lobby) shares one read-only Set per
+   * room with every other such nick; it gets a Set of its own when it joins a second room.
+   */
+  #roomsOf = new Map<string, ReadonlySet<string>>();
+  /** The shared one-room Sets of {@link #roomsOf}, by room. */
+  #onlyIn = new Map<string, ReadonlySet<string>>();
 
   /**
    * Loads the tables from a store.
@@ -47,13 +56,13 @@ export class Directory {
    * bound), in binding order; do not mutate.
    */
   lookAlikes(nick: string): ReadonlySet<string> {
-    return this.#bySkeleton.get(nickSkeleton(nick)) ?? EMPTY;
+    return asSet(this.#bySkeleton.get(nickSkeleton(nick)));
   }
 
   /** Skeletons held by more than one nick (look-alikes bound before skeletons were checked). */
   collisions(): string[][] {
     const out: string[][] = [];
-    for (const set of this.#bySkeleton.values()) if (set.size > 1) out.push([...set]);
+    for (const few of this.#bySkeleton.values()) if (typeof few !== "string") out.push([...few]);
     return out;
   }
 
@@ -65,7 +74,7 @@ export class Directory {
 
   /** Every nick bound to an identity key. */
   nicksOf(identityKey: Uint8Array): string[] {
-    return [...(this.#byKey.get(toHex(identityKey)) ?? [])];
+    return [...asSet(this.#byKey.get(toHex(identityKey)))];
   }
 
   /**
@@ -76,21 +85,18 @@ export class Directory {
   forget(nick: string): string[] {
     const key = this.#owners.get(nick);
     if (key !== undefined) {
-      const hex = toHex(key);
-      const set = this.#byKey.get(hex);
-      set?.delete(nick);
-      if (set?.size === 0) this.#byKey.delete(hex);
-      const skeleton = nickSkeleton(nick);
-      const same = this.#bySkeleton.get(skeleton);
-      same?.delete(nick);
-      if (same?.size === 0) this.#bySkeleton.delete(skeleton);
+      removeFew(this.#byKey, toHex(key), nick);
+      removeFew(this.#bySkeleton, nickSkeleton(nick), nick);
     }
     this.#owners.delete(nick);
     const rooms = [...this.roomsOf(nick)];
     for (const room of rooms) {
       const members = this.#rooms.get(room);
       members?.delete(nick);
-      if (members?.size === 0) this.#rooms.delete(room);
+      if (members?.size === 0) {
+        this.#rooms.delete(room);
+        this.#onlyIn.delete(room);
+      }
     }
     this.#roomsOf.delete(nick);
     return rooms;
@@ -98,14 +104,8 @@ export class Directory {
 
   #own(nick: string, key: Uint8Array): void {
     this.#owners.set(nick, key);
-    const hex = toHex(key);
-    let set = this.#byKey.get(hex);
-    if (set === undefined) this.#byKey.set(hex, set = new Set());
-    set.add(nick);
-    const skeleton = nickSkeleton(nick);
-    let same = this.#bySkeleton.get(skeleton);
-    if (same === undefined) this.#bySkeleton.set(skeleton, same = new Set());
-    same.add(nick);
+    addFew(this.#byKey, toHex(key), nick);
+    addFew(this.#bySkeleton, nickSkeleton(nick), nick);
   }
 
   /**
@@ -159,10 +159,18 @@ export class Directory {
     if (!set?.has(nick)) return false;
     this.#store.removeMember(room, nick);
     set.delete(nick);
-    if (set.size === 0) this.#rooms.delete(room);
+    if (set.size === 0) {
+      this.#rooms.delete(room);
+      this.#onlyIn.delete(room);
+    }
     const mine = this.#roomsOf.get(nick);
-    mine?.delete(room);
-    if (mine?.size === 0) this.#roomsOf.delete(nick);
+    if (mine === undefined || !mine.has(room)) return true;
+    if (mine.size === 1) this.#roomsOf.delete(nick);
+    else {
+      const own = mine as Set<string>; // two or more rooms: its own Set
+      own.delete(room);
+      if (own.size === 1) this.#roomsOf.set(nick, this.#only([...own][0]!));
+    }
     return true;
   }
 
@@ -170,10 +178,48 @@ export class Directory {
     let set = this.#rooms.get(room);
     if (set === undefined) this.#rooms.set(room, set = new Set());
     set.add(nick);
-    let mine = this.#roomsOf.get(nick);
-    if (mine === undefined) this.#roomsOf.set(nick, mine = new Set());
-    mine.add(room);
+    const mine = this.#roomsOf.get(nick);
+    if (mine === undefined) this.#roomsOf.set(nick, this.#only(room));
+    else if (!mine.has(room)) {
+      if (mine.size === 1) this.#roomsOf.set(nick, new Set([...mine, room]));
+      else (mine as Set<string>).add(room);
+    }
   }
+
+  /** The shared read-only Set of one room. */
+  #only(room: string): ReadonlySet<string> {
+    let only = this.#onlyIn.get(room);
+    if (only === undefined) this.#onlyIn.set(room, only = new Set([room]));
+    return only;
+  }
+}
+
+/** One nick (the usual case) or several. */
+type Few = string | Set<string>;
+
+function asSet(few: Few | undefined): ReadonlySet<string> {
+  if (few === undefined) return EMPTY;
+  return typeof few === "string" ? new Set([few]) : few;
+}
+
+function addFew(map: Map<string, Few>, key: string, nick: string): void {
+  const few = map.get(key);
+  if (few === undefined) map.set(key, nick);
+  else if (typeof few === "string") {
+    if (few !== nick) map.set(key, new Set([few, nick]));
+  } else few.add(nick);
+}
+
+function removeFew(map: Map<string, Few>, key: string, nick: string): void {
+  const few = map.get(key);
+  if (few === undefined) return;
+  if (typeof few === "string") {
+    if (few === nick) map.delete(key);
+    return;
+  }
+  few.delete(nick);
+  if (few.size === 1) map.set(key, [...few][0]!);
+  else if (few.size === 0) map.delete(key);
 }
 
 const EMPTY: ReadonlySet<string> = new Set();

@@ -168,9 +168,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       ? null
       : hmacSha256(this.#macKey, ASCII.encode(options.token));
     this.#store = options.store ??
-      (options.storePath === null
-        ? new MemoryStore()
-        : new SqliteStore(options.storePath, { busyTimeoutMs: options.storeBusyTimeoutMs }));
+      (options.storePath === null ? new MemoryStore() : new SqliteStore(options.storePath, {
+        busyTimeoutMs: options.storeBusyTimeoutMs,
+        synchronous: options.storeSync,
+      }));
     // The relay owns the commit: it decides what a failed one means for the SENDs of the turn.
     this.#store.onPending = () => queueMicrotask(() => this.#commit());
     this.#dir = new Directory(this.#store);
@@ -513,8 +514,8 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     frame[0] = FrameType.DELIVER;
     const to = envelopeRecipient(frame, route);
     // Order per conversation: after a STORE_FAILED, nothing overtakes the refused SENDs.
-    const conversation = c.storeRefused.size === 0 ? "" : `${route.toKind}:${to}`;
-    const refused = c.storeRefused.size === 0 ? undefined : c.storeRefused.get(conversation);
+    const conversation = `${route.toKind}:${to}`;
+    const refused = c.storeRefused?.get(conversation);
     if (refused !== undefined) {
       const id = messageId(frame);
       const hex = idHex(id);
@@ -525,10 +526,10 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         }
       }
       if (performance.now() - refused.at > STORE_REFUSED_HOLD_MS) {
-        c.storeRefused.delete(conversation);
+        c.storeRefused!.delete(conversation);
       } else if (hex === oldest) {
         refused.pending.delete(hex); // the oldest refused one, sent again: it goes
-        if (refused.pending.size === 0) c.storeRefused.delete(conversation);
+        if (refused.pending.size === 0) c.storeRefused!.delete(conversation);
       } else {
         this.#reject(
           c,
@@ -912,6 +913,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     this.#metrics.rejectEnvelope(code);
     if (code === "STORE_FAILED") {
       const key = `${recipientKind}:${recipient}`;
+      c.storeRefused ??= new Map();
       let refused = c.storeRefused.get(key);
       if (refused === undefined) {
         refused = { pending: new Set(), firstSeq: new Map(), at: 0 };
@@ -1744,7 +1746,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     try {
       plan = this.#store.atomically(() => {
         const out: Notice[] = [];
-        for (const r of rows) this.#store.deleteQueuedId(r.id);
+        for (const r of rows) this.#store.deleteQueuedId(r.id, r.nick);
         for (const r of rows) {
           if (r.frame[0] !== FrameType.DELIVER) continue; // a notice: no notice about it
           const notice = this.#noticeFor(r, "EXPIRED");

@@ -72,7 +72,9 @@ export interface Store {
   removeMember(room: string, nick: string): void;
 
   /**
-   * Appends a DELIVER frame to a nick's queue (the store keeps its own copy).
+   * Appends a DELIVER frame to a nick's queue (the store keeps its own copy). Calls in one turn
+   * with the same frame object (a room SEND's recipients) may share one stored copy: the frame
+   * must not change once handed over.
    *
    * @returns The envelope's id.
    */
@@ -88,8 +90,8 @@ export interface Store {
    * `afterId`, in id order.
    */
   queuedBefore(cutoff: number, afterId: number, limit: number): HeldEnvelope[];
-  /** Deletes one queued envelope (idempotent). */
-  deleteQueuedId(id: number): void;
+  /** Deletes one queued envelope (idempotent); `nick`, when given, is the queue that holds it. */
+  deleteQueuedId(id: number, nick?: string): void;
   /** Deletes every queued envelope enqueued before `cutoff` (ms); returns how many. */
   deleteQueuedBefore(cutoff: number): number;
   /** Queue sizes of every nick with a non-empty queue. */

@@ -174,4 +174,17 @@ for (const r of rows) {
     } | ${String(r.heap_kib_per_conn_after_gc).padEnd(25)} | ${r.conns_per_s}`,
   );
 }
+// Issue 13's aims: at most 4 KiB (TCP) and 12 KiB (WebSocket) of RSS per idle connection,
+// measured after a full GC.
+const AIMS = { "hush-tcp": 4, "hush-tcp-store": 4, "hush-ws": 12, "hush-ws-store": 12 };
+for (const r of rows) {
+  const limit = AIMS[r.relay];
+  if (limit === undefined) continue;
+  const ok = r.rss_kib_per_conn_after_gc <= limit;
+  console.error(
+    `${
+      ok ? "met   " : "MISSED"
+    }  ${r.relay}: RSS ${r.rss_kib_per_conn_after_gc} KiB per idle connection after GC (aim <= ${limit} KiB; V8 heap ${r.heap_kib_per_conn_after_gc} KiB)`,
+  );
+}
 process.exit(0);

@@ -10,7 +10,7 @@ import { join } from "node:path";
  */
 export const LOAD_TEST_FLAGS = [];
 
-/** @returns { "hush-tcp": spec, "hush-ws": spec } in the shape of the harness's RELAYS entries. */
+/** @returns { "hush-tcp", "hush-ws", "hush-tcp-store", "hush-ws-store": spec } in the shape of the harness's RELAYS entries. */
 export function hushRelaySpecs({ repo, deno, serverArgs = [], denoArgs = [], prefix = "hush" }) {
   const server = join(repo, "server.ts");
   const base = [
@@ -19,23 +19,45 @@ export function hushRelaySpecs({ repo, deno, serverArgs = [], denoArgs = [], pre
     "--config",
     join(repo, "deno.json"),
     "--allow-net=127.0.0.1",
-    ...denoArgs,
-    server,
-    "--host",
-    "127.0.0.1",
   ];
-  const spec = (transport, ports) => ({
-    transport,
-    describe: () =>
-      `Hush relay, ${transport === "tcp" ? "TCP" : "WebSocket"} transport, in-memory store: ` +
-      ["deno", ...base, ...ports("{port}"), ...LOAD_TEST_FLAGS, ...serverArgs].join(" "),
-    start: (port) => ({
-      cmd: deno,
-      args: [...base, ...ports(String(port)), ...LOAD_TEST_FLAGS, ...serverArgs],
-    }),
-  });
+  // With `store`: the SQLite store (`--store`), a fresh file in the harness's temp dir for the
+  // relay (removed with it), and the read/write permissions it needs.
+  const spec = (transport, ports, store = false) => {
+    const withStore = (dir) =>
+      store
+        ? [
+          "--allow-read",
+          "--allow-write",
+          ...denoArgs,
+          server,
+          "--store",
+          join(dir, "relay.sqlite"),
+        ]
+        : [...denoArgs, server];
+    const args = (port, dir) => [
+      ...base,
+      ...withStore(dir),
+      "--host",
+      "127.0.0.1",
+      ...ports(port),
+      ...LOAD_TEST_FLAGS,
+      ...serverArgs,
+    ];
+    return {
+      transport,
+      describe: () =>
+        `Hush relay, ${transport === "tcp" ? "TCP" : "WebSocket"} transport, ${
+          store ? "SQLite store (--store)" : "in-memory store"
+        }: ` + ["deno", ...args("{port}", "{dir}")].join(" "),
+      start: (port, dir) => ({ cmd: deno, args: args(String(port), dir) }),
+    };
+  };
+  const tcp = (port) => ["--port", "0", "--tcp-port", port];
+  const ws = (port) => ["--port", port, "--tcp-port=-1"];
   return {
-    [`${prefix}-tcp`]: spec("tcp", (port) => ["--port", "0", "--tcp-port", port]),
-    [`${prefix}-ws`]: spec("ws", (port) => ["--port", port, "--tcp-port=-1"]),
+    [`${prefix}-tcp`]: spec("tcp", tcp),
+    [`${prefix}-ws`]: spec("ws", ws),
+    [`${prefix}-tcp-store`]: spec("tcp", tcp, true),
+    [`${prefix}-ws-store`]: spec("ws", ws, true),
   };
 }

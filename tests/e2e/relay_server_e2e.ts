@@ -50,6 +50,7 @@ relayTest("server.ts --help prints the HELP constant listing every flag", async 
       "--queue-max-bytes",
       "--queue-max-age",
       "--store-busy-timeout",
+      "--store-sync",
       "--nick-ttl",
     ]
   ) assert.ok(HELP.includes(flag), flag);
@@ -66,6 +67,9 @@ relayTest("server.ts refuses an unknown flag and a bad number with a hint", asyn
   const range = await run(["--port", "70000"]);
   assert.equal(range.code, 2);
   assert.match(range.stderr, /^hush: error: Invalid port "70000"/);
+  const sync = await run(["--store-sync", "off"]);
+  assert.equal(sync.code, 2);
+  assert.match(sync.stderr, /^hush: error: Invalid storeSync "off": expected normal or full/);
 });
 
 relayTest(
@@ -169,10 +173,12 @@ relayTest("server.ts --store without write permission fails with a clear error",
 });
 
 /** A temporary directory and a `server.ts --store` in it, with only the permissions it needs. */
-async function tempStore(): Promise<{ dir: string; start: () => Promise<ServerProcess> }> {
+async function tempStore(
+  extra: string[] = [],
+): Promise<{ dir: string; start: () => Promise<ServerProcess> }> {
   const dir = await Deno.makeTempDir();
   const perms = ["--allow-net", `--allow-read=${dir}`, `--allow-write=${dir}`];
-  return { dir, start: () => startServer(["--store", `${dir}/relay.sqlite`], perms) };
+  return { dir, start: () => startServer(["--store", `${dir}/relay.sqlite`, ...extra], perms) };
 }
 
 relayTest(
@@ -256,46 +262,113 @@ relayTest(
   },
 );
 
+for (const sync of ["normal", "full"]) {
+  relayTest(
+    `a relay with --store (--store-sync ${sync}) killed outright (SIGKILL) loses nothing it accepted, live or queued`,
+    async () => {
+      const { dir, start } = await tempStore(["--store-sync", sync]);
+      let server = await start();
+      const alice = await loggedIn(server.tcp, "alice");
+      const bob = await loggedIn(server.tcp, "bob");
+      const carol = await loggedIn(server.ws, "carol");
+      try {
+        bob.close();
+        await alice.next((f) => f.type === "presence" && f.nick === "bob" && !f.online);
+        await alice.sendEnvelope("bob", new Uint8Array([1])); // queued: bob is offline
+        await alice.sendEnvelope("carol", new Uint8Array([10])); // live, carol never acks
+        await alice.sendEnvelope("carol", new Uint8Array([11]));
+        await carol.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+        await alice.next((f) => f.type === "accepted" && f.count === 3);
+      } finally {
+        assert.equal((await server.stop("SIGKILL")).signal, "SIGKILL");
+      }
+      server = await start();
+      try {
+        const carol2 = await loggedIn(server.tcp, "carol", { identity: carol.identity });
+        await carol2.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+        assert.deepEqual(
+          carol2.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []),
+          [10, 11],
+        );
+        await carol2.ack();
+        const bob2 = await loggedIn(server.ws, "bob", { identity: bob.identity });
+        await bob2.waitFor((fs) => fs.some((f) => f.type === "deliver"));
+        assert.deepEqual(bob2.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []), [1]);
+        await bob2.ack();
+        // A live delivery that was acked is deleted: carol's next connection gets nothing again.
+        alice.close();
+        carol2.close();
+        await sleep(50);
+        const carol3 = await loggedIn(server.tcp, "carol", { identity: carol.identity });
+        const ready = carol3.frames.find((f) => f.type === "ready");
+        assert.ok(ready?.type === "ready" && ready.queued === 0);
+        for (const c of [bob2, carol3]) c.close();
+        await sleep(50);
+      } finally {
+        await server.stop("SIGTERM");
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
+}
+
 relayTest(
-  "a relay with --store killed outright (SIGKILL) loses nothing it accepted, live or queued",
+  "a room envelope stored once for its members: after a SIGKILL each member who had not acked it gets it again, once; one who acked does not",
   async () => {
     const { dir, start } = await tempStore();
     let server = await start();
     const alice = await loggedIn(server.tcp, "alice");
-    const bob = await loggedIn(server.tcp, "bob");
-    const carol = await loggedIn(server.ws, "carol");
+    const members = [
+      await loggedIn(server.tcp, "bob"),
+      await loggedIn(server.ws, "carol"),
+      await loggedIn(server.tcp, "dave"),
+    ];
     try {
-      bob.close();
-      await alice.next((f) => f.type === "presence" && f.nick === "bob" && !f.online);
-      await alice.sendEnvelope("bob", new Uint8Array([1])); // queued: bob is offline
-      await alice.sendEnvelope("carol", new Uint8Array([10])); // live, carol never acks
-      await alice.sendEnvelope("carol", new Uint8Array([11]));
-      await carol.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
-      await alice.next((f) => f.type === "accepted" && f.count === 3);
+      for (const c of [alice, ...members]) {
+        await c.send({ type: "join", room: "club" });
+        await c.next((f) => f.type === "joined" && f.room === "club" && f.nick === c.nick);
+      }
+      const dave = members[2]!;
+      dave.close(); // offline: queued
+      await alice.next((f) => f.type === "presence" && f.nick === "dave" && !f.online);
+      await alice.sendEnvelope("club", new Uint8Array([7]), { toKind: "room" });
+      await alice.sendEnvelope("club", new Uint8Array([8]), { toKind: "room" });
+      await alice.next((f) => f.type === "accepted" && f.count === 2);
+      const [bob, carol] = members;
+      for (const c of [bob!, carol!]) {
+        await c.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+      }
+      await bob!.ack(); // bob acks both; carol acks none
+      await sleep(100); // the ACK reaches the relay and its commit
     } finally {
       assert.equal((await server.stop("SIGKILL")).signal, "SIGKILL");
     }
     server = await start();
     try {
-      const carol2 = await loggedIn(server.tcp, "carol", { identity: carol.identity });
+      const bodies = (c: TestClient) =>
+        c.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []);
+      const carol2 = await loggedIn(server.tcp, "carol", { identity: members[1]!.identity });
       await carol2.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
-      assert.deepEqual(
-        carol2.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []),
-        [10, 11],
-      );
+      const dave2 = await loggedIn(server.ws, "dave", { identity: members[2]!.identity });
+      await dave2.waitFor((fs) => fs.filter((f) => f.type === "deliver").length === 2);
+      const bob2 = await loggedIn(server.tcp, "bob", { identity: members[0]!.identity });
+      const ready = bob2.frames.find((f) => f.type === "ready");
+      assert.ok(ready?.type === "ready" && ready.queued === 0, "bob acked both: nothing again");
+      await sleep(200);
+      assert.deepEqual(bodies(carol2), [7, 8]);
+      assert.deepEqual(bodies(dave2), [7, 8]);
+      assert.deepEqual(bodies(bob2), []);
+      // Acked by every member now: the envelopes' rows go; a reconnect gets nothing.
       await carol2.ack();
-      const bob2 = await loggedIn(server.ws, "bob", { identity: bob.identity });
-      await bob2.waitFor((fs) => fs.some((f) => f.type === "deliver"));
-      assert.deepEqual(bob2.frames.flatMap((f) => f.type === "deliver" ? [f.body[0]] : []), [1]);
-      await bob2.ack();
-      // A live delivery that was acked is deleted: carol's next connection gets nothing again.
-      alice.close();
-      carol2.close();
+      await dave2.ack();
+      await sleep(100);
+      for (const c of [carol2, dave2, bob2]) c.close();
       await sleep(50);
-      const carol3 = await loggedIn(server.tcp, "carol", { identity: carol.identity });
-      const ready = carol3.frames.find((f) => f.type === "ready");
-      assert.ok(ready?.type === "ready" && ready.queued === 0);
-      for (const c of [bob2, carol3]) c.close();
+      const carol3 = await loggedIn(server.tcp, "carol", { identity: members[1]!.identity });
+      const again = carol3.frames.find((f) => f.type === "ready");
+      assert.ok(again?.type === "ready" && again.queued === 0);
+      carol3.close();
+      alice.close();
       await sleep(50);
     } finally {
       await server.stop("SIGTERM");
