@@ -37,6 +37,12 @@ export const RETRY_DELAY_MS = 30_000;
 export const STORE_RETRY_DELAY_MS = 1_000;
 /** The longest wait between two retries after `STORE_FAILED`. */
 export const STORE_RETRY_MAX_MS = 30_000;
+/**
+ * The first wait before an envelope refused with `QUEUE_FULL` is sent again while every
+ * recipient it was refused for is online, so draining its queue (doubling after each refusal, at
+ * most the normal first wait). A recipient coming online brings a held retry forward to this.
+ */
+export const DRAIN_RETRY_DELAY_MS = 2_000;
 /** The longest wait between two retries, in multiples of the first one. */
 const RETRY_MAX_FACTOR = 20;
 /** A refused envelope is given up on once its first refusal is this old (7 days). */
@@ -372,10 +378,24 @@ export class Outgoing {
 
   /**
    * A peer is back (PRESENCE online, JOINED): envelopes to it refused with `NO_SUCH_USER` after
-   * a relay restart go again now.
+   * a relay restart go again now; those refused with `QUEUE_FULL` go again within
+   * {@linkcode DRAIN_RETRY_DELAY_MS} (it is reading its queue).
    */
   peerBack(nick: string): void {
     const outbox = this.#host.outbox;
+    // Refused for a full queue while the peer was away: it reads its queue now, so try again
+    // soon rather than after the offline backoff.
+    const soon = this.#host.now() +
+      Math.min(DRAIN_RETRY_DELAY_MS, this.#host.retryDelayMs ?? Infinity);
+    let sooner = false;
+    for (const e of outbox.entries) {
+      if (!outbox.isHeld(e) || e.meta?.retryCode !== "QUEUE_FULL") continue;
+      if (!String(e.meta?.retryTo ?? e.meta?.to).split("\n").includes(nick)) continue;
+      if ((outbox.heldUntil(e) ?? 0) <= soon) continue;
+      outbox.hold(e, soon);
+      sooner = true;
+    }
+    if (sooner) this.#armRetry();
     const waiting = outbox.entries.filter((e) =>
       outbox.isHeld(e) && e.meta?.retryCode === "NO_SUCH_USER" && e.meta?.to === nick
     );
@@ -505,7 +525,7 @@ export class Outgoing {
     const host = this.#host;
     const requeued = entry.meta?.requeued === true;
     if (entry.meta !== undefined) {
-      for (const key of ["retrySince", "retryAttempts", "retryCode", "requeued"]) {
+      for (const key of ["retrySince", "retryAttempts", "retryCode", "retryTo", "requeued"]) {
         delete entry.meta[key];
       }
     }
@@ -528,7 +548,11 @@ export class Outgoing {
     const attempts = (typeof meta.retryAttempts === "number" ? meta.retryAttempts : 0) + 1;
     // The store failed for every recipient: short retries, and the conversation waits behind.
     const storeFailed = s.rejections.some((r) => r.code === "STORE_FAILED");
-    const delay = this.#retryDelay(attempts, storeFailed);
+    // Full queues of recipients who are online empty as they read: a short retry.
+    const draining = s.rejections.every((r) =>
+      r.code === "QUEUE_FULL" && this.#host.rooms.isOnline(r.to)
+    );
+    const delay = this.#retryDelay(attempts, storeFailed, draining);
     let retrying = false;
     for (const r of s.rejections) {
       const transient = !expired && this.#transient(r, entry, now);
@@ -547,6 +571,8 @@ export class Outgoing {
       meta.retrySince = since;
       meta.retryAttempts = attempts;
       meta.retryCode = storeFailed ? "STORE_FAILED" : s.rejections[0]?.code ?? "";
+      // Who refused it (for a room, the members): one coming online brings the retry forward.
+      meta.retryTo = s.rejections.map((r) => r.to).join("\n");
       host.outbox.hold(entry, now + delay, storeFailed);
       return;
     }
@@ -570,8 +596,12 @@ export class Outgoing {
     return changed !== undefined && now - changed < EPOCH_GRACE_MS;
   }
 
-  #retryDelay(attempts: number, storeFailed = false): number {
+  #retryDelay(attempts: number, storeFailed = false, draining = false): number {
     const base = this.#host.retryDelayMs ?? RETRY_DELAY_MS;
+    if (draining) {
+      const first = Math.min(DRAIN_RETRY_DELAY_MS, base);
+      return Math.min(first * 2 ** Math.min(attempts - 1, 30), base);
+    }
     if (storeFailed) {
       const first = Math.min(STORE_RETRY_DELAY_MS, base);
       return Math.min(first * 2 ** Math.min(attempts - 1, 30), STORE_RETRY_MAX_MS);

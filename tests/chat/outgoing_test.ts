@@ -10,6 +10,7 @@ import type { RelayLink } from "../../chat/_connection.ts";
 import type { Directory } from "../../chat/_directory.ts";
 import { Emitter } from "../../chat/_emitter.ts";
 import {
+  DRAIN_RETRY_DELAY_MS,
   EPOCH_GRACE_MS,
   Outgoing,
   type RelayMemory,
@@ -48,6 +49,7 @@ function harness(memory: RelayMemory = {}, outbox = new Outbox()) {
   const clock = { now: 1_000_000 };
   const rotated: string[] = [];
   const files = new Map<string, string>();
+  const online = new Set<string>();
   const link = {
     closed: false,
     connected: true,
@@ -69,7 +71,7 @@ function harness(memory: RelayMemory = {}, outbox = new Outbox()) {
     persist: () => Promise.resolve(),
     link: link as unknown as RelayLink,
     directory: {} as Directory,
-    rooms: {} as Rooms,
+    rooms: { isOnline: (nick: string) => online.has(nick) } as unknown as Rooms,
     outbox,
     formerNicks: () => [],
     wire: () => false,
@@ -96,6 +98,7 @@ function harness(memory: RelayMemory = {}, outbox = new Outbox()) {
     memory,
     rotated,
     files,
+    online,
     reconnect,
     sent,
     undelivered,
@@ -254,6 +257,40 @@ Deno.test("Outgoing treats NO_SUCH_USER for an envelope resent after an epoch ch
     h.outgoing.onAccepted(1);
     assert.deepEqual(h.undelivered(), [[envelope(1).id, "NO_SUCH_USER", true]]);
     assert.equal(h.outbox.size, 1);
+  } finally {
+    h.outgoing.stop();
+  }
+});
+
+Deno.test("Outgoing retries a QUEUE_FULL envelope within seconds while its recipient is online, and brings an offline retry forward when the recipient comes back", () => {
+  const h = harness();
+  try {
+    h.reconnect({ durable: true, epoch: EPOCH_A });
+    // Bob away: the normal first wait (60 s in this harness).
+    h.outbox.enqueue(envelope(1));
+    h.outgoing.flush();
+    h.outgoing.onRejected(rejected(1, envelope(1).id, "QUEUE_FULL"));
+    h.outgoing.onAccepted(1);
+    const away = h.outbox.entries[0]!;
+    assert.equal(h.outbox.heldUntil(away), h.clock.now + 60_000);
+    // Bob comes online: he reads his queue, the retry comes within 2 s.
+    h.clock.now += 5_000;
+    h.online.add("bob");
+    h.outgoing.peerBack("bob");
+    assert.equal(h.outbox.heldUntil(away), h.clock.now + DRAIN_RETRY_DELAY_MS);
+    // Refused again while he is online: 2 s doubled, not 120 s.
+    h.clock.now += DRAIN_RETRY_DELAY_MS;
+    h.reconnect({ durable: true, epoch: EPOCH_A });
+    h.outgoing.onRejected(rejected(1, envelope(1).id, "QUEUE_FULL"));
+    h.outgoing.onAccepted(1);
+    assert.equal(h.outbox.heldUntil(away), h.clock.now + 2 * DRAIN_RETRY_DELAY_MS);
+    assert.match(
+      String(h.events.findLast((e) => e.type === "undelivered")?.message),
+      /retry in 4 s/,
+    );
+    // Someone else coming online changes nothing.
+    h.outgoing.peerBack("carol");
+    assert.equal(h.outbox.heldUntil(away), h.clock.now + 2 * DRAIN_RETRY_DELAY_MS);
   } finally {
     h.outgoing.stop();
   }

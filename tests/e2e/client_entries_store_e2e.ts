@@ -252,7 +252,9 @@ Deno.test("client --json: a receiver SIGKILLed twice while messages stream in lo
       bob = await world.client("bob");
     }
     const seenNow = () => new Set([...shown.keys(), ...bob.eventsOf("message").map((e) => e.text)]);
-    const deadline = Date.now() + WAIT_MS;
+    // Alice is a stranger to bob (PROTOCOL.md §8): past 50 queued envelopes from her while he is
+    // down, hers are refused QUEUE_FULL and retried once he is back (2 s, 4 s, ...).
+    const deadline = Date.now() + 2 * WAIT_MS;
     while (Date.now() < deadline && seenNow().size < total + 1) await settle(100);
     await settle();
     note(bob);
