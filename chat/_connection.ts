@@ -292,10 +292,15 @@ export class RelayLink {
     this.#host.onStop(error);
   }
 
-  /** A `WRONG_PROTOCOL` error (the other port of the relay): retrying cannot help, stop. */
+  /**
+   * A `WRONG_PROTOCOL` error (the other port of the relay) or `BAD_HOME` (a browser's IO worker
+   * could not save: it sends nothing more): retrying cannot help, stop.
+   */
   #stopIfHopeless(error: unknown): void {
-    if (error instanceof ChatError && error.code === "WRONG_PROTOCOL") {
-      this.#stopCode = "WRONG_PROTOCOL";
+    if (
+      error instanceof ChatError && (error.code === "WRONG_PROTOCOL" || error.code === "BAD_HOME")
+    ) {
+      this.#stopCode = error.code;
       this.#stopReason ??= error.message;
     }
   }

@@ -47,6 +47,8 @@ export function contentSecurityPolicy(relays: readonly string[]): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
+    // The IO worker (web/io_worker.ts) starts from a blob: URL made by the page's own script.
+    "worker-src blob:",
     "style-src 'self'",
     `connect-src ${connect}`,
     "img-src 'self' data:",

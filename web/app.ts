@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type ChatClient, createChatClient } from "../chat/engine.ts";
+import { type ChatClient, type ChatClientOptions, createChatClient } from "../chat/engine.ts";
 import type { ChatEvent, UserInfo, WireView } from "../chat/events.ts";
 import type { ChatHome } from "../chat/home.ts";
 import { type Child, el, replace } from "./dom.ts";
@@ -31,6 +31,8 @@ export interface AppEnvironment {
   noteNick?(home: string, nick: string): void;
   /** The bundle's SHA-256, shown on the page. */
   bundleSha256: string;
+  /** Opens the relay connection (the page's IO worker); default: the engine's own. */
+  connectTransport?: ChatClientOptions["connectTransport"];
 }
 
 /** One line of a conversation. */
@@ -179,7 +181,14 @@ export class App {
     const home = await this.#env.openHome(nick, passphrase);
     let client: ChatClient;
     try {
-      client = await createChatClient({ server: this.#env.relayUrl, nick, home });
+      client = await createChatClient({
+        server: this.#env.relayUrl,
+        nick,
+        home,
+        ...(this.#env.connectTransport === undefined
+          ? {}
+          : { connectTransport: this.#env.connectTransport }),
+      });
     } catch (error) {
       home.release?.();
       throw error;

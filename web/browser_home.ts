@@ -47,6 +47,18 @@ export interface KeyValue {
   entries(store: StoreName, prefix: string): Promise<[string, unknown][]>;
   /** Puts and deletes (`undefined`) in one transaction: all or nothing. */
   apply(store: StoreName, changes: ReadonlyMap<string, unknown>): Promise<void>;
+  /**
+   * Optional: the changes of several stores in one transaction, all or nothing (the IO worker
+   * commits the page's writes in batches with it).
+   */
+  applyAll?(
+    writes: readonly { store: StoreName; changes: ReadonlyMap<string, unknown> }[],
+  ): Promise<void>;
+  /**
+   * Optional: for a store whose writes resolve before they are committed (the page's IO worker,
+   * `web/io_link.ts`), resolves once every write issued so far is committed.
+   */
+  flushed?(): Promise<void>;
 }
 
 /** The synchronous store of the `shown` journal (`localStorage`). */
@@ -155,14 +167,35 @@ export class BrowserHome implements ChatHome {
     this.#lock = lock;
     this.#sync = sync;
     if (sync !== undefined) {
+      // A trim of the journal (`writeSync`) waits, on a store whose writes complete later, until
+      // the writes issued before it are committed: the journal drops the ids of shown messages
+      // only once the saved inbox without them is on disk. Appends made meanwhile are kept.
+      const trims = new Map<string, { text: string; appended: string }>();
+      const flushed = store.flushed?.bind(store);
       this.appendSync = (file, text) => {
         checkHomeName(file);
         const key = this.#syncKey(file);
         sync.setItem(key, (sync.getItem(key) ?? "") + text);
+        const trim = trims.get(key);
+        if (trim !== undefined) trim.appended += text;
       };
       this.writeSync = (file, text) => {
         checkHomeName(file);
-        sync.setItem(this.#syncKey(file), text);
+        const key = this.#syncKey(file);
+        if (flushed === undefined) {
+          sync.setItem(key, text);
+          return;
+        }
+        const trim = { text, appended: "" };
+        trims.set(key, trim);
+        const done = () => {
+          if (trims.get(key) !== trim) return false; // a later trim took its place
+          trims.delete(key);
+          return true;
+        };
+        flushed().then(() => {
+          if (done()) sync.setItem(key, trim.text + trim.appended);
+        }, done);
       };
     }
   }
@@ -336,101 +369,5 @@ export class MemoryKeyValue implements KeyValue {
       else this.#stores[store].set(key, value);
     }
     return Promise.resolve();
-  }
-}
-
-/**
- * Opens the IndexedDB database `hush` (stores `files` and `homes`).
- *
- * @param factory `indexedDB`.
- * @returns A {@linkcode KeyValue} over it.
- * @throws {ChatError} `BAD_HOME` when IndexedDB refuses (e.g. a private window that blocks it).
- */
-export function openIndexedDb(factory: IDBFactory): Promise<KeyValue> {
-  return new Promise((resolve, reject) => {
-    // Version 2 added `entries`; an upgrade creates whatever store is missing.
-    const request = factory.open("hush", 2);
-    request.onupgradeneeded = () => {
-      for (const name of ["files", "entries", "homes"]) {
-        if (!request.result.objectStoreNames.contains(name)) request.result.createObjectStore(name);
-      }
-    };
-    request.onerror = () =>
-      reject(new ChatError("BAD_HOME", `IndexedDB refused: ${request.error?.message ?? "?"}`));
-    request.onsuccess = () => resolve(new IndexedDbKeyValue(request.result));
-  });
-}
-
-class IndexedDbKeyValue implements KeyValue {
-  readonly #db: IDBDatabase;
-
-  constructor(db: IDBDatabase) {
-    this.#db = db;
-  }
-
-  get(store: StoreName, key: string): Promise<unknown> {
-    return this.#run(store, "readonly", (s) => s.get(key));
-  }
-
-  async put(store: StoreName, key: string, value: unknown): Promise<void> {
-    await this.#run(store, "readwrite", (s) => s.put(value, key));
-  }
-
-  async delete(store: StoreName, key: string): Promise<void> {
-    await this.#run(store, "readwrite", (s) => s.delete(key));
-  }
-
-  async keys(store: StoreName, prefix: string): Promise<string[]> {
-    const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
-    const keys = await this.#run(store, "readonly", (s) => s.getAllKeys(range));
-    return (keys as IDBValidKey[]).map(String);
-  }
-
-  async entries(store: StoreName, prefix: string): Promise<[string, unknown][]> {
-    const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
-    const out: [string, unknown][] = [];
-    await new Promise<void>((resolve, reject) => {
-      const tx = this.#db.transaction(store, "readonly");
-      const request = tx.objectStore(store).openCursor(range);
-      request.onsuccess = () => {
-        const cursor = request.result;
-        if (cursor === null) return;
-        out.push([String(cursor.key), cursor.value]);
-        cursor.continue();
-      };
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(new ChatError("BAD_HOME", `IndexedDB: ${tx.error?.message}`));
-      tx.onabort = () => reject(new ChatError("BAD_HOME", `IndexedDB: ${tx.error?.message}`));
-    });
-    return out;
-  }
-
-  apply(store: StoreName, changes: ReadonlyMap<string, unknown>): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const tx = this.#db.transaction(store, "readwrite", { durability: "strict" });
-      const objects = tx.objectStore(store);
-      for (const [key, value] of changes) {
-        if (value === undefined) objects.delete(key);
-        else objects.put(value, key);
-      }
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(new ChatError("BAD_HOME", `IndexedDB: ${tx.error?.message}`));
-      tx.onabort = () => reject(new ChatError("BAD_HOME", `IndexedDB: ${tx.error?.message}`));
-    });
-  }
-
-  /** One request in its own transaction, resolved when the transaction is committed. */
-  #run(
-    store: StoreName,
-    mode: IDBTransactionMode,
-    start: (s: IDBObjectStore) => IDBRequest,
-  ): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const tx = this.#db.transaction(store, mode, { durability: "strict" });
-      const request = start(tx.objectStore(store));
-      tx.oncomplete = () => resolve(request.result);
-      tx.onerror = () => reject(new ChatError("BAD_HOME", `IndexedDB: ${tx.error?.message}`));
-      tx.onabort = () => reject(new ChatError("BAD_HOME", `IndexedDB: ${tx.error?.message}`));
-    });
   }
 }

@@ -60,27 +60,11 @@ export async function buildBundle(): Promise<WebBundle> {
   const importMap = `data:application/json;base64,${
     toBase64(new TextEncoder().encode(JSON.stringify({ imports })))
   }`;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--import-map",
-      importMap,
-      "--platform",
-      "browser",
-      "--format",
-      "esm",
-      "--minify",
-      new URL("web/main.ts", ROOT).pathname,
-    ],
-    cwd: new URL(".", ROOT).pathname,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const errors = new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`deno bundle failed:\n${errors}`);
-  const js = new TextDecoder().decode(out.stdout);
+  // The IO worker first: its bundle goes, as a string, before the page's (`web/main.ts` starts
+  // it from a blob: URL), so the script tag's integrity covers both.
+  const worker = await denoBundle(importMap, "web/io_worker_main.ts");
+  const page = await denoBundle(importMap, "web/main.ts");
+  const js = `globalThis.HUSH_IO_WORKER=${JSON.stringify(worker)};\n${page}`;
   for (const banned of ["Deno.connect", "perMessageDeflate", 'from"node:']) {
     if (js.includes(banned)) throw new Error(`The browser bundle contains ${banned}`);
   }
@@ -93,6 +77,31 @@ export async function buildBundle(): Promise<WebBundle> {
     .replace(/\{\{\s*CSS_INTEGRITY\s*\}\}/, cssIntegrity)
     .replace(/\{\{\s*SHA256\s*\}\}/, sha256);
   return { html, js, css, sha256, integrity };
+}
+
+/** One `deno bundle` run: minified ES module for the browser. */
+async function denoBundle(importMap: string, entry: string): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "--quiet",
+      "--import-map",
+      importMap,
+      "--platform",
+      "browser",
+      "--format",
+      "esm",
+      "--minify",
+      new URL(entry, ROOT).pathname,
+    ],
+    cwd: new URL(".", ROOT).pathname,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const errors = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`deno bundle of ${entry} failed:\n${errors}`);
+  return new TextDecoder().decode(out.stdout);
 }
 
 /** The bundle as `web/dist/bundle.json` holds it (fixed key order, one trailing newline). */

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /**
- * The browser client's entry point (bundled by `web/build.ts`): finds the relay, opens homes in
- * IndexedDB (one per nick, held by a Web Lock so two tabs never share one), starts the
+ * The browser client's entry point (bundled by `web/build.ts`): finds the relay, starts the IO
+ * worker (`web/io_worker.ts`: IndexedDB and the WebSocket, off the page's thread), opens homes
+ * through it (one per nick, held by a Web Lock so two tabs never share one), starts the
  * {@linkcode App}.
  *
  * Relay: the `relay` query parameter (`/?relay=ws://127.0.0.1:4874/`), else the page's
@@ -15,16 +16,28 @@ import { App } from "./app.ts";
 import {
   type BrowserHome,
   findHomeName,
-  type KeyValue,
   noteGrantedNick,
   openBrowserHome,
-  openIndexedDb,
 } from "./browser_home.ts";
 import { ChatError } from "../chat/errors.ts";
+import { type IoLink, startIoWorker } from "./io_link.ts";
 import { isValidNick } from "../protocol/names.ts";
 import { relayUrlFor } from "./relay_url.ts";
 
-let store: KeyValue | undefined;
+/** The IO worker's source: the build puts it before the bundle (`web/build.ts`). */
+const IO_WORKER = (globalThis as { HUSH_IO_WORKER?: string }).HUSH_IO_WORKER;
+
+let link: IoLink | undefined;
+
+function ioLink(): IoLink {
+  if (IO_WORKER === undefined) {
+    throw new ChatError(
+      "BAD_HOME",
+      "This bundle has no IO worker: rebuild it (deno task web:build)",
+    );
+  }
+  return link ??= startIoWorker(IO_WORKER);
+}
 
 async function openHome(
   nick: string,
@@ -33,9 +46,11 @@ async function openHome(
   if (!isValidNick(nick)) {
     throw new ChatError("BAD_NICK", "A nick is 1-32 letters, digits, _ or - (no spaces)");
   }
-  store ??= await openIndexedDb(indexedDB);
+  const { store } = ioLink();
   const name = await findHomeName(store, nick);
-  const release = await holdHome(name);
+  const held = await holdHome(name);
+  // The Web Lock goes once this home's writes are committed: another tab then reads them all.
+  const release = () => void store.flushed().catch(() => {}).finally(held);
   try {
     const home = await openBrowserHome({
       name,
@@ -88,8 +103,9 @@ if (root !== null) {
     relayUrl: relayUrlFor(new URL(location.href), meta),
     openHome,
     noteNick: (home, nick) => {
-      if (store !== undefined) noteGrantedNick(store, home, nick).catch(() => {});
+      if (link !== undefined) noteGrantedNick(link.store, home, nick).catch(() => {});
     },
+    connectTransport: (url, handlers, options) => ioLink().connectTransport(url, handlers, options),
     bundleSha256: document.getElementById("bundle-sha256")?.textContent ?? "",
   });
   addEventListener("pagehide", () => void app.close());

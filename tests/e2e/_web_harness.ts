@@ -31,6 +31,42 @@ export const CHROMIUM = Deno.env.get("HUSH_CHROMIUM") ?? "/usr/bin/chromium";
 export const WEB_WAIT_MS = 20_000;
 
 /**
+ * Listens to the page's dedicated workers too: the page's WebSocket lives in its IO worker
+ * (web/io_worker.ts), whose network events go to the worker's own DevTools target, not the
+ * page's. The page's session auto-attaches to each worker (not flattened: the worker's messages
+ * come back through `Target.receivedMessageFromTarget` on this session), holds it at start until
+ * `Network` is enabled in it, then lets it run.
+ *
+ * @param cdp The page's DevTools session.
+ * @param listeners Event name to listener, for events of any worker.
+ */
+async function watchWorkers(
+  cdp: CDPSession,
+  listeners: Record<string, (params: unknown) => void>,
+): Promise<void> {
+  // deno-lint-ignore no-explicit-any
+  const raw = cdp as any;
+  let id = 0;
+  raw.on("Target.attachedToTarget", (e: { sessionId: string; waitingForDebugger: boolean }) => {
+    const send = (method: string) =>
+      raw.send("Target.sendMessageToTarget", {
+        sessionId: e.sessionId,
+        message: JSON.stringify({ id: ++id, method, params: {} }),
+      }).catch(() => {}); // the worker (or the page) went away
+    send("Network.enable").then(() => send("Runtime.runIfWaitingForDebugger"));
+  });
+  raw.on("Target.receivedMessageFromTarget", (e: { message: string }) => {
+    const message = JSON.parse(e.message) as { method?: string; params?: unknown };
+    if (message.method !== undefined) listeners[message.method]?.(message.params);
+  });
+  await raw.send("Target.setAutoAttach", {
+    autoAttach: true,
+    waitForDebuggerOnStart: true,
+    flatten: false,
+  });
+}
+
+/**
  * Launches headless Chromium. As root (CI containers), Chromium refuses its sandbox: it is then
  * started with `--no-sandbox`, as it must be.
  *
@@ -195,6 +231,14 @@ export class WebUser {
     };
     cdp.on("Network.webSocketFrameSent", onFrame("sent"));
     cdp.on("Network.webSocketFrameReceived", onFrame("received"));
+    await watchWorkers(cdp, {
+      "Network.webSocketWillSendHandshakeRequest": (e) => {
+        const { timestamp, wallTime } = e as { timestamp: number; wallTime: number };
+        user.wallClockOffsetMs = wallTime * 1000 - timestamp * 1000;
+      },
+      "Network.webSocketFrameSent": onFrame("sent") as (e: unknown) => void,
+      "Network.webSocketFrameReceived": onFrame("received") as (e: unknown) => void,
+    });
     return user;
   }
 

@@ -38,6 +38,7 @@ Deno.test("the relay serves the web client with SRI and a strict policy, and pri
     const csp = page.headers.get("content-security-policy") ?? "";
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /worker-src blob:(;|$)/); // the IO worker, from the bundle's own source
     assert.match(csp, /style-src 'self'(;|$)/);
     assert.match(csp, new RegExp(`connect-src 'self' ${relay.ws.replace(/\/$/, "")}(;|$)`));
     assert.match(csp, /frame-ancestors 'none'/);

@@ -31,6 +31,7 @@ Deno.test("GET /, /app.js, /app.css carry a strict policy; other paths are not t
     const part of [
       "default-src 'none'",
       "script-src 'self'",
+      "worker-src blob:;",
       "style-src 'self'",
       "connect-src 'self' ws://127.0.0.1:4874",
       "frame-ancestors 'none'",
