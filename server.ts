@@ -86,7 +86,8 @@ Options:
                            (default ${d.maxConnectionsPerIdentity})
   --auth-timeout MS        time from connect to authenticated (default ${d.authTimeoutMs})
   --header-timeout MS      time for the HTTP request head on the WebSocket port (default ${d.headerTimeoutMs})
-  --heartbeat MS           ping after this much silence, drop after twice (default ${d.heartbeatMs})
+  --heartbeat MS           ping after this much silence, drop after twice (once the ping was
+                           written for MS) (default ${d.heartbeatMs})
   --max-buffered BYTES     unsent bytes per connection before it is dropped (default ${d.maxBufferedBytes})
   --max-unacked N          unacknowledged deliveries per connection (default ${d.maxUnacked})
   --max-unacked-bytes BYTES  bytes of unacknowledged deliveries per connection

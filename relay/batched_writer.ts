@@ -51,6 +51,11 @@ export abstract class BatchedWriter {
   #pendingBytes = 0;
   #inWrite = 0;
   #writing = false;
+  /** Writes started and completed, when the last completed, when the current one started. */
+  writesStarted = 0;
+  writesDone = 0;
+  writeDoneAt = 0;
+  writeSince = 0;
   /** Closing: nothing more is queued; the socket is shut once what is queued is written. */
   protected closing = false;
   protected closed = false;
@@ -157,6 +162,8 @@ export abstract class BatchedWriter {
     this.#pendingBytes = 0;
     this.#writing = true;
     this.#inWrite = total;
+    this.writesStarted++;
+    this.writeSince = performance.now();
     this.#write(out, 0, total);
   }
 
@@ -178,6 +185,9 @@ export abstract class BatchedWriter {
   #written(out: Uint8Array): void {
     this.#writing = false;
     this.#inWrite = 0;
+    this.writesDone++;
+    this.writeDoneAt = performance.now();
+    this.writeSince = 0;
     if (out.length === POOL_BUFFER_BYTES && pool.length < POOL_MAX) pool.push(out);
   }
 

@@ -26,6 +26,14 @@ export interface Peer {
   readonly remote: string;
   /** Bytes accepted by {@link send} and not yet written. */
   readonly bufferedBytes: number;
+  /** Writes started so far: each takes everything queued before it started. */
+  readonly writesStarted: number;
+  /** Writes completed so far (all their bytes handed to the kernel), in order. */
+  readonly writesDone: number;
+  /** When (`performance.now()`) the last write completed; 0 before the first. */
+  readonly writeDoneAt: number;
+  /** When the write in progress started; 0 when none is. */
+  readonly writeSince: number;
   /** Queues one frame (no length prefix) to be written this tick. */
   send(frame: Uint8Array): void;
   /** Queues one frame to go out with the next write, without asking for one. */
@@ -70,6 +78,9 @@ export class Connection {
   /** Last time (performance.now()) a frame arrived, and when the relay last pinged. */
   lastSeen: number;
   pingedAt = 0;
+  /** The write (`Peer.writesStarted` number) that carries the last PING, and when it left (0: not yet). */
+  pingWrite = 0;
+  pingOutAt = 0;
   authTimer: ReturnType<typeof setTimeout> | undefined;
   /** SEND frames handled so far (ACCEPTED count) and whether an ACCEPTED is due. */
   sendSeq = 0;

@@ -230,7 +230,7 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
       );
     }
     const sweep = Math.max(10, Math.floor(o.heartbeatMs / 4));
-    this.#timers.push(setInterval(() => this.#sweep(), sweep));
+    this.#timers.push(setInterval(() => this.sweepHeartbeats(), sweep));
     const purgeEvery = o.purgeIntervalMs ??
       Math.min(60_000, Math.max(250, Math.floor(o.queueMaxAgeSeconds * 250)));
     this.#timers.push(setInterval(() => this.#purgeExpired(), purgeEvery));
@@ -1616,17 +1616,40 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
     this.#applyNotices(plan);
   }
 
-  #sweep(): void {
+  /**
+   * Heartbeats (PROTOCOL.md 8): a PING after `hb` of silence; HEARTBEAT_TIMEOUT after `2 hb` of
+   * silence, but only once the PING has been out (written) for `hb`, or when a write to the
+   * connection has waited `2 hb` (the client does not read). A relay slow to write (its own load:
+   * thousands of logins at once) does not drop clients that had no PING to answer. Runs every
+   * `hb / 4` once the relay listens (public for tests that drive the relay without sockets).
+   */
+  sweepHeartbeats(): void {
     const now = performance.now();
     const hb = this.#o.heartbeatMs;
     for (const c of this.#connections) {
       if (c.state !== State.READY) continue;
       const silent = now - c.lastSeen;
-      if (silent > 2 * hb) {
-        this.#fail(c, "HEARTBEAT_TIMEOUT", `Nothing received for ${Math.round(silent)} ms`);
-      } else if (silent > hb && c.pingedAt < c.lastSeen) {
+      if (silent <= hb) continue;
+      const peer = c.peer;
+      if (c.pingedAt < c.lastSeen) {
         c.pingedAt = now;
+        c.pingOutAt = 0;
+        c.pingWrite = peer.writesStarted + 1;
         this.#send(c, { type: "relay-ping", nonce: randomBytes(8) });
+        continue;
+      }
+      // Written by the write that carried it, or a later one (then a little later than it was).
+      if (c.pingOutAt === 0 && peer.writesDone >= c.pingWrite) c.pingOutAt = peer.writeDoneAt;
+      if (silent <= 2 * hb) continue;
+      const unanswered = c.pingOutAt !== 0 && now - c.pingOutAt > hb;
+      const unread = peer.writeSince !== 0 && now - peer.writeSince > 2 * hb;
+      if (unanswered || unread) {
+        this.#fail(
+          c,
+          "HEARTBEAT_TIMEOUT",
+          `Nothing received for ${Math.round(silent)} ms` +
+            (unanswered ? "" : `; our writes have waited ${Math.round(now - peer.writeSince)} ms`),
+        );
       }
     }
   }

@@ -26,8 +26,25 @@ export class FakePeer implements Peer {
   connection!: Connection;
   frames: RelayFrame[] = [];
   closed = false;
+  /** Each send is one write, done at once unless `stalled` (then it waits for `unstall()`). */
+  writesStarted = 0;
+  writesDone = 0;
+  writeDoneAt = 0;
+  writeSince = 0;
+  stalled = false;
   send(frame: Uint8Array): void {
-    if (!this.closed) this.frames.push(decodeFrame(frame.slice(), { from: "relay" }) as RelayFrame);
+    if (this.closed) return;
+    this.frames.push(decodeFrame(frame.slice(), { from: "relay" }) as RelayFrame);
+    this.writesStarted++;
+    if (this.stalled) this.writeSince ||= performance.now();
+    else this.unstall();
+  }
+  /** Completes every write started. */
+  unstall(): void {
+    this.stalled = false;
+    this.writesDone = this.writesStarted;
+    this.writeDoneAt = performance.now();
+    this.writeSince = 0;
   }
   queue(frame: Uint8Array): void {
     this.send(frame);
