@@ -139,6 +139,45 @@ export interface WebUserOptions {
   deviceScaleFactor?: number;
   /** Touch/mobile emulation. */
   isMobile?: boolean;
+  /**
+   * Makes every IndexedDB write of the page's workers take at least this long to commit (a slow
+   * disk), by keeping each `readwrite` transaction busy: see {@link slowIndexedDbScript}.
+   */
+  slowIndexedDbMs?: number;
+}
+
+/**
+ * An init script that prepends, to every JavaScript `Blob` the page turns into a URL (the IO
+ * worker's source, web/io_link.ts), a prelude that holds each `readwrite` IndexedDB transaction
+ * open for `ms` with a chain of `count()` requests before it may commit. Test-only: the page's
+ * code is unchanged, and the bundle's integrity is the script tag's (the blob is made after).
+ *
+ * @param ms How long each write transaction stays open.
+ * @returns The script.
+ */
+function slowIndexedDbScript(ms: number): string {
+  const prelude = `(() => {
+    const open = IDBDatabase.prototype.transaction;
+    IDBDatabase.prototype.transaction = function (scope, mode, options) {
+      const tx = open.call(this, scope, mode, options);
+      if (mode === "readwrite") {
+        const store = tx.objectStore(Array.isArray(scope) ? scope[0] : scope);
+        const until = performance.now() + ${ms};
+        const spin = () => {
+          if (performance.now() < until) store.count().onsuccess = spin;
+        };
+        spin();
+      }
+      return tx;
+    };
+  })();\n`;
+  return `(() => {
+    const make = URL.createObjectURL;
+    URL.createObjectURL = (blob) =>
+      make(blob instanceof Blob && blob.type === "text/javascript"
+        ? new Blob([${JSON.stringify(prelude)}, blob], { type: blob.type })
+        : blob);
+  })();`;
 }
 
 /** Records CSP violations in the page before any of its scripts runs (not subject to CSP). */
@@ -195,6 +234,21 @@ export class WebUser {
     });
     context.setDefaultTimeout(WEB_WAIT_MS);
     await context.addInitScript({ content: INIT_SCRIPT });
+    if (options.slowIndexedDbMs !== undefined) {
+      await context.addInitScript({ content: slowIndexedDbScript(options.slowIndexedDbMs) });
+    }
+    return await WebUser.onContext(context);
+  }
+
+  /**
+   * A new page in an existing context (the same browser profile: IndexedDB, localStorage), with
+   * the recorders installed, not navigated: the same user coming back after a tab was closed or
+   * crashed.
+   *
+   * @param context A context made by {@link create}.
+   * @returns The user.
+   */
+  static async onContext(context: BrowserContext): Promise<WebUser> {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     const user = new WebUser(context, page, cdp);
