@@ -44,6 +44,7 @@ export interface IoResources {
 /** A frame or flush waiting for the writes before it. */
 type Waiting =
   | { after: number; kind: "send"; cid: number; frame: Uint8Array }
+  | { after: number; kind: "close"; cid: number }
   | { after: number; kind: "flush"; id: number };
 
 /**
@@ -97,12 +98,10 @@ class IoServer {
           frame: message.frame,
         });
         return;
-      case "close": {
-        const connection = this.#connections.get(message.cid);
-        this.#connections.delete(message.cid);
-        connection?.close();
+      case "close":
+        // After the frames sent before it, as a socket closes after what it was given.
+        this.#enqueue({ after: this.#issued, kind: "close", cid: message.cid });
         return;
-      }
     }
   }
 
@@ -156,6 +155,10 @@ class IoServer {
       this.#waiting.shift();
       if (item.kind === "flush") {
         this.#port.postMessage({ t: "flushed", id: item.id, ok: this.#fatal === undefined });
+      } else if (item.kind === "close") {
+        const connection = this.#connections.get(item.cid);
+        this.#connections.delete(item.cid);
+        connection?.close();
       } else if (this.#fatal === undefined) {
         this.#connections.get(item.cid)?.send(item.frame);
       }

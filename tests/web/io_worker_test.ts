@@ -148,6 +148,28 @@ Deno.test("io worker: the writes before a frame are committed in one transaction
   }
 });
 
+Deno.test("io worker: a close waits for the frames sent before it, and they for their writes", async () => {
+  const store = new HeldStore();
+  const t = setUp(store);
+  try {
+    const transport = await t.link.connectTransport("ws://relay/", t.handlers, {});
+    await t.link.store.put("files", "a/outbox", "[m1]");
+    transport.send(text("m1"));
+    transport.close();
+    assert.deepEqual(t.events, ["close closed by client"], "the engine is told at once");
+    await turn();
+    assert.deepEqual(t.socket.sent, []);
+    assert.equal(t.socket.closed, false, "not before m1 is out");
+    store.release();
+    await turn();
+    assert.deepEqual(t.socket.sent, ["m1"]);
+    assert.equal(t.socket.closed, true);
+    assert.deepEqual(t.events, ["close closed by client"], "reported once");
+  } finally {
+    t.close();
+  }
+});
+
 Deno.test("io worker: flushed() waits for the writes issued before it", async () => {
   const store = new HeldStore();
   const t = setUp(store);
