@@ -1101,6 +1101,18 @@ export class App {
     }
   }
 
+  /**
+   * The page can no longer save (its IO worker refused a write): says so, loudly and for good.
+   * The worker has closed the connection and sends nothing more; the engine stops with the same
+   * reason.
+   *
+   * @param error The `BAD_HOME` error.
+   */
+  fatal(error: ChatError): void {
+    this.#error(error.code, error.message);
+    this.#setStatus(`stopped: ${error.message}`, "offline");
+  }
+
   /** Closes the engine (page unload). */
   async close(): Promise<void> {
     const client = this.#client;

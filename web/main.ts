@@ -28,6 +28,7 @@ import { relayUrlFor } from "./relay_url.ts";
 const IO_WORKER = (globalThis as { HUSH_IO_WORKER?: string }).HUSH_IO_WORKER;
 
 let link: IoLink | undefined;
+let app: App | undefined;
 
 function ioLink(): IoLink {
   if (IO_WORKER === undefined) {
@@ -36,7 +37,11 @@ function ioLink(): IoLink {
       "This bundle has no IO worker: rebuild it (deno task web:build)",
     );
   }
-  return link ??= startIoWorker(IO_WORKER);
+  if (link === undefined) {
+    link = startIoWorker(IO_WORKER);
+    link.onFatal((error) => app?.fatal(error));
+  }
+  return link;
 }
 
 async function openHome(
@@ -99,7 +104,7 @@ function storageOrUndefined(): Storage | undefined {
 const root = document.getElementById("app");
 if (root !== null) {
   const meta = document.querySelector('meta[name="hush-relay"]')?.getAttribute("content") ?? "";
-  const app = new App(root, {
+  app = new App(root, {
     relayUrl: relayUrlFor(new URL(location.href), meta),
     openHome,
     noteNick: (home, nick) => {
@@ -108,5 +113,5 @@ if (root !== null) {
     connectTransport: (url, handlers, options) => ioLink().connectTransport(url, handlers, options),
     bundleSha256: document.getElementById("bundle-sha256")?.textContent ?? "",
   });
-  addEventListener("pagehide", () => void app.close());
+  addEventListener("pagehide", () => void app?.close());
 }

@@ -144,25 +144,42 @@ export interface WebUserOptions {
    * disk), by keeping each `readwrite` transaction busy: see {@link slowIndexedDbScript}.
    */
   slowIndexedDbMs?: number;
+  /**
+   * Lets the test make every later IndexedDB write of the page's workers fail (the transaction
+   * aborts, as on a full disk): {@link WebUser.failWrites}.
+   */
+  failableIndexedDb?: boolean;
 }
 
 /**
  * An init script that prepends, to every JavaScript `Blob` the page turns into a URL (the IO
- * worker's source, web/io_link.ts), a prelude that holds each `readwrite` IndexedDB transaction
- * open for `ms` with a chain of `count()` requests before it may commit. Test-only: the page's
- * code is unchanged, and the bundle's integrity is the script tag's (the blob is made after).
+ * worker's source, web/io_link.ts), a prelude that wraps IndexedDB's `transaction()`: with
+ * `slowMs`, each `readwrite` transaction is held open that long by a chain of `count()` requests
+ * before it may commit (a slow disk); with `failable`, once a message "fail-writes" arrives on the
+ * `BroadcastChannel` "hush-test", every later `readwrite` transaction aborts (a full disk).
+ * Test-only: the page's code is unchanged (the blob is made after the script's integrity check).
  *
- * @param ms How long each write transaction stays open.
+ * @param options What to do to the writes.
  * @returns The script.
  */
-function slowIndexedDbScript(ms: number): string {
+function indexedDbPreludeScript(options: { slowMs?: number; failable?: boolean }): string {
   const prelude = `(() => {
+    const slowMs = ${options.slowMs ?? 0};
+    let failing = false;
+    if (${options.failable === true}) {
+      new BroadcastChannel("hush-test").onmessage = (e) => { if (e.data === "fail-writes") failing = true; };
+    }
     const open = IDBDatabase.prototype.transaction;
     IDBDatabase.prototype.transaction = function (scope, mode, options) {
       const tx = open.call(this, scope, mode, options);
-      if (mode === "readwrite") {
+      if (mode !== "readwrite") return tx;
+      if (failing) {
+        queueMicrotask(() => tx.abort());
+        return tx;
+      }
+      if (slowMs > 0) {
         const store = tx.objectStore(Array.isArray(scope) ? scope[0] : scope);
-        const until = performance.now() + ${ms};
+        const until = performance.now() + slowMs;
         const spin = () => {
           if (performance.now() < until) store.count().onsuccess = spin;
         };
@@ -234,8 +251,13 @@ export class WebUser {
     });
     context.setDefaultTimeout(WEB_WAIT_MS);
     await context.addInitScript({ content: INIT_SCRIPT });
-    if (options.slowIndexedDbMs !== undefined) {
-      await context.addInitScript({ content: slowIndexedDbScript(options.slowIndexedDbMs) });
+    if (options.slowIndexedDbMs !== undefined || options.failableIndexedDb === true) {
+      await context.addInitScript({
+        content: indexedDbPreludeScript({
+          ...(options.slowIndexedDbMs === undefined ? {} : { slowMs: options.slowIndexedDbMs }),
+          failable: options.failableIndexedDb === true,
+        }),
+      });
     }
     return await WebUser.onContext(context);
   }
@@ -485,6 +507,13 @@ export class WebUser {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /**
+   * From now on every IndexedDB write of the page's IO worker aborts (needs `failableIndexedDb`).
+   */
+  async failWrites(): Promise<void> {
+    await this.page.evaluate(() => new BroadcastChannel("hush-test").postMessage("fail-writes"));
   }
 
   /** Closes the context (and its page). */

@@ -72,3 +72,37 @@ webTest(
     });
   },
 );
+
+webTest(
+  "web: when IndexedDB refuses a write, nothing more leaves the page and the user is told",
+  async () => {
+    await withWebWorld(async (web) => {
+      const bob = await web.world.client("bob");
+      const alice = await web.user({ failableIndexedDb: true });
+      await alice.connect("alice");
+      await alice.say("@bob hello");
+      await bob.waitForType("message", (e) => e.text === "hello", wait);
+
+      await alice.failWrites(); // a full disk, from now on
+      const sentBefore = alice.frames.filter((f) => f.dir === "sent").length;
+      await alice.say("doomed");
+      const alert = alice.page.getByRole("alert").filter({ hasText: /write to the home failed/i });
+      await alert.first().waitFor({ state: "visible" });
+      await alice.waitUntil(
+        async () => /stopped|disconnected/.test(await alice.connection.first().textContent() ?? ""),
+        `status "Connection" to say the page stopped`,
+      );
+      await settle(1_000);
+      // The message sealed with state that was never saved did not leave: no SEND did (a request
+      // that rests on no write, such as the FETCH_IDENTITY before sealing, may).
+      const after = alice.frames.filter((f) => f.dir === "sent").slice(sentBefore);
+      assert.deepEqual(
+        after.filter((f) => f.bytes[0] === 0x10).map((f) => `SEND ${f.bytes.length} B`),
+        [],
+        "a SEND left after the failed write",
+      );
+      assert.equal(bob.eventsOf("message").filter((e) => e.text === "doomed").length, 0);
+      assert.match(await alice.connection.first().textContent() ?? "", /write to the home failed/i);
+    });
+  },
+);
