@@ -106,7 +106,9 @@ class IoServer {
   }
 
   #read(id: number, op: IoRead["op"], name: StoreName, key: string): void {
-    this.#resources.store
+    // After the writes issued before it: they wait in `#writing` before reaching IndexedDB.
+    this.#writing
+      .then(() => this.#resources.store)
       .then((store) =>
         op === "get"
           ? store.get(name, key)

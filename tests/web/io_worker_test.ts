@@ -170,6 +170,27 @@ Deno.test("io worker: a close waits for the frames sent before it, and they for 
   }
 });
 
+Deno.test("io worker: a read waits for the writes issued before it and sees them", async () => {
+  const store = new HeldStore();
+  const t = setUp(store);
+  try {
+    await t.link.store.put("homes", "granted:bob_1", "bob");
+    await t.link.store.put("homes", "granted:bob_1", "bob-home");
+    let answer: unknown = "unanswered";
+    const read = t.link.store.get("homes", "granted:bob_1").then((v) => (answer = v));
+    await turn();
+    assert.equal(answer, "unanswered");
+    store.release(); // the first batch: the read still waits for the rest
+    await turn();
+    assert.equal(answer, "unanswered");
+    while (store.held.length > 0) store.release();
+    await read;
+    assert.equal(answer, "bob-home");
+  } finally {
+    t.close();
+  }
+});
+
 Deno.test("io worker: flushed() waits for the writes issued before it", async () => {
   const store = new HeldStore();
   const t = setUp(store);
