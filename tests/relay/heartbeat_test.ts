@@ -33,27 +33,29 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
   return check();
 }
 
-function relayWithHeartbeat(): Relay {
-  return sweeping = new Relay(resolveRelayOptions({ store: new MemoryStore(), heartbeatMs: HB }));
+/** A relay with heartbeats every `HB` ms and one logged-in client `a` through a fake peer. */
+async function withClient(body: (a: FakePeer, relay: Relay) => Promise<void>): Promise<void> {
+  const relay = sweeping = new Relay(
+    resolveRelayOptions({ store: new MemoryStore(), heartbeatMs: HB }),
+  );
+  try {
+    await body(await login(relay, "a", generateIdentityKeyPair()), relay);
+  } finally {
+    await relay.close();
+  }
 }
 
 Deno.test("heartbeat: a silent client whose PING went out is dropped after two heartbeats", async () => {
-  const relay = relayWithHeartbeat();
-  try {
-    const a = await login(relay, "a", generateIdentityKeyPair());
+  await withClient(async (a) => {
     const start = performance.now();
     assert.ok(await until(() => pinged(a), 20 * HB), "PING after a heartbeat of silence");
     assert.ok(await until(() => timedOut(a), 20 * HB), "HEARTBEAT_TIMEOUT, then closed");
     assert.ok(performance.now() - start >= 2 * HB);
-  } finally {
-    await relay.close();
-  }
+  });
 });
 
 Deno.test("heartbeat: a PING the relay has not written yet does not count against the client", async () => {
-  const relay = relayWithHeartbeat();
-  try {
-    const a = await login(relay, "a", generateIdentityKeyPair());
+  await withClient(async (a) => {
     a.stalled = true; // the relay's writes to `a` wait (its own load), the PING among them
     assert.ok(await until(() => pinged(a), 20 * HB));
     // Silent for over 2 heartbeats by now, but the PING is not out (and the write has waited
@@ -64,15 +66,11 @@ Deno.test("heartbeat: a PING the relay has not written yet does not count agains
     const out = performance.now();
     assert.ok(await until(() => timedOut(a), 20 * HB), "dropped once the PING was out, unanswered");
     assert.ok(performance.now() - out >= HB * 0.9, "a heartbeat after the PING left");
-  } finally {
-    await relay.close();
-  }
+  });
 });
 
 Deno.test("heartbeat: a client that answers the PING once it gets it stays", async () => {
-  const relay = relayWithHeartbeat();
-  try {
-    const a = await login(relay, "a", generateIdentityKeyPair());
+  await withClient(async (a, relay) => {
     a.stalled = true;
     assert.ok(await until(() => pinged(a), 20 * HB));
     await sleepSweeping(1.4 * HB);
@@ -88,18 +86,12 @@ Deno.test("heartbeat: a client that answers the PING once it gets it stays", asy
     );
     await sleepSweeping(HB / 2);
     assert.equal(a.closed, false, "answered: still connected");
-  } finally {
-    await relay.close();
-  }
+  });
 });
 
 Deno.test("heartbeat: a client that does not read (a write waits two heartbeats) is dropped", async () => {
-  const relay = relayWithHeartbeat();
-  try {
-    const a = await login(relay, "a", generateIdentityKeyPair());
+  await withClient(async (a) => {
     a.stalled = true; // never completes again
     assert.ok(await until(() => timedOut(a), 30 * HB), "dropped: its writes never completed");
-  } finally {
-    await relay.close();
-  }
+  });
 });

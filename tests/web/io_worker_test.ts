@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { IoLink } from "../../web/io_link.ts";
-import { serveIo } from "../../web/io_worker.ts";
+import { type IoResources, serveIo } from "../../web/io_worker.ts";
 import { BrowserHome, type KeyValue, MemoryKeyValue } from "../../web/browser_home.ts";
 import type { FromWorker, IoPort, ToWorker } from "../../web/io_messages.ts";
 import type { Transport, TransportHandlers } from "../../chat/transport.ts";
@@ -44,19 +44,25 @@ class FakeSocket {
   handlers: TransportHandlers | undefined;
 }
 
-function setUp(store: KeyValue) {
+type IoWorld = ReturnType<typeof setUp>;
+
+/**
+ * A worker (`serveIo`) and its page side joined by a `MessageChannel`, over `store`; connections
+ * open a {@linkcode FakeSocket} unless `connect` says otherwise.
+ */
+function setUp(store: KeyValue, connect?: IoResources["connect"]) {
   const channel = new MessageChannel();
   const socket = new FakeSocket();
   serveIo(channel.port2 as unknown as IoPort<ToWorker, FromWorker>, {
     store: Promise.resolve(store),
-    connect(url, handlers): Promise<Transport> {
+    connect: connect ?? ((url, handlers): Promise<Transport> => {
       socket.handlers = handlers;
       return Promise.resolve({
         url,
         send: (frame) => void socket.sent.push(new TextDecoder().decode(frame)),
         close: () => void (socket.closed = true),
       });
-    },
+    }),
   });
   const link = new IoLink(channel.port1 as unknown as IoPort<FromWorker, ToWorker>);
   const events: string[] = [];
@@ -77,6 +83,20 @@ function setUp(store: KeyValue) {
   };
 }
 
+/** Runs `body` in a fresh {@linkcode setUp}, then closes the channel. */
+async function withIo(
+  store: KeyValue,
+  body: (t: IoWorld) => Promise<void>,
+  connect?: IoResources["connect"],
+): Promise<void> {
+  const t = setUp(store, connect);
+  try {
+    await body(t);
+  } finally {
+    t.close();
+  }
+}
+
 /** Lets the channel's messages and the promises behind them run. */
 async function turn(times = 5): Promise<void> {
   for (let i = 0; i < times; i++) await new Promise((r) => setTimeout(r, 0));
@@ -86,8 +106,7 @@ const text = (s: string) => new TextEncoder().encode(s);
 
 Deno.test("io worker: a frame leaves only once every write issued before it is committed", async () => {
   const store = new HeldStore();
-  const t = setUp(store);
-  try {
+  await withIo(store, async (t) => {
     const transport = await t.link.connectTransport("ws://relay/", t.handlers, {});
     transport.send(text("hello")); // no write before it: goes at once
     await turn();
@@ -116,9 +135,7 @@ Deno.test("io worker: a frame leaves only once every write issued before it is c
     await turn();
     assert.equal(t.socket.closed, true);
     assert.deepEqual(t.events, ["close closed by client"]);
-  } finally {
-    t.close();
-  }
+  });
 });
 
 Deno.test("io worker: the writes before a frame are committed in one transaction", async () => {
@@ -130,8 +147,7 @@ Deno.test("io worker: the writes before a frame are committed in one transaction
     );
     for (const { store: name, changes } of writes) await store.apply(name, changes);
   };
-  const t = setUp(store);
-  try {
+  await withIo(store, async (t) => {
     const transport = await t.link.connectTransport("ws://relay/", t.handlers, {});
     await t.link.store.apply("entries", new Map([["a/sessions/bob", "s"]]));
     await t.link.store.put("files", "a/outbox", "[m1]");
@@ -143,15 +159,12 @@ Deno.test("io worker: the writes before a frame are committed in one transaction
     ]]);
     assert.deepEqual(t.socket.sent, ["m1"]);
     assert.equal(await t.link.store.get("files", "a/later"), "x");
-  } finally {
-    t.close();
-  }
+  });
 });
 
 Deno.test("io worker: a close waits for the frames sent before it, and they for their writes", async () => {
   const store = new HeldStore();
-  const t = setUp(store);
-  try {
+  await withIo(store, async (t) => {
     const transport = await t.link.connectTransport("ws://relay/", t.handlers, {});
     await t.link.store.put("files", "a/outbox", "[m1]");
     transport.send(text("m1"));
@@ -165,15 +178,12 @@ Deno.test("io worker: a close waits for the frames sent before it, and they for 
     assert.deepEqual(t.socket.sent, ["m1"]);
     assert.equal(t.socket.closed, true);
     assert.deepEqual(t.events, ["close closed by client"], "reported once");
-  } finally {
-    t.close();
-  }
+  });
 });
 
 Deno.test("io worker: a read waits for the writes issued before it and sees them", async () => {
   const store = new HeldStore();
-  const t = setUp(store);
-  try {
+  await withIo(store, async (t) => {
     await t.link.store.put("homes", "granted:bob_1", "bob");
     await t.link.store.put("homes", "granted:bob_1", "bob-home");
     let answer: unknown = "unanswered";
@@ -186,15 +196,12 @@ Deno.test("io worker: a read waits for the writes issued before it and sees them
     while (store.held.length > 0) store.release();
     await read;
     assert.equal(answer, "bob-home");
-  } finally {
-    t.close();
-  }
+  });
 });
 
 Deno.test("io worker: flushed() waits for the writes issued before it", async () => {
   const store = new HeldStore();
-  const t = setUp(store);
-  try {
+  await withIo(store, async (t) => {
     await t.link.store.put("files", "a/x", "1");
     let flushed = false;
     const done = t.link.store.flushed().then(() => (flushed = true));
@@ -205,15 +212,12 @@ Deno.test("io worker: flushed() waits for the writes issued before it", async ()
     await done;
     assert.equal(flushed, true);
     assert.equal(store.held.length, 1, "the later write is still held");
-  } finally {
-    t.close();
-  }
+  });
 });
 
 Deno.test("io worker: a failed write stops every send, closes the connection and refuses what follows", async () => {
   const store = new HeldStore();
-  const t = setUp(store);
-  try {
+  await withIo(store, async (t) => {
     const fatal: string[] = [];
     t.link.onFatal((error) => fatal.push(error.code));
     const transport = await t.link.connectTransport("ws://relay/", t.handlers, {});
@@ -241,14 +245,11 @@ Deno.test("io worker: a failed write stops every send, closes the connection and
       t.link.connectTransport("ws://relay/", t.handlers, {}),
       (e: ChatError) => e.code === "BAD_HOME",
     );
-  } finally {
-    t.close();
-  }
+  });
 });
 
 Deno.test("io worker: frames from the relay reach the engine in order; a relay close is reported once", async () => {
-  const t = setUp(new MemoryKeyValue());
-  try {
+  await withIo(new MemoryKeyValue(), async (t) => {
     await t.link.connectTransport("ws://relay/", t.handlers, {});
     t.socket.handlers!.onFrame(text("one"));
     t.socket.handlers!.onFrame(text("two"));
@@ -256,43 +257,25 @@ Deno.test("io worker: frames from the relay reach the engine in order; a relay c
     t.socket.handlers!.onClose("connection closed by the relay");
     await turn();
     assert.deepEqual(t.events, ["frame one", "frame two", "close connection closed by the relay"]);
-  } finally {
-    t.close();
-  }
+  });
 });
 
 Deno.test("io worker: a connection that cannot open fails with CONNECT_FAILED (the engine retries)", async () => {
-  const t = setUp(new MemoryKeyValue());
-  try {
-    const channel = new MessageChannel();
-    serveIo(channel.port2 as unknown as IoPort<ToWorker, FromWorker>, {
-      store: Promise.resolve(new MemoryKeyValue()),
-      connect: () => Promise.reject(new Error("WebSocket error")),
-    });
-    const link = new IoLink(channel.port1 as unknown as IoPort<FromWorker, ToWorker>);
-    try {
-      await assert.rejects(
-        link.connectTransport("ws://relay/", t.handlers, {}),
-        (e: ChatError) => e.code === "CONNECT_FAILED" && e.message === "WebSocket error",
-      );
-    } finally {
-      channel.port1.close();
-      channel.port2.close();
-    }
-  } finally {
-    t.close();
-  }
+  const refuse = () => Promise.reject(new Error("WebSocket error"));
+  await withIo(new MemoryKeyValue(), async (t) => {
+    await assert.rejects(
+      t.link.connectTransport("ws://relay/", t.handlers, {}),
+      (e: ChatError) => e.code === "CONNECT_FAILED" && e.message === "WebSocket error",
+    );
+  }, refuse);
 });
 
 Deno.test("io worker: a read that fails is rejected with its code", async () => {
   const store = new MemoryKeyValue();
   store.get = () => Promise.reject(new ChatError("BAD_HOME", "IndexedDB: gone"));
-  const t = setUp(store);
-  try {
+  await withIo(store, async (t) => {
     await assert.rejects(t.link.store.get("files", "a/x"), (e: ChatError) => e.code === "BAD_HOME");
-  } finally {
-    t.close();
-  }
+  });
 });
 
 Deno.test("browser home: on a store whose writes complete later, the shown journal is trimmed only once they are committed", async () => {
