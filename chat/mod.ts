@@ -59,6 +59,7 @@ export {
 } from "./content.ts";
 export {
   connectTransport,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_SIZE,
   isSecureUrl,
   parseServerUrl,

@@ -22,6 +22,9 @@ import { ChatError } from "./errors.ts";
 /** Largest frame a transport accepts from the relay by default (bytes, excluding the prefix): 16 MiB. */
 export const DEFAULT_MAX_FRAME_SIZE: number = MAX_FRAME_BYTES_LIMIT;
 
+/** How long a transport may take to connect by default (ms). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
 /** Callbacks a transport reports to. */
 export interface TransportHandlers {
   /** Called once per whole frame received, in order. */
@@ -55,7 +58,7 @@ export interface TransportOptions {
   caCerts?: string[];
   /** Largest accepted incoming frame in bytes; default {@linkcode DEFAULT_MAX_FRAME_SIZE}. */
   maxFrameSize?: number;
-  /** Give up connecting after this many milliseconds; default 10,000. */
+  /** Give up connecting after this many ms; default {@linkcode DEFAULT_CONNECT_TIMEOUT_MS}. */
   connectTimeoutMs?: number;
 }
 
@@ -132,7 +135,7 @@ export async function connectTransport(
 ): Promise<Transport> {
   const { scheme, hostname, port } = parseServerUrl(url);
   const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-  const timeoutMs = options.connectTimeoutMs ?? 10_000;
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   try {
     if ((scheme === "ws" || scheme === "wss") && isDeno()) {
       // Loaded only here: `tcp://` clients do not pay for it, and a browser never loads it.

@@ -78,7 +78,10 @@ export class Connection {
   /** Last time (performance.now()) a frame arrived, and when the relay last pinged. */
   lastSeen: number;
   pingedAt = 0;
-  /** The write (`Peer.writesStarted` number) that carries the last PING, and when it left (0: not yet). */
+  /**
+   * The write (its `Peer.writesStarted` number) that carries the last PING, and when that PING
+   * left (0: not yet).
+   */
   pingWrite = 0;
   pingOutAt = 0;
   authTimer: ReturnType<typeof setTimeout> | undefined;

@@ -3,11 +3,11 @@
  * The IndexedDB database `hush` as a {@linkcode KeyValue}: what the page's IO worker
  * (`web/io_worker.ts`) keeps the homes in.
  *
- * Every write (`put`, `delete`, `apply`, `applyAll`) is one `readwrite` transaction over all three stores
- * with `durability: "strict"`. Transactions whose scopes overlap run in the order they were
+ * Every write (`put`, `delete`, `apply`, `applyAll`) is one `readwrite` transaction over all three
+ * stores with `durability: "strict"`. Transactions whose scopes overlap run in the order they were
  * created, so writes commit in the order they were issued, whatever store they touch: a later
- * write is never on disk without every earlier one (a session state saved after an outbox
- * entry that was sealed with it, say). Reads take only their store.
+ * write is never on disk without every earlier one (a session state saved after an outbox entry
+ * that was sealed with it, say). Reads take only their store.
  *
  * @module
  */

@@ -17,6 +17,7 @@
 
 import type { KeyValue, StoreName } from "./browser_home.ts";
 import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_FRAME_SIZE,
   type Transport,
   type TransportHandlers,
@@ -94,11 +95,6 @@ export class IoLink {
     };
   }
 
-  /** The error that stopped the worker, once a write failed. */
-  get fatal(): ChatError | undefined {
-    return this.#fatal;
-  }
-
   /**
    * Calls `listener` when a write fails (at most once).
    *
@@ -143,7 +139,7 @@ export class IoLink {
         cid,
         url,
         maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
-        timeoutMs: options.connectTimeoutMs ?? 10_000,
+        timeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       });
     });
   };
@@ -172,7 +168,7 @@ export class IoLink {
   }
 
   #request(make: (id: number) => ToWorker): Promise<unknown> {
-    if (this.#dead && this.#fatal !== undefined) return Promise.reject(this.#fatal);
+    if (this.#dead) return Promise.reject(this.#fatal);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });

@@ -60,11 +60,9 @@ export function serveIo(port: IoPort<ToWorker, FromWorker>, resources: IoResourc
 class IoServer {
   readonly #port: IoPort<ToWorker, FromWorker>;
   readonly #resources: IoResources;
-  /** The last write issued, and the last one such that it and every write before are done. */
+  /** The last write issued, and the last one committed (writes commit in order: `#writing`). */
   #issued = 0;
   #done = 0;
-  /** Writes done out of order, above `#done`. */
-  readonly #doneAhead = new Set<number>();
   readonly #waiting: Waiting[] = [];
   readonly #connections = new Map<number, Transport>();
   #fatal: { code: string; message: string } | undefined;
@@ -123,7 +121,7 @@ class IoServer {
   }
 
   #write(seq: number, writes: StoreChanges[]): void {
-    this.#issued = Math.max(this.#issued, seq);
+    this.#issued = seq;
     if (this.#fatal !== undefined) return;
     // One batch after the other: IndexedDB orders them anyway (every write takes all stores);
     // a store without `applyAll` (tests) gets the same order from this chain.
@@ -133,15 +131,10 @@ class IoServer {
         if (this.#fatal !== undefined) return;
         if (store.applyAll !== undefined) await store.applyAll(writes);
         else for (const { store: name, changes } of writes) await store.apply(name, changes);
-        this.#completed(seq);
+        this.#done = seq;
+        this.#drain();
       })
       .catch((error) => this.#fail(error));
-  }
-
-  #completed(seq: number): void {
-    this.#doneAhead.add(seq);
-    while (this.#doneAhead.delete(this.#done + 1)) this.#done++;
-    this.#drain();
   }
 
   #enqueue(item: Waiting): void {
@@ -210,7 +203,12 @@ class IoServer {
     for (const [cid, connection] of [...this.#connections]) {
       this.#connections.delete(cid);
       connection.close();
-      this.#port.postMessage({ t: "closed", cid, reason: this.#fatal.message, ...this.#fatal });
+      this.#port.postMessage({
+        t: "closed",
+        cid,
+        reason: this.#fatal.message,
+        code: this.#fatal.code,
+      });
     }
     this.#port.postMessage({ t: "fatal", ...this.#fatal });
     this.#drain();
