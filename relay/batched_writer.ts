@@ -51,11 +51,9 @@ export abstract class BatchedWriter {
   #pendingBytes = 0;
   #inWrite = 0;
   #writing = false;
-  /** Writes started and completed, when the last completed, when the current one started. */
+  /** Writes started and completed (counters only: the relay's heartbeat sweep reads them). */
   writesStarted = 0;
   writesDone = 0;
-  writeDoneAt = 0;
-  writeSince = 0;
   /** Closing: nothing more is queued; the socket is shut once what is queued is written. */
   protected closing = false;
   protected closed = false;
@@ -163,7 +161,6 @@ export abstract class BatchedWriter {
     this.#writing = true;
     this.#inWrite = total;
     this.writesStarted++;
-    this.writeSince = performance.now();
     this.#write(out, 0, total);
   }
 
@@ -186,8 +183,6 @@ export abstract class BatchedWriter {
     this.#writing = false;
     this.#inWrite = 0;
     this.writesDone++;
-    this.writeDoneAt = performance.now();
-    this.writeSince = 0;
     if (out.length === POOL_BUFFER_BYTES && pool.length < POOL_MAX) pool.push(out);
   }
 

@@ -30,10 +30,6 @@ export interface Peer {
   readonly writesStarted: number;
   /** Writes completed so far (all their bytes handed to the kernel), in order. */
   readonly writesDone: number;
-  /** When (`performance.now()`) the last write completed; 0 before the first. */
-  readonly writeDoneAt: number;
-  /** When the write in progress started; 0 when none is. */
-  readonly writeSince: number;
   /** Queues one frame (no length prefix) to be written this tick. */
   send(frame: Uint8Array): void;
   /** Queues one frame to go out with the next write, without asking for one. */
@@ -79,11 +75,14 @@ export class Connection {
   lastSeen: number;
   pingedAt = 0;
   /**
-   * The write (its `Peer.writesStarted` number) that carries the last PING, and when that PING
-   * left (0: not yet).
+   * The write (its `Peer.writesStarted` number) that carries the last PING, and when the heartbeat
+   * sweep first saw it written (0: not yet).
    */
   pingWrite = 0;
   pingOutAt = 0;
+  /** Since when the sweep has seen write number `stalledAt + 1` waiting (0: none waits). */
+  stalledSince = 0;
+  stalledAt = 0;
   authTimer: ReturnType<typeof setTimeout> | undefined;
   /** SEND frames handled so far (ACCEPTED count) and whether an ACCEPTED is due. */
   sendSeq = 0;

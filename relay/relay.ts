@@ -1620,8 +1620,9 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
    * Heartbeats (PROTOCOL.md 8): a PING after `hb` of silence; HEARTBEAT_TIMEOUT after `2 hb` of
    * silence, but only once the PING has been out (written) for `hb`, or when a write to the
    * connection has waited `2 hb` (the client does not read). A relay slow to write (its own load:
-   * thousands of logins at once) does not drop clients that had no PING to answer. Runs every
-   * `hb / 4` once the relay listens (public for tests that drive the relay without sockets).
+   * thousands of logins at once) does not drop clients that had no PING to answer. Times come
+   * from this sweep (every `hb / 4` once the relay listens), not from the writer: the writes only
+   * count. Public for tests that drive the relay without sockets.
    */
   sweepHeartbeats(): void {
     const now = performance.now();
@@ -1638,17 +1639,21 @@ export class Relay implements PeerHost, WebSocketHost, RelayHandle {
         this.#send(c, { type: "relay-ping", nonce: randomBytes(8) });
         continue;
       }
-      // Written by the write that carried it, or a later one (then a little later than it was).
-      if (c.pingOutAt === 0 && peer.writesDone >= c.pingWrite) c.pingOutAt = peer.writeDoneAt;
+      if (c.pingOutAt === 0 && peer.writesDone >= c.pingWrite) c.pingOutAt = now;
+      if (peer.writesDone === peer.writesStarted) c.stalledSince = 0;
+      else if (c.stalledSince === 0 || c.stalledAt !== peer.writesDone) {
+        c.stalledSince = now;
+        c.stalledAt = peer.writesDone;
+      }
       if (silent <= 2 * hb) continue;
       const unanswered = c.pingOutAt !== 0 && now - c.pingOutAt > hb;
-      const unread = peer.writeSince !== 0 && now - peer.writeSince > 2 * hb;
+      const unread = c.stalledSince !== 0 && now - c.stalledSince > 2 * hb;
       if (unanswered || unread) {
         this.#fail(
           c,
           "HEARTBEAT_TIMEOUT",
           `Nothing received for ${Math.round(silent)} ms` +
-            (unanswered ? "" : `; our writes have waited ${Math.round(now - peer.writeSince)} ms`),
+            (unanswered ? "" : `; our writes have waited ${Math.round(now - c.stalledSince)} ms`),
         );
       }
     }

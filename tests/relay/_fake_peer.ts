@@ -29,22 +29,17 @@ export class FakePeer implements Peer {
   /** Each send is one write, done at once unless `stalled` (then it waits for `unstall()`). */
   writesStarted = 0;
   writesDone = 0;
-  writeDoneAt = 0;
-  writeSince = 0;
   stalled = false;
   send(frame: Uint8Array): void {
     if (this.closed) return;
     this.frames.push(decodeFrame(frame.slice(), { from: "relay" }) as RelayFrame);
     this.writesStarted++;
-    if (this.stalled) this.writeSince ||= performance.now();
-    else this.unstall();
+    if (!this.stalled) this.unstall();
   }
   /** Completes every write started. */
   unstall(): void {
     this.stalled = false;
     this.writesDone = this.writesStarted;
-    this.writeDoneAt = performance.now();
-    this.writeSince = 0;
   }
   queue(frame: Uint8Array): void {
     this.send(frame);
