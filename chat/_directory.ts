@@ -29,9 +29,19 @@ export interface DirectoryHost extends EngineCore {
   link: RelayLink;
 }
 
+/**
+ * A new user's first bundle has `ONE_TIME_PREKEY_FIRST` (20) one-time prekeys; the rest are
+ * made and published this long after READY, once the user sees the connection up.
+ */
+export const PREKEY_FILL_DELAY_MS = 500;
+
 /** Key-directory requests and key publishing. */
 export class Directory {
   #host: DirectoryHost;
+  /** One-time prekeys the relay last said it holds for us (READY, PREKEY_COUNT). */
+  #relayPrekeys = 0;
+  /** The pending fill of a first bundle's one-time prekeys. */
+  #fillTimer: ReturnType<typeof setTimeout> | undefined;
   #keyRequests = new Waiters<string, KeysFrame>();
   /** Peers whose identity key was checked with the key directory on this connection. */
   #checkedPeers = new Set<string>();
@@ -45,8 +55,12 @@ export class Directory {
     const hush = this.#host.hush();
     try {
       const maintained = hush.user.maintain();
-      if (!frame.hasBundle) this.#publishKeys(true, []);
-      else if (maintained.rotated) this.#publishKeys(false, []);
+      this.#relayPrekeys = frame.oneTimePrekeys;
+      if (!frame.hasBundle) {
+        this.#publishKeys(true, []);
+        this.#relayPrekeys = Math.min(MAX_ONE_TIME_PREKEYS_PER_FRAME, hush.user.oneTimePrekeyCount);
+        if (this.#relayPrekeys < ONE_TIME_PREKEY_TARGET) this.#fillLater();
+      } else if (maintained.rotated) this.#publishKeys(false, []);
       if (frame.hasBundle && frame.oneTimePrekeys < ONE_TIME_PREKEY_LOW_WATER) {
         this.topUpPrekeys(frame.oneTimePrekeys);
       }
@@ -60,6 +74,9 @@ export class Directory {
   topUpPrekeys(relayCount: number): void {
     const wanted = Math.min(MAX_ONE_TIME_PREKEYS_PER_FRAME, ONE_TIME_PREKEY_TARGET - relayCount);
     if (wanted <= 0) return;
+    // What the relay will hold once this lands (its PREKEY_COUNT answer says for sure): a fill
+    // due meanwhile then adds nothing.
+    this.#relayPrekeys = relayCount + wanted;
     const ids = this.#host.hush().user.addOneTimePrekeys(wanted);
     this.#host.persist().then(
       () => this.#publishKeys(false, ids),
@@ -69,7 +86,17 @@ export class Directory {
 
   /** A PREKEY-COUNT frame. */
   onPrekeyCount(count: number): void {
+    this.#relayPrekeys = count;
     if (count < ONE_TIME_PREKEY_LOW_WATER) this.topUpPrekeys(count);
+  }
+
+  /** Tops the first bundle up to the target a moment after READY (a new user: see the constant). */
+  #fillLater(): void {
+    clearTimeout(this.#fillTimer);
+    this.#fillTimer = setTimeout(() => {
+      this.#fillTimer = undefined;
+      if (this.#host.link.connected) this.topUpPrekeys(this.#relayPrekeys);
+    }, PREKEY_FILL_DELAY_MS);
   }
 
   /** A KEYS frame: answers the oldest lookup of that nick. */
@@ -87,10 +114,14 @@ export class Directory {
   /** The connection is gone: identity keys are checked again on the next one. */
   forgetConnection(): void {
     this.#checkedPeers.clear();
+    clearTimeout(this.#fillTimer);
+    this.#fillTimer = undefined;
   }
 
   /** Fails every lookup waiting for an answer. */
   fail(error: unknown): void {
+    clearTimeout(this.#fillTimer);
+    this.#fillTimer = undefined;
     this.#keyRequests.rejectAll(error);
   }
 

@@ -20,8 +20,13 @@ import { SessionError } from "./errors.ts";
 import { readJson, type SessionStore, writeJson } from "./store.ts";
 import { signIdentityDh, signSignedPrekey, type X3dhLocalKeys } from "./x3dh.ts";
 
-/** One-time prekeys created on first use and kept topped up to this many. */
+/** One-time prekeys kept published: topped up to this many. */
 export const ONE_TIME_PREKEY_TARGET = 100;
+/**
+ * One-time prekeys a new user starts with (the first bundle); the engine makes the rest, up to
+ * {@linkcode ONE_TIME_PREKEY_TARGET}, once connected, so a new user is not kept waiting for them.
+ */
+export const ONE_TIME_PREKEY_FIRST = 20;
 /** {@linkcode LocalUser.prototype.maintain} tops up when fewer than this many remain. */
 export const ONE_TIME_PREKEY_LOW_WATER = 20;
 /** A signed prekey older than this (7 days) is rotated by {@linkcode LocalUser.prototype.maintain}. */
@@ -84,7 +89,7 @@ export class LocalUser {
 
   /**
    * Loads the user's keys from the store, creating the identity DH key, a first signed prekey and
-   * {@linkcode ONE_TIME_PREKEY_TARGET} one-time prekeys when the store is empty.
+   * {@linkcode ONE_TIME_PREKEY_FIRST} one-time prekeys when the store is empty.
    *
    * @param store The user's store.
    * @param identity The user's Ed25519 identity.
@@ -116,7 +121,7 @@ export class LocalUser {
     if (this.#signed().length === 0) this.rotateSignedPrekey();
     if (readJson<OneTimeRecord>(store, ONE_TIME_KEY) === undefined) {
       writeJson(store, ONE_TIME_KEY, { nextId: 1, keys: [] } satisfies OneTimeRecord);
-      this.addOneTimePrekeys(ONE_TIME_PREKEY_TARGET);
+      this.addOneTimePrekeys(ONE_TIME_PREKEY_FIRST);
     }
   }
 

@@ -60,6 +60,7 @@ export {
 } from "./hush.ts";
 export {
   LocalUser,
+  ONE_TIME_PREKEY_FIRST,
   ONE_TIME_PREKEY_LOW_WATER,
   ONE_TIME_PREKEY_TARGET,
   type PublishedBundle,

@@ -7,6 +7,7 @@ import { ACK_DELAY_MS } from "../../chat/_ack_sender.ts";
 import type { ChatClientOptions } from "../../chat/_options.ts";
 import { FakeRelay } from "./_fake_relay.ts";
 import { decodeFrame } from "../../protocol/mod.ts";
+import { ONE_TIME_PREKEY_FIRST, ONE_TIME_PREKEY_TARGET } from "../../sessions/mod.ts";
 
 async function client(
   relay: FakeRelay,
@@ -286,19 +287,22 @@ Deno.test("ChatClient gives up on a held room message on its first copy's clock,
   }
 });
 
-Deno.test("ChatClient publishes its bundle on first connect and tops up one-time prekeys when few are left", async () => {
+Deno.test("ChatClient publishes its bundle on first connect, fills it after READY and tops up one-time prekeys when few are left", async () => {
   const relay = new FakeRelay();
   const alice = await client(relay, "alice");
   try {
     await alice.engine.connect();
     await until(() => relay.publishes.length === 1, "first publish");
     assert.equal(relay.publishes[0]?.replaceOneTimePrekeys, true);
-    const initial = relay.prekeyCount("alice");
-    assert.ok(initial >= 20, `only ${initial} one-time prekeys published`);
-    relay.takePrekeys("alice", initial - 5);
-    await until(() => relay.publishes.length === 2, "top-up publish");
+    // A new user is not kept waiting for 100 keys: the first bundle has 20, the rest follow.
+    assert.equal(relay.prekeyCount("alice"), ONE_TIME_PREKEY_FIRST);
+    await until(() => relay.publishes.length === 2, "the fill after READY");
     assert.equal(relay.publishes[1]?.replaceOneTimePrekeys, false);
-    assert.ok(relay.prekeyCount("alice") >= 20, "topped up");
+    assert.equal(relay.prekeyCount("alice"), ONE_TIME_PREKEY_TARGET);
+    relay.takePrekeys("alice", ONE_TIME_PREKEY_TARGET - 5);
+    await until(() => relay.publishes.length === 3, "top-up publish");
+    assert.equal(relay.publishes[2]?.replaceOneTimePrekeys, false);
+    assert.equal(relay.prekeyCount("alice"), ONE_TIME_PREKEY_TARGET, "topped up");
     const ids = relay.publishes.flatMap((p) => p.oneTimePrekeys.map((k) => k.id));
     assert.equal(new Set(ids).size, ids.length, "no prekey id published twice");
   } finally {
@@ -313,6 +317,8 @@ Deno.test("ChatClient checks a known peer's key after a reconnect without taking
     await until(() => relay.prekeyCount("bob") > 0, "bob published");
     await alice.engine.sendPrivate("bob", "first");
     await until(() => texts(bob.events).includes("first"), "first delivered");
+    // Taking one of bob's first 20 one-time prekeys has him top up to the target: wait for it.
+    await until(() => relay.prekeyCount("bob") >= ONE_TIME_PREKEY_TARGET - 1, "bob topped up");
     const left = relay.prekeyCount("bob");
     relay.dropAll();
     await until(() => alice.events.filter((e) => e.type === "ready").length === 2, "reconnected");

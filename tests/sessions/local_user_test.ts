@@ -3,6 +3,7 @@ import { generateIdentityKeyPair } from "../../crypto/mod.ts";
 import {
   LocalUser,
   MemorySessionStore,
+  ONE_TIME_PREKEY_FIRST,
   ONE_TIME_PREKEY_LOW_WATER,
   ONE_TIME_PREKEY_TARGET,
   SIGNED_PREKEY_MAX_AGE_MS,
@@ -11,11 +12,11 @@ import {
 } from "../../sessions/mod.ts";
 import { RelayDouble } from "./_relay_double.ts";
 
-Deno.test("a new LocalUser publishes a verifiable bundle with the target number of one-time prekeys", () => {
+Deno.test("a new LocalUser publishes a verifiable bundle with its first one-time prekeys", () => {
   const user = new LocalUser(new MemorySessionStore(), generateIdentityKeyPair());
   const bundle = user.bundle();
-  assert.equal(bundle.oneTimePrekeys.length, ONE_TIME_PREKEY_TARGET);
-  assert.equal(new Set(bundle.oneTimePrekeys.map((k) => k.id)).size, ONE_TIME_PREKEY_TARGET);
+  assert.equal(bundle.oneTimePrekeys.length, ONE_TIME_PREKEY_FIRST);
+  assert.equal(new Set(bundle.oneTimePrekeys.map((k) => k.id)).size, ONE_TIME_PREKEY_FIRST);
   const { oneTimePrekeys, ...rest } = bundle;
   verifyBundle({ ...rest, oneTimePrekey: oneTimePrekeys[0]! });
 });
@@ -35,11 +36,9 @@ Deno.test("maintain() rotates an old signed prekey and tops up one-time prekeys 
   });
   assert.deepEqual(user.maintain(), { rotated: false, added: 0, changed: false });
   const firstId = user.bundle().signedPrekeyId;
+  const held = user.oneTimePrekeyCount;
   for (
-    const { id } of user.bundle().oneTimePrekeys.slice(
-      0,
-      ONE_TIME_PREKEY_TARGET - ONE_TIME_PREKEY_LOW_WATER + 1,
-    )
+    const { id } of user.bundle().oneTimePrekeys.slice(0, held - ONE_TIME_PREKEY_LOW_WATER + 1)
   ) {
     user.consumeOneTimePrekey(id);
   }
