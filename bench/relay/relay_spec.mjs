@@ -61,3 +61,20 @@ export function hushRelaySpecs({ repo, deno, serverArgs = [], denoArgs = [], pre
     [`${prefix}-ws-store`]: spec("ws", ws, true),
   };
 }
+
+/**
+ * `conn-deno`: bench/relay/conn_relay.ts, the harness's raw forwarder on `Deno.Conn` (the I/O
+ * layer of the Hush relay) instead of `node:net`; driven by the harness's raw adapter.
+ * @param relaysLib the harness's lib/relays.mjs (for the raw adapter)
+ */
+export function connRelaySpec({ repo, deno, relaysLib }) {
+  const script = join(repo, "bench/relay/conn_relay.ts");
+  return {
+    adapter: relaysLib.RELAYS["raw-deno"].adapter,
+    describe: () => `raw forwarder on Deno.listen / Deno.Conn: deno run ${script}`,
+    start: (port) => ({
+      cmd: deno,
+      args: ["run", "--quiet", "--allow-net=127.0.0.1", script, String(port)],
+    }),
+  };
+}

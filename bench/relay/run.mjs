@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createHushAdapter } from "./hush_adapter.mjs";
 import { createIdentityPool } from "./identities.mjs";
-import { hushRelaySpecs } from "./relay_spec.mjs";
+import { connRelaySpec, hushRelaySpecs } from "./relay_spec.mjs";
 import { checkAims } from "./aims.mjs";
 import { fail, loadHarness, waitQuiet } from "./harness.mjs";
 
@@ -37,7 +37,8 @@ const USAGE = `usage: node bench/relay/run.mjs [options] [bench.mjs flags...]
 Every other flag goes to the harness's bench.mjs. Defaults added here:
   --relays hush-tcp,hush-ws,raw-deno,ws-deno,mosquitto,ngircd,ngircd-nodelay
   --baseline ws-deno   --out bench/results/<time>.jsonl (git-ignored)
-Relays added: hush-tcp (server.ts, raw TCP transport), hush-ws (server.ts, WebSocket transport).`;
+Relays added: hush-tcp (server.ts, raw TCP transport), hush-ws (server.ts, WebSocket transport),
+conn-deno (bench/relay/conn_relay.ts: the raw forwarder on Deno.Conn, the relay's I/O layer).`;
 
 // Split our own flags from the harness's.
 const own = { shared: process.env.HUSH_SHARED_BENCH ?? join(repo, "../shared/bench") };
@@ -76,6 +77,7 @@ const deno = relaysLib.findDeno();
 if (!deno) fail("deno was not found (set DENO=/path/to/deno)");
 
 const specs = hushRelaySpecs({ repo, deno, serverArgs, denoArgs });
+relaysLib.RELAYS["conn-deno"] = connRelaySpec({ repo, deno, relaysLib });
 for (const v of variants) {
   const [name, path] = [v.slice(0, v.indexOf(":")), v.slice(v.indexOf(":") + 1)];
   if (!name || !existsSync(join(path, "server.ts"))) {
