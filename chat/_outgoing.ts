@@ -93,7 +93,7 @@ export interface OutgoingHost extends EngineCore {
   formerNicks(): readonly string[];
   /** Whether the teaching view is on. */
   wire(): boolean;
-  /** Writes the outbox to the home. */
+  /** Saves the outbox with the session state (one commit; see `OUTBOX_KEY`). */
   writeOutbox(json: string): Promise<void>;
   /** Our recent messages, for recovery (`sent_log.ts`). */
   sentLog?: SentLog;
@@ -750,9 +750,10 @@ export class Outgoing {
   }
 
   /**
-   * Queues envelopes: session state is saved first (a crash never reuses a message key), then
-   * the envelopes enter the outbox (in the place of `replacing`, a queued room line, if given),
-   * the outbox is saved, and they are written to the relay.
+   * Queues envelopes: they enter the outbox (in the place of `replacing`, a queued room line, if
+   * given), the outbox is saved in the same commit as the session state that encrypted them (a
+   * crash never reuses a message key, nor keeps an envelope whose state was lost), and they are
+   * written to the relay.
    */
   async #enqueue(items: OutgoingEnvelope[], replacing?: OutboxEntry): Promise<string[]> {
     const host = this.#host;
@@ -776,7 +777,6 @@ export class Outgoing {
         meta: item.meta,
       };
     });
-    await host.persist();
     const entries: OutboxEntry[] = prepared.map((p) => ({
       id: p.id,
       frame: p.frame,

@@ -18,8 +18,17 @@ import { SeenIds } from "./seen_ids.ts";
 export const PROFILE_FILE = "profile.json";
 /** Home file holding the seen message ids. */
 export const SEEN_FILE = "seen.json";
-/** Home file holding the unacknowledged envelopes. */
+/**
+ * Home file that held the unacknowledged envelopes in older homes: they now live in the session
+ * store ({@linkcode OUTBOX_KEY}), read from this file only when the store has none.
+ */
 export const OUTBOX_FILE = "outbox.json";
+/**
+ * The session-store entry holding the outbox ({@linkcode Outbox.toJSON}): saved in the same
+ * commit as the session state that encrypted its envelopes, so one durable write, not two, comes
+ * before a SEND leaves.
+ */
+export const OUTBOX_KEY = "chat/outbox";
 /**
  * Home file saying that the relay replaced a session of this home by another connection of the
  * same identity (`REPLACED`): `{ "at": ISO time, "reason": text }`.
@@ -73,17 +82,22 @@ export async function loadHomeState(home: ChatHome): Promise<HomeState> {
   const { identity } = await loadOrCreateIdentity(home);
   const profile = await readJsonFile<Profile>(home, PROFILE_FILE) ?? {};
   const seenText = await home.read(SEEN_FILE);
-  const outboxText = await home.read(OUTBOX_FILE);
+  const store = await HomeSessionStore.load(home);
+  const stored = store.get(OUTBOX_KEY);
+  const legacyOutbox = await home.read(OUTBOX_FILE);
+  // An older home's outbox file is read until the store holds the outbox; then it is stale.
+  if (stored !== undefined && legacyOutbox !== undefined) await home.remove(OUTBOX_FILE);
+  const outboxText = typeof stored === "string" ? stored : legacyOutbox;
   const unconfirmedText = await home.read(UNCONFIRMED_FILE);
   let seen: SeenIds;
   let outbox: Outbox;
   try {
+    if (stored !== undefined && typeof stored !== "string") throw new Error("outbox not text");
     seen = seenText === undefined ? new SeenIds() : SeenIds.fromJSON(seenText);
     outbox = Outbox.fromJSON(outboxText ?? "[]", unconfirmedText);
   } catch (error) {
     throw new ChatError("BAD_HOME", `Cannot read state in "${home.location}"`, { cause: error });
   }
-  const store = await HomeSessionStore.load(home);
   const replaced = await readJsonFile<ReplacedNote>(home, REPLACED_FILE).catch(() => ({
     at: "an unknown time",
     reason: "unreadable note",

@@ -49,7 +49,7 @@ import {
   type HomeState,
   keptNickNote,
   loadHomeState,
-  OUTBOX_FILE,
+  OUTBOX_KEY,
   type Profile,
   PROFILE_FILE,
   REPLACED_FILE,
@@ -65,7 +65,7 @@ import type { Outbox } from "./outbox.ts";
 import { isSecureUrl } from "./transport.ts";
 
 export type { ChatClientOptions } from "./_options.ts";
-export { OUTBOX_FILE, PROFILE_FILE, SEEN_FILE, UNCONFIRMED_FILE } from "./_profile.ts";
+export { OUTBOX_FILE, OUTBOX_KEY, PROFILE_FILE, SEEN_FILE, UNCONFIRMED_FILE } from "./_profile.ts";
 
 /**
  * Loads (or creates) the user's identity and state from `options.home` and returns an engine,
@@ -256,7 +256,11 @@ export class ChatClient {
       outbox: init.outbox,
       formerNicks: () => this.#profile.former ?? [],
       wire,
-      writeOutbox: (json) => this.#home.write(OUTBOX_FILE, json),
+      // In the session store: one commit with the state that encrypted the envelopes.
+      writeOutbox: (json) => {
+        this.#store.set(OUTBOX_KEY, json);
+        return this.#store.flush();
+      },
       writeUnconfirmed: (json) => this.#home.write(UNCONFIRMED_FILE, json),
       relayMemory: () => (this.#profile.relay ??= {}),
       retryDelayMs: options.retryDelayMs,

@@ -14,7 +14,8 @@
  *   `sessions` ({@linkcode ChatHome.openEntries}): the same entries, one SQLite row each, every
  *   save one transaction of the keys that changed (`file_home.ts`).
  * - `seen.json`: the bounded list of message ids already shown.
- * - `outbox.json`: envelopes not yet acknowledged by the relay.
+ * - `outbox.json`: older homes only; the envelopes not yet acknowledged by the relay now live in
+ *   the session store (entry `chat/outbox`), saved with the state that encrypted them.
  * - `replaced`: written when the relay replaced this session by another connection of the same
  *   identity (a copy of the home elsewhere): the next start restarts every session.
  * - `lock`, `generation`: a file home's lock holder and session counter (`file_home.ts`).

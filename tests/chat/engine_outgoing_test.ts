@@ -6,9 +6,11 @@
 import assert from "node:assert/strict";
 import { type ChatClient, createChatClient } from "../../chat/engine.ts";
 import type { ChatEvent } from "../../chat/events.ts";
-import { MemoryHome } from "../../chat/home.ts";
+import { type EntryValue, MemoryHome } from "../../chat/home.ts";
+import { OUTBOX_FILE, OUTBOX_KEY } from "../../chat/engine.ts";
+import { encodeFrame } from "../../protocol/mod.ts";
 import type { ChatClientOptions } from "../../chat/_options.ts";
-import { toHex } from "../../crypto/mod.ts";
+import { fromHex, toBase64, toHex } from "../../crypto/mod.ts";
 import { FakeRelay } from "./_fake_relay.ts";
 
 async function client(
@@ -284,5 +286,82 @@ Deno.test("ChatClient retries a room message refused with STORE_FAILED within se
     );
   } finally {
     await closeAll(alice.engine, bob.engine);
+  }
+});
+
+/** A home whose per-key stores record every commit (the keys it wrote). */
+class RecordingHome extends MemoryHome {
+  commits: string[][] = [];
+  override async openEntries(name: string) {
+    const inner = await super.openEntries(name);
+    return {
+      load: () => inner.load(),
+      commit: (changes: ReadonlyMap<string, EntryValue | undefined>) => {
+        this.commits.push([...changes.keys()]);
+        return inner.commit(changes);
+      },
+    };
+  }
+}
+
+Deno.test("ChatClient saves a message's envelope in the same commit as the ratchet step that encrypted it", async () => {
+  const relay = new FakeRelay();
+  const home = new RecordingHome();
+  const alice = await client(relay, "alice", {}, home);
+  const bob = await client(relay, "bob");
+  try {
+    await alice.engine.connect();
+    await bob.engine.connect();
+    for (const text of ["first", "second"]) {
+      const before = home.commits.length;
+      await alice.engine.sendPrivate("bob", text);
+      await until(() => received(bob.events).includes(text), text);
+      // The first commit after the call holds both: no commit of the ratchet alone before it
+      // (a crash there is safe but costs a write) and no outbox saved without its ratchet.
+      const first = home.commits[before];
+      assert.ok(first !== undefined, `a commit for "${text}"`);
+      assert.ok(first.includes(OUTBOX_KEY), `outbox in ${first}`);
+      assert.ok(first.includes("session/bob"), `ratchet in ${first}`);
+    }
+    assert.equal(await home.read(OUTBOX_FILE), undefined, "no outbox file");
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});
+
+Deno.test("ChatClient reads an older home's outbox.json, sends what it held, and keeps the outbox in the store", async () => {
+  const relay = new FakeRelay();
+  const home = new MemoryHome();
+  // An envelope left by an older version: a SEND to bob (the relay does not read the body).
+  const id = "0123456789abcdef0123456789abcdef";
+  const frame = encodeFrame({
+    type: "send",
+    id: fromHex(id),
+    cipher: 1,
+    from: "alice",
+    toKind: "nick",
+    to: "bob",
+    body: new Uint8Array([1, 2, 3]),
+  });
+  await home.write(
+    OUTBOX_FILE,
+    JSON.stringify([{ id, frame: toBase64(frame), meta: { from: "alice", to: "bob" } }]),
+  );
+  const again = await client(relay, "alice", {}, home);
+  try {
+    assert.equal(again.engine.unacknowledged, 1, "the file's envelope is in the outbox");
+    await again.engine.connect();
+    await until(() => again.engine.unacknowledged === 0, "accepted");
+    assert.ok(relay.sends.some((f) => toHex(f.id) === id), "sent with its id");
+  } finally {
+    await again.engine.close();
+  }
+  // Saved in the store since: the next start removes the stale file and reads the store.
+  const third = await client(relay, "alice", {}, home);
+  try {
+    assert.equal(await home.read(OUTBOX_FILE), undefined, "the old file is gone");
+    assert.equal(third.engine.unacknowledged, 0);
+  } finally {
+    await third.engine.close();
   }
 });
