@@ -45,6 +45,8 @@ export const STORE_RETRY_MAX_MS = 30_000;
 export const DRAIN_RETRY_DELAY_MS = 2_000;
 /** The longest wait between two retries, in multiples of the first one. */
 const RETRY_MAX_FACTOR = 20;
+/** The longest an outbox changed by ACCEPTED frames waits for another commit to save it. */
+export const OUTBOX_LAZY_SAVE_MS = 250;
 /** A refused envelope is given up on once its first refusal is this old (7 days). */
 export const RETRY_GIVE_UP_MS = 7 * 24 * 3600 * 1000;
 /** How long after a relay epoch change `NO_SUCH_USER` counts as passing (the peer not back yet). */
@@ -95,6 +97,8 @@ export interface OutgoingHost extends EngineCore {
   wire(): boolean;
   /** Saves the outbox with the session state (one commit; see `OUTBOX_KEY`). */
   writeOutbox(json: string): Promise<void>;
+  /** Puts the outbox in the session store for the next commit, whoever makes it. */
+  stageOutbox(json: string): void;
   /** Our recent messages, for recovery (`sent_log.ts`). */
   sentLog?: SentLog;
   /** Writes the unconfirmed list to the home. */
@@ -112,6 +116,8 @@ export class Outgoing {
   #host: OutgoingHost;
   #persistChain: Promise<void> = Promise.resolve();
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The save of what ACCEPTED frames took out of the outbox, if no other commit came first. */
+  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Saves the unconfirmed list, at most once a second (it is only a fallback). */
   #unconfirmedTimer: ReturnType<typeof setTimeout> | undefined;
@@ -332,7 +338,7 @@ export class Outgoing {
     }
     this.#checkUnconfirmed();
     this.#armRetry();
-    this.#saveSoon();
+    this.#saveLazily();
   }
 
   /**
@@ -478,6 +484,8 @@ export class Outgoing {
   stop(): void {
     clearTimeout(this.#saveTimer);
     this.#saveTimer = undefined;
+    clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
     clearTimeout(this.#unconfirmedTimer);
     this.#unconfirmedTimer = undefined;
     clearTimeout(this.#retryTimer);
@@ -504,6 +512,23 @@ export class Outgoing {
       this.#persistChain = run;
       run.catch((error) => host.emitter.reportError(error));
     }, 1_000);
+  }
+
+  /**
+   * After an ACCEPTED: what left the outbox is saved with the next commit of the session store
+   * (a delivery's, a send's), or within {@linkcode OUTBOX_LAZY_SAVE_MS}. A crash before that only
+   * sends those envelopes again, with the same ids, and their receivers drop the duplicates; a
+   * send or a delivery does not wait behind a commit of its own for the acknowledgement.
+   */
+  #saveLazily(): void {
+    const host = this.#host;
+    host.stageOutbox(host.outbox.toJSON());
+    if (this.#lazyTimer !== undefined || host.link.closed) return;
+    this.#lazyTimer = setTimeout(() => {
+      this.#lazyTimer = undefined;
+      // Commits only what no other commit took meanwhile (nothing, often).
+      host.persist().catch((error) => host.emitter.reportError(error));
+    }, OUTBOX_LAZY_SAVE_MS);
   }
 
   #saveSoon(): void {

@@ -261,6 +261,7 @@ export class ChatClient {
         this.#store.set(OUTBOX_KEY, json);
         return this.#store.flush();
       },
+      stageOutbox: (json) => this.#store.set(OUTBOX_KEY, json),
       writeUnconfirmed: (json) => this.#home.write(UNCONFIRMED_FILE, json),
       relayMemory: () => (this.#profile.relay ??= {}),
       retryDelayMs: options.retryDelayMs,

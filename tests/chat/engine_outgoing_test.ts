@@ -8,6 +8,8 @@ import { type ChatClient, createChatClient } from "../../chat/engine.ts";
 import type { ChatEvent } from "../../chat/events.ts";
 import { type EntryValue, MemoryHome } from "../../chat/home.ts";
 import { OUTBOX_FILE, OUTBOX_KEY } from "../../chat/engine.ts";
+import { OUTBOX_LAZY_SAVE_MS } from "../../chat/_outgoing.ts";
+import { SESSIONS_ENTRIES } from "../../chat/home_session_store.ts";
 import { encodeFrame } from "../../protocol/mod.ts";
 import type { ChatClientOptions } from "../../chat/_options.ts";
 import { fromHex, toBase64, toHex } from "../../crypto/mod.ts";
@@ -363,5 +365,32 @@ Deno.test("ChatClient reads an older home's outbox.json, sends what it held, and
     assert.equal(third.engine.unacknowledged, 0);
   } finally {
     await third.engine.close();
+  }
+});
+
+Deno.test("ChatClient saves what ACCEPTED took out of the outbox with a later commit, not one of its own at once", async () => {
+  const relay = new FakeRelay();
+  const home = new RecordingHome();
+  const alice = await client(relay, "alice", {}, home);
+  const bob = await client(relay, "bob");
+  const stored = async () => {
+    const entries = await (await home.openEntries(SESSIONS_ENTRIES)).load();
+    return String(entries.get(OUTBOX_KEY));
+  };
+  try {
+    await alice.engine.connect();
+    await bob.engine.connect();
+    await alice.engine.sendPrivate("bob", "first");
+    await until(() => alice.engine.unacknowledged === 0, "accepted");
+    const after = home.commits.length;
+    assert.match(await stored(), /"frame"/, "still saved: a crash now sends it again");
+    // Within the lazy delay the removal is committed, once, with what else waited (the sent log).
+    await new Promise((resolve) => setTimeout(resolve, OUTBOX_LAZY_SAVE_MS + 100));
+    assert.doesNotMatch(await stored(), /"frame"/);
+    const later = home.commits.slice(after);
+    assert.equal(later.length, 1, `one commit, not ${JSON.stringify(later)}`);
+    assert.ok(later[0]!.includes(OUTBOX_KEY));
+  } finally {
+    await closeAll(alice.engine, bob.engine);
   }
 });
