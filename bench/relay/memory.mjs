@@ -160,8 +160,9 @@ for (const name of names) {
       conns_per_s: Math.round(clients.length / connectS),
       rss_kib_per_conn_after_gc: +((after.rssKiB - before.rssKiB) / clients.length).toFixed(2),
       heap_kib_per_conn_after_gc: +((after.heapKiB - before.heapKiB) / clients.length).toFixed(2),
-      heap_total_kib_per_conn_after_gc: +((after.heapTotalKiB - before.heapTotalKiB) / clients.length)
-        .toFixed(2),
+      heap_total_kib_per_conn_after_gc:
+        +((after.heapTotalKiB - before.heapTotalKiB) / clients.length)
+          .toFixed(2),
       rss_mib: +(after.rssKiB / 1024).toFixed(1),
       heap_mib: +(after.heapKiB / 1024).toFixed(1),
     };
