@@ -363,7 +363,7 @@ async function engineLatency(
       home: homeKind,
       samples,
       includes: `sendPrivate/sendRoom call: encrypt, ${
-        homeKind === "memory" ? "in-memory home" : "home directory writes (atomic, fsync)"
+        homeKind === "memory" ? "in-memory home" : "home directory commits (SQLite, fsync)"
       }, SEND; relay process; receiver engine decrypt, home writes, message event (no child process, no pipes, no JSON)`,
     });
   }
