@@ -95,9 +95,10 @@ export interface OutgoingHost extends EngineCore {
   formerNicks(): readonly string[];
   /** Whether the teaching view is on. */
   wire(): boolean;
-  /** Saves the outbox with the session state (one commit; see `OUTBOX_KEY`). */
-  writeOutbox(json: string): Promise<void>;
-  /** Puts the outbox in the session store for the next commit, whoever makes it. */
+  /**
+   * Puts the outbox in the session store (entry `OUTBOX_KEY`): saved by the next commit
+   * (`persist()`), with the session state that encrypted its envelopes.
+   */
   stageOutbox(json: string): void;
   /** Our recent messages, for recovery (`sent_log.ts`). */
   sentLog?: SentLog;
@@ -468,7 +469,8 @@ export class Outgoing {
   save(all = false): Promise<void> {
     const host = this.#host;
     const run = this.#persistChain.catch(() => {}).then(async () => {
-      await host.writeOutbox(host.outbox.toJSON());
+      host.stageOutbox(host.outbox.toJSON());
+      await host.persist();
       if (all && this.#unconfirmedDirty) {
         this.#unconfirmedDirty = false;
         clearTimeout(this.#unconfirmedTimer);

@@ -257,10 +257,6 @@ export class ChatClient {
       formerNicks: () => this.#profile.former ?? [],
       wire,
       // In the session store: one commit with the state that encrypted the envelopes.
-      writeOutbox: (json) => {
-        this.#store.set(OUTBOX_KEY, json);
-        return this.#store.flush();
-      },
       stageOutbox: (json) => this.#store.set(OUTBOX_KEY, json),
       writeUnconfirmed: (json) => this.#home.write(UNCONFIRMED_FILE, json),
       relayMemory: () => (this.#profile.relay ??= {}),

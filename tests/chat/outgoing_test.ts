@@ -75,7 +75,6 @@ function harness(memory: RelayMemory = {}, outbox = new Outbox()) {
     outbox,
     formerNicks: () => [],
     wire: () => false,
-    writeOutbox: (json: string) => Promise.resolve(void files.set("outbox", json)),
     stageOutbox: (json: string) => void files.set("outbox", json),
     writeUnconfirmed: (json: string) => Promise.resolve(void files.set("unconfirmed", json)),
     relayMemory: () => memory,
