@@ -24,6 +24,7 @@ import { fromHex, randomBytes, toHex } from "../crypto/mod.ts";
 import type { EnvelopeFrame, UndeliveredFrame } from "../protocol/mod.ts";
 import { type Received, SessionError, type SessionStore } from "../sessions/mod.ts";
 import type { EngineCore } from "./_core.ts";
+import { crashForTest } from "./_crash_hook.ts";
 import type { Connection } from "./_connection.ts";
 import { decodeChatContent, decodeChatPayload } from "./content.ts";
 import type { Recovery } from "./_recovery.ts";
@@ -256,7 +257,7 @@ export class Delivery {
   #show(event: MessageEvent): void {
     this.#note(event.id, "showing");
     this.#host.emitter.emit(event);
-    crashForTest("printed", [event]);
+    crashIfShowing("printed", [event]);
     this.#note(event.id, "shown");
   }
 
@@ -381,7 +382,7 @@ export class Delivery {
     let saved = true;
     try {
       await this.#host.persist();
-      crashForTest("sessions-write", events);
+      crashIfShowing("sessions-write", events);
     } catch (error) {
       // Shown anyway (the keys are used up in memory) but not acknowledged: the relay keeps
       // the envelopes, so after a crash they are delivered and opened again. Nothing lost.
@@ -392,7 +393,7 @@ export class Delivery {
       if (event.type === "message") this.#show(event);
       else this.#host.emitter.emit(event);
     }
-    crashForTest("shown", events);
+    crashIfShowing("shown", events);
     this.#host.recovery.flush();
     await this.#forgetShown(opened);
     return saved;
@@ -719,29 +720,9 @@ function readList<T>(store: SessionStore, key: string): T[] {
   }
 }
 
-/**
- * Test-only crash hook: with `HUSH_TEST_CRASH_AFTER=<point>` in the environment, the process
- * exits (code 137, as if SIGKILLed) right after that point of the first batch that shows a
- * message. Points: `sessions-write` (the state write of a batch, before anything is shown),
- * `printed` (right after a message's event was written, before the `shown` journal says it was
- * shown), `shown` (right after the batch's events were emitted and noted in the `shown` journal,
- * before the emptied inbox is saved).
- * Used by tests/e2e to kill a receiver at the most dangerous moment; never set it otherwise.
- */
-function crashForTest(point: string, events: ChatEvent[]): void {
-  if (!events.some((event) => event.type === "message")) return;
-  let wanted: string | undefined;
-  try {
-    // Only when granted: never a permission prompt in the middle of a chat.
-    const variable = "HUSH_TEST_CRASH_AFTER";
-    if (globalThis.Deno?.permissions.querySync({ name: "env", variable }).state !== "granted") {
-      return;
-    }
-    wanted = globalThis.Deno?.env.get(variable);
-  } catch {
-    return; // no env permission: no hook
-  }
-  if (wanted === point) Deno.exit(137);
+/** The test-only crash hook at `point` (`chat/_crash_hook.ts`), for a batch that shows a message. */
+function crashIfShowing(point: string, events: ChatEvent[]): void {
+  if (events.some((event) => event.type === "message")) crashForTest(point);
 }
 
 /**

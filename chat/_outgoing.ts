@@ -20,6 +20,7 @@ import {
 import type { EngineCore } from "./_core.ts";
 import type { RelayLink } from "./_connection.ts";
 import type { Directory } from "./_directory.ts";
+import { crashForTest } from "./_crash_hook.ts";
 import { closedError, messageEvent } from "./_emitter.ts";
 import type { Rooms } from "./_rooms.ts";
 import { encodeChatPayload } from "./content.ts";
@@ -818,6 +819,7 @@ export class Outgoing {
     if (replacing === undefined) { for (const e of entries) host.outbox.enqueue(e); }
     else host.outbox.replace(replacing, entries);
     await this.save();
+    crashForTest("outbox-saved");
     if (host.wire()) {
       for (const p of prepared) host.emitter.wire("out", p.envelope, p.frame.length, p.kind);
     }

@@ -24,6 +24,7 @@
  */
 
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { crashPointForTest } from "./_crash_hook.ts";
 import { ChatError } from "./errors.ts";
 import type { EntryStore, EntryValue } from "./home.ts";
 
@@ -209,18 +210,8 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/**
- * Test-only crash hook: with `HUSH_TEST_CRASH_AFTER=commit:<key>` (granted and set), the process
- * exits (code 137, as if SIGKILLed) inside the first commit that changes `<key>`, after its rows
- * were written and before `COMMIT`. Used by tests/e2e; never set it otherwise.
- */
+/** The key of the test-only `commit:<key>` crash hook (`_crash_hook.ts`), if asked for. */
 function crashKeyForTest(): string | undefined {
-  try {
-    const variable = "HUSH_TEST_CRASH_AFTER";
-    if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") return undefined;
-    const wanted = Deno.env.get(variable);
-    return wanted?.startsWith("commit:") ? wanted.slice("commit:".length) : undefined;
-  } catch {
-    return undefined;
-  }
+  const wanted = crashPointForTest();
+  return wanted?.startsWith("commit:") ? wanted.slice("commit:".length) : undefined;
 }

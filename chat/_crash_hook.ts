@@ -1,0 +1,34 @@
+/**
+ * Test-only crash hooks. With `HUSH_TEST_CRASH_AFTER=<point>` in the environment (and the env
+ * permission for it granted: never a prompt in the middle of a chat), the process exits with
+ * code 137, as if SIGKILLed, at that point. The end-to-end tests use it to kill a client at its
+ * most dangerous moments; never set it otherwise. Points:
+ *
+ * - `sessions-write`, `printed`, `shown`: a receiver's batch (see `_delivery.ts`);
+ * - `outbox-saved`: a sender's new envelopes saved with their session state, before any of them
+ *   is written to the relay and before the message's echo (see `_outgoing.ts`);
+ * - `commit:<key>`: inside the first session-store commit that changes `<key>`, its rows written
+ *   and `COMMIT` not run (see `_sqlite_entries.ts`).
+ *
+ * @module
+ */
+
+const VARIABLE = "HUSH_TEST_CRASH_AFTER";
+
+/** The crash point asked for, or undefined (not set, not granted, or not Deno). */
+export function crashPointForTest(): string | undefined {
+  try {
+    const deno = globalThis.Deno;
+    if (deno?.permissions.querySync({ name: "env", variable: VARIABLE }).state !== "granted") {
+      return undefined;
+    }
+    return deno.env.get(VARIABLE);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Exits like a SIGKILL when `point` is the crash point asked for. */
+export function crashForTest(point: string): void {
+  if (crashPointForTest() === point) globalThis.Deno?.exit(137);
+}
