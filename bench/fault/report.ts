@@ -11,7 +11,12 @@
  * *doubled* when it printed it more than once, except *repeated*: a display flagged `repeat` (the
  * client stopped while showing it, so it shows it again at its next start, same id) of a message
  * that recipient had shown under that id. *Out of order*: a first display of a message older
- * than one already shown from the same sender to the same conversation.
+ * than one already shown from the same sender to the same conversation. *Not taken*: a line whose
+ * sender was killed before it printed the line's echo (the echo is the client's receipt: the line
+ * is saved in the outbox by then) and that nobody ever showed: it died with the process, as text
+ * typed into any program that crashes. A line taken without an echo (killed between the save and
+ * the echo) is sent by the next incarnation: its `sent` and its deliveries are matched through
+ * the id the recipients show it under.
  *
  * @module
  */
@@ -38,6 +43,8 @@ interface Track {
   refused?: string;
   /** An `error` printed instead of the echo when the line was typed. */
   lineError?: string;
+  /** The sender's process ended before it printed the echo. */
+  senderDied: boolean;
   /** How often each recipient showed it (flagged repeats of a shown id not counted). */
   shown: Map<string, number>;
   /** The ids each recipient showed it under. */
@@ -50,6 +57,8 @@ export interface Summary {
   sent: number;
   refused: number;
   unconfirmed: number;
+  /** Lines whose sender was killed before echoing them, never shown by anybody. */
+  notTaken: number;
   /** Deliveries the sent messages owe (message x recipient). */
   expected: number;
   delivered: number;
@@ -83,6 +92,8 @@ export class Ledger {
   readonly #tracks = new Map<number, Track>();
   readonly #byId = new Map<string, number>();
   readonly #sentEarly = new Set<string>();
+  /** Ids of own messages outside the plan (the warm-up): their `sent` is not waited for. */
+  readonly #unplanned = new Set<string>();
   #repeated = 0;
   /** Per receiver and conversation: the newest message number shown. */
   readonly #newest = new Map<string, number>();
@@ -94,6 +105,7 @@ export class Ledger {
       planned,
       typed: false,
       sent: false,
+      senderDied: false,
       shown: new Map(),
       ids: new Map(),
     });
@@ -109,6 +121,12 @@ export class Ledger {
   lineError(seq: number, code: string): void {
     const track = this.#tracks.get(seq);
     if (track !== undefined) track.lineError = code;
+  }
+
+  /** Notes that the sender of message `seq` ended before printing its echo. */
+  senderDied(seq: number): void {
+    const track = this.#tracks.get(seq);
+    if (track !== undefined) track.senderDied = true;
   }
 
   /** Whether the sender printed the echo (own `message`) of message `seq`. */
@@ -127,13 +145,22 @@ export class Ledger {
       case "message": {
         const seq = Number(TAG.exec(event.text)?.[1] ?? NaN);
         const track = this.#tracks.get(seq);
-        if (track === undefined) return;
+        if (track === undefined) {
+          if (event.own) this.#unplanned.add(event.id);
+          return;
+        }
         if (event.own) {
           if (event.from !== track.planned.from) return;
           track.id = event.id;
           this.#byId.set(event.id, seq);
           if (this.#sentEarly.delete(event.id)) track.sent = true;
           return;
+        }
+        // A message taken without an echo (its sender killed in between) is known by the id
+        // its recipients show, so that the next incarnation's `sent` counts.
+        if (!this.#byId.has(event.id)) {
+          this.#byId.set(event.id, seq);
+          if (this.#sentEarly.delete(event.id)) track.sent = true;
         }
         const ids = track.ids.get(nick) ?? new Set<string>();
         track.ids.set(nick, ids);
@@ -154,8 +181,8 @@ export class Ledger {
       }
       case "sent": {
         const track = this.#tracks.get(this.#byId.get(event.id) ?? NaN);
-        if (track === undefined) this.#sentEarly.add(event.id);
-        else track.sent = true;
+        if (track !== undefined) track.sent = true;
+        else if (!this.#unplanned.has(event.id)) this.#sentEarly.add(event.id);
         return;
       }
       case "error": {
@@ -177,10 +204,11 @@ export class Ledger {
     }
   }
 
-  #outcome(track: Track): "sent" | "refused" | "unconfirmed" {
+  #outcome(track: Track): "sent" | "refused" | "unconfirmed" | "notTaken" {
     if (track.refused !== undefined) return "refused";
     if (track.sent) return "sent";
     if (track.id === undefined && track.lineError !== undefined) return "refused";
+    if (track.id === undefined && track.senderDied && track.shown.size === 0) return "notTaken";
     return "unconfirmed";
   }
 
@@ -193,6 +221,8 @@ export class Ledger {
       if (!track.typed) return false;
       const outcome = this.#outcome(track);
       if (outcome === "unconfirmed") return false;
+      // A line taken without an echo is sent by the sender's next incarnation: wait for it.
+      if (outcome === "notTaken" && this.#sentEarly.size > 0) return false;
       if (outcome === "sent" && track.planned.recipients.some((r) => !track.shown.has(r))) {
         return false;
       }
@@ -207,6 +237,7 @@ export class Ledger {
       sent: 0,
       refused: 0,
       unconfirmed: 0,
+      notTaken: 0,
       expected: 0,
       delivered: 0,
       lost: 0,
@@ -305,6 +336,7 @@ export function table(rows: readonly Row[]): string {
     "sent",
     "refused",
     "unconfirmed",
+    "not taken",
     "deliveries owed",
     "delivered",
     "lost",
@@ -321,6 +353,7 @@ export function table(rows: readonly Row[]): string {
     String(r.sent),
     String(r.refused),
     String(r.unconfirmed),
+    String(r.notTaken),
     String(r.expected),
     String(r.delivered),
     String(r.lost),

@@ -149,3 +149,41 @@ Deno.test("ledger: out of order per conversation; a retrying undelivered is not 
   assert.deepEqual(final.summary().refusedCodes, { EXPIRED: 1 });
   assert.deepEqual(final.complete(), true);
 });
+
+Deno.test("ledger: a sender killed before its echo: not taken, or taken and sent by its next incarnation", () => {
+  const ledger = new Ledger();
+  const m0 = planned(0, "alice", "bob", ["bob"]);
+  const m1 = planned(1, "alice", "lobby", ["bob", "carol"]);
+  for (const m of [m0, m1]) ledger.plan(m);
+  // A warm-up message outside the plan: its `sent` is not waited for.
+  ledger.onEvent("alice", {
+    type: "message",
+    id: "9900aa00",
+    from: "alice",
+    to: "bob",
+    private: true,
+    text: "warm-0-0",
+    cipher: "aes-256-gcm",
+    insecure: false,
+    verified: false,
+    ts: 0,
+    own: true,
+  });
+  ledger.onEvent("alice", { type: "sent", id: "9900aa00" });
+  // m0 died with the process; m1 was saved before the kill and is sent by the next incarnation.
+  for (const m of [m0, m1]) {
+    ledger.typed(m.seq);
+    ledger.senderDied(m.seq);
+  }
+  assert.deepEqual(ledger.complete(), true, "nothing is known to be on its way yet");
+  ledger.onEvent("alice", { type: "sent", id: "a1000000" });
+  assert.deepEqual(ledger.complete(), false, "a `sent` nobody has shown yet is waited for");
+  shown(ledger, "bob", m1, "a1000000");
+  shown(ledger, "carol", m1, "a1000000");
+  assert.deepEqual(ledger.complete(), true);
+  const s = ledger.summary();
+  assert.deepEqual(
+    [s.messages, s.sent, s.notTaken, s.unconfirmed, s.expected, s.delivered, s.lost, s.doubled],
+    [2, 1, 1, 0, 2, 2, 0, 0],
+  );
+});

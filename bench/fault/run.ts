@@ -113,25 +113,28 @@ async function typeAll(
   const chains = new Map<string, Promise<void>>();
   const typeOne = async (planned: Planned) => {
     const peer = peers.get(planned.from)!;
-    if (Date.now() > deadline || !peer.alive) return;
+    // A sender the scenario killed is restarted within a second or so: type into the next one.
+    while (!peer.alive && Date.now() < deadline) await sleep(20);
+    if (Date.now() > deadline) return;
     const client = peer.client;
     const since = client.events.length;
     const text = messageText(planned.seq, planned);
     ledger.typed(planned.seq);
     await peer.type(lineOf(planned, text));
     onTyped(planned);
-    try {
-      const event = await client.waitFor(
-        (e) =>
-          (e.type === "message" && e.own && e.text === text) ||
-          (e.type === "error" && !/\bMessage [0-9a-f]{8}\b/.test(e.message)),
-        { since, timeoutMs: Math.max(1, Math.min(LINE_WAIT_MS, deadline - Date.now())) },
-      );
-      if (event.type === "error" && !ledger.echoed(planned.seq)) {
-        ledger.lineError(planned.seq, event.code);
-      }
-    } catch {
-      // No echo in time: unconfirmed, unless the echo comes later.
+    const answer = client.waitFor(
+      (e) =>
+        (e.type === "message" && e.own && e.text === text) ||
+        (e.type === "error" && !/\bMessage [0-9a-f]{8}\b/.test(e.message)),
+      { since, timeoutMs: Math.max(1, Math.min(LINE_WAIT_MS, deadline - Date.now())) },
+    ).catch(() => undefined); // no echo in time: unconfirmed, unless the echo comes later
+    const event = await Promise.race([answer, client.exited().then(() => "exited" as const)]);
+    if (event === "exited") {
+      // Killed before its answer: the echo may still be in the pipe (then it counts).
+      await client.stop();
+      if (!ledger.echoed(planned.seq)) ledger.senderDied(planned.seq);
+    } else if (event?.type === "error" && !ledger.echoed(planned.seq)) {
+      ledger.lineError(planned.seq, event.code);
     }
   };
   for (const planned of plan) {
@@ -186,16 +189,16 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Row> {
     const planMs = plan.reduce((sum, p) => sum + p.delayMs, 0);
     log(`${scenario.name}: typing ${plan.length} messages over ~${(planMs / 1000).toFixed(0)} s`);
     let running = true;
-    const typedWaiters = new Set<{ nick: string; resolve: () => void }>();
+    const typedWaiters = new Set<
+      { matches: (planned: Planned) => boolean; resolve: () => void }
+    >();
     const onTyped = (planned: Planned) => {
-      for (const waiter of typedWaiters) {
-        if (planned.recipients.includes(waiter.nick)) waiter.resolve();
-      }
+      for (const waiter of typedWaiters) if (waiter.matches(planned)) waiter.resolve();
     };
-    const nextTypedTo = (nick: string, timeoutMs: number) =>
+    const nextTyped = (matches: (planned: Planned) => boolean, timeoutMs: number) =>
       new Promise<void>((resolve) => {
         const waiter = {
-          nick,
+          matches,
           resolve: () => {
             clearTimeout(timer);
             typedWaiters.delete(waiter);
@@ -216,7 +219,7 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Row> {
       planMs,
       running: () => running,
       count: (kind) => (faults[kind] = (faults[kind] ?? 0) + 1),
-      nextTypedTo,
+      nextTyped,
     }).catch((error) => {
       running = false;
       faultError = error;

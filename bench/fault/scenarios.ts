@@ -9,6 +9,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import type { FaultyProxy } from "./proxy.ts";
+import type { Planned } from "./report.ts";
 import { type Peer, type Random, type Relay, sleep } from "./world.ts";
 
 /** The room every client is in (the relay's default). */
@@ -29,11 +30,8 @@ export interface FaultContext {
   running(): boolean;
   /** Counts one fault of a kind. */
   count(kind: string): void;
-  /**
-   * Resolves when the next line addressed to `nick` (private to it, or to the room) is typed,
-   * or after `timeoutMs`.
-   */
-  nextTypedTo(nick: string, timeoutMs: number): Promise<void>;
+  /** Resolves when the next line that `matches` is typed, or after `timeoutMs`. */
+  nextTyped(matches: (planned: Planned) => boolean, timeoutMs: number): Promise<void>;
 }
 
 /** One scenario. */
@@ -106,12 +104,37 @@ export const SCENARIOS: readonly Scenario[] = [
         await pause(context, context.random.int(300, 1200));
         if (!context.running()) break;
         const victim = context.peers.get(context.random.pick(["bob", "carol"]))!;
-        await context.nextTypedTo(victim.nick, 2000);
+        await context.nextTyped((p) => p.recipients.includes(victim.nick), 2000);
         await sleep(context.random.int(5, 25));
         await victim.kill();
         context.count("client SIGKILL");
         await sleep(context.random.int(100, 800));
         await victim.start();
+      }
+    },
+  },
+  {
+    name: "sender-kill",
+    store: true,
+    description: "alice writes privately to bob and carol and to the room; every 0.3-1.2 s alice " +
+      "is SIGKILLed 0-8 ms after typing a line (while it is encrypted, saved, sent or " +
+      "acknowledged), down 0.1-0.8 s, and restarted on the same --home",
+    streams: [
+      { from: "alice", to: "bob" },
+      { from: "alice", to: "carol" },
+      { from: "alice", to: ROOM },
+    ],
+    async faults(context) {
+      const alice = context.peers.get("alice")!;
+      for (let i = 0; i < MAX_FAULTS && context.running(); i++) {
+        await pause(context, context.random.int(300, 1200));
+        if (!context.running()) break;
+        await context.nextTyped((p) => p.from === alice.nick, 2000);
+        await sleep(context.random.int(0, 8));
+        await alice.kill();
+        context.count("sender SIGKILL");
+        await sleep(context.random.int(100, 800));
+        await alice.start();
       }
     },
   },
