@@ -52,6 +52,8 @@ export const INBOX_KEY = "chat/inbox";
 export const HELD_KEY = "chat/held";
 /** Most room messages held for a changed identity (beyond it the oldest go, with an error). */
 const MAX_HELD_FOR_TRUST = 500;
+/** Conversations whose newest shown `ts` is remembered, to flag a `late` message. */
+const MAX_ORDER_KEYS = 1024;
 
 /** A room envelope held until `/trust` (its sender's identity changed). */
 interface HeldEnvelope {
@@ -134,6 +136,8 @@ export class Delivery {
   #unshown: MessageEvent[] = [];
   /** Room messages from a peer whose identity changed, kept (in the store) until `/trust`. */
   #heldForTrust: HeldEnvelope[];
+  /** Per sender and conversation, the newest `ts` shown (`late` messages). */
+  readonly #newestShown = new Map<string, number>();
   /** Peers told about this run that their room messages are held. */
   #toldHeld = new Set<string>();
   /** Rooms left whose late messages were reported (once each). */
@@ -256,9 +260,26 @@ export class Delivery {
    */
   #show(event: MessageEvent): void {
     this.#note(event.id, "showing");
-    this.#host.emitter.emit(event);
+    this.#host.emitter.emit(this.#isLate(event) ? { ...event, late: true } : event);
     crashIfShowing("printed", [event]);
     this.#note(event.id, "shown");
+  }
+
+  /**
+   * Whether a received message was written (sender's `ts`) before one already shown from the
+   * same sender in the same conversation; otherwise it becomes that conversation's newest.
+   * Remembered for the {@linkcode MAX_ORDER_KEYS} conversations shown last, in memory.
+   */
+  #isLate(event: MessageEvent): boolean {
+    const key = event.private ? event.from : `${event.from} ${event.to}`;
+    const newest = this.#newestShown.get(key);
+    if (newest !== undefined && event.ts < newest) return true;
+    this.#newestShown.delete(key); // re-inserted last: the map is kept in order of use
+    this.#newestShown.set(key, event.ts);
+    if (this.#newestShown.size > MAX_ORDER_KEYS) {
+      this.#newestShown.delete(this.#newestShown.keys().next().value!);
+    }
+    return false;
   }
 
   #note(id: string, state: "showing" | "shown"): void {

@@ -69,6 +69,13 @@ export type ChatEvent =
      * reading `--json` drops it when it has that id.
      */
     repeat?: true;
+    /**
+     * Present (true) on a received message written, by its sender's clock (`ts`), before a
+     * message from the same sender in the same conversation that was shown already: it arrives
+     * out of order (sent again after a recovery, or after the relay lost it). A UI says so, or
+     * puts it in its place by `ts`.
+     */
+    late?: true;
   }
   | { type: "sent"; id: string }
   | {

@@ -429,7 +429,13 @@ function renderMessage(
   const shownAt = event.own ? sentAt : (options.now ?? new Date());
   const time = paint(messageTimestamp(shownAt, options.now ?? new Date()), "2", color);
   const marks: string[] = [];
-  if (!event.own && Math.abs(event.ts - shownAt.getTime()) > SKEW_MS) {
+  if (event.late === true) {
+    // Written before a message of the same conversation shown above: when, to the second.
+    const written = `${messageTimestamp(sentAt, shownAt).slice(1, -1)}:${
+      String(sentAt.getSeconds()).padStart(2, "0")
+    }`;
+    marks.push(paint(`[late: written ${written}]`, "33", color));
+  } else if (!event.own && Math.abs(event.ts - shownAt.getTime()) > SKEW_MS) {
     // With its date when it was not written today (a message that waited in a queue).
     marks.push(paint(`[sent ${messageTimestamp(sentAt, shownAt).slice(1, -1)}]`, "2", color));
   }

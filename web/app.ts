@@ -47,6 +47,8 @@ interface Line {
   cipher: string;
   /** Perhaps shown before the page (or the browser) died: the engine's `repeat` flag. */
   repeat?: boolean;
+  /** Written before a message of this conversation shown above it: the engine's `late` flag. */
+  late?: boolean;
   node?: HTMLLIElement;
 }
 
@@ -669,6 +671,7 @@ export class App {
       cipher: event.cipher,
       // `repeat` (newer engines): shown again after a crash in the instant it was first shown.
       repeat: (event as { repeat?: boolean }).repeat === true,
+      late: event.late === true,
     };
     conversation.lines.push(line);
     if (conversation.lines.length > MAX_LINES) conversation.lines.shift();
@@ -784,6 +787,13 @@ export class App {
       line.own ? el("span", { class: "state" }, stateText(line.state)) : null,
       line.repeat
         ? el("span", { class: "badge repeat", title: "Perhaps shown before a crash" }, " (repeat)")
+        : null,
+      line.late
+        ? el(
+          "span",
+          { class: "badge late", title: "Written before messages shown above it: it came late" },
+          " (late)",
+        )
         : null,
     );
     line.node = item;

@@ -11,7 +11,8 @@
  * *doubled* when it printed it more than once, except *repeated*: a display flagged `repeat` (the
  * client stopped while showing it, so it shows it again at its next start, same id) of a message
  * that recipient had shown under that id. *Out of order*: a first display of a message older
- * than one already shown from the same sender to the same conversation. *Not taken*: a line whose
+ * than one already shown from the same sender to the same conversation (*late* when the client
+ * flagged it so: said, not silent). *Not taken*: a line whose
  * sender was killed before it printed the line's echo (the echo is the client's receipt: the line
  * is saved in the outbox by then) and that nobody ever showed: it died with the process, as text
  * typed into any program that crashes. A line taken without an echo (killed between the save and
@@ -67,6 +68,8 @@ export interface Summary {
   /** Displays flagged `repeat` of an id the recipient had shown (said, not silent). */
   repeated: number;
   outOfOrder: number;
+  /** Of those, the displays the client flagged `late` (said, not silent). */
+  outOfOrderLate: number;
   /** Deliveries of messages whose sender was told they failed (or never told anything). */
   deliveredUnsent: number;
   /** Refusals by code. */
@@ -98,6 +101,7 @@ export class Ledger {
   /** Per receiver and conversation: the newest message number shown. */
   readonly #newest = new Map<string, number>();
   #outOfOrder = 0;
+  #outOfOrderLate = 0;
 
   /** Registers a planned message. */
   plan(planned: Planned): void {
@@ -174,8 +178,10 @@ export class Ledger {
         if (times === 1) {
           const key = `${nick}<${track.planned.from}>${track.planned.to}`;
           const newest = this.#newest.get(key) ?? -1;
-          if (seq < newest) this.#outOfOrder++;
-          else this.#newest.set(key, seq);
+          if (seq < newest) {
+            this.#outOfOrder++;
+            if (event.late === true) this.#outOfOrderLate++;
+          } else this.#newest.set(key, seq);
         }
         return;
       }
@@ -244,6 +250,7 @@ export class Ledger {
       doubled: 0,
       repeated: this.#repeated,
       outOfOrder: this.#outOfOrder,
+      outOfOrderLate: this.#outOfOrderLate,
       deliveredUnsent: 0,
       refusedCodes: {},
       lostMessages: "",
@@ -359,7 +366,7 @@ export function table(rows: readonly Row[]): string {
     String(r.lost),
     String(r.doubled),
     String(r.repeated),
-    String(r.outOfOrder),
+    r.outOfOrderLate > 0 ? `${r.outOfOrder} (${r.outOfOrderLate} late)` : String(r.outOfOrder),
     r.seconds.toFixed(0),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]?.length ?? 0)));

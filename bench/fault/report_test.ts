@@ -27,9 +27,17 @@ function own(ledger: Ledger, p: Planned, id: string): void {
   });
 }
 
-function shown(ledger: Ledger, nick: string, p: Planned, id: string, repeat = false): void {
+function shown(
+  ledger: Ledger,
+  nick: string,
+  p: Planned,
+  id: string,
+  repeat = false,
+  late = false,
+): void {
   ledger.onEvent(nick, {
     ...(repeat ? { repeat: true as const } : {}),
+    ...(late ? { late: true as const } : {}),
     type: "message",
     id,
     from: p.from,
@@ -129,11 +137,11 @@ Deno.test("ledger: out of order per conversation; a retrying undelivered is not 
   for (let i = 0; i < 3; i++) ledger.onEvent("alice", { type: "sent", id: `f${i}000000` });
   shown(ledger, "bob", m[0]!, "f0000000");
   shown(ledger, "bob", m[2]!, "f2000000", true); // flagged, yet its first showing: delivered
-  shown(ledger, "bob", m[1]!, "f1000000"); // older than one already shown
+  shown(ledger, "bob", m[1]!, "f1000000", false, true); // older than one shown; flagged late
   const s = ledger.summary();
   assert.deepEqual(
-    [s.sent, s.refused, s.lost, s.doubled, s.repeated, s.outOfOrder],
-    [3, 0, 0, 0, 0, 1],
+    [s.sent, s.refused, s.lost, s.doubled, s.repeated, s.outOfOrder, s.outOfOrderLate],
+    [3, 0, 0, 0, 0, 1, 1],
   );
   assert.deepEqual(ledger.complete(), true);
 

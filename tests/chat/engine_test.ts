@@ -185,6 +185,54 @@ Deno.test("ChatClient opens a room message that arrived before its sender key on
   }
 });
 
+Deno.test("ChatClient flags a received message written before one it already showed from that sender there as late", async () => {
+  const relay = new FakeRelay();
+  const { alice, bob } = await connectedPair(relay);
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 5)); // distinct `ts`
+  const received = () =>
+    bob.events.flatMap((e) =>
+      e.type === "message" && !e.own ? [`${e.text}${e.late === true ? " (late)" : ""}`] : []
+    );
+  try {
+    await until(() => alice.events.some((e) => e.type === "join" && e.nick === "bob"), "join");
+    await alice.engine.sendPrivate("bob", "hello");
+    await alice.engine.sendRoom("room hello");
+    await until(() => received().length === 2, "sessions and room keys in place");
+    for (const kind of ["nick", "room"] as const) {
+      // The relay holds the first envelope of this kind back; the next overtakes it.
+      let held = 0;
+      relay.route = (_to, envelope) =>
+        envelope.toKind === kind && held++ === 0 ? "hold" : "deliver";
+      const send = (text: string) =>
+        kind === "nick" ? alice.engine.sendPrivate("bob", text) : alice.engine.sendRoom(text);
+      await pause();
+      await send(`${kind}: written first`);
+      await pause();
+      await send(`${kind}: written second`);
+      await until(() => received().includes(`${kind}: written second`), "the second shown");
+      relay.route = () => "deliver";
+      relay.releaseHeld();
+      await until(() => received().includes(`${kind}: written first (late)`), "the first, late");
+      await pause();
+      await send(`${kind}: written third`);
+      await until(() => received().includes(`${kind}: written third`), "the third, in order");
+    }
+    assert.deepEqual(received(), [
+      "hello",
+      "room hello",
+      "nick: written second",
+      "nick: written first (late)",
+      "nick: written third",
+      "room: written second",
+      "room: written first (late)",
+      "room: written third",
+    ]);
+    assert.deepEqual(bob.events.filter((e) => e.type === "error"), []);
+  } finally {
+    await closeAll(alice.engine, bob.engine);
+  }
+});
+
 Deno.test("ChatClient asks for a room message whose sender key never arrives, and shows it once re-sent", async () => {
   const relay = new FakeRelay();
   const { alice, bob } = await connectedPair(relay);

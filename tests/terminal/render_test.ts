@@ -395,6 +395,20 @@ Deno.test("renderEvent() shows a received message's arrival time, and the sender
   ]);
 });
 
+Deno.test("renderEvent() marks a late message with when it was written, to the second", () => {
+  const written = new Date(NOW.getTime() - 42_000);
+  const late = message({ ts: written.getTime(), late: true });
+  const seconds = String(written.getSeconds()).padStart(2, "0");
+  assert.deepEqual(renderEvent(late, plain), [
+    `[09:05] [late: written ${timestamp(written).slice(1, -1)}:${seconds}] <bob> hello`,
+  ]);
+  // Late and far off: one mark, the late one.
+  const old = new Date(NOW.getTime() - 3 * 3_600_000);
+  const rows = renderEvent(message({ ts: old.getTime(), late: true }), plain);
+  assert.equal(rows.length, 1);
+  assert.match(rows[0]!, /^\[09:05\] \[late: written \d\d:\d\d:\d\d\] <bob> hello$/);
+});
+
 Deno.test("renderEvent() says verification is one-directional and offers the words", () => {
   const verified = renderEvent({ type: "verified", peer: "bob", match: true }, plain).join("\n");
   assert.match(verified, /verified on your side only; bob verifies you on theirs/);
