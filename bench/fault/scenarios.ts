@@ -69,6 +69,31 @@ async function pause(context: FaultContext, ms: number): Promise<void> {
   while (context.running() && Date.now() < end) await sleep(Math.min(100, end - Date.now()));
 }
 
+/**
+ * Every 0.3-1.2 s: draws a victim, waits (at most 2 s) for the next line it `typed` matches, and
+ * SIGKILLs that client `delayMs` (a drawn range) later; it is down 0.1-0.8 s, then restarted on
+ * the same home.
+ */
+async function killClients(
+  context: FaultContext,
+  kind: string,
+  delayMs: readonly [number, number],
+  draw: () => { nick: string; typed: (planned: Planned) => boolean },
+): Promise<void> {
+  for (let i = 0; i < MAX_FAULTS && context.running(); i++) {
+    await pause(context, context.random.int(300, 1200));
+    if (!context.running()) break;
+    const { nick, typed } = draw();
+    const victim = context.peers.get(nick)!;
+    await context.nextTyped(typed, 2000);
+    await sleep(context.random.int(...delayMs));
+    await victim.kill();
+    context.count(kind);
+    await sleep(context.random.int(100, 800));
+    await victim.start();
+  }
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: "relay-kill",
@@ -99,19 +124,11 @@ export const SCENARIOS: readonly Scenario[] = [
       { from: "alice", to: "carol" },
       { from: "alice", to: ROOM },
     ],
-    async faults(context) {
-      for (let i = 0; i < MAX_FAULTS && context.running(); i++) {
-        await pause(context, context.random.int(300, 1200));
-        if (!context.running()) break;
-        const victim = context.peers.get(context.random.pick(["bob", "carol"]))!;
-        await context.nextTyped((p) => p.recipients.includes(victim.nick), 2000);
-        await sleep(context.random.int(5, 25));
-        await victim.kill();
-        context.count("client SIGKILL");
-        await sleep(context.random.int(100, 800));
-        await victim.start();
-      }
-    },
+    faults: (context) =>
+      killClients(context, "client SIGKILL", [5, 25], () => {
+        const nick = context.random.pick(["bob", "carol"]);
+        return { nick, typed: (p) => p.recipients.includes(nick) };
+      }),
   },
   {
     name: "sender-kill",
@@ -124,19 +141,11 @@ export const SCENARIOS: readonly Scenario[] = [
       { from: "alice", to: "carol" },
       { from: "alice", to: ROOM },
     ],
-    async faults(context) {
-      const alice = context.peers.get("alice")!;
-      for (let i = 0; i < MAX_FAULTS && context.running(); i++) {
-        await pause(context, context.random.int(300, 1200));
-        if (!context.running()) break;
-        await context.nextTyped((p) => p.from === alice.nick, 2000);
-        await sleep(context.random.int(0, 8));
-        await alice.kill();
-        context.count("sender SIGKILL");
-        await sleep(context.random.int(100, 800));
-        await alice.start();
-      }
-    },
+    faults: (context) =>
+      killClients(context, "sender SIGKILL", [0, 8], () => ({
+        nick: "alice",
+        typed: (p) => p.from === "alice",
+      })),
   },
   {
     name: "locked-store",
