@@ -74,6 +74,11 @@ export interface Summary {
   deliveredUnsent: number;
   /** Refusals by code. */
   refusedCodes: Record<string, number>;
+  /**
+   * Every `error` event the clients printed, as `nick:CODE` (a key used twice would show here
+   * as the receiver's `DUPLICATE_MESSAGE` or `DECRYPT_FAILED`, even with nothing lost).
+   */
+  clientErrors: Record<string, number>;
   /** Numbers of the messages with a lost delivery, as ranges (`20-27,31`). */
   lostMessages: string;
   /** The first lost deliveries (message number, sender, conversation, recipient). */
@@ -102,6 +107,8 @@ export class Ledger {
   readonly #newest = new Map<string, number>();
   #outOfOrder = 0;
   #outOfOrderLate = 0;
+  /** `error` events of every client, as `nick:CODE`. */
+  readonly #clientErrors: Record<string, number> = {};
 
   /** Registers a planned message. */
   plan(planned: Planned): void {
@@ -192,6 +199,8 @@ export class Ledger {
         return;
       }
       case "error": {
+        const key = `${nick}:${event.code}`;
+        this.#clientErrors[key] = (this.#clientErrors[key] ?? 0) + 1;
         const prefix = REFUSED_ID.exec(event.message)?.[1];
         if (prefix === undefined) return;
         for (const [id, seq] of this.#byId) {
@@ -253,6 +262,7 @@ export class Ledger {
       outOfOrderLate: this.#outOfOrderLate,
       deliveredUnsent: 0,
       refusedCodes: {},
+      clientErrors: { ...this.#clientErrors },
       lostMessages: "",
       lostSample: [],
       doubledSample: [],

@@ -102,6 +102,7 @@ Deno.test("ledger: sent, delivered, lost, doubled, refused and out of order", ()
       doubled: s.doubled,
       deliveredUnsent: s.deliveredUnsent,
       refusedCodes: s.refusedCodes,
+      clientErrors: s.clientErrors,
       lostMessages: s.lostMessages,
     },
     {
@@ -115,6 +116,7 @@ Deno.test("ledger: sent, delivered, lost, doubled, refused and out of order", ()
       doubled: 1,
       deliveredUnsent: 1,
       refusedCodes: { QUEUE_FULL: 1, NOT_CONNECTED: 1 },
+      clientErrors: { "bob:QUEUE_FULL": 1 },
       lostMessages: "1",
     },
   );

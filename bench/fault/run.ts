@@ -339,6 +339,9 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(row));
   }
   console.log(`\n${table(rows)}\n`);
+  for (const row of rows.filter((r) => Object.keys(r.clientErrors).length > 0)) {
+    console.log(`${row.scenario}: client errors: ${JSON.stringify(row.clientErrors)}`);
+  }
   for (const row of rows.filter((r) => r.lostSample.length > 0)) {
     console.log(
       `${row.scenario}: messages with a lost delivery: ${row.lostMessages} (${
