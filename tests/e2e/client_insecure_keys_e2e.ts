@@ -8,10 +8,10 @@ import assert from "node:assert/strict";
 import { utf8Encode } from "../../crypto/bytes.ts";
 import { getCipherSuite } from "../../crypto/mod.ts";
 import { DEFAULT_ROOM } from "../../protocol/mod.ts";
-import { bundleFromKeys } from "../../chat/key_directory.ts";
-import { encodeContent, Hush, MemorySessionStore } from "../../sessions/mod.ts";
+import { encodeContent, MemorySessionStore } from "../../sessions/mod.ts";
 import { settle, WAIT_MS, withWorld } from "./_client_harness.ts";
 import { loggedIn } from "./_relay_harness.ts";
+import { hushOver } from "./_raw_hush.ts";
 import { caesarDistribution } from "../sessions/_insecure_distribution.ts";
 
 const wait = { timeoutMs: WAIT_MS };
@@ -22,17 +22,7 @@ Deno.test("client --json: a room key sealed under Caesar is refused with an erro
     const mallory = await loggedIn(world.relay.tcpUrl, "mallory");
     try {
       const store = new MemorySessionStore();
-      const hush = new Hush({
-        store,
-        identity: mallory.identity,
-        nick: "mallory",
-        fetchBundle: async (nick) => {
-          await mallory.send({ type: "fetch-keys", nick });
-          const keys = await mallory.next("keys");
-          if (keys.status !== "ok") throw new Error(`no bundle for ${nick}: ${keys.status}`);
-          return bundleFromKeys(keys);
-        },
-      });
+      const hush = hushOver(mallory, store);
       await mallory.send({ type: "join", room: DEFAULT_ROOM });
       await mallory.next("joined");
       // An ordinary private message first: bob shows it (the session works).

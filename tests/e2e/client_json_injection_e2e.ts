@@ -6,11 +6,10 @@
  * (`{"cmd":"send","text":...}`) never reads its text as a command.
  */
 import assert from "node:assert/strict";
-import { bundleFromKeys } from "../../chat/key_directory.ts";
 import { encodeChatPayload } from "../../chat/content.ts";
-import { Hush, MemorySessionStore } from "../../sessions/mod.ts";
 import { settle, WAIT_MS, withWorld } from "./_client_harness.ts";
 import { loggedIn } from "./_relay_harness.ts";
+import { hushOver } from "./_raw_hush.ts";
 
 const wait = { timeoutMs: WAIT_MS };
 
@@ -20,17 +19,7 @@ Deno.test("client --json: a received newline cannot make an echoing bot run /cip
     const watcher = await world.client("watcher");
     const mallory = await loggedIn(world.relay.tcpUrl, "mallory");
     try {
-      const hush = new Hush({
-        store: new MemorySessionStore(),
-        identity: mallory.identity,
-        nick: "mallory",
-        fetchBundle: async (nick) => {
-          await mallory.send({ type: "fetch-keys", nick });
-          const keys = await mallory.next("keys");
-          if (keys.status !== "ok") throw new Error(`no bundle for ${nick}: ${keys.status}`);
-          return bundleFromKeys(keys);
-        },
-      });
+      const hush = hushOver(mallory);
       const text = "echo me\n/cipher caesar";
       const out = await hush.encryptTo("bot", encodeChatPayload({ text: text, ts: Date.now() }));
       await mallory.sendEnvelope("bot", out.body, { cipher: out.suite.wireId });

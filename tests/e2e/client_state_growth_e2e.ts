@@ -7,12 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { bundleFromKeys } from "../../chat/key_directory.ts";
 import { encodeChatPayload } from "../../chat/content.ts";
 import { DEFAULT_ROOM } from "../../protocol/mod.ts";
-import { Hush, MemorySessionStore } from "../../sessions/mod.ts";
 import { settle, WAIT_MS, withWorld } from "./_client_harness.ts";
 import { loggedIn } from "./_relay_harness.ts";
+import { hushOver } from "./_raw_hush.ts";
 
 const wait = { timeoutMs: WAIT_MS };
 
@@ -21,17 +20,7 @@ Deno.test("client --json: sender keys for rooms bob is not in are not kept", asy
     const bob = await world.client("bob");
     const mallory = await loggedIn(world.relay.tcpUrl, "mallory");
     try {
-      const hush = new Hush({
-        store: new MemorySessionStore(),
-        identity: mallory.identity,
-        nick: "mallory",
-        fetchBundle: async (nick) => {
-          await mallory.send({ type: "fetch-keys", nick });
-          const keys = await mallory.next("keys");
-          if (keys.status !== "ok") throw new Error(`no bundle for ${nick}: ${keys.status}`);
-          return bundleFromKeys(keys);
-        },
-      });
+      const hush = hushOver(mallory);
       await mallory.send({ type: "join", room: DEFAULT_ROOM });
       await mallory.next("joined");
       const hello = await hush.encryptTo("bob", "hello bob");

@@ -6,13 +6,12 @@
  * alice's (`INSECURE_SUITE_REFUSED`); the flipped one fails to authenticate and says so.
  */
 import assert from "node:assert/strict";
-import { bundleFromKeys } from "../../chat/key_directory.ts";
 import { encodeChatPayload } from "../../chat/content.ts";
 import { getCipherSuite } from "../../crypto/mod.ts";
-import { Hush, MemorySessionStore } from "../../sessions/mod.ts";
 import { INITIAL_PREFIX_LENGTH } from "../../sessions/message.ts";
 import { settle, WAIT_MS, withWorld } from "./_client_harness.ts";
 import { loggedIn } from "./_relay_harness.ts";
+import { hushOver } from "./_raw_hush.ts";
 
 const wait = { timeoutMs: WAIT_MS };
 
@@ -21,17 +20,7 @@ Deno.test("client --json: a suite byte flipped to caesar on the way is not blame
     const bob = await world.client("bob", { args: ["--refuse-insecure"] });
     const alice = await loggedIn(world.relay.tcpUrl, "alice");
     try {
-      const hush = new Hush({
-        store: new MemorySessionStore(),
-        identity: alice.identity,
-        nick: "alice",
-        fetchBundle: async (nick) => {
-          await alice.send({ type: "fetch-keys", nick });
-          const keys = await alice.next("keys");
-          if (keys.status !== "ok") throw new Error(`no bundle for ${nick}: ${keys.status}`);
-          return bundleFromKeys(keys);
-        },
-      });
+      const hush = hushOver(alice);
       const payload = (text: string) => encodeChatPayload({ text, ts: Date.now() });
       const hello = await hush.encryptTo("bob", payload("hello bob"));
       await alice.sendEnvelope("bob", hello.body, { cipher: hello.suite.wireId });
