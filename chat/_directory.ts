@@ -35,11 +35,19 @@ export interface DirectoryHost extends EngineCore {
  */
 export const PREKEY_FILL_DELAY_MS = 500;
 
+/**
+ * A top-up not seen landing (no PREKEY_COUNT at or above the low water since) holds back the
+ * next one this long: the PREKEY_COUNTs of fetches made before it landed are stale.
+ */
+export const TOP_UP_WAIT_MS = 5_000;
+
 /** Key-directory requests and key publishing. */
 export class Directory {
   #host: DirectoryHost;
   /** One-time prekeys the relay last said it holds for us (READY, PREKEY_COUNT). */
   #relayPrekeys = 0;
+  /** When the last top-up was published, while it is not seen landing (`performance.now()`). */
+  #topUpSince: number | undefined;
   /** The pending fill of a first bundle's one-time prekeys. */
   #fillTimer: ReturnType<typeof setTimeout> | undefined;
   #keyRequests = new Waiters<string, KeysFrame>();
@@ -74,6 +82,10 @@ export class Directory {
   topUpPrekeys(relayCount: number): void {
     const wanted = Math.min(MAX_ONE_TIME_PREKEYS_PER_FRAME, ONE_TIME_PREKEY_TARGET - relayCount);
     if (wanted <= 0) return;
+    // One at a time: while one is on its way, the relay's counts do not include it yet.
+    const now = performance.now();
+    if (this.#topUpSince !== undefined && now - this.#topUpSince < TOP_UP_WAIT_MS) return;
+    this.#topUpSince = now;
     // What the relay will hold once this lands (its PREKEY_COUNT answer says for sure): a fill
     // due meanwhile then adds nothing.
     this.#relayPrekeys = relayCount + wanted;
@@ -87,7 +99,9 @@ export class Directory {
   /** A PREKEY-COUNT frame. */
   onPrekeyCount(count: number): void {
     this.#relayPrekeys = count;
-    if (count < ONE_TIME_PREKEY_LOW_WATER) this.topUpPrekeys(count);
+    // A top-up brings the count to the target: at or above the low water, it landed.
+    if (count >= ONE_TIME_PREKEY_LOW_WATER) this.#topUpSince = undefined;
+    else this.topUpPrekeys(count);
   }
 
   /** Tops the first bundle up to the target a moment after READY (a new user: see the constant). */
@@ -114,6 +128,7 @@ export class Directory {
   /** The connection is gone: identity keys are checked again on the next one. */
   forgetConnection(): void {
     this.#checkedPeers.clear();
+    this.#topUpSince = undefined; // READY on the next connection says what the relay holds
     clearTimeout(this.#fillTimer);
     this.#fillTimer = undefined;
   }

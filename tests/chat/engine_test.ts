@@ -358,6 +358,33 @@ Deno.test("ChatClient publishes its bundle on first connect, fills it after READ
   }
 });
 
+Deno.test("ChatClient: a new user fetched by many at once publishes one top-up, not one per PREKEY_COUNT", async () => {
+  // Ten peers take a new user's prekeys in the same instant: ten PREKEY_COUNTs under the low
+  // water reach the client before its first top-up lands. Each used to publish another top-up,
+  // past the relay's 200 (TOO_MANY_PREKEYS, seen in client_entries_store_e2e).
+  const relay = new FakeRelay();
+  const alice = await client(relay, "alice");
+  try {
+    await alice.engine.connect();
+    await until(() => relay.publishes.length === 1, "first publish");
+    for (let i = 0; i < 10; i++) relay.takePrekeys("alice", 1);
+    await until(() => relay.prekeyCount("alice") >= ONE_TIME_PREKEY_TARGET, "topped up");
+    await new Promise((resolve) => setTimeout(resolve, 800)); // past the fill after READY
+    assert.equal(relay.prekeyCount("alice"), ONE_TIME_PREKEY_TARGET);
+    // The first bundle, one top-up (sized by the first count), the fill for the rest.
+    assert.ok(relay.publishes.length <= 3, `${relay.publishes.length} publishes`);
+    const published = relay.publishes.reduce((n, p) => n + p.oneTimePrekeys.length, 0);
+    assert.equal(
+      published,
+      ONE_TIME_PREKEY_TARGET + 10,
+      "no more than the target and the 10 taken",
+    );
+    assert.deepEqual(alice.events.filter((e) => e.type === "error"), []);
+  } finally {
+    await closeAll(alice.engine);
+  }
+});
+
 Deno.test("ChatClient checks a known peer's key after a reconnect without taking its one-time prekeys", async () => {
   const relay = new FakeRelay();
   const { alice, bob } = await connectedPair(relay);
