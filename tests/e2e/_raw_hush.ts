@@ -15,12 +15,13 @@ import type { TestClient } from "./_relay_harness.ts";
  *
  * @param connection A logged-in test client (`loggedIn`).
  * @param store Its session store (a fresh memory store by default).
+ * @param nick The nick it writes as (by default the connection's, as it is at each use).
  */
 export function hushOver(
   connection: TestClient,
   store: SessionStore = new MemorySessionStore(),
+  nick: () => string = () => connection.nick,
 ): Hush {
-  const nick = connection.nick;
   return new Hush({
     store,
     identity: connection.identity,

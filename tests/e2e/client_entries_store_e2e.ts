@@ -11,10 +11,9 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { bundleFromKeys } from "../../chat/key_directory.ts";
-import { Hush, MemorySessionStore } from "../../sessions/mod.ts";
 import { type ChildClient, settle, WAIT_MS, withWorld, type World } from "./_client_harness.ts";
 import { loggedIn, type TestClient } from "./_relay_harness.ts";
+import { hushOver } from "./_raw_hush.ts";
 
 const wait = { timeoutMs: WAIT_MS };
 
@@ -24,17 +23,7 @@ async function rawPeer(world: World, nick: string): Promise<{
   send: (to: string, text: string) => Promise<void>;
 }> {
   const conn = await loggedIn(world.relay.tcpUrl, nick);
-  const hush = new Hush({
-    store: new MemorySessionStore(),
-    identity: conn.identity,
-    nick,
-    fetchBundle: async (target) => {
-      await conn.send({ type: "fetch-keys", nick: target });
-      const keys = await conn.next("keys");
-      if (keys.status !== "ok") throw new Error(`no bundle for ${target}: ${keys.status}`);
-      return bundleFromKeys(keys);
-    },
-  });
+  const hush = hushOver(conn);
   return {
     conn,
     send: async (to, text) => {

@@ -10,26 +10,12 @@
  * relabelling frank's envelope would deliver).
  */
 import assert from "node:assert/strict";
-import { bundleFromKeys, publishKeysFrame } from "../../chat/key_directory.ts";
-import { Hush, MemorySessionStore } from "../../sessions/mod.ts";
+import { publishKeysFrame } from "../../chat/key_directory.ts";
 import { settle, WAIT_MS, withWorld } from "./_client_harness.ts";
-import { loggedIn, type TestClient } from "./_relay_harness.ts";
+import { loggedIn } from "./_relay_harness.ts";
+import { hushOver } from "./_raw_hush.ts";
 
 const wait = { timeoutMs: WAIT_MS };
-
-function rawHush(client: TestClient, nick: () => string): Hush {
-  return new Hush({
-    store: new MemorySessionStore(),
-    identity: client.identity,
-    nick,
-    fetchBundle: async (target) => {
-      await client.send({ type: "fetch-keys", nick: target });
-      const keys = await client.next("keys");
-      if (keys.status !== "ok") throw new Error(`no bundle for ${target}: ${keys.status}`);
-      return bundleFromKeys(keys);
-    },
-  });
-}
 
 Deno.test("client --json: frank's first message delivered as from zed does not open; zed's own does", async () => {
   await withWorld(async (world) => {
@@ -37,7 +23,7 @@ Deno.test("client --json: frank's first message delivered as from zed does not o
     const zed = await loggedIn(world.relay.tcpUrl, "zed");
     try {
       let bound = "frank";
-      const hush = rawHush(zed, () => bound);
+      const hush = hushOver(zed, undefined, () => bound);
       const relabelled = await hush.encryptTo("bob", "frank's words, shown as zed's");
       assert.equal(relabelled.kind, "initial");
       await zed.sendEnvelope("bob", relabelled.body, { cipher: relabelled.suite.wireId });
@@ -71,7 +57,7 @@ Deno.test("client --json: one identity writing first messages as frank and as ze
     const frank = await loggedIn(world.relay.tcpUrl, "frank");
     const zed = await loggedIn(world.relay.tcpUrl, "zed", { identity: frank.identity });
     try {
-      const asFrank = rawHush(frank, () => "frank");
+      const asFrank = hushOver(frank, undefined, () => "frank");
       const first = await asFrank.encryptTo("bob", "hello from frank");
       await frank.sendEnvelope("bob", first.body, { cipher: first.suite.wireId });
       await bob.waitForType("message", (e) => e.text === "hello from frank", wait);
@@ -80,7 +66,7 @@ Deno.test("client --json: one identity writing first messages as frank and as ze
         false,
       );
 
-      const asZed = rawHush(zed, () => "zed");
+      const asZed = hushOver(zed, undefined, () => "zed");
       const second = await asZed.encryptTo("bob", "hello from zed");
       await zed.sendEnvelope("bob", second.body, { cipher: second.suite.wireId });
       const warning = await bob.waitForType("same-identity", (e) => e.nick === "zed", wait);
@@ -100,12 +86,12 @@ Deno.test("client --json: writing to a nick whose published key is another pinne
     const frank = await loggedIn(world.relay.tcpUrl, "frank");
     const zed = await loggedIn(world.relay.tcpUrl, "zed", { identity: frank.identity });
     try {
-      const asFrank = rawHush(frank, () => "frank");
+      const asFrank = hushOver(frank, undefined, () => "frank");
       const first = await asFrank.encryptTo("bob", "hello from frank");
       await frank.sendEnvelope("bob", first.body, { cipher: first.suite.wireId });
       await bob.waitForType("message", (e) => e.text === "hello from frank", wait);
       // zed publishes a bundle under frank's identity; bob writes to zed.
-      const asZed = rawHush(zed, () => "zed");
+      const asZed = hushOver(zed, undefined, () => "zed");
       await zed.send(publishKeysFrame(asZed.bundle(), { replace: true, ids: [] }));
       await bob.send("/pm zed who are you?");
       const warning = await bob.waitForType("same-identity", (e) => e.nick === "zed", wait);
