@@ -60,6 +60,13 @@ const CHATTY = [
   { from: "carol", to: ROOM },
 ] as const;
 
+/** Alice writes privately to Bob and to Carol, and to the room. */
+const FROM_ALICE = [
+  { from: "alice", to: "bob" },
+  { from: "alice", to: "carol" },
+  { from: "alice", to: ROOM },
+] as const;
+
 /** At most this many faults per scenario, whatever the timing. */
 const MAX_FAULTS = 60;
 
@@ -119,11 +126,7 @@ export const SCENARIOS: readonly Scenario[] = [
     description: "alice writes privately to bob and carol and to the room; every 0.3-1.2 s bob " +
       "or carol is SIGKILLed 5-25 ms after a line to it was typed (a message in flight), down " +
       "0.1-0.8 s, and restarted on the same --home",
-    streams: [
-      { from: "alice", to: "bob" },
-      { from: "alice", to: "carol" },
-      { from: "alice", to: ROOM },
-    ],
+    streams: FROM_ALICE,
     faults: (context) =>
       killClients(context, "client SIGKILL", [5, 25], () => {
         const nick = context.random.pick(["bob", "carol"]);
@@ -136,11 +139,7 @@ export const SCENARIOS: readonly Scenario[] = [
     description: "alice writes privately to bob and carol and to the room; every 0.3-1.2 s alice " +
       "is SIGKILLed 0-8 ms after typing a line (while it is encrypted, saved, sent or " +
       "acknowledged), down 0.1-0.8 s, and restarted on the same --home",
-    streams: [
-      { from: "alice", to: "bob" },
-      { from: "alice", to: "carol" },
-      { from: "alice", to: ROOM },
-    ],
+    streams: FROM_ALICE,
     faults: (context) =>
       killClients(context, "sender SIGKILL", [0, 8], () => ({
         nick: "alice",
