@@ -7,6 +7,8 @@
  * - `sessions-write`, `printed`, `shown`: a receiver's batch (see `_delivery.ts`);
  * - `outbox-saved`: a sender's new envelopes saved with their session state, before any of them
  *   is written to the relay and before the message's echo (see `_outgoing.ts`);
+ * - `send-written`: right after they were handed to the connection (they may or may not have
+ *   left the process), before the echo;
  * - `commit:<key>`: inside the first session-store commit that changes `<key>`, its rows written
  *   and `COMMIT` not run (see `_sqlite_entries.ts`).
  *

@@ -824,6 +824,7 @@ export class Outgoing {
       for (const p of prepared) host.emitter.wire("out", p.envelope, p.frame.length, p.kind);
     }
     this.flush();
+    crashForTest("send-written");
     return prepared.map((p) => p.id);
   }
 }
