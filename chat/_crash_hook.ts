@@ -17,17 +17,24 @@
 
 const VARIABLE = "HUSH_TEST_CRASH_AFTER";
 
-/** The crash point asked for, or undefined (not set, not granted, or not Deno). */
+/** The point asked for, read once (`null`: not read yet). */
+let wanted: string | undefined | null = null;
+
+/**
+ * The crash point asked for, or undefined (not set, not granted, or not Deno). Read once per
+ * process: the hooks sit on every send, delivery and commit.
+ */
 export function crashPointForTest(): string | undefined {
+  if (wanted !== null) return wanted;
   try {
     const deno = globalThis.Deno;
-    if (deno?.permissions.querySync({ name: "env", variable: VARIABLE }).state !== "granted") {
-      return undefined;
-    }
-    return deno.env.get(VARIABLE);
+    wanted = deno?.permissions.querySync({ name: "env", variable: VARIABLE }).state === "granted"
+      ? deno.env.get(VARIABLE)
+      : undefined;
   } catch {
-    return undefined;
+    wanted = undefined;
   }
+  return wanted;
 }
 
 /** Exits like a SIGKILL when `point` is the crash point asked for. */
