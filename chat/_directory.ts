@@ -86,9 +86,6 @@ export class Directory {
     const now = performance.now();
     if (this.#topUpSince !== undefined && now - this.#topUpSince < TOP_UP_WAIT_MS) return;
     this.#topUpSince = now;
-    // What the relay will hold once this lands (its PREKEY_COUNT answer says for sure): a fill
-    // due meanwhile then adds nothing.
-    this.#relayPrekeys = relayCount + wanted;
     const ids = this.#host.hush().user.addOneTimePrekeys(wanted);
     this.#host.persist().then(
       () => this.#publishKeys(false, ids),
